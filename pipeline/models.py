@@ -1,0 +1,1 @@
+# Pipelines, stages, opportunities and their history arrive with the pipeline issue.

@@ -1,0 +1,1 @@
+# Accounts, contacts, conversations and why notes arrive with the prospects issue.

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """People, teams and the plumbing every salesflow app stands on."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "salesflow.core"
+    label = "core"
+    verbose_name = "People and system"

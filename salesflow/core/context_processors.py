@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    active: bool
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    """The main navigation for the signed-in user's role; later features add their entries."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    path = request.path
+    items = [NavItem("Home", reverse("home"), path == reverse("home"))]
+    if user.is_staff:
+        admin_url = reverse("admin:index")
+        items.append(NavItem("Admin", admin_url, path.startswith(admin_url)))
+    return {"nav_items": items}

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{value!r} is not a known time zone, e.g. Europe/London.") from None
+
+
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
+class Team(models.Model):
+    """A manager and the reps they coach; the unit of visibility for deals and accounts."""
+
+    name = models.CharField(max_length=100, unique=True)
+    manager = models.ForeignKey(
+        "core.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_teams",
+        limit_choices_to={"role": "manager"},
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.manager_id and self.manager.role != User.Role.MANAGER:
+            raise ValidationError({"manager": "A team's manager must have the manager role."})
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        REP = "rep", "Sales rep"
+        MANAGER = "manager", "Manager"
+        SALES_OPS = "sales_ops", "Sales ops"
+        ADMIN = "admin", "Admin"
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.REP)
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members"
+    )
+    # Patience windows ("the next business morning") are computed in the rep's own zone.
+    time_zone = models.CharField(
+        max_length=64, default=default_time_zone, validators=[validate_time_zone]
+    )
+
+    class Meta:
+        ordering = ["first_name", "last_name", "username"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def initials(self) -> str:
+        parts = [self.first_name, self.last_name] if self.first_name else [self.username]
+        return "".join(part[0] for part in parts if part).upper()[:2]
+
+    @property
+    def sees_everything(self) -> bool:
+        """Sales ops and admins see every team's data."""
+        return self.role in {self.Role.SALES_OPS, self.Role.ADMIN} or self.is_superuser
+
+
+class WorkerHeartbeat(models.Model):
+    """Last time each Celery worker ran the heartbeat task: are background jobs alive?"""
+
+    worker = models.CharField(max_length=200, unique=True)
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_seen"]
+
+    def __str__(self) -> str:
+        return f"{self.worker} at {self.last_seen:%Y-%m-%d %H:%M:%S}"

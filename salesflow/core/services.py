@@ -1,0 +1,57 @@
+"""Writes for people, teams and the system plumbing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from salesflow.core.models import Team, User, WorkerHeartbeat
+
+
+def worker_heartbeat_record(*, worker: str, at: datetime | None = None) -> WorkerHeartbeat:
+    """Upsert the worker's row: running it twice is harmless, so its task may ack late."""
+    heartbeat, _ = WorkerHeartbeat.objects.update_or_create(
+        worker=worker[:200], defaults={"last_seen": at or timezone.now()}
+    )
+    return heartbeat
+
+
+@transaction.atomic
+def team_create(*, name: str, manager: User | None = None) -> Team:
+    team = Team(name=name, manager=manager)
+    team.full_clean()
+    team.save()
+    if manager is not None:
+        manager.team = team
+        manager.save(update_fields=["team"])
+    return team
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    password: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    team: Team | None = None,
+) -> User:
+    """Create a user whose admin-site access follows the role: sales ops and admins configure."""
+    user = User(
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        role=role,
+        team=team,
+        is_staff=role in {User.Role.SALES_OPS, User.Role.ADMIN},
+        is_superuser=role == User.Role.ADMIN,
+    )
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    return user

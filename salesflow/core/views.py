@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from salesflow.core import health, selectors
+from salesflow.core.models import User
+
+HOME_TEMPLATES = {
+    User.Role.REP: "core/home_rep.html",
+    User.Role.MANAGER: "core/home_manager.html",
+    User.Role.SALES_OPS: "core/home_sales_ops.html",
+    User.Role.ADMIN: "core/home_admin.html",
+}
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    team = selectors.team_of(user=user)
+    context: dict[str, object] = {
+        "team": team,
+        "members": selectors.team_members(team=team).exclude(pk=user.pk),
+    }
+    if user.sees_everything:
+        context["teams"] = selectors.teams_overview()
+    if user.role == User.Role.ADMIN or user.is_superuser:
+        context["worker"] = selectors.worker_status()
+    template = HOME_TEMPLATES.get(user.role, HOME_TEMPLATES[User.Role.REP])
+    return render(request, template, context)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database and broker reachability for load balancers; 503 when either is down."""
+    database = health.check_database()
+    broker = health.check_broker(
+        settings.CELERY_BROKER_URL, settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    )
+    ok = database.ok and broker.ok
+    body: dict[str, object] = {
+        "status": "ok" if ok else "unavailable",
+        "database": database.as_json(),
+        "broker": broker.as_json(),
+    }
+    if database.ok:
+        # Informational: a late heartbeat means background jobs are behind, not that
+        # this web process should be taken out of rotation.
+        body["worker"] = selectors.worker_status().as_json()
+    return JsonResponse(body, status=200 if ok else 503)

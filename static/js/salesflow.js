@@ -1,0 +1,31 @@
+// salesflow's own behaviour. Loaded with `defer`; no inline scripts (the CSP forbids them).
+"use strict";
+
+function showMessage(text, level) {
+  const region = document.getElementById("live-messages");
+  if (!region) return;
+  const alert = document.createElement("div");
+  alert.className = `alert alert-${level} alert-dismissible fade show`;
+  alert.setAttribute("role", "alert");
+  alert.textContent = text;
+  const close = document.createElement("button");
+  close.type = "button";
+  close.className = "btn-close";
+  close.setAttribute("data-bs-dismiss", "alert");
+  close.setAttribute("aria-label", "Close");
+  alert.appendChild(close);
+  region.appendChild(alert);
+}
+
+document.addEventListener("htmx:responseError", (event) => {
+  // A refused htmx request keeps the page as it was and tells the user why.
+  const status = event.detail.xhr.status;
+  const text = status === 403 || status === 404
+    ? "That is not available to you; nothing was changed."
+    : "Something went wrong; nothing was changed. Please try again.";
+  showMessage(text, "danger");
+});
+
+document.addEventListener("htmx:sendError", () => {
+  showMessage("salesflow could not be reached; check your connection and try again.", "warning");
+});

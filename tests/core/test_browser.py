@@ -1,0 +1,77 @@
+"""Browser journeys through Debian's Chromium, driven by Playwright, against the live server."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def watch_csp(page: Page) -> list[str]:
+    """Collect Content-Security-Policy violations the browser reports on the page."""
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return violations
+
+
+def sign_in(page: Page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/")
+    expect(page).to_have_url(f"{base_url}/login/?next=/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_rep_signs_in_and_sees_the_home_page(page: Page, live_server, rep, teammate, screenshot):
+    violations = watch_csp(page)
+    sign_in(page, live_server.url, rep.username)
+    expect(page).to_have_url(f"{live_server.url}/")
+    expect(page.get_by_role("heading", name=f"Hello, {rep.first_name}")).to_be_visible()
+    expect(page.get_by_role("heading", name="Today")).to_be_visible()
+    expect(page.get_by_text(teammate.display_name)).to_be_visible()
+    screenshot(page, "home-rep-desktop")
+    assert violations == []
+
+
+def test_home_works_at_phone_width_with_the_keyboard(page: Page, live_server, rep, screenshot):
+    violations = watch_csp(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server.url, rep.username)
+    expect(page.get_by_role("heading", name="Today")).to_be_visible()
+    # The menu collapses behind the toggler; the keyboard opens it and reaches "Log out".
+    menu = page.get_by_role("button", name="Toggle navigation")
+    expect(menu).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    menu.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#main-nav")).to_have_class(re.compile(r"\bshow\b"))
+    expect(page.get_by_role("link", name="Home")).to_be_visible()
+    screenshot(page, "home-rep-phone-menu")
+    page.get_by_role("button", name=rep.display_name).click()
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(f"{live_server.url}/login/")
+    # The page never scrolls sideways at phone width.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert violations == []
+
+
+def test_login_page_screenshot_and_wrong_password(page: Page, live_server, rep, screenshot):
+    violations = watch_csp(page)
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill(rep.username)
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Please enter a correct username and password")).to_be_visible()
+    screenshot(page, "login-wrong-password")
+    assert violations == []

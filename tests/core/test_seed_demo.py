@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from salesflow.core.management.commands.seed_demo import DEMO_PASSWORD
+from salesflow.core.models import Team, User
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(**options) -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out, force=True, **options)
+    return out.getvalue()
+
+
+def test_seed_demo_creates_every_role_and_prints_how_to_sign_in():
+    output = seed()
+    roles = sorted(User.objects.values_list("role", flat=True))
+    assert roles == sorted(["manager", "rep", "rep", "rep", "sales_ops", "admin"])
+    team = Team.objects.get()
+    assert team.manager.role == "manager"
+    assert team.members.filter(role="rep").count() == 3
+    for username in ["maria", "ana", "ben", "chloe", "sam", "admin"]:
+        assert f"{username:<10} {DEMO_PASSWORD}" in output
+        assert User.objects.get(username=username).check_password(DEMO_PASSWORD)
+    assert User.objects.get(username="admin").is_superuser
+    assert User.objects.get(username="sam").is_staff
+    assert not User.objects.get(username="ana").is_staff
+
+
+def test_seed_demo_is_idempotent_and_keeps_changed_passwords():
+    seed()
+    ana = User.objects.get(username="ana")
+    ana.set_password("ana-chose-her-own")
+    ana.save()
+    output = seed()
+    assert User.objects.count() == 6
+    assert Team.objects.count() == 1
+    assert "ana        (changed)" in output
+    assert User.objects.get(username="ana").check_password("ana-chose-her-own")
+
+
+def test_seed_demo_refuses_without_debug_unless_forced(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="runs only with DEBUG on"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not User.objects.exists()
