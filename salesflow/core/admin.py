@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from salesflow.core import services
 from salesflow.core.models import Team, User, WorkerHeartbeat
 
 
@@ -17,6 +18,10 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.add_fieldsets,
         ("salesflow", {"fields": ("first_name", "last_name", "email", "role", "team")}),
     )
+
+    def save_model(self, request, obj, form, change):  # noqa: ANN001, ANN201 - Django's signature
+        services.user_apply_role(user=obj)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Team)

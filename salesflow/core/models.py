@@ -3,7 +3,7 @@ from __future__ import annotations
 import zoneinfo
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -43,6 +43,19 @@ class Team(models.Model):
             raise ValidationError({"manager": "A team's manager must have the manager role."})
 
 
+class SalesflowUserManager(UserManager["User"]):
+    def create_superuser(
+        self,
+        username: str,
+        email: str | None = None,
+        password: str | None = None,
+        **extra_fields: object,
+    ) -> User:
+        # `createsuperuser` makes an admin by role too, so editing them later keeps their access.
+        extra_fields.setdefault("role", User.Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
     class Role(models.TextChoices):
         REP = "rep", "Sales rep"
@@ -58,6 +71,8 @@ class User(AbstractUser):
     time_zone = models.CharField(
         max_length=64, default=default_time_zone, validators=[validate_time_zone]
     )
+
+    objects = SalesflowUserManager()
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]

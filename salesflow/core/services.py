@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from salesflow.core.models import Team, User, WorkerHeartbeat
+from salesflow.core.permissions import STAFF_ROLES
 
 
 def worker_heartbeat_record(*, worker: str, at: datetime | None = None) -> WorkerHeartbeat:
@@ -29,6 +30,12 @@ def team_create(*, name: str, manager: User | None = None) -> Team:
     return team
 
 
+def user_apply_role(*, user: User) -> None:
+    """The role is the source of truth for admin-site access: sales ops and admins configure."""
+    user.is_staff = user.role in STAFF_ROLES
+    user.is_superuser = user.role == User.Role.ADMIN
+
+
 @transaction.atomic
 def user_create(
     *,
@@ -40,7 +47,6 @@ def user_create(
     email: str = "",
     team: Team | None = None,
 ) -> User:
-    """Create a user whose admin-site access follows the role: sales ops and admins configure."""
     user = User(
         username=username,
         first_name=first_name,
@@ -48,9 +54,8 @@ def user_create(
         email=email,
         role=role,
         team=team,
-        is_staff=role in {User.Role.SALES_OPS, User.Role.ADMIN},
-        is_superuser=role == User.Role.ADMIN,
     )
+    user_apply_role(user=user)
     user.set_password(password)
     user.full_clean()
     user.save()

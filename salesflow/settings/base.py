@@ -129,6 +129,7 @@ AUTHENTICATION_BACKENDS = [
     # Axes must come first: it refuses a locked-out user before any password is checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "salesflow.core.permissions.RolePermissionBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -201,7 +202,7 @@ else:
     # kombu's file-system transport: a queue that needs no server, for the embedded mode.
     _queue_dir = VAR_DIR / "celery" / "queue"
     _queue_dir.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost//"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),

@@ -10,8 +10,6 @@ from django.db import transaction
 from salesflow.core.models import WorkerHeartbeat
 from salesflow.core.tasks import record_worker_heartbeat
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
 
 def wait_for(condition, timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout
@@ -22,6 +20,8 @@ def wait_for(condition, timeout: float = 20.0) -> bool:
     return False
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_worker_runs_a_task_through_redis_and_writes_to_postgres(celery_worker_thread, settings):
     assert settings.CELERY_BROKER_URL.startswith("redis://")
@@ -32,6 +32,8 @@ def test_worker_runs_a_task_through_redis_and_writes_to_postgres(celery_worker_t
     assert celery_worker_thread.hostname.endswith(heartbeat.worker)
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_task_enqueued_inside_a_transaction_waits_for_commit(celery_worker_thread):
     with transaction.atomic():

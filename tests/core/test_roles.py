@@ -1,0 +1,68 @@
+"""Admin-site access and permissions follow the user's role."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from salesflow.core import services
+from salesflow.core.models import User
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def make(role: str) -> User:
+    return services.user_create(username=f"{role}-user", password="x", role=role)
+
+
+def test_sales_ops_configures_teams_in_the_admin_but_not_users(client):
+    client.force_login(make("sales_ops"))
+    index = client.get(reverse("admin:index")).content.decode()
+    assert "Teams" in index
+    assert client.get(reverse("admin:core_team_add")).status_code == 200
+    assert client.get(reverse("admin:core_user_changelist")).status_code == 200
+    assert client.get(reverse("admin:core_user_add")).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["rep", "manager"])
+def test_reps_and_managers_are_not_let_into_the_admin(client, role):
+    client.force_login(make(role))
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_admin_role_is_a_superuser_and_changing_role_changes_access():
+    user = make("admin")
+    assert (user.is_staff, user.is_superuser) == (True, True)
+    user.role = User.Role.REP
+    services.user_apply_role(user=user)
+    assert (user.is_staff, user.is_superuser) == (False, False)
+
+
+def test_createsuperuser_makes_an_admin_by_role():
+    user = User.objects.create_superuser("root", "root@example.test", "pw")
+    assert user.role == User.Role.ADMIN
+
+
+def test_role_change_in_the_admin_updates_access(admin_client):
+    rep = UserFactory(role="rep")
+    url = reverse("admin:core_user_change", args=[rep.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {key: value for key, value in form.initial.items() if value is not None}
+    data.update(
+        role="sales_ops",
+        team="",
+        groups=[],
+        user_permissions=[],
+        date_joined_0=rep.date_joined.strftime("%d/%m/%Y"),
+        date_joined_1=rep.date_joined.strftime("%H:%M:%S"),
+    )
+    data.pop("date_joined", None)
+    data.pop("last_login", None)
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    rep.refresh_from_db()
+    assert rep.role == "sales_ops"
+    assert rep.is_staff
