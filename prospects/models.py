@@ -1,1 +1,258 @@
-# Accounts, contacts, conversations and why notes arrive with the prospects issue.
+"""Accounts (prospect organisations), their people, conversations and the buyer's own "why"."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Answer(models.TextChoices):
+    """A reflection question's answer, as the rep heard it."""
+
+    UNKNOWN = "unknown", "Unknown"
+    YES = "yes", "Yes"
+    NO = "no", "No"
+
+
+class ConversationKind(models.TextChoices):
+    INITIAL_OUTREACH = "initial_outreach", "Initial outreach"
+    QUALIFYING = "qualifying", "Qualifying"
+    SOLUTION_DEVELOPMENT = "solution_development", "Solution development"
+    EVALUATION_CHECK_IN = "evaluation_check_in", "Evaluation check-in"
+    DECISION = "decision", "Decision"
+    OTHER = "other", "Other"
+
+
+class Channel(models.TextChoices):
+    CALL = "call", "Call"
+    EMAIL = "email", "Email"
+    MEETING = "meeting", "Meeting"
+    VIDEO = "video", "Video"
+    EVENT = "event", "Event"
+
+
+# The three reflection questions: (field on Conversation and Account, question as asked).
+READINESS_QUESTIONS: list[tuple[str, str]] = [
+    ("has_problem", "Has a problem"),
+    ("accepts_significance", "Accepts it is significant"),
+    ("ready_to_act", "Is ready to act"),
+]
+
+
+class Segment(models.Model):
+    """A kind of buyer (hospital, school, manufacturer…); sales ops keeps the list."""
+
+    name = models.CharField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadSource(models.Model):
+    """Where accounts come from, with what they cost, for return-on-spend later."""
+
+    class CostBasis(models.TextChoices):
+        PER_LEAD = "per_lead", "Per lead"
+        PER_MONTH = "per_month", "Per month"
+
+    name = models.CharField(max_length=80, unique=True)
+    cost_basis = models.CharField(
+        max_length=12, choices=CostBasis.choices, default=CostBasis.PER_LEAD
+    )
+    cost = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Account(models.Model):
+    class Status(models.TextChoices):
+        PROSPECT = "prospect", "Prospect"
+        CUSTOMER = "customer", "Customer"
+        DISQUALIFIED = "disqualified", "Disqualified"
+
+    name = models.CharField(max_length=200)
+    website = models.URLField(max_length=300, blank=True)
+    segment = models.ForeignKey(Segment, on_delete=models.PROTECT, null=True, blank=True)
+    lead_source = models.ForeignKey(LeadSource, on_delete=models.PROTECT, null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_accounts"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROSPECT)
+    disqualified_reason = models.TextField(blank=True)
+
+    # The latest answer to each reflection question and when it last changed: the readiness
+    # signal. Kept by conversation_log so lists can filter on it without scanning history.
+    has_problem = models.CharField(max_length=8, choices=Answer.choices, default=Answer.UNKNOWN)
+    has_problem_changed_at = models.DateTimeField(null=True, blank=True)
+    accepts_significance = models.CharField(
+        max_length=8, choices=Answer.choices, default=Answer.UNKNOWN
+    )
+    accepts_significance_changed_at = models.DateTimeField(null=True, blank=True)
+    ready_to_act = models.CharField(max_length=8, choices=Answer.choices, default=Answer.UNKNOWN)
+    ready_to_act_changed_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        indexes = [
+            models.Index(fields=["owner", "name"]),
+            models.Index(fields=["status", "name"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="account_disqualified_has_reason",
+                condition=~Q(status="disqualified") | ~Q(disqualified_reason=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def readiness(self) -> list[tuple[str, str, str, object]]:
+        """(field, question, answer label, changed at) for each reflection question."""
+        return [
+            (
+                field,
+                question,
+                getattr(self, f"get_{field}_display")(),
+                getattr(self, f"{field}_changed_at"),
+            )
+            for field, question in READINESS_QUESTIONS
+        ]
+
+
+class Contact(models.Model):
+    class BuyingRole(models.TextChoices):
+        CHAMPION = "champion", "Champion"
+        DECISION_MAKER = "decision_maker", "Decision maker"
+        INFLUENCER = "influencer", "Influencer"
+        USER = "user", "User"
+        BLOCKER = "blocker", "Blocker"
+        UNKNOWN = "unknown", "Unknown"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    buying_role = models.CharField(
+        max_length=16, choices=BuyingRole.choices, default=BuyingRole.UNKNOWN
+    )
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FacilitativeQuestion(models.Model):
+    """A prompt offered while logging a conversation of its kind; never a script."""
+
+    kind = models.CharField(max_length=24, choices=ConversationKind.choices)
+    text = models.CharField(max_length=300)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Conversation(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="conversations")
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    occurred_at = models.DateTimeField()
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    kind = models.CharField(max_length=24, choices=ConversationKind.choices)
+    contacts = models.ManyToManyField(Contact, blank=True, related_name="conversations")
+    notes = models.TextField(blank=True)
+    emotion_found = models.TextField(blank=True)
+    has_problem = models.CharField(max_length=8, choices=Answer.choices, default=Answer.UNKNOWN)
+    accepts_significance = models.CharField(
+        max_length=8, choices=Answer.choices, default=Answer.UNKNOWN
+    )
+    ready_to_act = models.CharField(max_length=8, choices=Answer.choices, default=Answer.UNKNOWN)
+    questions_asked = models.ManyToManyField(FacilitativeQuestion, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [models.Index(fields=["account", "-occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} with {self.account} on {self.occurred_at:%Y-%m-%d}"
+
+
+class WhyNote(models.Model):
+    """The prospect's own purpose, in their words. Never edited: a change is a new version."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="why_notes")
+    text = models.TextField()
+    said_by = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    said_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        get_latest_by = ["created_at", "pk"]
+        indexes = [models.Index(fields=["account", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class AccountEvent(models.Model):
+    """One line of an account's timeline, written by the service that made the change.
+
+    One table for every kind of event keeps the timeline a single indexed, paginated query
+    however many conversations, why changes and status changes an account gathers.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Account created"
+        CONVERSATION = "conversation", "Conversation"
+        WHY = "why", "Why changed"
+        STATUS = "status", "Status changed"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    why_note = models.ForeignKey(
+        WhyNote, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    summary = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [models.Index(fields=["account", "-occurred_at", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.account}"

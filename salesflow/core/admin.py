@@ -10,14 +10,26 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "first_name", "last_name", "role", "team", "is_active"]
     list_filter = ["role", "team", "is_active", "is_staff"]
     list_select_related = ["team"]
+    # Staff and superuser flags follow the role (services.user_apply_role), so the form
+    # offers the role instead of checkboxes that would be overwritten on save.
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
-        ("salesflow", {"fields": ("role", "team", "time_zone")}),
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
+        ("salesflow", {"fields": ("role", "team", "time_zone", "is_active")}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
         ("salesflow", {"fields": ("first_name", "last_name", "email", "role", "team")}),
     )
+
+    def get_fieldsets(self, request, obj=None):  # noqa: ANN001, ANN201 - Django's signature
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.has_perm("core.change_user"):
+            return fieldsets
+        # Read-only viewers (sales ops) get no "Reset password" button they may not use.
+        first, *rest = fieldsets
+        return ((first[0], {**first[1], "fields": ("username",)}), *rest)
 
     def save_model(self, request, obj, form, change):  # noqa: ANN001, ANN201 - Django's signature
         services.user_apply_role(user=obj)
@@ -29,6 +41,10 @@ class TeamAdmin(admin.ModelAdmin):
     list_display = ["name", "manager"]
     list_select_related = ["manager"]
     search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):  # noqa: ANN001, ANN201 - Django's signature
+        super().save_model(request, obj, form, change)
+        services.team_join_manager(team=obj)
 
 
 @admin.register(WorkerHeartbeat)

@@ -19,7 +19,11 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     path = request.path
-    items = [NavItem("Home", reverse("home"), path == reverse("home"))]
+    accounts_url = reverse("prospects:account_list")
+    items = [
+        NavItem("Home", reverse("home"), path == reverse("home")),
+        NavItem("Accounts", accounts_url, path.startswith(accounts_url)),
+    ]
     if user.is_staff:
         admin_url = reverse("admin:index")
         items.append(NavItem("Admin", admin_url, path.startswith(admin_url)))

@@ -17,6 +17,11 @@ SALES_OPS: frozenset[str] = frozenset(
         "core.add_team",
         "core.change_team",
     }
+    | {
+        f"prospects.{action}_{model}"
+        for model in ("segment", "leadsource", "facilitativequestion")
+        for action in ("view", "add", "change", "delete")
+    }
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

@@ -24,10 +24,15 @@ def team_create(*, name: str, manager: User | None = None) -> Team:
     team = Team(name=name, manager=manager)
     team.full_clean()
     team.save()
-    if manager is not None:
-        manager.team = team
-        manager.save(update_fields=["team"])
+    team_join_manager(team=team)
     return team
+
+
+def team_join_manager(*, team: Team) -> None:
+    """A team's manager is one of its members: they see and coach the team's deals."""
+    if team.manager is not None and team.manager.team_id != team.pk:
+        team.manager.team = team
+        team.manager.save(update_fields=["team"])
 
 
 def user_apply_role(*, user: User) -> None:

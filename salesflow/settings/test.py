@@ -13,7 +13,7 @@ import socket
 from salesflow.env import env_database
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR
+from .base import DATABASES
 
 LOCAL_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/salesflow"
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/1"
@@ -29,9 +29,6 @@ def _answers(host: str, port: int) -> bool:
 
 if not os.environ.get("DATABASE_URL") and _answers("127.0.0.1", 5432):
     DATABASES = {"default": env_database("DATABASE_URL", LOCAL_POSTGRES_URL)}
-if not os.environ.get("DATABASE_URL") and DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # A throwaway file, not the developer's demo database.
-    DATABASES["default"]["NAME"] = str(VAR_DIR / "test.sqlite3")
 
 REDIS_URL = os.environ.get("REDIS_URL") or (
     LOCAL_REDIS_URL if _answers("127.0.0.1", 6379) else None

@@ -117,3 +117,33 @@ def test_over_long_username_is_refused_with_a_message_not_a_server_error(client)
     assert response.status_code == 200
     assert "Usernames are at most 150 characters." in response.content.decode()
     assert not AccessAttempt.objects.exists()
+
+
+def test_behind_a_proxy_the_lockout_keys_on_the_clients_address(client, rep, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    attacker = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": rep.username, "password": "wrong"}, **attacker)
+    locked = client.post(
+        reverse("login"), {"username": rep.username, "password": PASSWORD}, **attacker
+    )
+    assert locked.status_code == 429
+    # The real user, through the same proxy, is not locked out by someone else's guesses.
+    real = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    assert (
+        client.post(
+            reverse("login"), {"username": rep.username, "password": PASSWORD}, **real
+        ).status_code
+        == 302
+    )
+
+
+def test_client_address_ignores_what_the_client_wrote_itself(rf, settings):
+    from salesflow.core.net import client_ip
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    spoofed = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.1.1.1, 198.51.100.7")
+    assert client_ip(spoofed) == "198.51.100.7"
+    assert client_ip(rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="junk")) == "10.0.0.2"
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_ip(spoofed) == "10.0.0.2"

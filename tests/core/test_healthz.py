@@ -46,3 +46,13 @@ def test_healthz_reports_the_worker_heartbeat_without_failing_on_it(client):
     worker = client.get(reverse("healthz")).json()["worker"]
     assert worker["status"] == "ok"
     assert worker["age_seconds"] == 0
+
+
+def test_healthz_answers_head_for_probes(client):
+    assert client.head(reverse("healthz")).status_code == 200
+
+
+def test_favicon_redirects_to_the_static_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")

@@ -66,3 +66,22 @@ def test_role_change_in_the_admin_updates_access(admin_client):
     rep.refresh_from_db()
     assert rep.role == "sales_ops"
     assert rep.is_staff
+
+
+def test_team_created_in_the_admin_puts_its_manager_on_the_team(admin_client):
+    manager = UserFactory(role="manager")
+    response = admin_client.post(
+        reverse("admin:core_team_add"), {"name": "South", "manager": manager.pk}
+    )
+    assert response.status_code == 302
+    manager.refresh_from_db()
+    assert manager.team.name == "South"
+
+
+def test_sales_ops_sees_users_without_a_password_reset_button(client):
+    ops = make("sales_ops")
+    rep = UserFactory(role="rep")
+    client.force_login(ops)
+    html = client.get(reverse("admin:core_user_change", args=[rep.pk])).content.decode()
+    assert rep.username in html
+    assert "Reset password" not in html

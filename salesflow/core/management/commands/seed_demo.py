@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from prospects.demo import seed_prospects
 from salesflow.core import services
 from salesflow.core.models import Team, User
 
@@ -47,7 +48,12 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             people = self._seed_people()
+            accounts = seed_prospects()
         self._print_logins(people)
+        if accounts:
+            self.stdout.write(
+                f"Added {accounts} demo accounts with contacts, conversations and whys."
+            )
 
     def _seed_people(self) -> list[tuple[User, bool]]:
         team = Team.objects.filter(name=TEAM_NAME).first()

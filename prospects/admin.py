@@ -1,0 +1,82 @@
+from django.contrib import admin
+from django.db import models
+
+from prospects.models import (
+    Account,
+    AccountEvent,
+    Contact,
+    Conversation,
+    FacilitativeQuestion,
+    LeadSource,
+    Segment,
+    WhyNote,
+)
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "description"]
+    search_fields = ["name"]
+
+
+@admin.register(LeadSource)
+class LeadSourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "cost_basis", "cost", "active"]
+    list_filter = ["active", "cost_basis"]
+    search_fields = ["name"]
+
+
+@admin.register(FacilitativeQuestion)
+class FacilitativeQuestionAdmin(admin.ModelAdmin):
+    list_display = ["text", "kind", "position", "active"]
+    list_editable = ["position", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["text"]
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "segment", "status"]
+    list_filter = ["status", "segment", "lead_source"]
+    list_select_related = ["owner", "segment"]
+    search_fields = ["name"]
+    raw_id_fields = ["owner"]
+    inlines = [ContactInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "account", "buying_role", "email"]
+    list_select_related = ["account"]
+    search_fields = ["name", "email"]
+    raw_id_fields = ["account"]
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ["account", "kind", "channel", "occurred_at", "logged_by"]
+    list_filter = ["kind", "channel"]
+    list_select_related = ["account", "logged_by"]
+    raw_id_fields = ["account", "logged_by", "contacts"]
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(WhyNote)
+class WhyNoteAdmin(admin.ModelAdmin):
+    list_display = ["account", "text", "said_on", "recorded_by"]
+    list_select_related = ["account", "recorded_by"]
+    raw_id_fields = ["account", "said_by", "recorded_by"]
+
+
+@admin.register(AccountEvent)
+class AccountEventAdmin(admin.ModelAdmin):
+    list_display = ["account", "kind", "occurred_at", "actor"]
+    list_filter = ["kind"]
+    list_select_related = ["account", "actor"]
+    raw_id_fields = ["account", "actor", "conversation", "why_note"]

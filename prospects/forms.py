@@ -1,0 +1,224 @@
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django import forms
+from django.utils import timezone
+
+from prospects import selectors
+from prospects.models import (
+    Account,
+    Answer,
+    Channel,
+    Contact,
+    Conversation,
+    ConversationKind,
+    FacilitativeQuestion,
+    LeadSource,
+    Segment,
+)
+from salesflow.core.models import User
+
+EARLIEST = date(2000, 1, 1)
+
+
+class AccountForm(forms.ModelForm):
+    website = forms.URLField(max_length=300, required=False, assume_scheme="https")
+
+    class Meta:
+        model = Account
+        fields = [
+            "name",
+            "website",
+            "segment",
+            "lead_source",
+            "owner",
+            "status",
+            "disqualified_reason",
+        ]
+        widgets = {"disqualified_reason": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {"disqualified_reason": "Needed when the status is disqualified."}
+
+    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = selectors.assignable_owners(user)
+        self.fields["lead_source"].queryset = LeadSource.objects.filter(active=True)
+        if not self.instance.pk:
+            self.fields["owner"].initial = user.pk
+        self.fields["disqualified_reason"].max_length = 2000
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if (
+            data.get("status") == Account.Status.DISQUALIFIED
+            and not data.get("disqualified_reason", "").strip()
+        ):
+            self.add_error("disqualified_reason", "Say why the account is disqualified.")
+        return data
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "title", "email", "phone", "buying_role"]
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M")
+
+
+class ConversationForm(forms.ModelForm):
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000
+    )
+    emotion_found = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2_000,
+        label="Emotion found",
+        help_text="What does the prospect feel about the problem, in a phrase?",
+    )
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "occurred_at",
+            "channel",
+            "kind",
+            "contacts",
+            "questions_asked",
+            "notes",
+            "emotion_found",
+            "has_problem",
+            "accepts_significance",
+            "ready_to_act",
+        ]
+        labels = {
+            "occurred_at": "When",
+            "has_problem": "Has a problem?",
+            "accepts_significance": "Accepts it is significant?",
+            "ready_to_act": "Is ready to act?",
+            "questions_asked": "Questions you asked",
+        }
+        widgets = {
+            "occurred_at": DateTimeLocalInput(),
+            "contacts": forms.CheckboxSelectMultiple,
+            "questions_asked": forms.CheckboxSelectMultiple,
+            "has_problem": forms.RadioSelect,
+            "accepts_significance": forms.RadioSelect,
+            "ready_to_act": forms.RadioSelect,
+        }
+
+    def __init__(self, *args: object, account: Account, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["contacts"].queryset = selectors.account_contacts(account=account)
+        self.fields["questions_asked"].queryset = FacilitativeQuestion.objects.filter(active=True)
+        self.fields["questions_asked"].required = False
+        self.fields["contacts"].required = False
+        if not self.is_bound:
+            # A new instance puts blank values in self.initial, so defaults are assigned.
+            defaults = {
+                "occurred_at": timezone.localtime().replace(second=0, microsecond=0),
+                # Most conversations continue where the last one left off.
+                "kind": selectors.latest_conversation_kind(account=account),
+                "channel": Channel.CALL,
+                **dict.fromkeys(
+                    ("has_problem", "accepts_significance", "ready_to_act"), Answer.UNKNOWN
+                ),
+            }
+            for field, value in defaults.items():
+                if not self.initial.get(field):
+                    self.initial[field] = value
+        kind = str(self.data.get("kind") or self.initial.get("kind") or "")
+        if kind not in ConversationKind.values:
+            kind = ConversationKind.INITIAL_OUTREACH
+        self.kind_questions = list(selectors.questions_for_kind(kind=kind))
+
+    def clean_occurred_at(self) -> datetime:
+        when: datetime = self.cleaned_data["occurred_at"]
+        if when.date() < EARLIEST:
+            raise forms.ValidationError("That is too long ago; check the year.")
+        if when > timezone.now() + timedelta(days=1):
+            raise forms.ValidationError("A conversation cannot be logged before it happens.")
+        return when
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        kind = data.get("kind")
+        strays = [q for q in data.get("questions_asked", []) if q.kind != kind]
+        if kind and strays:
+            self.add_error("questions_asked", "Tick only questions for this kind of conversation.")
+        return data
+
+
+class WhyForm(forms.Form):
+    text = forms.CharField(
+        label="Their why, in their words",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2_000,
+        help_text="Why did they start looking for a solution in the first place?",
+    )
+    said_by = forms.ModelChoiceField(
+        queryset=Contact.objects.none(), required=False, label="Who said it"
+    )
+    said_on = forms.DateField(
+        label="When", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: object, account: Account, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["said_by"].queryset = selectors.account_contacts(account=account)
+        self.fields["said_on"].initial = timezone.localdate()
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"].strip()
+        if not text:
+            raise forms.ValidationError("Write what the prospect said.")
+        return text
+
+    def clean_said_on(self) -> date:
+        said_on: date = self.cleaned_data["said_on"]
+        if said_on < EARLIEST or said_on > timezone.localdate():
+            raise forms.ValidationError("Pick a date between 2000 and today.")
+        return said_on
+
+
+class AccountFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Name")
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    segment = forms.ModelChoiceField(queryset=Segment.objects.all(), required=False)
+    lead_source = forms.ModelChoiceField(queryset=LeadSource.objects.all(), required=False)
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *Account.Status.choices], required=False
+    )
+    has_problem = forms.ChoiceField(
+        choices=[("", "Any"), *Answer.choices], required=False, label="Has a problem"
+    )
+    accepts_significance = forms.ChoiceField(
+        choices=[("", "Any"), *Answer.choices], required=False, label="Accepts significance"
+    )
+    ready_to_act = forms.ChoiceField(
+        choices=[("", "Any"), *Answer.choices], required=False, label="Ready to act"
+    )
+
+    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = selectors.visible_owners(user)
+
+    def filters(self) -> selectors.AccountFilters:
+        """The valid filters; an invalid one is dropped and shown as an error, never a failure."""
+        self.is_valid()  # fills cleaned_data with the fields that are valid
+        data = self.cleaned_data
+        return selectors.AccountFilters(
+            q=data.get("q") or "",
+            owner=data["owner"].pk if data.get("owner") else None,
+            segment=data["segment"].pk if data.get("segment") else None,
+            lead_source=data["lead_source"].pk if data.get("lead_source") else None,
+            status=data.get("status") or None,
+            has_problem=data.get("has_problem") or None,
+            accepts_significance=data.get("accepts_significance") or None,
+            ready_to_act=data.get("ready_to_act") or None,
+        )

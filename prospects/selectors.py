@@ -1,0 +1,191 @@
+"""Reads for accounts and what hangs off them, and who may see or change what.
+
+Visibility: a rep sees their own team's accounts (their own to edit, teammates' read-only);
+a manager sees and edits their team's; sales ops and admins see and edit everything.
+Anything outside that answers 404, so ids of other teams' accounts reveal nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from prospects.models import (
+    Account,
+    AccountEvent,
+    Answer,
+    Contact,
+    Conversation,
+    ConversationKind,
+    FacilitativeQuestion,
+    WhyNote,
+)
+from salesflow.core.models import User
+
+
+def accounts_visible_to(user: User) -> QuerySet[Account]:
+    accounts = Account.objects.all()
+    if user.sees_everything:
+        return accounts
+    if user.team_id is None:
+        return accounts.filter(owner=user)
+    return accounts.filter(owner__team_id=user.team_id)
+
+
+def can_edit_account(user: User, account: Account) -> bool:
+    if user.sees_everything or account.owner_id == user.pk:
+        return True
+    return (
+        user.role == User.Role.MANAGER
+        and user.team_id is not None
+        and account.owner.team_id == user.team_id
+    )
+
+
+def get_account_for_user(user: User, pk: object, *, for_edit: bool = False) -> Account:
+    """The account if the user may see it (404 otherwise); 403 if editing is asked and refused."""
+    try:
+        account = (
+            accounts_visible_to(user)
+            .select_related("owner", "segment", "lead_source")
+            .get(pk=int(pk))
+        )  # type: ignore[call-overload]
+    except (Account.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise Http404("No such account.") from None
+    if for_edit and not can_edit_account(user, account):
+        raise PermissionDenied("This account is read-only for you.")
+    return account
+
+
+def get_contact_for_user(user: User, pk: object, *, for_edit: bool = False) -> Contact:
+    try:
+        contact = Contact.objects.select_related("account").get(
+            pk=int(pk),  # type: ignore[call-overload]
+            account__in=accounts_visible_to(user),
+        )
+    except (Contact.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise Http404("No such contact.") from None
+    if for_edit:
+        get_account_for_user(user, contact.account_id, for_edit=True)
+    return contact
+
+
+def visible_owners(user: User) -> QuerySet[User]:
+    """The people whose accounts the user can see, for the owner filter."""
+    if user.sees_everything:
+        return User.objects.filter(is_active=True)
+    if user.team_id is None:
+        return User.objects.filter(pk=user.pk)
+    return User.objects.filter(team_id=user.team_id, is_active=True)
+
+
+def assignable_owners(user: User) -> QuerySet[User]:
+    """Whom the user may make an account's owner."""
+    people = User.objects.filter(is_active=True)
+    if user.sees_everything:
+        return people
+    if user.role == User.Role.MANAGER and user.team_id is not None:
+        return people.filter(team_id=user.team_id)
+    return people.filter(pk=user.pk)
+
+
+@dataclass(frozen=True)
+class AccountFilters:
+    owner: int | None = None
+    segment: int | None = None
+    lead_source: int | None = None
+    status: str | None = None
+    has_problem: str | None = None
+    accepts_significance: str | None = None
+    ready_to_act: str | None = None
+    q: str = ""
+
+
+_FILTER_LOOKUPS = {
+    "owner": "owner_id",
+    "segment": "segment_id",
+    "lead_source": "lead_source_id",
+    "status": "status",
+    "has_problem": "has_problem",
+    "accepts_significance": "accepts_significance",
+    "ready_to_act": "ready_to_act",
+}
+
+
+def account_list(*, user: User, filters: AccountFilters) -> QuerySet[Account]:
+    accounts = accounts_visible_to(user).select_related("owner", "segment", "lead_source")
+    for field, lookup in _FILTER_LOOKUPS.items():
+        value = getattr(filters, field)
+        if value:
+            accounts = accounts.filter(**{lookup: value})
+    if filters.q:
+        accounts = accounts.filter(name__icontains=filters.q)
+    return accounts.order_by("name", "pk")
+
+
+def current_why(*, account: Account) -> WhyNote | None:
+    return (
+        WhyNote.objects.filter(account=account)
+        .select_related("said_by", "recorded_by")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def why_history(*, account: Account, limit: int = 10) -> list[WhyNote]:
+    return list(
+        WhyNote.objects.filter(account=account)
+        .select_related("said_by", "recorded_by")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def account_contacts(*, account: Account) -> QuerySet[Contact]:
+    return Contact.objects.filter(account=account).order_by("name", "pk")
+
+
+def account_timeline(*, account: Account) -> QuerySet[AccountEvent]:
+    """Newest first, with everything a timeline row shows fetched in the same queries."""
+    return (
+        AccountEvent.objects.filter(account=account)
+        .select_related("actor", "why_note", "why_note__said_by", "conversation")
+        .prefetch_related(
+            Prefetch("conversation__contacts", queryset=Contact.objects.only("id", "name")),
+            Prefetch(
+                "conversation__questions_asked",
+                queryset=FacilitativeQuestion.objects.only("id", "text"),
+            ),
+        )
+        .order_by("-occurred_at", "-pk")
+    )
+
+
+def latest_conversation_kind(*, account: Account) -> str:
+    kind = (
+        Conversation.objects.filter(account=account)
+        .order_by("-occurred_at", "-pk")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    return kind or ConversationKind.INITIAL_OUTREACH
+
+
+def questions_for_kind(*, kind: str) -> QuerySet[FacilitativeQuestion]:
+    return FacilitativeQuestion.objects.filter(kind=kind, active=True).order_by("position", "pk")
+
+
+def newer_answers(*, account: Account, conversation: Conversation) -> dict[str, bool]:
+    """Per reflection question: has a conversation newer than this one already answered it?"""
+    newer = Q(occurred_at__gt=conversation.occurred_at) | Q(
+        occurred_at=conversation.occurred_at, pk__gt=conversation.pk
+    )
+    counts = Conversation.objects.filter(newer, account=account).aggregate(
+        **{
+            field: Count("pk", filter=~Q(**{field: Answer.UNKNOWN}))
+            for field in ("has_problem", "accepts_significance", "ready_to_act")
+        }
+    )
+    return {field: bool(count) for field, count in counts.items()}

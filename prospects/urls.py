@@ -1,0 +1,26 @@
+from django.urls import path
+
+from prospects import views
+
+app_name = "prospects"
+
+urlpatterns = [
+    path("accounts/", views.account_list, name="account_list"),
+    path("accounts/new/", views.account_create, name="account_create"),
+    path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
+    path("accounts/<int:pk>/edit/", views.account_edit, name="account_edit"),
+    path("accounts/<int:pk>/timeline/", views.account_timeline, name="account_timeline"),
+    path(
+        "accounts/<int:pk>/conversations/new/",
+        views.conversation_create,
+        name="conversation_create",
+    ),
+    path(
+        "accounts/<int:pk>/conversations/questions/",
+        views.conversation_questions,
+        name="conversation_questions",
+    ),
+    path("accounts/<int:pk>/why/", views.why_edit, name="why_edit"),
+    path("accounts/<int:pk>/contacts/new/", views.contact_create, name="contact_create"),
+    path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
+]

@@ -1,0 +1,222 @@
+"""The rep's workspace: accounts, contacts, conversation logging and the prospect's why.
+
+Views parse input with forms and call services; access goes through the selectors'
+get_*_for_user helpers (404 outside the user's reach, 403 for read-only).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from prospects import selectors, services
+from prospects.forms import AccountFilterForm, AccountForm, ContactForm, ConversationForm, WhyForm
+from prospects.models import Account, ConversationKind
+
+ACCOUNTS_PER_PAGE = 25
+TIMELINE_PER_PAGE = 20
+
+
+def _page(request: HttpRequest, items: object, per_page: int) -> object:
+    return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def _form_errors_to(form: object, error: ValidationError) -> None:
+    """Put a service's ValidationError next to the fields it names, or at the top of the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)  # type: ignore[attr-defined]
+    else:
+        form.add_error(None, error.messages)  # type: ignore[attr-defined]
+
+
+@require_GET
+def account_list(request: HttpRequest) -> HttpResponse:
+    form = AccountFilterForm(request.GET or None, user=request.user)
+    filters = form.filters() if form.is_bound else selectors.AccountFilters()
+    page = _page(
+        request, selectors.account_list(user=request.user, filters=filters), ACCOUNTS_PER_PAGE
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    template = (
+        "prospects/account_list.html#account-results"
+        if request.htmx
+        else "prospects/account_list.html"
+    )
+    return render(request, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+def account_create(request: HttpRequest) -> HttpResponse:
+    form = AccountForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.account_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _form_errors_to(form, error)
+        else:
+            messages.success(request, f"{account.name} added.")
+            return redirect("prospects:account_detail", pk=account.pk)
+    return render(request, "prospects/account_form.html", {"form": form, "account": None})
+
+
+@require_http_methods(["GET", "POST"])
+def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    account = selectors.get_account_for_user(request.user, pk, for_edit=True)
+    form = AccountForm(request.POST or None, instance=account, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_update(actor=request.user, account=account, **form.cleaned_data)
+        except ValidationError as error:
+            _form_errors_to(form, error)
+        else:
+            messages.success(request, "Account saved.")
+            return redirect("prospects:account_detail", pk=account.pk)
+    # A refused save must not leave half-applied values on the instance we show.
+    account.refresh_from_db()
+    return render(request, "prospects/account_form.html", {"form": form, "account": account})
+
+
+def _why_context(account: Account) -> dict[str, object]:
+    versions = selectors.why_history(account=account, limit=2)
+    return {
+        "why": versions[0] if versions else None,
+        "why_previous": versions[1] if len(versions) > 1 else None,
+    }
+
+
+def _account_context(request: HttpRequest, account: Account) -> dict[str, object]:
+    return {
+        "account": account,
+        "can_edit": selectors.can_edit_account(request.user, account),
+        **_why_context(account),
+        "contacts": selectors.account_contacts(account=account),
+        "timeline": _page(request, selectors.account_timeline(account=account), TIMELINE_PER_PAGE),
+    }
+
+
+@require_GET
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = selectors.get_account_for_user(request.user, pk)
+    context = _account_context(request, account)
+    if context["can_edit"]:
+        context["conversation_form"] = ConversationForm(account=account)
+    return render(request, "prospects/account_detail.html", context)
+
+
+@require_GET
+def account_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    account = selectors.get_account_for_user(request.user, pk)
+    timeline = _page(request, selectors.account_timeline(account=account), TIMELINE_PER_PAGE)
+    context = {"account": account, "timeline": timeline}
+    if request.htmx:
+        return render(request, "prospects/account_detail.html#timeline-page", context)
+    detail = reverse("prospects:account_detail", args=[account.pk])
+    return redirect(f"{detail}?page={timeline.number}#timeline")
+
+
+@require_http_methods(["GET", "POST"])
+def conversation_create(request: HttpRequest, pk: int) -> HttpResponse:
+    account = selectors.get_account_for_user(request.user, pk, for_edit=True)
+    form = ConversationForm(request.POST or None, account=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.conversation_log(actor=request.user, account=account, **form.cleaned_data)
+        except ValidationError as error:
+            _form_errors_to(form, error)
+        else:
+            if not request.htmx:
+                messages.success(request, "Conversation logged.")
+                return redirect("prospects:account_detail", pk=account.pk)
+            context = _account_context(request, account)
+            context["conversation_form"] = ConversationForm(account=account)
+            context["logged"] = True
+            return render(request, "prospects/conversation_logged.html", context)
+    context = {"account": account, "conversation_form": form}
+    if request.htmx:
+        # Re-render only the form, with its messages and what the rep typed.
+        return render(
+            request,
+            "prospects/account_detail.html#conversation-form",
+            context,
+            status=422 if form.errors else 200,
+        )
+    return render(
+        request, "prospects/conversation_form.html", context, status=422 if form.errors else 200
+    )
+
+
+@require_GET
+def conversation_questions(request: HttpRequest, pk: int) -> HttpResponse:
+    """The facilitative questions for the kind picked in the logging form (an htmx fragment)."""
+    account = selectors.get_account_for_user(request.user, pk, for_edit=True)
+    kind = request.GET.get("kind", "")
+    if kind not in ConversationKind.values:
+        kind = ConversationKind.OTHER
+    form = ConversationForm(account=account, initial={"kind": kind})
+    return render(
+        request, "prospects/account_detail.html#question-prompts", {"conversation_form": form}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def why_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    account = selectors.get_account_for_user(request.user, pk, for_edit=True)
+    current = selectors.current_why(account=account)
+    initial = {"text": current.text, "said_by": current.said_by_id} if current else {}
+    form = WhyForm(request.POST or None, account=account, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.why_record(actor=request.user, account=account, **form.cleaned_data)
+        except ValidationError as error:
+            _form_errors_to(form, error)
+        else:
+            if not request.htmx:
+                messages.success(request, "Why saved; the earlier version is kept in its history.")
+                return redirect("prospects:account_detail", pk=account.pk)
+            context = _account_context(request, account)
+            return render(request, "prospects/why_saved.html", context)
+    context = {
+        "account": account,
+        "why_form": form,
+        "why": current,
+        "history": selectors.why_history(account=account),
+    }
+    status = 422 if form.errors else 200
+    if request.htmx:
+        return render(request, "prospects/why_form.html#why-form", context, status=status)
+    return render(request, "prospects/why_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
+    account = selectors.get_account_for_user(request.user, pk, for_edit=True)
+    form = ContactForm(request.POST or None)
+    form.instance.account = account
+    return _contact_form(request, form, account)
+
+
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = selectors.get_contact_for_user(request.user, pk, for_edit=True)
+    form = ContactForm(request.POST or None, instance=contact)
+    return _contact_form(request, form, contact.account)
+
+
+def _contact_form(request: HttpRequest, form: ContactForm, account: Account) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_save(actor=request.user, contact=form.instance)
+        except ValidationError as error:
+            _form_errors_to(form, error)
+        else:
+            messages.success(request, f"{form.instance.name} saved.")
+            return redirect("prospects:account_detail", pk=account.pk)
+    return render(request, "prospects/contact_form.html", {"form": form, "account": account})

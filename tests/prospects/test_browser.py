@@ -1,0 +1,59 @@
+"""A rep logs a conversation inline and edits the why, without a page reload."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.core.test_browser import sign_in, watch_console
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_rep_logs_a_conversation_and_edits_the_why_inline(
+    page: Page, live_server, rep, account, contact, screenshot
+):
+    violations = watch_console(page)
+    sign_in(page, live_server.url, rep.username)
+    page.get_by_role("link", name="Accounts").click()
+    page.get_by_role("link", name=account.name).click()
+    expect(page.get_by_role("heading", name=account.name)).to_be_visible()
+    # A marker that survives only if the page is never reloaded.
+    page.evaluate("window.__noReload = true")
+
+    form = page.locator("#conversation-form")
+    form.get_by_label("Channel").select_option("video")
+    form.get_by_label("Kind").select_option("qualifying")
+    question = "What have you already tried, and what happened?"
+    expect(form.get_by_label(question)).to_be_visible()  # prompts follow the kind
+    form.get_by_label(question).check()
+    form.get_by_label(contact.name).check()
+    form.get_by_label("Notes").fill("Walked through last winter's discharge numbers.")
+    form.get_by_label("Emotion found").fill("Tired of weekend bed pressure")
+    form.locator("#id_has_problem_1").check()
+    form.locator("#id_accepts_significance_1").check()
+    form.locator("#id_ready_to_act_2").check()
+    form.get_by_role("button", name="Log conversation").click()
+
+    expect(page.get_by_text("Conversation logged.")).to_be_visible()
+    timeline = page.locator("#timeline-list")
+    expect(timeline).to_contain_text("Walked through last winter's discharge numbers.")
+    expect(timeline).to_contain_text(f"Asked: {question}")
+    readiness = page.locator("#readiness-panel")
+    expect(readiness.locator("dd").nth(0)).to_contain_text("Yes")
+    expect(readiness.locator("dd").nth(2)).to_contain_text("No")
+
+    page.get_by_role("link", name="Record their why").click()
+    page.get_by_label("Their why, in their words").fill(
+        "Discharges stall every Friday and beds stay blocked."
+    )
+    page.get_by_label("Who said it").select_option(label=contact.name)
+    page.get_by_role("button", name="Save the why").click()
+    why = page.locator("#why-panel")
+    expect(why).to_contain_text("“Discharges stall every Friday and beds stay blocked.”")
+    expect(why).to_contain_text(contact.name)
+    expect(timeline).to_contain_text("Why recorded")
+
+    assert page.evaluate("window.__noReload") is True
+    screenshot(page, "account-after-inline-log-and-why")
+    assert violations == []

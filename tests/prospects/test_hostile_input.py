@@ -1,0 +1,195 @@
+"""Random and hostile input on every prospects form: never a 500, never half-saved."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from prospects.models import Account, AccountEvent, Contact, Conversation, WhyNote
+
+pytestmark = pytest.mark.django_db
+
+hostile = st.one_of(
+    st.text(max_size=200),
+    st.sampled_from(
+        [
+            "<script>alert(1)</script>",
+            "' OR 1=1 --",
+            "x" * 20_000,
+            "\x00",
+            "9999999999999999999999",
+            "-1",
+            "2026-02-30T25:61",
+            "0001-01-01T00:00",
+            "9999-12-31T23:59",
+            "",
+        ]
+    ),
+)
+ids = st.one_of(hostile, st.integers(min_value=-(2**63), max_value=2**63).map(str))
+fuzz = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+OK = {200, 302, 400, 403, 404, 422}
+
+
+def counts():
+    return (
+        Account.objects.count(),
+        Contact.objects.count(),
+        Conversation.objects.count(),
+        WhyNote.objects.count(),
+        AccountEvent.objects.count(),
+    )
+
+
+@fuzz
+@given(
+    when=hostile,
+    channel=hostile,
+    kind=hostile,
+    notes=hostile,
+    emotion=hostile,
+    answer=hostile,
+    contact=ids,
+    question=ids,
+)
+def test_conversation_form(
+    client,
+    rep,
+    account,
+    other_account,
+    when,
+    channel,
+    kind,
+    notes,
+    emotion,
+    answer,
+    contact,
+    question,
+):
+    client.force_login(rep)
+    before = counts()
+    data = {
+        "occurred_at": when,
+        "channel": channel,
+        "kind": kind,
+        "notes": notes,
+        "emotion_found": emotion,
+        "has_problem": answer,
+        "accepts_significance": "yes",
+        "ready_to_act": "no",
+        "contacts": [contact],
+        "questions_asked": [question],
+    }
+    response = client.post(
+        reverse("prospects:conversation_create", args=[account.pk]), data, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code in OK
+    after = counts()
+    if response.status_code == 200:
+        # Saved whole: one conversation and its timeline entry, nothing else.
+        assert after[2] == before[2] + 1
+        assert after[4] == before[4] + 1
+    else:
+        assert after == before
+    assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+@fuzz
+@given(text=hostile, said_on=hostile, said_by=ids)
+def test_why_form(client, rep, account, text, said_on, said_by):
+    client.force_login(rep)
+    before = counts()
+    response = client.post(
+        reverse("prospects:why_edit", args=[account.pk]),
+        {"text": text, "said_on": said_on, "said_by": said_by},
+    )
+    assert response.status_code in OK
+    after = counts()
+    assert after == before or (after[3] == before[3] + 1 and response.status_code == 302)
+    assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+@fuzz
+@given(
+    name=hostile,
+    website=hostile,
+    owner=ids,
+    segment=ids,
+    source=ids,
+    status=hostile,
+    reason=hostile,
+)
+def test_account_forms(client, rep, account, name, website, owner, segment, source, status, reason):
+    client.force_login(rep)
+    data = {
+        "name": name,
+        "website": website,
+        "owner": owner,
+        "segment": segment,
+        "lead_source": source,
+        "status": status,
+        "disqualified_reason": reason,
+    }
+    before = counts()
+    created = client.post(reverse("prospects:account_create"), data)
+    assert created.status_code in OK
+    if created.status_code != 302:
+        assert counts() == before
+    snapshot = Account.objects.values().get(pk=account.pk)
+    edited = client.post(reverse("prospects:account_edit", args=[account.pk]), data)
+    assert edited.status_code in OK
+    if edited.status_code != 302:
+        assert Account.objects.values().get(pk=account.pk) == snapshot
+    assert "<script>alert(1)</script>" not in edited.content.decode()
+
+
+@fuzz
+@given(name=hostile, title=hostile, email=hostile, phone=hostile, role=hostile)
+def test_contact_form(client, rep, account, name, title, email, phone, role):
+    client.force_login(rep)
+    before = counts()
+    response = client.post(
+        reverse("prospects:contact_create", args=[account.pk]),
+        {"name": name, "title": title, "email": email, "phone": phone, "buying_role": role},
+    )
+    assert response.status_code in OK
+    if response.status_code != 302:
+        assert counts() == before
+
+
+@fuzz
+@given(
+    params=st.dictionaries(
+        st.sampled_from(
+            [
+                "q",
+                "owner",
+                "segment",
+                "lead_source",
+                "status",
+                "has_problem",
+                "ready_to_act",
+                "page",
+            ]
+        ),
+        ids,
+        max_size=5,
+    )
+)
+def test_account_list_filters(client, rep, params):
+    client.force_login(rep)
+    assert client.get(reverse("prospects:account_list"), params).status_code == 200
+
+
+@fuzz
+@given(pk=st.integers(min_value=-(2**70), max_value=2**70), page=ids)
+def test_unknown_ids_are_404(client, rep, pk, page):
+    client.force_login(rep)
+    if pk > 0 and Account.objects.filter(pk=pk).exists():
+        return
+    url = f"/accounts/{abs(pk)}/timeline/?page={page}"
+    assert client.get(url).status_code == 404
