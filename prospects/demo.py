@@ -7,7 +7,15 @@ from datetime import timedelta
 from django.utils import timezone
 
 from prospects import services
-from prospects.models import Account, Answer, Contact, FacilitativeQuestion, LeadSource, Segment
+from prospects.models import (
+    Account,
+    AccountEvent,
+    Answer,
+    Contact,
+    FacilitativeQuestion,
+    LeadSource,
+    Segment,
+)
 from salesflow.core.models import User
 
 SEGMENTS = {
@@ -207,6 +215,11 @@ def seed_prospects(*, now: timezone.datetime | None = None) -> int:
             owner=owner,
             segment=segments[segment],
             lead_source=sources[source],
+        )
+        # The demo's accounts were "imported" before their first conversation.
+        first_contact = max((c[0] for c in conversations), default=0) + 1
+        account.events.filter(kind=AccountEvent.Kind.CREATED).update(
+            occurred_at=now - timedelta(days=first_contact)
         )
         people = [
             services.contact_save(

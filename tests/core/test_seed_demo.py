@@ -49,3 +49,19 @@ def test_seed_demo_refuses_without_debug_unless_forced(settings):
     with pytest.raises(CommandError, match="runs only with DEBUG on"):
         call_command("seed_demo", stdout=StringIO())
     assert not User.objects.exists()
+
+
+def test_seed_demo_adds_accounts_in_three_segments_with_their_story():
+    from prospects.models import Account, Conversation, WhyNote
+
+    seed()
+    assert Account.objects.values("segment__name").distinct().count() == 3
+    assert Account.objects.filter(contacts__isnull=False).distinct().count() == Account.objects.count()
+    assert Conversation.objects.count() >= 10
+    assert WhyNote.objects.values("account").distinct().count() >= 3
+    kestrel = Account.objects.get(name="Kestrel Components")
+    assert kestrel.why_notes.count() == 2  # a why that changed, so the history shows
+    assert kestrel.has_problem == "yes"
+    counts = (Account.objects.count(), Conversation.objects.count(), WhyNote.objects.count())
+    seed()
+    assert (Account.objects.count(), Conversation.objects.count(), WhyNote.objects.count()) == counts
