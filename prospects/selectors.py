@@ -7,6 +7,7 @@ Anything outside that answers 404, so ids of other teams' accounts reveal nothin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -23,6 +24,7 @@ from prospects.models import (
     FacilitativeQuestion,
     WhyNote,
 )
+from prospects.search import SearchResults, matching, terms
 from salesflow.core.models import User
 
 
@@ -189,3 +191,65 @@ def newer_answers(*, account: Account, conversation: Conversation) -> dict[str, 
         }
     )
     return {field: bool(count) for field, count in counts.items()}
+
+
+SEARCH_LIMIT = 20
+
+
+def search(*, user: User, text: str) -> SearchResults:
+    """Accounts, contacts and conversations the user may see that match every word typed."""
+    words = terms(text)
+    results = SearchResults(query=text)
+    if not words:
+        return results
+    visible = accounts_visible_to(user)
+    results.accounts = list(
+        matching(visible.select_related("owner", "segment"), "account", words).order_by(
+            "name", "pk"
+        )[:SEARCH_LIMIT]
+    )
+    results.contacts = list(
+        matching(
+            Contact.objects.filter(account__in=visible).select_related("account"), "contact", words
+        ).order_by("name", "pk")[:SEARCH_LIMIT]
+    )
+    results.conversations = list(
+        matching(
+            Conversation.objects.filter(account__in=visible).select_related("account", "logged_by"),
+            "conversation",
+            words,
+        ).order_by("-occurred_at", "-pk")[:SEARCH_LIMIT]
+    )
+    return results
+
+
+def quick_log_accounts(*, user: User, text: str, limit: int = 10) -> list[Account]:
+    """Accounts the user may log a conversation on: matching the text, or their own recent ones."""
+    editable = accounts_visible_to(user)
+    if not user.sees_everything and user.role != User.Role.MANAGER:
+        editable = editable.filter(owner=user)
+    words = terms(text)
+    if words:
+        editable = matching(editable, "account", words).order_by("name", "pk")
+    else:
+        editable = editable.order_by("-updated_at", "-pk")
+    return list(editable.select_related("segment")[:limit])
+
+
+def account_export_rows(*, user: User, filters: AccountFilters) -> Iterator[tuple[object, ...]]:
+    """The filtered accounts as plain rows, read in chunks from a server-side cursor."""
+    return (
+        account_list(user=user, filters=filters)
+        .values_list(
+            "name",
+            "website",
+            "segment__name",
+            "lead_source__name",
+            "owner__username",
+            "status",
+            "has_problem",
+            "accepts_significance",
+            "ready_to_act",
+        )
+        .iterator(chunk_size=2000)
+    )

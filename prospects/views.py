@@ -6,10 +6,13 @@ get_*_for_user helpers (404 outside the user's reach, 403 for read-only).
 
 from __future__ import annotations
 
+import csv
+import itertools
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -220,3 +223,63 @@ def _contact_form(request: HttpRequest, form: ContactForm, account: Account) -> 
             messages.success(request, f"{form.instance.name} saved.")
             return redirect("prospects:account_detail", pk=account.pk)
     return render(request, "prospects/contact_form.html", {"form": form, "account": account})
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "")[:200]
+    results = selectors.search(user=request.user, text=text)
+    return render(request, "prospects/search.html", {"results": results, "q": text})
+
+
+@require_GET
+def quick_log(request: HttpRequest) -> HttpResponse:
+    """Log a conversation from anywhere: find the account, then the usual form."""
+    text = request.GET.get("q", "")[:200]
+    accounts = selectors.quick_log_accounts(user=request.user, text=text)
+    context = {"accounts": accounts, "q": text}
+    if request.htmx:
+        return render(request, "prospects/quick_log.html#quick-log-results", context)
+    return render(request, "prospects/quick_log.html", context)
+
+
+EXPORT_COLUMNS = [
+    "name",
+    "website",
+    "segment",
+    "lead_source",
+    "owner",
+    "status",
+    "has_problem",
+    "accepts_significance",
+    "ready_to_act",
+]
+
+
+@require_GET
+def account_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The filtered account list as CSV, streamed so a large export never sits in memory."""
+    form = AccountFilterForm(request.GET or None, user=request.user)
+    filters = form.filters() if form.is_bound else selectors.AccountFilters()
+    rows = selectors.account_export_rows(user=request.user, filters=filters)
+    echo = _Echo()
+    writer = csv.writer(echo)
+    lines = itertools.chain(
+        [writer.writerow(EXPORT_COLUMNS)], (writer.writerow(_safe(row)) for row in rows)
+    )
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="accounts.csv"'
+    return response
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _safe(row: tuple[object, ...]) -> list[object]:
+    # A cell starting with = + - @ would run as a formula when the file is opened in a
+    # spreadsheet; a leading apostrophe keeps it as text.
+    return [
+        "'" + value if isinstance(value, str) and value[:1] in "=+-@" else value for value in row
+    ]

@@ -56,7 +56,9 @@ def test_seed_demo_adds_accounts_in_three_segments_with_their_story():
 
     seed()
     assert Account.objects.values("segment__name").distinct().count() == 3
-    assert Account.objects.filter(contacts__isnull=False).distinct().count() == Account.objects.count()
+    assert (
+        Account.objects.filter(contacts__isnull=False).distinct().count() == Account.objects.count()
+    )
     assert Conversation.objects.count() >= 10
     assert WhyNote.objects.values("account").distinct().count() >= 3
     kestrel = Account.objects.get(name="Kestrel Components")
@@ -64,4 +66,8 @@ def test_seed_demo_adds_accounts_in_three_segments_with_their_story():
     assert kestrel.has_problem == "yes"
     counts = (Account.objects.count(), Conversation.objects.count(), WhyNote.objects.count())
     seed()
-    assert (Account.objects.count(), Conversation.objects.count(), WhyNote.objects.count()) == counts
+    assert (
+        Account.objects.count(),
+        Conversation.objects.count(),
+        WhyNote.objects.count(),
+    ) == counts

@@ -102,7 +102,7 @@ def test_why_edit_saves_a_new_version_and_shows_what_it_changed_from(client, rep
     assert "from “Beds blocked at weekends”" in html
     assert WhyNote.objects.count() == 2
     page = client.get(reverse("prospects:account_detail", args=[account.pk])).content.decode()
-    assert page.index("Friday discharges stall") < page.index("Log a conversation")  # pinned on top
+    assert page.index("Friday discharges stall") < page.index('id="log-heading"')  # pinned on top
 
 
 def test_account_without_a_why_prompts_for_it(client, rep, account):

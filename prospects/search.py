@@ -1,0 +1,54 @@
+"""Find accounts, contacts and conversation notes: PostgreSQL full-text search, or a plain
+case-insensitive match on SQLite (the embedded mode)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+# The text each model is searched by. Migration 0003 indexes exactly these expressions.
+SEARCH_FIELDS: dict[str, tuple[str, ...]] = {
+    "account": ("name",),
+    "contact": ("name", "email", "title"),
+    "conversation": ("notes", "emotion_found"),
+}
+MAX_TERMS = 8
+
+
+def terms(text: str) -> list[str]:
+    """Words of the query, lower-cased; punctuation and operators are dropped."""
+    return [word.lower() for word in re.findall(r"\w+", text)][:MAX_TERMS]
+
+
+def matching(queryset: QuerySet, model_name: str, words: list[str]) -> QuerySet:
+    """Rows whose search text holds every word (as a prefix, so "kest" finds "Kestrel")."""
+    fields = SEARCH_FIELDS[model_name]
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        query = SearchQuery(
+            " & ".join(f"{word}:*" for word in words), config="simple", search_type="raw"
+        )
+        return queryset.annotate(search=SearchVector(*fields, config="simple")).filter(search=query)
+    condition = Q()
+    for word in words:
+        any_field = Q()
+        for name in fields:
+            any_field |= Q(**{f"{name}__icontains": word})
+        condition &= any_field
+    return queryset.filter(condition)
+
+
+@dataclass
+class SearchResults:
+    query: str
+    accounts: list = field(default_factory=list)
+    contacts: list = field(default_factory=list)
+    conversations: list = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.accounts or self.contacts or self.conversations)
