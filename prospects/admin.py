@@ -4,6 +4,7 @@ from django.db import models
 from prospects.models import (
     Account,
     AccountEvent,
+    AccountImport,
     Contact,
     Conversation,
     FacilitativeQuestion,
@@ -80,3 +81,21 @@ class AccountEventAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     list_select_related = ["account", "actor"]
     raw_id_fields = ["account", "actor", "conversation", "why_note"]
+
+
+@admin.register(AccountImport)
+class AccountImportAdmin(admin.ModelAdmin):
+    list_display = ["file_name", "uploaded_by", "status", "total_rows", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["uploaded_by"]
+    exclude = ["content"]  # the whole uploaded file; too large to show in a form
+    readonly_fields = [
+        "uploaded_by",
+        "file_name",
+        "status",
+        "total_rows",
+        "errors",
+        "accounts_created",
+        "contacts_created",
+        "finished_at",
+    ]

@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
-from prospects import selectors
+from prospects import importing, selectors
 from prospects.models import (
     Account,
     Answer,
@@ -222,3 +223,28 @@ class AccountFilterForm(forms.Form):
             accepts_significance=data.get("accepts_significance") or None,
             ready_to_act=data.get("ready_to_act") or None,
         )
+
+
+class AccountImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8, one row per contact. Columns: " + ", ".join(importing.COLUMNS) + ".",
+    )
+
+    def clean_file(self) -> tuple[str, str]:
+        """The file's name and text, or a message saying why it cannot be read."""
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.SALESFLOW_IMPORT_MAX_BYTES:
+            megabytes = settings.SALESFLOW_IMPORT_MAX_BYTES // (1024 * 1024)
+            raise forms.ValidationError(f"The file is larger than {megabytes} MB; split it.")
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError("Save the file as UTF-8 CSV and upload it again.") from None
+        if "\x00" in text:
+            raise forms.ValidationError("This looks like a binary file, not a CSV.")
+        try:
+            importing.read_rows(text)
+        except importing.ImportFileError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return upload.name, text

@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from prospects.importing import progress_key
 from prospects.models import (
     Account,
     AccountEvent,
+    AccountImport,
     Answer,
     Contact,
     Conversation,
@@ -253,3 +256,21 @@ def account_export_rows(*, user: User, filters: AccountFilters) -> Iterator[tupl
         )
         .iterator(chunk_size=2000)
     )
+
+
+def get_import_for_user(user: User, pk: object) -> AccountImport:
+    """Only the person who uploaded an import (or sales ops and admins) sees its report."""
+    imports = AccountImport.objects.defer("content")
+    if not user.sees_everything:
+        imports = imports.filter(uploaded_by=user)
+    try:
+        return imports.get(pk=int(pk))  # type: ignore[call-overload]
+    except (AccountImport.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise Http404("No such import.") from None
+
+
+def import_progress(*, job: AccountImport) -> int:
+    """Rows processed so far, for the progress bar."""
+    if job.status in {AccountImport.Status.DONE, AccountImport.Status.INVALID}:
+        return job.total_rows
+    return min(int(cache.get(progress_key(job.pk)) or 0), job.total_rows)

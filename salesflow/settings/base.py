@@ -233,6 +233,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# CSV imports with at least this many rows run as a background job with a progress bar.
+SALESFLOW_IMPORT_ASYNC_ROWS = env_int("SALESFLOW_IMPORT_ASYNC_ROWS", 10_000, minimum=1)
+SALESFLOW_IMPORT_MAX_BYTES = env_int("SALESFLOW_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+
 # A worker heartbeat older than this is reported as stale on /healthz and the admin home.
 SALESFLOW_HEARTBEAT_STALE_AFTER = timedelta(
     seconds=env_int("SALESFLOW_HEARTBEAT_STALE_AFTER", 180, minimum=60)
