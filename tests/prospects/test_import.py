@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from prospects.models import Account, AccountEvent, AccountImport, Contact
 from tests.factories import SegmentFactory
 
-COLUMNS = "account_name website segment owner status contact_name contact_title contact_email contact_role"
+COLUMNS = """account_name website segment owner status
+contact_name contact_title contact_email contact_role"""
 HEADER = ",".join(COLUMNS.split()) + "\n"
 GOOD = (
     HEADER
