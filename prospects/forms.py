@@ -18,6 +18,7 @@ from prospects.models import (
     LeadSource,
     Segment,
 )
+from prospects.services import MERGE_FIELDS
 from salesflow.core.models import User
 
 EARLIEST = date(2000, 1, 1)
@@ -248,3 +249,43 @@ class AccountImportForm(forms.Form):
         except importing.ImportFileError as exc:
             raise forms.ValidationError(str(exc)) from None
         return upload.name, text
+
+
+class AccountMergeForm(forms.Form):
+    """For each field where the two accounts differ, which value the merged account keeps."""
+
+    def __init__(
+        self, *args: object, survivor: Account, duplicate: Account, **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.survivor, self.duplicate = survivor, duplicate
+        self.differences: list[str] = []
+        for name in MERGE_FIELDS:
+            ours, theirs = getattr(survivor, name), getattr(duplicate, name)
+            if ours == theirs:
+                continue
+            self.differences.append(name)
+            self.fields[name] = forms.ChoiceField(
+                label=Account._meta.get_field(name).verbose_name.capitalize(),
+                choices=[
+                    ("survivor", _shown(survivor, name)),
+                    ("duplicate", _shown(duplicate, name)),
+                ],
+                initial="survivor",
+                widget=forms.RadioSelect,
+            )
+
+    def values(self) -> dict[str, object]:
+        """The chosen values, ready for services.account_merge."""
+        return {
+            name: getattr(
+                self.duplicate if self.cleaned_data[name] == "duplicate" else self.survivor, name
+            )
+            for name in self.differences
+        }
+
+
+def _shown(account: Account, name: str) -> str:
+    display = getattr(account, f"get_{name}_display", None)
+    value = display() if display else getattr(account, name)
+    return str(value) if value not in (None, "") else "(empty)"

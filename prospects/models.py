@@ -235,6 +235,7 @@ class AccountEvent(models.Model):
         CONVERSATION = "conversation", "Conversation"
         WHY = "why", "Why changed"
         STATUS = "status", "Status changed"
+        MERGED = "merged", "Merged"
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)

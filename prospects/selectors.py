@@ -40,6 +40,15 @@ def accounts_visible_to(user: User) -> QuerySet[Account]:
     return accounts.filter(owner__team_id=user.team_id)
 
 
+def accounts_editable_by(user: User) -> QuerySet[Account]:
+    """The same rule as can_edit_account, as a queryset: own accounts, or the team's for a
+    manager, or all for sales ops and admins."""
+    visible = accounts_visible_to(user)
+    if user.sees_everything or user.role == User.Role.MANAGER:
+        return visible
+    return visible.filter(owner=user)
+
+
 def can_edit_account(user: User, account: Account) -> bool:
     if user.sees_everything or account.owner_id == user.pk:
         return True
@@ -228,9 +237,7 @@ def search(*, user: User, text: str) -> SearchResults:
 
 def quick_log_accounts(*, user: User, text: str, limit: int = 10) -> list[Account]:
     """Accounts the user may log a conversation on: matching the text, or their own recent ones."""
-    editable = accounts_visible_to(user)
-    if not user.sees_everything and user.role != User.Role.MANAGER:
-        editable = editable.filter(owner=user)
+    editable = accounts_editable_by(user)
     words = terms(text)
     if words:
         editable = matching(editable, "account", words).order_by("name", "pk")
@@ -274,3 +281,22 @@ def import_progress(*, job: AccountImport) -> int:
     if job.status in {AccountImport.Status.DONE, AccountImport.Status.INVALID}:
         return job.total_rows
     return min(int(cache.get(progress_key(job.pk)) or 0), job.total_rows)
+
+
+def merge_candidates(*, user: User, account: Account, text: str, limit: int = 20) -> list[Account]:
+    """Accounts the user may merge into this one: by the words typed, else by its name's words."""
+    words = terms(text) or terms(account.name)[:1]
+    editable = accounts_editable_by(user).exclude(pk=account.pk)
+    if not words:
+        return []
+    found = matching(editable.select_related("owner", "segment"), "account", words)
+    return list(found.order_by("name", "pk")[:limit])
+
+
+def merge_moving_counts(*, account: Account) -> dict[str, int]:
+    """How many contacts, conversations and why notes would move, in one query."""
+    return Account.objects.filter(pk=account.pk).aggregate(
+        contacts=Count("contacts", distinct=True),
+        conversations=Count("conversations", distinct=True),
+        why_notes=Count("why_notes", distinct=True),
+    )

@@ -382,3 +382,70 @@ def _write_import(
     ]
     Contact.objects.bulk_create(contacts, batch_size=IMPORT_BATCH)
     return len(accounts), len(contacts)
+
+
+# --- Merging duplicates -----------------------------------------------------------------
+
+MERGE_FIELDS = (
+    "name",
+    "website",
+    "segment",
+    "lead_source",
+    "owner",
+    "status",
+    "disqualified_reason",
+)
+
+
+@transaction.atomic
+def account_merge(
+    *, actor: User, survivor: Account, duplicate: Account, values: dict[str, object]
+) -> Account:
+    """Fold the duplicate into the survivor: chosen field values, and every contact,
+    conversation, why note and timeline entry, in one transaction; the duplicate is deleted."""
+    if survivor.pk == duplicate.pk:
+        raise ValidationError("Pick two different accounts to merge.")
+    # Lock both rows in a fixed order, so two merges of the same pair cannot deadlock.
+    rows = (
+        Account.objects.select_for_update()
+        .filter(pk__in=[survivor.pk, duplicate.pk])
+        .order_by("pk")
+    )
+    locked = {account.pk: account for account in rows}
+    if len(locked) != 2:
+        raise ValidationError("One of the accounts no longer exists.")
+    survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
+    for account in (survivor, duplicate):
+        if not selectors.can_edit_account(actor, account):
+            raise ValidationError("You can merge only accounts you may edit.")
+    unknown = set(values) - set(MERGE_FIELDS)
+    if unknown:
+        raise TypeError(f"account_merge cannot set {', '.join(sorted(unknown))}")
+    if "owner" in values and values["owner"] != survivor.owner:
+        _check_owner(actor=actor, owner=values["owner"])  # type: ignore[arg-type]
+    for field, value in values.items():
+        setattr(survivor, field, value)
+    if survivor.status != Account.Status.DISQUALIFIED:
+        survivor.disqualified_reason = ""
+    # Each readiness answer: whichever account heard it most recently.
+    for field, _ in READINESS_QUESTIONS:
+        theirs = getattr(duplicate, f"{field}_changed_at")
+        ours = getattr(survivor, f"{field}_changed_at")
+        if theirs and (ours is None or theirs > ours):
+            setattr(survivor, field, getattr(duplicate, field))
+            setattr(survivor, f"{field}_changed_at", theirs)
+    survivor.full_clean()
+    survivor.save()
+    Contact.objects.filter(account=duplicate).update(account=survivor)
+    Conversation.objects.filter(account=duplicate).update(account=survivor)
+    WhyNote.objects.filter(account=duplicate).update(account=survivor)
+    AccountEvent.objects.filter(account=duplicate).update(account=survivor)
+    AccountEvent.objects.create(
+        account=survivor,
+        kind=AccountEvent.Kind.MERGED,
+        occurred_at=timezone.now(),
+        actor=actor,
+        summary=f"Merged “{duplicate.name}” into this account"[:300],
+    )
+    duplicate.delete()
+    return survivor

@@ -14,6 +14,7 @@ urlpatterns = [
     path("log/", views.quick_log, name="quick_log"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
     path("accounts/<int:pk>/edit/", views.account_edit, name="account_edit"),
+    path("accounts/<int:pk>/merge/", views.account_merge, name="account_merge"),
     path("accounts/<int:pk>/timeline/", views.account_timeline, name="account_timeline"),
     path(
         "accounts/<int:pk>/conversations/new/",

@@ -22,6 +22,7 @@ from prospects.forms import (
     AccountFilterForm,
     AccountForm,
     AccountImportForm,
+    AccountMergeForm,
     ContactForm,
     ConversationForm,
     WhyForm,
@@ -317,3 +318,39 @@ def account_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, "prospects/account_import_detail.html#import-status", context)
     return render(request, "prospects/account_import_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def account_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Merge a duplicate into this account: pick the duplicate, then the values to keep."""
+    survivor = selectors.get_account_for_user(request.user, pk, for_edit=True)
+    other = request.GET.get("other") or request.POST.get("other")
+    if not other:
+        text = request.GET.get("q", "")[:200]
+        candidates = selectors.merge_candidates(user=request.user, account=survivor, text=text)
+        return render(
+            request,
+            "prospects/account_merge.html",
+            {"account": survivor, "candidates": candidates, "q": text},
+        )
+    duplicate = selectors.get_account_for_user(request.user, other, for_edit=True)
+    form = AccountMergeForm(request.POST or None, survivor=survivor, duplicate=duplicate)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_merge(
+                actor=request.user, survivor=survivor, duplicate=duplicate, values=form.values()
+            )
+        except ValidationError as error:
+            _form_errors_to(form, error)
+        else:
+            messages.success(request, f"Merged {duplicate.name} into this account.")
+            return redirect("prospects:account_detail", pk=survivor.pk)
+    context = {
+        "account": survivor,
+        "duplicate": duplicate,
+        "form": form,
+        "moving": selectors.merge_moving_counts(account=duplicate),
+    }
+    return render(
+        request, "prospects/account_merge.html", context, status=422 if form.errors else 200
+    )
