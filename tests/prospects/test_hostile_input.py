@@ -149,8 +149,16 @@ def test_account_forms(client, rep, account, name, website, owner, segment, sour
 
 @fuzz
 @given(name=hostile, title=hostile, email=hostile, phone=hostile, role=hostile)
-def test_contact_form(client, rep, account, name, title, email, phone, role):
+def test_contact_form(client, rep, account, contact, name, title, email, phone, role):
     client.force_login(rep)
+    snapshot = Contact.objects.values().get(pk=contact.pk)
+    edited = client.post(
+        reverse("prospects:contact_edit", args=[contact.pk]),
+        {"name": name, "title": title, "email": email, "phone": phone, "buying_role": role},
+    )
+    assert edited.status_code in OK
+    if edited.status_code != 302:
+        assert Contact.objects.values().get(pk=contact.pk) == snapshot
     before = counts()
     response = client.post(
         reverse("prospects:contact_create", args=[account.pk]),

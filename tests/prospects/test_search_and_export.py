@@ -130,3 +130,24 @@ def test_search_query_count_is_constant(client, rep, size, log, django_assert_ma
     client.force_login(rep)
     with django_assert_max_num_queries(5):
         assert client.get(reverse("prospects:search"), {"q": "brigid"}).status_code == 200
+
+
+def test_plain_search_fallback_matches_every_word_in_any_field(
+    rep, account, contact, log, monkeypatch
+):
+    """The embedded SQLite mode has no full-text search; the fallback must find the same."""
+
+    class Plain:
+        vendor = "sqlite"
+
+    log(account, notes="Budget freeze until spring")
+    monkeypatch.setattr(search, "connection", Plain())
+    assert list(search.matching(Account.objects.all(), "account", ["brigid"])) == [account]
+    assert list(search.matching(Contact.objects.all(), "contact", ["helen", "operations"])) == [
+        contact
+    ]
+    found = search.matching(Conversation.objects.all(), "conversation", ["budget", "spring"])
+    assert found.count() == 1
+    assert not search.matching(
+        Conversation.objects.all(), "conversation", ["budget", "autumn"]
+    ).exists()
