@@ -18,7 +18,7 @@ from prospects.models import (
     LeadSource,
     Segment,
 )
-from prospects.services import MERGE_FIELDS
+from prospects.services import ACCOUNT_FIELDS
 from salesflow.core.models import User
 
 EARLIEST = date(2000, 1, 1)
@@ -29,15 +29,7 @@ class AccountForm(forms.ModelForm):
 
     class Meta:
         model = Account
-        fields = [
-            "name",
-            "website",
-            "segment",
-            "lead_source",
-            "owner",
-            "status",
-            "disqualified_reason",
-        ]
+        fields = list(ACCOUNT_FIELDS)
         widgets = {"disqualified_reason": forms.Textarea(attrs={"rows": 2})}
         help_texts = {"disqualified_reason": "Needed when the status is disqualified."}
 
@@ -260,7 +252,7 @@ class AccountMergeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.survivor, self.duplicate = survivor, duplicate
         self.differences: list[str] = []
-        for name in MERGE_FIELDS:
+        for name in ACCOUNT_FIELDS:
             ours, theirs = getattr(survivor, name), getattr(duplicate, name)
             if ours == theirs:
                 continue

@@ -246,21 +246,26 @@ def quick_log_accounts(*, user: User, text: str, limit: int = 10) -> list[Accoun
     return list(editable.select_related("segment")[:limit])
 
 
+# CSV column -> the lookup it is read from.
+EXPORT_FIELDS = {
+    "name": "name",
+    "website": "website",
+    "segment": "segment__name",
+    "lead_source": "lead_source__name",
+    "owner": "owner__username",
+    "status": "status",
+    "has_problem": "has_problem",
+    "accepts_significance": "accepts_significance",
+    "ready_to_act": "ready_to_act",
+}
+EXPORT_COLUMNS = list(EXPORT_FIELDS)
+
+
 def account_export_rows(*, user: User, filters: AccountFilters) -> Iterator[tuple[object, ...]]:
     """The filtered accounts as plain rows, read in chunks from a server-side cursor."""
     return (
         account_list(user=user, filters=filters)
-        .values_list(
-            "name",
-            "website",
-            "segment__name",
-            "lead_source__name",
-            "owner__username",
-            "status",
-            "has_problem",
-            "accepts_significance",
-            "ready_to_act",
-        )
+        .values_list(*EXPORT_FIELDS.values())
         .iterator(chunk_size=2000)
     )
 

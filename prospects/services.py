@@ -27,6 +27,7 @@ from prospects.models import (
 )
 from salesflow.core.models import User
 
+# The fields of an account a person edits (the form, updates, merges).
 ACCOUNT_FIELDS = (
     "name",
     "website",
@@ -386,16 +387,6 @@ def _write_import(
 
 # --- Merging duplicates -----------------------------------------------------------------
 
-MERGE_FIELDS = (
-    "name",
-    "website",
-    "segment",
-    "lead_source",
-    "owner",
-    "status",
-    "disqualified_reason",
-)
-
 
 @transaction.atomic
 def account_merge(
@@ -418,7 +409,7 @@ def account_merge(
     for account in (survivor, duplicate):
         if not selectors.can_edit_account(actor, account):
             raise ValidationError("You can merge only accounts you may edit.")
-    unknown = set(values) - set(MERGE_FIELDS)
+    unknown = set(values) - set(ACCOUNT_FIELDS)
     if unknown:
         raise TypeError(f"account_merge cannot set {', '.join(sorted(unknown))}")
     if "owner" in values and values["owner"] != survivor.owner:

@@ -252,19 +252,6 @@ def quick_log(request: HttpRequest) -> HttpResponse:
     return render(request, "prospects/quick_log.html", context)
 
 
-EXPORT_COLUMNS = [
-    "name",
-    "website",
-    "segment",
-    "lead_source",
-    "owner",
-    "status",
-    "has_problem",
-    "accepts_significance",
-    "ready_to_act",
-]
-
-
 @require_GET
 def account_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered account list as CSV, streamed so a large export never sits in memory."""
@@ -274,7 +261,7 @@ def account_export(request: HttpRequest) -> StreamingHttpResponse:
     echo = _Echo()
     writer = csv.writer(echo)
     lines = itertools.chain(
-        [writer.writerow(EXPORT_COLUMNS)], (writer.writerow(_safe(row)) for row in rows)
+        [writer.writerow(selectors.EXPORT_COLUMNS)], (writer.writerow(_safe(row)) for row in rows)
     )
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="accounts.csv"'
