@@ -79,10 +79,11 @@ def account_update(*, actor: User, account: Account, **changes: object) -> Accou
     unknown = set(changes) - set(ACCOUNT_FIELDS)
     if unknown:
         raise TypeError(f"account_update cannot change {', '.join(sorted(unknown))}")
-    if not selectors.can_edit_account(actor, account):
+    # Lock the row: two editors must not both record the same status change. Access is
+    # checked on the stored row, not on the instance a bound form has already changed.
+    locked = Account.objects.select_for_update().select_related("owner").get(pk=account.pk)
+    if not selectors.can_edit_account(actor, locked):
         raise ValidationError("This account is read-only for you.")
-    # Lock the row: two editors must not both record the same status change.
-    locked = Account.objects.select_for_update().get(pk=account.pk)
     old_status = locked.status
     if "owner" in changes and changes["owner"] != locked.owner:
         _check_owner(actor=actor, owner=changes["owner"])  # type: ignore[arg-type]

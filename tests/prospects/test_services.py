@@ -118,3 +118,35 @@ def test_owners_a_user_may_assign(rep, teammate, manager, outsider, sales_ops):
         services.account_create(actor=rep, name="Acme", owner=teammate)
     account = services.account_create(actor=manager, name="Acme", owner=teammate)
     assert AccountEvent.objects.get(account=account).kind == "created"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_editors_changing_status_at_once_record_one_change(rep, manager, account):
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def change(actor):
+        try:
+            barrier.wait(timeout=10)
+            services.account_update(
+                actor=actor, account=Account.objects.get(pk=account.pk), status="customer"
+            )
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=change, args=(user,)) for user in (rep, manager)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert AccountEvent.objects.filter(account=account, kind="status").count() == 1
+    account.refresh_from_db()
+    assert account.status == "customer"
