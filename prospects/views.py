@@ -91,8 +91,9 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Account saved.")
             return redirect("prospects:account_detail", pk=account.pk)
-    # A refused save must not leave half-applied values on the instance we show.
-    account.refresh_from_db()
+    if form.is_bound:
+        # A refused save must not leave the form's values on the account shown in the header.
+        account.refresh_from_db()
     return render(request, "prospects/account_form.html", {"form": form, "account": account})
 
 
