@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.db import models
 
+from prospects import services
 from prospects.models import (
+    READINESS_QUESTIONS,
     Account,
     AccountEvent,
     AccountImport,
@@ -12,6 +14,7 @@ from prospects.models import (
     Segment,
     WhyNote,
 )
+from prospects.services import ACCOUNT_FIELDS
 
 
 @admin.register(Segment)
@@ -49,6 +52,27 @@ class AccountAdmin(admin.ModelAdmin):
     raw_id_fields = ["owner"]
     inlines = [ContactInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    # Readiness is derived from conversations, never typed in.
+    readonly_fields = [
+        f"{question}{suffix}"
+        for question, _ in READINESS_QUESTIONS
+        for suffix in ("", "_changed_at")
+    ]
+
+    def save_model(self, request, obj, form, change):  # noqa: ANN001, ANN201 - Django's signature
+        # Through the services, like every other entry point, so the timeline and the
+        # owner rules hold for admin edits too.
+        values = {
+            field: form.cleaned_data[field]
+            for field in ACCOUNT_FIELDS
+            if field in form.cleaned_data
+        }
+        if change:
+            services.account_update(actor=request.user, account=obj, **values)
+            return
+        created = services.account_create(actor=request.user, **values)
+        # The admin saves the contact inlines against this same object next.
+        obj.pk, obj._state.adding = created.pk, False
 
 
 @admin.register(Contact)

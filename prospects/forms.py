@@ -19,6 +19,7 @@ from prospects.models import (
     Segment,
 )
 from prospects.services import ACCOUNT_FIELDS
+from salesflow.core.fields import IdChoiceField, IdMultipleChoiceField
 from salesflow.core.models import User
 
 EARLIEST = date(2000, 1, 1)
@@ -26,12 +27,21 @@ EARLIEST = date(2000, 1, 1)
 
 class AccountForm(forms.ModelForm):
     website = forms.URLField(max_length=300, required=False, assume_scheme="https")
+    disqualified_reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+        help_text="Needed when the status is disqualified.",
+    )
 
     class Meta:
         model = Account
         fields = list(ACCOUNT_FIELDS)
-        widgets = {"disqualified_reason": forms.Textarea(attrs={"rows": 2})}
-        help_texts = {"disqualified_reason": "Needed when the status is disqualified."}
+        field_classes = {
+            "owner": IdChoiceField,
+            "segment": IdChoiceField,
+            "lead_source": IdChoiceField,
+        }
 
     def __init__(self, *args: object, user: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -39,7 +49,6 @@ class AccountForm(forms.ModelForm):
         self.fields["lead_source"].queryset = LeadSource.objects.filter(active=True)
         if not self.instance.pk:
             self.fields["owner"].initial = user.pk
-        self.fields["disqualified_reason"].max_length = 2000
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
@@ -97,6 +106,10 @@ class ConversationForm(forms.ModelForm):
             "ready_to_act": "Is ready to act?",
             "questions_asked": "Questions you asked",
         }
+        field_classes = {
+            "contacts": IdMultipleChoiceField,
+            "questions_asked": IdMultipleChoiceField,
+        }
         widgets = {
             "occurred_at": DateTimeLocalInput(),
             "contacts": forms.CheckboxSelectMultiple,
@@ -151,13 +164,12 @@ class ConversationForm(forms.ModelForm):
 class WhyForm(forms.Form):
     text = forms.CharField(
         label="Their why, in their words",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "data-autofocus": ""}),
         max_length=2_000,
         help_text="Why did they start looking for a solution in the first place?",
+        error_messages={"required": "Write what the prospect said."},
     )
-    said_by = forms.ModelChoiceField(
-        queryset=Contact.objects.none(), required=False, label="Who said it"
-    )
+    said_by = IdChoiceField(queryset=Contact.objects.none(), required=False, label="Who said it")
     said_on = forms.DateField(
         label="When", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
@@ -166,12 +178,6 @@ class WhyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["said_by"].queryset = selectors.account_contacts(account=account)
         self.fields["said_on"].initial = timezone.localdate()
-
-    def clean_text(self) -> str:
-        text = self.cleaned_data["text"].strip()
-        if not text:
-            raise forms.ValidationError("Write what the prospect said.")
-        return text
 
     def clean_said_on(self) -> date:
         said_on: date = self.cleaned_data["said_on"]
@@ -182,9 +188,9 @@ class WhyForm(forms.Form):
 
 class AccountFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=100, label="Name")
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
-    segment = forms.ModelChoiceField(queryset=Segment.objects.all(), required=False)
-    lead_source = forms.ModelChoiceField(queryset=LeadSource.objects.all(), required=False)
+    owner = IdChoiceField(queryset=User.objects.none(), required=False)
+    segment = IdChoiceField(queryset=Segment.objects.all(), required=False)
+    lead_source = IdChoiceField(queryset=LeadSource.objects.all(), required=False)
     status = forms.ChoiceField(
         choices=[("", "Any status"), *Account.Status.choices], required=False
     )

@@ -31,6 +31,9 @@ COLUMNS = [
     "contact_phone",
     "contact_role",
 ]
+# Columns an export has that an import does not set: accepted and ignored, so an exported
+# file can be imported again.
+IGNORED_COLUMNS = ["has_problem", "accepts_significance", "ready_to_act"]
 MAX_ERRORS = 200
 PROGRESS_EVERY = 500
 
@@ -87,7 +90,10 @@ def read_rows(content: str) -> tuple[list[str], Iterator[tuple[int, dict[str, st
         raise ImportFileError(f"This is not a readable CSV file ({exc}).") from None
     if "account_name" not in header:
         raise ImportFileError("The first line must name the columns, including account_name.")
-    unknown = [name for name in header if name not in COLUMNS]
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        raise ImportFileError(f"Columns named twice: {', '.join(duplicated)}.")
+    unknown = [name for name in header if name not in COLUMNS + IGNORED_COLUMNS]
     if unknown:
         raise ImportFileError(
             f"Unknown columns: {', '.join(unknown)}. Known: {', '.join(COLUMNS)}."
@@ -98,6 +104,11 @@ def read_rows(content: str) -> tuple[list[str], Iterator[tuple[int, dict[str, st
             for values in reader:
                 if not any(value.strip() for value in values):
                     continue
+                if len(values) > len(header):
+                    raise ImportFileError(
+                        f"Line {reader.line_num} has {len(values)} cells but the header names "
+                        f"{len(header)} columns; check its commas and quotes."
+                    )
                 yield reader.line_num, dict(zip(header, (v.strip() for v in values), strict=False))
         except csv.Error as exc:
             raise ImportFileError(f"Line {reader.line_num} cannot be read: {exc}") from None

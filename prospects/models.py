@@ -114,6 +114,7 @@ class Account(models.Model):
             models.CheckConstraint(
                 name="account_disqualified_has_reason",
                 condition=~Q(status="disqualified") | ~Q(disqualified_reason=""),
+                violation_error_message="Say why the account is disqualified.",
             ),
         ]
 
@@ -284,6 +285,7 @@ class AccountImport(models.Model):
     accounts_created = models.PositiveIntegerField(default=0)
     contacts_created = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -248,7 +248,7 @@ def quick_log_accounts(*, user: User, text: str, limit: int = 10) -> list[Accoun
 
 # CSV column -> the lookup it is read from.
 EXPORT_FIELDS = {
-    "name": "name",
+    "account_name": "name",
     "website": "website",
     "segment": "segment__name",
     "lead_source": "lead_source__name",

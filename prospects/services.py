@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from prospects import importing, selectors
@@ -208,6 +209,13 @@ def why_record(
         raise ValidationError("This account is read-only for you.")
     if said_by is not None and said_by.account_id != account.pk:
         raise ValidationError({"said_by": "Pick a contact of this account."})
+    current = selectors.current_why(account=account)
+    if current and (current.text, current.said_by_id, current.said_on) == (
+        text.strip(),
+        said_by and said_by.pk,
+        said_on,
+    ):
+        return current  # saved unchanged: no new version, no timeline entry
     note = WhyNote(
         account=account, text=text.strip(), said_on=said_on, said_by=said_by, recorded_by=actor
     )
@@ -247,10 +255,18 @@ def account_import_start(*, actor: User, file_name: str, content: str) -> Accoun
 
 def account_import_run(*, import_id: int) -> None:
     """Check every row, then write all of it in one transaction, or nothing at all."""
-    # Queued -> running exactly once: a second delivery of the task finds nothing to claim.
-    claimed = AccountImport.objects.filter(pk=import_id, status=AccountImport.Status.QUEUED).update(
-        status=AccountImport.Status.RUNNING
+    # Claimed by exactly one run: queued, or running for longer than the task's hard time
+    # limit, which means the worker died mid-import (its transaction rolled back, nothing
+    # was written) and this is the broker's redelivery. A second delivery of a live import
+    # finds nothing to claim.
+    now = timezone.now()
+    abandoned = Q(
+        status=AccountImport.Status.RUNNING,
+        started_at__lt=now - timedelta(seconds=IMPORT_TIME_LIMIT),
     )
+    claimed = AccountImport.objects.filter(
+        Q(status=AccountImport.Status.QUEUED) | abandoned, pk=import_id
+    ).update(status=AccountImport.Status.RUNNING, started_at=now)
     if not claimed:
         return
     job = AccountImport.objects.select_related("uploaded_by").get(pk=import_id)
@@ -325,6 +341,9 @@ def _finish_import(
 
 
 IMPORT_BATCH = 1000
+# Imports get a time limit of their own: 100,000 rows take minutes, not the seconds an
+# ordinary background job is allowed.
+IMPORT_TIME_LIMIT = 1800
 
 
 def _write_import(
@@ -431,7 +450,10 @@ def account_merge(
     Contact.objects.filter(account=duplicate).update(account=survivor)
     Conversation.objects.filter(account=duplicate).update(account=survivor)
     WhyNote.objects.filter(account=duplicate).update(account=survivor)
-    AccountEvent.objects.filter(account=duplicate).update(account=survivor)
+    # Its history moves, but not its "Account created": the survivor was created once.
+    AccountEvent.objects.filter(account=duplicate).exclude(kind=AccountEvent.Kind.CREATED).update(
+        account=survivor
+    )
     AccountEvent.objects.create(
         account=survivor,
         kind=AccountEvent.Kind.MERGED,

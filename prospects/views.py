@@ -278,7 +278,8 @@ def _safe(row: tuple[object, ...]) -> list[object]:
     # A cell starting with = + - @ would run as a formula when the file is opened in a
     # spreadsheet; a leading apostrophe keeps it as text.
     return [
-        "'" + value if isinstance(value, str) and value[:1] in "=+-@" else value for value in row
+        "'" + value if isinstance(value, str) and value.startswith(("=", "+", "-", "@")) else value
+        for value in row
     ]
 
 

@@ -29,3 +29,12 @@ document.addEventListener("htmx:responseError", (event) => {
 document.addEventListener("htmx:sendError", () => {
   showMessage("salesflow could not be reached; check your connection and try again.", "warning");
 });
+
+// After htmx swaps in new content, move keyboard focus to the element marked for it
+// (the first field of a form just opened, or the confirmation of what was saved),
+// instead of leaving it on <body>.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const target = event.detail.elt;
+  const focusable = target.matches("[data-autofocus]") ? target : target.querySelector("[data-autofocus]");
+  if (focusable) focusable.focus();
+});

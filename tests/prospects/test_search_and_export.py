@@ -91,7 +91,7 @@ def test_export_follows_the_filters_and_visibility(client, rep, teammate, accoun
     AccountFactory(owner=teammate, name="Teammate Trust", status="customer")
     client.force_login(rep)
     rows = read_csv(client.get(reverse("prospects:account_export")))
-    assert rows[0][:2] == ["name", "website"]
+    assert rows[0][:2] == ["account_name", "website"]
     assert sorted(row[0] for row in rows[1:]) == ["St Brigid's Hospital", "Teammate Trust"]
     rows = read_csv(client.get(reverse("prospects:account_export"), {"status": "customer"}))
     assert [row[0] for row in rows[1:]] == ["Teammate Trust"]
@@ -102,6 +102,7 @@ def test_export_defuses_spreadsheet_formulas(client, rep):
     client.force_login(rep)
     rows = read_csv(client.get(reverse("prospects:account_export")))
     assert rows[1][0] == '\'=HYPERLINK("http://x")'
+    assert rows[1][1] == ""  # an empty cell stays empty
 
 
 @settings(
