@@ -36,6 +36,7 @@ def test_rep_logs_a_conversation_and_edits_the_why_inline(
     form.get_by_role("button", name="Log conversation").click()
 
     expect(page.get_by_text("Conversation logged.")).to_be_visible()
+    expect(page.get_by_text("Conversation logged.")).to_be_focused()  # focus is not lost
     timeline = page.locator("#timeline-list")
     expect(timeline).to_contain_text("Walked through last winter's discharge numbers.")
     expect(timeline).to_contain_text(f"Asked: {question}")
@@ -44,6 +45,7 @@ def test_rep_logs_a_conversation_and_edits_the_why_inline(
     expect(readiness.locator("dd").nth(2)).to_contain_text("No")
 
     page.get_by_role("link", name="Record their why").click()
+    expect(page.get_by_label("Their why, in their words")).to_be_focused()
     page.get_by_label("Their why, in their words").fill(
         "Discharges stall every Friday and beds stay blocked."
     )
