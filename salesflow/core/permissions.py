@@ -22,6 +22,11 @@ SALES_OPS: frozenset[str] = frozenset(
         for model in ("segment", "leadsource", "facilitativequestion")
         for action in ("view", "add", "change", "delete")
     }
+    | {
+        f"pipeline.{action}_{model}"
+        for model in ("pipeline", "stage")
+        for action in ("view", "add", "change", "delete")
+    }
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
