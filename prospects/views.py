@@ -182,7 +182,8 @@ def conversation_questions(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def why_edit(request: HttpRequest, pk: int) -> HttpResponse:
     account = selectors.get_account_for_user(request.user, pk, for_edit=True)
-    current = selectors.current_why(account=account)
+    history = selectors.why_history(account=account)  # newest first: [0] is the current why
+    current = history[0] if history else None
     initial = {"text": current.text, "said_by": current.said_by_id} if current else {}
     form = WhyForm(request.POST or None, account=account, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -200,7 +201,7 @@ def why_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "account": account,
         "why_form": form,
         "why": current,
-        "history": selectors.why_history(account=account),
+        "history": history,
     }
     status = 422 if form.errors else 200
     if request.htmx:

@@ -14,7 +14,8 @@ MAX_ID = 2**63 - 1
 
 def _check_id(field: forms.Field, value: object) -> None:
     text = str(value).strip()
-    if not text.isdigit() or int(text) > MAX_ID:
+    # isascii(): str.isdigit() also accepts characters such as "²" that int() refuses.
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
         raise ValidationError(
             field.error_messages["invalid_choice"], code="invalid_choice", params={"value": text}
         )
