@@ -1,8 +1,11 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from pipeline.models import Pipeline, Stage
+from pipeline import services
+from pipeline.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
+from pipeline.services import OPPORTUNITY_FIELDS
 
 
 class StageFormSet(BaseInlineFormSet):
@@ -42,3 +45,114 @@ class StageAdmin(admin.ModelAdmin):
     list_filter = ["pipeline", "outcome"]
     list_select_related = ["pipeline"]
     ordering = ["pipeline", "position"]
+
+
+@admin.register(CloseReason)
+class CloseReasonAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "position", "active"]
+    list_editable = ["position", "active"]
+    list_filter = ["kind", "active"]
+
+
+class StageChangeInline(admin.TabularInline):
+    """The deal's history: written by opportunity_move_stage only, so read-only here."""
+
+    model = StageChange
+    fk_name = "opportunity"
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_stage", "to_stage", "by", "reason", "note"]
+    readonly_fields = fields
+    ordering = ["-at", "-pk"]
+
+    def has_add_permission(self, request, obj=None):  # noqa: ANN001, ANN201 - Django's signature
+        return False
+
+
+class OpportunityAdminForm(forms.ModelForm):
+    reason = forms.ModelChoiceField(
+        queryset=CloseReason.objects.filter(active=True),
+        required=False,
+        help_text="Needed when the new stage is won or lost.",
+    )
+    move_note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    class Meta:
+        model = Opportunity
+        fields = ["account", "pipeline", "stage", *OPPORTUNITY_FIELDS]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        stage, reason = data.get("stage"), data.get("reason")
+        pipeline = self.instance.pipeline if self.instance.pk else data.get("pipeline")
+        if stage and pipeline and stage.pipeline_id != pipeline.pk:
+            self.add_error("stage", f"Pick a stage of the {pipeline} pipeline.")
+        closing = stage and self.instance.pk and stage.pk != self.initial.get("stage")
+        closing = closing and stage.is_closed
+        if closing and (reason is None or not reason.fits(stage.outcome)):
+            self.add_error("reason", f"Pick a reason that fits {stage.name}.")
+        return data
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(admin.ModelAdmin):
+    form = OpportunityAdminForm
+    list_display = ["name", "account", "owner", "stage", "value", "currency", "closed_at"]
+    list_filter = ["pipeline", "stage", "currency"]
+    list_select_related = ["account", "owner", "stage"]
+    search_fields = ["name", "account__name"]
+    raw_id_fields = ["account", "owner"]
+    inlines = [StageChangeInline]
+
+    def get_readonly_fields(self, request, obj=None):  # noqa: ANN001, ANN201 - Django's signature
+        # A deal keeps its account and pipeline: its history points at that pipeline's stages.
+        return ["account", "pipeline"] if obj else []
+
+    def save_model(self, request, obj, form, change):  # noqa: ANN001, ANN201 - Django's signature
+        # Through the services, like every other entry point: the stage moves with its
+        # history row and the same guards as on the board.
+        values = {field: form.cleaned_data[field] for field in OPPORTUNITY_FIELDS}
+        if not change:
+            created = services.opportunity_create(
+                actor=request.user,
+                account=form.cleaned_data["account"],
+                pipeline=form.cleaned_data["pipeline"],
+                stage=form.cleaned_data["stage"],
+                **values,
+            )
+            obj.pk, obj._state.adding = created.pk, False
+            return
+        services.opportunity_update(actor=request.user, opportunity=obj, **values)
+        stage = form.cleaned_data["stage"]
+        seen = Stage.objects.get(pk=form.initial["stage"])
+        if stage.pk != seen.pk:
+            try:
+                services.opportunity_move_stage(
+                    actor=request.user,
+                    opportunity=obj,
+                    to_stage=stage,
+                    from_stage=seen,
+                    reason=form.cleaned_data["reason"],
+                    note=form.cleaned_data["move_note"],
+                )
+            except services.MoveRefused as refusal:
+                messages.error(request, " ".join(refusal.messages))
+
+
+@admin.register(StageChange)
+class StageChangeAdmin(admin.ModelAdmin):
+    """Read-only: history is written by opportunity_move_stage and never edited."""
+
+    list_display = ["opportunity", "from_stage", "to_stage", "at", "by", "reason"]
+    list_filter = ["to_stage"]
+    list_select_related = ["opportunity", "from_stage", "to_stage", "by", "reason"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):  # noqa: ANN001, ANN201 - Django's signature
+        return False
+
+    def has_change_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+        return False

@@ -1,12 +1,15 @@
-"""Pipelines and their stages, which sales ops defines. Opportunities arrive next."""
+"""Pipelines and stages (sales ops defines them), opportunities and their stage history."""
 
 from __future__ import annotations
 
-from django.core.validators import MaxValueValidator
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from prospects.models import ConversationKind
+from prospects.models import Answer, ConversationKind
 
 
 class Pipeline(models.Model):
@@ -84,3 +87,154 @@ class Stage(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.outcome != self.Outcome.OPEN
+
+
+class CloseReason(models.Model):
+    """Why deals are won, lost or disqualified; sales ops keeps the list."""
+
+    class Kind(models.TextChoices):
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+        DISQUALIFIED = "disqualified", "Disqualified"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    name = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "name"], name="close_reason_unique_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"
+
+    def fits(self, outcome: str) -> bool:
+        """Won deals take a won reason; lost deals a lost or a disqualified one."""
+        if outcome == Stage.Outcome.WON:
+            return self.kind == self.Kind.WON
+        return outcome == Stage.Outcome.LOST and self.kind != self.Kind.WON
+
+
+class Currency(models.TextChoices):
+    EUR = "EUR", "EUR"
+    GBP = "GBP", "GBP"
+    USD = "USD", "USD"
+    CHF = "CHF", "CHF"
+    SEK = "SEK", "SEK"
+    DKK = "DKK", "DKK"
+    NOK = "NOK", "NOK"
+    PLN = "PLN", "PLN"
+    CAD = "CAD", "CAD"
+    AUD = "AUD", "AUD"
+
+
+class Opportunity(models.Model):
+    """A deal: one account's possible purchase, moving through a pipeline's stages.
+
+    The stage changes only through services.opportunity_move_stage, which writes a
+    StageChange row each time; how long a deal has been in its stage is read from there.
+    """
+
+    account = models.ForeignKey(
+        "prospects.Account", on_delete=models.CASCADE, related_name="opportunities"
+    )
+    name = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="opportunities"
+    )
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="opportunities")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="opportunities")
+    value = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.EUR)
+    expected_close_date = models.DateField(null=True, blank=True)
+    lead_source = models.ForeignKey(
+        "prospects.LeadSource", on_delete=models.PROTECT, null=True, blank=True
+    )
+    next_step = models.CharField(max_length=300, blank=True)
+
+    # Set by the move into a closed stage, cleared when a deal is reopened.
+    close_reason = models.ForeignKey(
+        CloseReason, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    # When the daily check found the deal stuck (cleared by any move); drives notifications.
+    stuck_since = models.DateTimeField(null=True, blank=True)
+
+    # A product specialist is brought in only once the deal is qualified: the three
+    # readiness answers are yes, or a manager vouched for it with a note.
+    specialist_requested_at = models.DateTimeField(null=True, blank=True)
+    specialist_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    specialist_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    specialist_override_note = models.TextField(blank=True)
+    specialist_override_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "opportunities"
+        indexes = [
+            models.Index(fields=["stage", "expected_close_date", "id"]),
+            models.Index(fields=["owner", "stage"]),
+            models.Index(fields=["account", "-created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gte=0), name="opportunity_value_not_negative")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class StageChange(models.Model):
+    """One move of a deal between stages (from_stage is empty for the deal's first stage)."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="stage_changes"
+    )
+    from_stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    reason = models.ForeignKey(
+        CloseReason, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The account's readiness answers at the moment of the move: dashboards ask later
+    # whether deals qualified on yes/yes/yes are won more often.
+    has_problem = models.CharField(max_length=8, choices=Answer.choices, default=Answer.UNKNOWN)
+    accepts_significance = models.CharField(
+        max_length=8, choices=Answer.choices, default=Answer.UNKNOWN
+    )
+    ready_to_act = models.CharField(max_length=8, choices=Answer.choices, default=Answer.UNKNOWN)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        get_latest_by = ["at", "pk"]
+        indexes = [
+            models.Index(fields=["opportunity", "-at", "-id"]),
+            models.Index(fields=["to_stage", "at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity}: {self.from_stage} → {self.to_stage}"

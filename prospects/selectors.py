@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from prospects.importing import progress_key
@@ -29,34 +30,19 @@ from prospects.models import (
 )
 from prospects.search import SearchResults, matching, terms
 from salesflow.core.models import User
+from salesflow.core.selectors import can_edit_owned, owned_editable_by, owned_visible_to
 
 
 def accounts_visible_to(user: User) -> QuerySet[Account]:
-    accounts = Account.objects.all()
-    if user.sees_everything:
-        return accounts
-    if user.team_id is None:
-        return accounts.filter(owner=user)
-    return accounts.filter(owner__team_id=user.team_id)
+    return owned_visible_to(Account.objects.all(), user)
 
 
 def accounts_editable_by(user: User) -> QuerySet[Account]:
-    """The same rule as can_edit_account, as a queryset: own accounts, or the team's for a
-    manager, or all for sales ops and admins."""
-    visible = accounts_visible_to(user)
-    if user.sees_everything or user.role == User.Role.MANAGER:
-        return visible
-    return visible.filter(owner=user)
+    return owned_editable_by(Account.objects.all(), user)
 
 
 def can_edit_account(user: User, account: Account) -> bool:
-    if user.sees_everything or account.owner_id == user.pk:
-        return True
-    return (
-        user.role == User.Role.MANAGER
-        and user.team_id is not None
-        and account.owner.team_id == user.team_id
-    )
+    return can_edit_owned(user, account.owner)
 
 
 def get_account_for_user(user: User, pk: object, *, for_edit: bool = False) -> Account:
@@ -173,6 +159,15 @@ def account_timeline(*, account: Account) -> QuerySet[AccountEvent]:
                 queryset=FacilitativeQuestion.objects.only("id", "text"),
             ),
         )
+        .order_by("-occurred_at", "-pk")
+    )
+
+
+def account_conversations(*, account: Account) -> QuerySet[Conversation]:
+    return (
+        Conversation.objects.filter(account=account)
+        .select_related("logged_by")
+        .prefetch_related(Prefetch("contacts", queryset=Contact.objects.only("id", "name")))
         .order_by("-occurred_at", "-pk")
     )
 
@@ -299,9 +294,27 @@ def merge_candidates(*, user: User, account: Account, text: str, limit: int = 20
 
 
 def merge_moving_counts(*, account: Account) -> dict[str, int]:
-    """How many contacts, conversations and why notes would move, in one query."""
-    return Account.objects.filter(pk=account.pk).aggregate(
-        contacts=Count("contacts", distinct=True),
-        conversations=Count("conversations", distinct=True),
-        why_notes=Count("why_notes", distinct=True),
+    """How many contacts, conversations, why notes and deals would move."""
+    # One subquery count each: counting over joins of four tables would multiply rows.
+    counts = {
+        "contacts": Contact.objects.filter(account=account),
+        "conversations": Conversation.objects.filter(account=account),
+        "why_notes": WhyNote.objects.filter(account=account),
+        "opportunities": account.opportunities.all(),
+    }
+    return (
+        Account.objects.filter(pk=account.pk)
+        .annotate(
+            **{
+                name: Coalesce(
+                    Subquery(
+                        rows.order_by().values("account").annotate(n=Count("pk")).values("n")[:1]
+                    ),
+                    0,
+                )
+                for name, rows in counts.items()
+            }
+        )
+        .values(*counts)
+        .get()
     )

@@ -413,7 +413,8 @@ def account_merge(
     *, actor: User, survivor: Account, duplicate: Account, values: dict[str, object]
 ) -> Account:
     """Fold the duplicate into the survivor: chosen field values, and every contact,
-    conversation, why note and timeline entry, in one transaction; the duplicate is deleted."""
+    conversation, why note, deal and timeline entry, in one transaction; the duplicate is
+    deleted."""
     if survivor.pk == duplicate.pk:
         raise ValidationError("Pick two different accounts to merge.")
     # Lock both rows in a fixed order, so two merges of the same pair cannot deadlock.
@@ -450,6 +451,8 @@ def account_merge(
     Contact.objects.filter(account=duplicate).update(account=survivor)
     Conversation.objects.filter(account=duplicate).update(account=survivor)
     WhyNote.objects.filter(account=duplicate).update(account=survivor)
+    # Deals keep their owner, stage and history; only the account they belong to changes.
+    duplicate.opportunities.update(account=survivor)
     # Its history moves, but not its "Account created": the survivor was created once.
     AccountEvent.objects.filter(account=duplicate).exclude(kind=AccountEvent.Kind.CREATED).update(
         account=survivor

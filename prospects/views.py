@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from pipeline import selectors as pipeline_selectors
 from prospects import selectors, services
 from prospects.forms import (
     AccountFilterForm,
@@ -111,6 +112,7 @@ def _account_context(request: HttpRequest, account: Account) -> dict[str, object
         "can_edit": selectors.can_edit_account(request.user, account),
         **_why_context(account),
         "contacts": selectors.account_contacts(account=account),
+        "opportunities": pipeline_selectors.account_opportunities(account=account),
         "timeline": _page(request, selectors.account_timeline(account=account), TIMELINE_PER_PAGE),
     }
 

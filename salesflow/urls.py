@@ -27,7 +27,9 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("notifications/", core_views.notifications, name="notifications"),
     path("", include("prospects.urls")),
+    path("", include("pipeline.urls")),
     path("admin/", admin.site.urls),
 ]
 

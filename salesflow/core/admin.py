@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from salesflow.core import services
-from salesflow.core.models import Team, User, WorkerHeartbeat
+from salesflow.core.models import Notification, Team, User, WorkerHeartbeat
 
 
 @admin.register(User)
@@ -51,6 +51,17 @@ class TeamAdmin(admin.ModelAdmin):
 class WorkerHeartbeatAdmin(admin.ModelAdmin):
     list_display = ["worker", "last_seen"]
     readonly_fields = ["worker", "last_seen"]
+
+    def has_add_permission(self, request):  # noqa: ANN001, ANN201 - Django's signature
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["title", "user", "kind", "created_at", "read_at"]
+    list_filter = ["kind"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
 
     def has_add_permission(self, request):  # noqa: ANN001, ANN201 - Django's signature
         return False

@@ -4,6 +4,9 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+
+from salesflow.core import selectors
 
 
 @dataclass(frozen=True)
@@ -23,8 +26,15 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     items = [
         NavItem("Home", reverse("home"), path == reverse("home")),
         NavItem("Accounts", accounts_url, path.startswith(accounts_url)),
+        NavItem("Board", reverse("pipeline:board"), path.startswith("/board/")),
     ]
     if user.is_staff:
         admin_url = reverse("admin:index")
         items.append(NavItem("Admin", admin_url, path.startswith(admin_url)))
-    return {"nav_items": items}
+    return {
+        "nav_items": items,
+        # Lazy: pages that never show the navigation (htmx fragments) pay no query for it.
+        "unread_notifications": SimpleLazyObject(
+            lambda: selectors.unread_notification_count(user=user)
+        ),
+    }

@@ -24,9 +24,10 @@ SALES_OPS: frozenset[str] = frozenset(
     }
     | {
         f"pipeline.{action}_{model}"
-        for model in ("pipeline", "stage")
+        for model in ("pipeline", "stage", "closereason")
         for action in ("view", "add", "change", "delete")
     }
+    | {"pipeline.view_opportunity", "pipeline.change_opportunity", "pipeline.view_stagechange"}
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

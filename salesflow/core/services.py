@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from salesflow.core.models import Team, User, WorkerHeartbeat
+from salesflow.core.models import Notification, Team, User, WorkerHeartbeat
 from salesflow.core.permissions import STAFF_ROLES
 
 
@@ -65,3 +65,10 @@ def user_create(
     user.full_clean()
     user.save()
     return user
+
+
+def notifications_mark_read(*, user: User) -> int:
+    """Mark everything the user has been told as read; returns how many were unread."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

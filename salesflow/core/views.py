@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
-from salesflow.core import health, selectors
+from pipeline import selectors as pipeline_selectors
+from salesflow.core import health, selectors, services
 from salesflow.core.models import User
 
 HOME_TEMPLATES = {
@@ -27,12 +29,26 @@ def home(request: HttpRequest) -> HttpResponse:
         "team": team,
         "members": selectors.team_members(team=team).exclude(pk=user.pk),
     }
+    if user.role == User.Role.REP:
+        context["stuck_deals"] = pipeline_selectors.stuck_for_owner(user=user)
     if user.sees_everything:
         context["teams"] = selectors.teams_overview()
     if user.role == User.Role.ADMIN or user.is_superuser:
         context["worker"] = selectors.worker_status()
     template = HOME_TEMPLATES.get(user.role, HOME_TEMPLATES[User.Role.REP])
     return render(request, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+def notifications(request: HttpRequest) -> HttpResponse:
+    """What salesflow told the user; opening the page does not mark anything read."""
+    if request.method == "POST":
+        services.notifications_mark_read(user=request.user)
+        return redirect("notifications")
+    page = Paginator(selectors.notifications_for(user=request.user), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "core/notifications.html", {"page": page})
 
 
 @login_not_required

@@ -19,10 +19,15 @@ function showMessage(text, level) {
 
 document.addEventListener("htmx:responseError", (event) => {
   // A refused htmx request keeps the page as it was and tells the user why.
-  const status = event.detail.xhr.status;
-  const text = status === 403 || status === 404
-    ? "That is not available to you; nothing was changed."
-    : "Something went wrong; nothing was changed. Please try again.";
+  const xhr = event.detail.xhr;
+  const status = xhr.status;
+  const plain = (xhr.getResponseHeader("Content-Type") || "").startsWith("text/plain");
+  let text = "Something went wrong; nothing was changed. Please try again.";
+  if (status === 409 && plain && xhr.responseText) {
+    text = xhr.responseText; // the server's own explanation of a refused change
+  } else if (status === 403 || status === 404) {
+    text = "That is not available to you; nothing was changed.";
+  }
   showMessage(text, "danger");
 });
 

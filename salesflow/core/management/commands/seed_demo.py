@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from pipeline.demo import seed_opportunities
 from prospects.demo import seed_prospects
 from salesflow.core import services
 from salesflow.core.models import Team, User
@@ -49,11 +50,14 @@ class Command(BaseCommand):
         with transaction.atomic():
             people = self._seed_people()
             accounts = seed_prospects()
+            deals = seed_opportunities()
         self._print_logins(people)
         if accounts:
             self.stdout.write(
                 f"Added {accounts} demo accounts with contacts, conversations and whys."
             )
+        if deals:
+            self.stdout.write(f"Added {deals} demo deals across the stages, a few of them stuck.")
 
     def _seed_people(self) -> list[tuple[User, bool]]:
         team = Team.objects.filter(name=TEAM_NAME).first()

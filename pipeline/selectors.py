@@ -1,0 +1,352 @@
+"""Reads for pipelines, deals, the board and stuck deals.
+
+Deals follow the accounts' rule: a rep sees their team's deals and edits their own, a
+manager edits the team's, sales ops and admins everything; anything else answers 404.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, Greatest, Lead, RowNumber
+from django.http import Http404
+from django.utils import timezone
+
+from pipeline.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
+from prospects.models import READINESS_QUESTIONS, Account, Answer, Conversation, WhyNote
+from salesflow.core.models import User
+from salesflow.core.selectors import can_edit_owned, owned_editable_by, owned_visible_to
+
+CARDS_PER_COLUMN = 50
+
+
+def opportunities_visible_to(user: User) -> QuerySet[Opportunity]:
+    return owned_visible_to(Opportunity.objects.all(), user)
+
+
+def opportunities_editable_by(user: User) -> QuerySet[Opportunity]:
+    return owned_editable_by(Opportunity.objects.all(), user)
+
+
+def can_edit_opportunity(user: User, opportunity: Opportunity) -> bool:
+    return can_edit_owned(user, opportunity.owner)
+
+
+def get_opportunity_for_user(user: User, pk: object, *, for_edit: bool = False) -> Opportunity:
+    """The deal if the user may see it (404 otherwise); 403 if editing is asked and refused."""
+    try:
+        opportunity = (
+            opportunities_visible_to(user)
+            .select_related(
+                "account",
+                "account__segment",
+                "owner",
+                "pipeline",
+                "stage",
+                "lead_source",
+                "close_reason",
+                "specialist_requested_by",
+                "specialist_override_by",
+            )
+            .get(pk=int(pk))  # type: ignore[call-overload]
+        )
+    except (Opportunity.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise Http404("No such deal.") from None
+    if for_edit and not can_edit_opportunity(user, opportunity):
+        raise PermissionDenied("This deal is read-only for you.")
+    return opportunity
+
+
+def pipelines() -> QuerySet[Pipeline]:
+    return Pipeline.objects.all()
+
+
+def default_pipeline_for(account: Account) -> Pipeline | None:
+    """The account's segment pipeline if sales ops made one, else the default pipeline."""
+    candidates = Pipeline.objects.filter(Q(segment_id=account.segment_id) | Q(is_default=True))
+    if account.segment_id is None:
+        candidates = candidates.filter(is_default=True)
+    return candidates.order_by(F("segment_id").asc(nulls_last=True), "name").first()
+
+
+def open_stages(*, pipeline: Pipeline) -> list[Stage]:
+    return list(pipeline.stages.filter(outcome=Stage.Outcome.OPEN).order_by("position", "pk"))
+
+
+def close_reasons(*, outcome: str) -> list[CloseReason]:
+    reasons = CloseReason.objects.filter(active=True)
+    return [reason for reason in reasons if reason.fits(outcome)]
+
+
+# --- Activity and stuck deals ----------------------------------------------------------
+
+
+def with_activity(opportunities: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+    """Annotate when the deal entered its stage and when anything last happened to it.
+
+    Both come from history rows (the latest StageChange, the account's latest
+    conversation), read through their (owner, newest first) indexes, one lookup per deal.
+    """
+    entered = (
+        StageChange.objects.filter(opportunity=OuterRef("pk"))
+        .order_by("-at", "-pk")
+        .values("at")[:1]
+    )
+    conversed = (
+        Conversation.objects.filter(account=OuterRef("account_id"))
+        .order_by("-occurred_at", "-pk")
+        .values("occurred_at")[:1]
+    )
+    return opportunities.annotate(
+        stage_entered_at=Coalesce(Subquery(entered), F("created_at")),
+        last_conversation_at=Subquery(conversed),
+    ).annotate(
+        # Coalesce inside: SQLite's MAX() of a NULL is NULL, PostgreSQL's GREATEST skips it.
+        last_activity_at=Greatest(
+            F("stage_entered_at"), Coalesce(F("last_conversation_at"), F("stage_entered_at"))
+        )
+    )
+
+
+def stuck_condition(stages: list[Stage], *, now: datetime) -> Q:
+    """Deals idle for longer than their stage allows; needs the with_activity annotations.
+
+    One cutoff per stage, worked out here, keeps the test a plain indexed comparison that
+    every database runs the same way.
+    """
+    condition = Q(pk__in=[])
+    for stage in stages:
+        if stage.stuck_after_days and stage.outcome == Stage.Outcome.OPEN:
+            cutoff = now - timedelta(days=stage.stuck_after_days)
+            condition |= Q(stage_id=stage.pk, last_activity_at__lt=cutoff)
+    return condition
+
+
+def _flag(condition: Q) -> Case:
+    return Case(
+        When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+
+
+def stuck_opportunities(
+    opportunities: QuerySet[Opportunity], *, now: datetime | None = None
+) -> QuerySet[Opportunity]:
+    stages = list(Stage.objects.filter(outcome=Stage.Outcome.OPEN, stuck_after_days__isnull=False))
+    return with_activity(opportunities.filter(closed_at__isnull=True)).filter(
+        stuck_condition(stages, now=now or timezone.now())
+    )
+
+
+def current_why_text() -> Subquery:
+    """The deal's account's current why, as an annotation."""
+    return Subquery(
+        WhyNote.objects.filter(account=OuterRef("account_id"))
+        .order_by("-created_at", "-pk")
+        .values("text")[:1]
+    )
+
+
+def stuck_for_owner(*, user: User, limit: int = 20) -> list[Opportunity]:
+    """The user's own stuck deals, longest idle first, each with its account's current why."""
+    return list(
+        stuck_opportunities(Opportunity.objects.filter(owner=user))
+        .select_related("account", "stage")
+        .annotate(why_text=current_why_text())
+        .order_by("last_activity_at", "pk")[:limit]
+    )
+
+
+# --- The board ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    owner: int | None = None
+    team: int | None = None
+    segment: int | None = None
+    lead_source: int | None = None
+
+    def apply(self, opportunities: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+        lookups = {
+            "owner_id": self.owner,
+            "owner__team_id": self.team,
+            "account__segment_id": self.segment,
+            "lead_source_id": self.lead_source,
+        }
+        return opportunities.filter(**{key: value for key, value in lookups.items() if value})
+
+
+@dataclass
+class Column:
+    stage: Stage
+    count: int = 0
+    totals: list[tuple[str, Decimal]] = field(default_factory=list)  # (currency, value)
+    cards: list[Opportunity] = field(default_factory=list)
+
+    @property
+    def has_more(self) -> bool:
+        return self.count > len(self.cards)
+
+
+def board_opportunities(
+    *, user: User, pipeline: Pipeline, filters: BoardFilters
+) -> QuerySet[Opportunity]:
+    visible = opportunities_visible_to(user).filter(pipeline=pipeline, closed_at__isnull=True)
+    return filters.apply(visible)
+
+
+def _cards(
+    opportunities: QuerySet[Opportunity], stages: list[Stage], *, user: User
+) -> list[Opportunity]:
+    """Full card data for the given deals: days in stage, the stuck flag, and whether the
+    user may move it (from the owner already fetched, so no query per card)."""
+    now = timezone.now()
+    cards = list(
+        with_activity(opportunities)
+        .select_related("account", "owner", "stage")
+        .annotate(is_stuck=_flag(stuck_condition(stages, now=now)))
+        .order_by(F("expected_close_date").asc(nulls_last=True), "pk")
+    )
+    for card in cards:
+        card.editable = can_edit_owned(user, card.owner)  # type: ignore[attr-defined]
+    return cards
+
+
+def board(*, user: User, pipeline: Pipeline, filters: BoardFilters) -> list[Column]:
+    """The open stages with their counts and totals, and each stage's first cards.
+
+    Four queries whatever the size: the stages, the totals (grouped in SQL), the ids of
+    the first cards of every column (one window query), and those cards.
+    """
+    stages = open_stages(pipeline=pipeline)
+    columns = {stage.pk: Column(stage=stage) for stage in stages}
+    deals = board_opportunities(user=user, pipeline=pipeline, filters=filters)
+    totals = (
+        deals.values("stage_id", "currency")
+        .annotate(count=Count("pk"), total=Sum("value"))
+        .order_by("stage_id", "currency")
+    )
+    for row in totals:
+        column = columns.get(row["stage_id"])
+        if column is not None:
+            column.count += row["count"]
+            column.totals.append((row["currency"], row["total"]))
+    first_ids = (
+        deals.annotate(
+            place=Window(
+                RowNumber(),
+                partition_by=[F("stage_id")],
+                order_by=[F("expected_close_date").asc(nulls_last=True), F("pk").asc()],
+            )
+        )
+        .filter(place__lte=CARDS_PER_COLUMN)
+        .values_list("pk", flat=True)
+    )
+    ids = list(first_ids)
+    by_stage: dict[int, list[Opportunity]] = defaultdict(list)
+    for card in _cards(Opportunity.objects.filter(pk__in=ids), stages, user=user):
+        by_stage[card.stage_id].append(card)
+    for stage_id, cards in by_stage.items():
+        if stage_id in columns:
+            columns[stage_id].cards = cards
+    return list(columns.values())
+
+
+def column_page(
+    *, user: User, stage: Stage, filters: BoardFilters, offset: int
+) -> tuple[list[Opportunity], bool]:
+    """The next cards of one column after `offset`, and whether more follow."""
+    deals = board_opportunities(user=user, pipeline=stage.pipeline, filters=filters).filter(
+        stage=stage
+    )
+    ordered = deals.order_by(F("expected_close_date").asc(nulls_last=True), "pk")
+    ids = list(ordered.values_list("pk", flat=True)[offset : offset + CARDS_PER_COLUMN + 1])
+    more = len(ids) > CARDS_PER_COLUMN
+    cards = _cards(Opportunity.objects.filter(pk__in=ids[:CARDS_PER_COLUMN]), [stage], user=user)
+    return cards, more
+
+
+def board_card(*, user: User, opportunity: Opportunity) -> Opportunity:
+    """One card, as the board shows it, after a move."""
+    deals = Opportunity.objects.filter(pk=opportunity.pk)
+    return _cards(deals, [opportunity.stage], user=user)[0]
+
+
+def column_summary(*, user: User, stage: Stage, filters: BoardFilters) -> Column:
+    """One column's count and totals, for refreshing its header after a move."""
+    column = Column(stage=stage)
+    deals = board_opportunities(user=user, pipeline=stage.pipeline, filters=filters).filter(
+        stage=stage
+    )
+    for row in (
+        deals.values("currency")
+        .annotate(count=Count("pk"), total=Sum("value"))
+        .order_by("currency")
+    ):
+        column.count += row["count"]
+        column.totals.append((row["currency"], row["total"]))
+    return column
+
+
+# --- One deal -------------------------------------------------------------------------
+
+
+def opportunity_activity(*, opportunity: Opportunity) -> dict[str, object]:
+    """When the deal entered its stage, its last activity, and whether it is stuck."""
+    stages = [opportunity.stage]
+    return (
+        with_activity(Opportunity.objects.filter(pk=opportunity.pk))
+        .annotate(is_stuck=_flag(stuck_condition(stages, now=timezone.now())))
+        .values("stage_entered_at", "last_activity_at", "is_stuck")
+        .get()
+    )
+
+
+def stage_history(*, opportunity: Opportunity) -> list[StageChange]:
+    """Every move, newest first, each with how long the deal stayed in the stage it entered."""
+    return list(
+        StageChange.objects.filter(opportunity=opportunity)
+        .select_related("from_stage", "to_stage", "by", "reason")
+        .annotate(
+            left_at=Window(Lead("at"), order_by=[F("at").asc(), F("pk").asc()]),
+        )
+        .order_by("-at", "-pk")
+    )
+
+
+def account_opportunities(*, account: Account) -> QuerySet[Opportunity]:
+    return (
+        Opportunity.objects.filter(account=account)
+        .select_related("stage", "owner")
+        .order_by(F("closed_at").desc(nulls_first=True), "-created_at", "-pk")
+    )
+
+
+def is_qualified_for_specialist(*, opportunity: Opportunity) -> bool:
+    account = opportunity.account
+    all_yes = all(getattr(account, field) == Answer.YES for field, _ in READINESS_QUESTIONS)
+    return all_yes or opportunity.specialist_override_at is not None
+
+
+def may_vouch(*, user: User, opportunity: Opportunity) -> bool:
+    """Managers (and admins) vouch for their team's deals being ready for a specialist."""
+    is_manager = user.role in {User.Role.MANAGER, User.Role.ADMIN} or user.is_superuser
+    return is_manager and can_edit_opportunity(user, opportunity)

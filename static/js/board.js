@@ -1,0 +1,64 @@
+// The board: drag a card to another column to move the deal. A drop only sets the card's
+// own "Move to" select and submits its form, so dragging, the keyboard and phones all use
+// one path to the server, which re-checks the move. A refused move puts the card back.
+"use strict";
+
+function cardOrigin(card) {
+  return card.sfOrigin || { list: card.parentElement, next: card.nextElementSibling };
+}
+
+function snapBack(card) {
+  const origin = cardOrigin(card);
+  if (origin.list && card.parentElement !== origin.list) {
+    origin.list.insertBefore(card, origin.next && origin.next.parentElement === origin.list ? origin.next : null);
+  }
+  const select = card.querySelector(".move-form select[name=stage]");
+  if (select) select.value = card.dataset.stage;
+  delete card.sfOrigin;
+}
+
+function makeSortable(list) {
+  if (list.sfSortable || typeof Sortable === "undefined") return;
+  list.sfSortable = Sortable.create(list, {
+    group: "board",
+    sort: false,
+    draggable: ".deal-card.can-move",
+    filter: "select, button, a, input",
+    preventOnFilter: false,
+    animation: 150,
+    onStart(event) {
+      event.item.sfOrigin = { list: event.from, next: event.item.nextElementSibling };
+    },
+    onEnd(event) {
+      const card = event.item;
+      if (event.from === event.to) {
+        delete card.sfOrigin;
+        return;
+      }
+      const form = card.querySelector(".move-form");
+      const select = form && form.querySelector("select[name=stage]");
+      if (!select) {
+        snapBack(card);
+        return;
+      }
+      select.value = event.to.dataset.stage;
+      htmx.trigger(form, "submit");
+    },
+  });
+}
+
+document.addEventListener("htmx:load", (event) => {
+  const root = event.detail.elt;
+  const lists = root.matches && root.matches(".board-cards[data-stage]") ? [root] : root.querySelectorAll(".board-cards[data-stage]");
+  lists.forEach(makeSortable);
+});
+
+function failedMove(event) {
+  const form = event.detail.elt;
+  if (!form.matches || !form.matches(".move-form")) return;
+  const card = form.closest(".deal-card");
+  if (card) snapBack(card);
+}
+
+document.addEventListener("htmx:responseError", failedMove);
+document.addEventListener("htmx:sendError", failedMove);
