@@ -113,6 +113,9 @@ class BoardFilterForm(forms.Form):
         if not user.sees_everything:
             teams = teams.filter(pk=user.team_id)
         self.fields["team"].queryset = teams
+        for field in self.fields.values():
+            field.empty_label = "Any"
+            field.widget.attrs["class"] = "form-select form-select-sm"
 
     def filters(self) -> selectors.BoardFilters:
         """The valid filters; an invalid one is dropped and shown as an error."""

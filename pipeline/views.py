@@ -20,15 +20,12 @@ from prospects.views import _form_errors_to, _why_context
 CONVERSATIONS_ON_DEAL_PAGE = 10
 
 
-def _pipeline(pk: object | None) -> Pipeline:
-    pipelines = Pipeline.objects.all()
-    try:
-        found = pipelines.get(pk=int(pk)) if pk is not None else pipelines.first()  # type: ignore[call-overload]
-    except (Pipeline.DoesNotExist, TypeError, ValueError, OverflowError):
-        found = None
-    if found is None:
+def _pick_pipeline(pipelines: list[Pipeline], pk: int | None) -> Pipeline:
+    """The pipeline asked for, or the default one (listed first)."""
+    found = next((p for p in pipelines if p.pk == pk), None) if pk is not None else None
+    if found is None and (pk is not None or not pipelines):
         raise Http404("No such pipeline.")
-    return found
+    return found or pipelines[0]
 
 
 def _board_query(request: HttpRequest) -> str:
@@ -39,12 +36,13 @@ def _board_query(request: HttpRequest) -> str:
 
 @require_GET
 def board(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    pipeline = _pipeline(pk)
+    pipelines = list(selectors.pipelines())
+    pipeline = _pick_pipeline(pipelines, pk)
     form = BoardFilterForm(request.GET or None, user=request.user)
     filters = form.filters() if form.is_bound else selectors.BoardFilters()
     context = {
         "pipeline": pipeline,
-        "pipelines": selectors.pipelines(),
+        "pipelines": pipelines,
         "form": form,
         "columns": selectors.board(user=request.user, pipeline=pipeline, filters=filters),
         "query": _board_query(request),

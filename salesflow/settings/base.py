@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 from salesflow.env import (
@@ -225,11 +226,18 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimu
 CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# The hour (in TIME_ZONE) of the daily check for stuck deals.
+SALESFLOW_STUCK_CHECK_HOUR = env_int("SALESFLOW_STUCK_CHECK_HOUR", 6, minimum=0, maximum=23)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "record-worker-heartbeat": {
         "task": "salesflow.core.tasks.record_worker_heartbeat",
         "schedule": 60.0,
+    },
+    # Daily, before the working day starts: who has deals that went quiet.
+    "mark-stuck-deals": {
+        "task": "pipeline.tasks.mark_stuck_deals",
+        "schedule": crontab(hour=SALESFLOW_STUCK_CHECK_HOUR, minute=0),
     },
 }
 
