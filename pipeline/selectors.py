@@ -57,6 +57,7 @@ def get_opportunity_for_user(user: User, pk: object, *, for_edit: bool = False) 
             opportunities_visible_to(user)
             .select_related(
                 "account",
+                "account__owner",
                 "account__segment",
                 "owner",
                 "pipeline",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -146,9 +145,10 @@ def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     opportunity = selectors.get_opportunity_for_user(request.user, pk)
     account = opportunity.account
     can_edit = selectors.can_edit_opportunity(request.user, opportunity)
-    conversations = Paginator(
-        prospect_selectors.account_conversations(account=account), CONVERSATIONS_ON_DEAL_PAGE
-    ).get_page(1)
+    # The latest few, and whether there are more (without counting them all).
+    latest = list(
+        prospect_selectors.account_conversations(account=account)[: CONVERSATIONS_ON_DEAL_PAGE + 1]
+    )
     context = {
         "opportunity": opportunity,
         "account": account,
@@ -157,7 +157,8 @@ def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **_why_context(account),
         "activity": selectors.opportunity_activity(opportunity=opportunity),
         "history": selectors.stage_history(opportunity=opportunity),
-        "conversations": conversations,
+        "conversations": latest[:CONVERSATIONS_ON_DEAL_PAGE],
+        "more_conversations": len(latest) > CONVERSATIONS_ON_DEAL_PAGE,
         "qualified": selectors.is_qualified_for_specialist(opportunity=opportunity),
         "may_vouch": selectors.may_vouch(user=request.user, opportunity=opportunity),
     }

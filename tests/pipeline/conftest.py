@@ -100,3 +100,10 @@ def log_yes(rep):
         )
 
     return _log
+
+
+@pytest.fixture
+def sales_ops(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(role="sales_ops", first_name="Sam")

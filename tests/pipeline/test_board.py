@@ -78,7 +78,8 @@ def test_a_drag_move_answers_with_the_card_in_its_new_column_and_both_totals(
         in html
     )
     assert f'id="column-head-{target}"' in html
-    assert "1 deal<" in html and "0 deals<" in html
+    assert "1 deal<" in html
+    assert "0 deals<" in html
     assert StageChange.objects.filter(opportunity=deal).count() == 2
 
 
@@ -119,11 +120,14 @@ def test_filters_narrow_the_board(client, rep, teammate, manager, standard, open
     client.force_login(manager)
     board_url = reverse("pipeline:board")
     html = client.get(board_url, {"owner": rep.pk}).content.decode()
-    assert f"deal-{mine.pk}" in html and f"deal-{theirs.pk}" not in html
+    assert f"deal-{mine.pk}" in html
+    assert f"deal-{theirs.pk}" not in html
     html = client.get(board_url, {"segment": schools.pk}).content.decode()
-    assert f"deal-{theirs.pk}" in html and f"deal-{mine.pk}" not in html
+    assert f"deal-{theirs.pk}" in html
+    assert f"deal-{mine.pk}" not in html
     html = client.get(board_url, {"team": rep.team_id}).content.decode()
-    assert f"deal-{theirs.pk}" in html and f"deal-{mine.pk}" in html
+    assert f"deal-{theirs.pk}" in html
+    assert f"deal-{mine.pk}" in html
     fragment = client.get(board_url, {"owner": teammate.pk}, **HTMX)
     assert fragment.content.decode().lstrip().startswith('<div id="board-columns"')
 
@@ -148,15 +152,18 @@ def test_each_column_loads_its_first_50_cards_then_more(client, rep, standard, s
     more_url = reverse("pipeline:board_column", args=[stages["Lead"].pk])
     assert f"{more_url}?offset=50" in response.content.decode()
     page = client.get(more_url, {"offset": 50}, **HTMX)
-    assert len(page.context["cards"]) == 50 and page.context["more"]
-    assert f"offset=100" in page.content.decode()
+    assert len(page.context["cards"]) == 50
+    assert page.context["more"]
+    assert "offset=100" in page.content.decode()
     last = client.get(more_url, {"offset": 100}, **HTMX)
-    assert len(last.context["cards"]) == 20 and not last.context["more"]
+    assert len(last.context["cards"]) == 20
+    assert not last.context["more"]
     seen = {card.pk for card in lead.cards} | {card.pk for card in page.context["cards"]}
     seen |= {card.pk for card in last.context["cards"]}
     assert len(seen) == 120
     plain = client.get(more_url, {"offset": 50})
-    assert plain.status_code == 200 and b"Deals in Lead" in plain.content
+    assert plain.status_code == 200
+    assert b"Deals in Lead" in plain.content
 
 
 @pytest.mark.parametrize("size", [2, 130])
@@ -202,7 +209,8 @@ def test_board_selector_reads_counts_in_sql_not_by_loading_every_deal(
     )
     with django_assert_max_num_queries(4):
         columns = selectors.board(user=rep, pipeline=standard, filters=selectors.BoardFilters())
-        assert columns[0].count == 300 and len(columns[0].cards) == 50
+        assert columns[0].count == 300
+        assert len(columns[0].cards) == 50
 
 
 def test_cards_a_user_cannot_move_have_no_move_form(client, rep, teammate, open_deal):

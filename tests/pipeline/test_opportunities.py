@@ -220,3 +220,53 @@ def test_merging_accounts_moves_their_deals(rep, deal):
     deal.refresh_from_db()
     assert deal.account == survivor
     assert StageChange.objects.filter(opportunity=deal).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_people_moving_the_same_card_at_once_one_wins_one_is_told(
+    rep, manager, standard, stages, open_deal
+):
+    import threading
+
+    from django.db import connection
+
+    deal = open_deal(rep, "Qualified")
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def drag(actor, target):
+        try:
+            barrier.wait(timeout=10)
+            services.opportunity_move_stage(
+                actor=actor,
+                opportunity=Opportunity.objects.get(pk=deal.pk),
+                to_stage=stages[target],
+                from_stage=stages["Qualified"],
+            )
+            outcomes[target] = "moved"
+        except services.MoveRefused as refusal:
+            outcomes[target] = refusal.messages[0]
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=drag, args=(rep, "Solution development")),
+        threading.Thread(target=drag, args=(manager, "Evaluation")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(outcomes) == 2
+    assert list(outcomes.values()).count("moved") == 1
+    winner = next(target for target, outcome in outcomes.items() if outcome == "moved")
+    loser = next(target for target in outcomes if target != winner)
+    assert f"it is now in {winner}" in str(outcomes[loser])
+    deal.refresh_from_db()
+    assert deal.stage == stages[winner]
+    history = list(StageChange.objects.filter(opportunity=deal).order_by("at", "pk"))
+    assert [(c.from_stage, c.to_stage) for c in history] == [
+        (None, stages["Qualified"]),
+        (stages["Qualified"], stages[winner]),
+    ]

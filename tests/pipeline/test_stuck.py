@@ -1,0 +1,144 @@
+"""Stuck deals: computed in SQL from history, recorded daily by Celery, owners told once."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from pipeline import selectors, services
+from pipeline.models import Opportunity, StageChange
+from prospects import services as prospect_services
+from salesflow.core.models import Notification
+
+
+def idle(deal, days):
+    """Pretend the deal entered its stage `days` ago (and was created then)."""
+    then = timezone.now() - timedelta(days=days)
+    StageChange.objects.filter(opportunity=deal).update(at=then)
+    Opportunity.objects.filter(pk=deal.pk).update(created_at=then)
+
+
+def stuck_ids():
+    return set(
+        selectors.stuck_opportunities(Opportunity.objects.all()).values_list("pk", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_a_deal_idle_longer_than_its_stage_allows_is_stuck(deal, stages):
+    assert stages["Qualified"].stuck_after_days == 14
+    idle(deal, 13)
+    assert stuck_ids() == set()
+    idle(deal, 15)
+    assert stuck_ids() == {deal.pk}
+
+
+@pytest.mark.django_db
+def test_a_recent_conversation_on_the_account_counts_as_activity(rep, deal, log_yes):
+    idle(deal, 30)
+    log_yes(deal.account, when=timezone.now() - timedelta(days=2))
+    assert stuck_ids() == set()
+
+
+@pytest.mark.django_db
+def test_a_stage_without_a_limit_never_makes_deals_stuck(deal, stages):
+    stage = stages["Qualified"]
+    stage.stuck_after_days = None
+    stage.save()
+    idle(deal, 400)
+    assert stuck_ids() == set()
+
+
+@pytest.mark.django_db
+def test_closed_deals_are_never_stuck(rep, deal, stages, reason):
+    services.opportunity_move_stage(
+        actor=rep, opportunity=deal, to_stage=stages["Lost"], reason=reason["lost"]
+    )
+    idle(deal, 400)
+    assert stuck_ids() == set()
+
+
+@pytest.mark.django_db
+def test_marking_notifies_the_owner_once_with_the_why_and_a_move_unsticks(rep, deal, stages):
+    prospect_services.why_record(
+        actor=rep,
+        account=deal.account,
+        text="Friday discharges stall",
+        said_on=timezone.localdate(),
+    )
+    idle(deal, 20)
+    assert services.opportunities_mark_stuck() == (1, 0)
+    assert services.opportunities_mark_stuck() == (0, 0)  # told once
+    note = Notification.objects.get(user=rep)
+    assert note.kind == "stuck_deal"
+    assert "Qualified" in note.title
+    assert "Friday discharges stall" in note.body
+    assert note.url == reverse("pipeline:opportunity_detail", args=[deal.pk])
+    deal.refresh_from_db()
+    assert deal.stuck_since is not None
+    services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages["Evaluation"])
+    deal.refresh_from_db()
+    assert deal.stuck_since is None
+    assert stuck_ids() == set()
+
+
+@pytest.mark.django_db
+def test_a_deal_that_comes_back_to_life_is_unstuck_by_the_daily_run(rep, deal, log_yes):
+    idle(deal, 20)
+    services.opportunities_mark_stuck()
+    log_yes(deal.account)
+    assert services.opportunities_mark_stuck() == (0, 1)
+    deal.refresh_from_db()
+    assert deal.stuck_since is None
+
+
+@pytest.mark.django_db
+def test_the_rep_home_lists_stuck_deals_with_their_why(client, rep, deal, open_deal):
+    prospect_services.why_record(
+        actor=rep,
+        account=deal.account,
+        text="Beds blocked all weekend",
+        said_on=timezone.localdate(),
+    )
+    idle(deal, 20)
+    fresh = open_deal(rep)
+    client.force_login(rep)
+    html = client.get(reverse("home")).content.decode()
+    assert "Stuck deals" in html
+    assert "Beds blocked all weekend" in html
+    assert reverse("pipeline:opportunity_detail", args=[deal.pk]) in html
+    assert reverse("pipeline:opportunity_detail", args=[fresh.pk]) not in html
+
+
+@pytest.mark.django_db
+def test_the_board_and_deal_page_show_the_stuck_badge(client, rep, deal):
+    idle(deal, 20)
+    client.force_login(rep)
+    assert "Stuck — revisit the why" in client.get(reverse("pipeline:board")).content.decode()
+    page = client.get(reverse("pipeline:opportunity_detail", args=[deal.pk])).content.decode()
+    assert "Revisit their why" in page
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_the_daily_task_runs_on_a_real_worker(celery_worker_thread, rep, deal):
+    from pipeline.tasks import mark_stuck_deals
+
+    idle(deal, 20)
+    mark_stuck_deals.delay()
+    deadline = timezone.now() + timedelta(seconds=20)
+    while not Notification.objects.filter(user=rep).exists() and timezone.now() < deadline:
+        time.sleep(0.2)
+    assert Notification.objects.filter(user=rep, kind="stuck_deal").count() == 1
+    assert Opportunity.objects.get(pk=deal.pk).stuck_since is not None
+
+
+def test_the_daily_check_is_on_the_beat_schedule(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["mark-stuck-deals"]
+    assert entry["task"] == "pipeline.tasks.mark_stuck_deals"
+    assert entry["schedule"].hour == {settings.SALESFLOW_STUCK_CHECK_HOUR}
