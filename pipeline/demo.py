@@ -26,6 +26,12 @@ EXTRA_ACCOUNTS = [
     ("Linden Care Group", "Hospitals", "Trade show", "ana", ("Mei Chen", "Rota Coordinator")),
 ]
 
+# What the first contact of some of those accounts said they wanted, in their words.
+EXTRA_WHYS = {
+    "Harbourview Clinic": "Missed appointments cost us two clinic sessions a week.",
+    "Westmoor Hospital": "Theatre lists are rebuilt by hand every morning and still run late.",
+}
+
 # account, deal, value (EUR), days until expected close, next step,
 # stages entered [(stage, days ago)], close reason for a closed deal
 DEALS: list[tuple[str, str, int, int, str, list[tuple[str, int]], str]] = [
@@ -150,9 +156,17 @@ def seed_opportunities(*, now: datetime | None = None) -> int:
                 segment=Segment.objects.filter(name=segment).first(),
                 lead_source=LeadSource.objects.filter(name=source).first(),
             )
-            prospect_services.contact_save(
+            contact = prospect_services.contact_save(
                 actor=owner, contact=Contact(account=account, name=person, title=title)
             )
+            if name in EXTRA_WHYS:
+                prospect_services.why_record(
+                    actor=owner,
+                    account=account,
+                    text=EXTRA_WHYS[name],
+                    said_on=(now - timedelta(days=50)).date(),
+                    said_by=contact,
+                )
     added = 0
     for account_name, deal, value, close_in, next_step, path, reason in DEALS:
         account = Account.objects.filter(name=account_name).select_related("owner").first()

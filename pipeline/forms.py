@@ -90,6 +90,7 @@ class MoveForm(forms.Form):
         stages = opportunity.pipeline.stages.order_by("position", "pk")
         self.fields["stage"].choices = [(stage.pk, stage.name) for stage in stages]
         self.fields["reason"].label_from_instance = str
+        self.fields["reason"].empty_label = "No reason: the deal stays open"
 
 
 class SpecialistOverrideForm(forms.Form):

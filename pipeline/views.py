@@ -39,11 +39,13 @@ def board(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     pipeline = _pick_pipeline(pipelines, pk)
     form = BoardFilterForm(request.GET or None, user=request.user)
     filters = form.filters() if form.is_bound else selectors.BoardFilters()
+    columns = selectors.board(user=request.user, pipeline=pipeline, filters=filters)
     context = {
         "pipeline": pipeline,
         "pipelines": pipelines,
         "form": form,
-        "columns": selectors.board(user=request.user, pipeline=pipeline, filters=filters),
+        "columns": columns,
+        "stages": [column.stage for column in columns],
         "query": _board_query(request),
     }
     template = "pipeline/board.html#board-columns" if request.htmx else "pipeline/board.html"

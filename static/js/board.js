@@ -26,6 +26,12 @@ function makeSortable(list) {
     filter: "select, button, a, input",
     preventOnFilter: false,
     animation: 150,
+    onChoose(event) {
+      // Sortable marks the card with a will-change style and then clones it; the clone's
+      // copied style attribute would break the page's no-inline-style policy. Cards carry
+      // no style of their own, so dropping the hint costs nothing.
+      event.item.removeAttribute("style");
+    },
     onStart(event) {
       event.item.sfOrigin = { list: event.from, next: event.item.nextElementSibling };
     },
@@ -42,6 +48,9 @@ function makeSortable(list) {
         return;
       }
       select.value = event.to.dataset.stage;
+      // htmx copies the attributes of the card being replaced onto its replacement while
+      // it settles; leave no style from the drag animation for it to copy.
+      card.removeAttribute("style");
       htmx.trigger(form, "submit");
     },
   });
