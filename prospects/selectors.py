@@ -302,11 +302,11 @@ def merge_moving_counts(*, account: Account) -> dict[str, int]:
         "why_notes": WhyNote.objects.filter(account=account),
         "opportunities": account.opportunities.all(),
     }
-    return (
+    row = (
         Account.objects.filter(pk=account.pk)
         .annotate(
             **{
-                name: Coalesce(
+                f"moving_{name}": Coalesce(
                     Subquery(
                         rows.order_by().values("account").annotate(n=Count("pk")).values("n")[:1]
                     ),
@@ -315,6 +315,7 @@ def merge_moving_counts(*, account: Account) -> dict[str, int]:
                 for name, rows in counts.items()
             }
         )
-        .values(*counts)
+        .values(*(f"moving_{name}" for name in counts))
         .get()
     )
+    return {name: row[f"moving_{name}"] for name in counts}

@@ -38,6 +38,7 @@ def run_manage(*args: str, extra_env: dict[str, str], timeout: int = 120):
         (lambda e: env.env_bool("DEBUG", False, environ=e), "maybe"),
         (lambda e: env.env_int("DEBUG", 1, environ=e), "twelve"),
         (lambda e: env.env_int("DEBUG", 1, minimum=1, environ=e), "0"),
+        (lambda e: env.env_int("DEBUG", 1, maximum=23, environ=e), "24"),
         (lambda e: env.env_list("DEBUG", [], environ=e), "a,,b"),
         (lambda e: env.env_time_zone("DEBUG", "UTC", environ=e), "Mars/Olympus_Mons"),
         (lambda e: env.env_database("DEBUG", "sqlite://", environ=e), "mysql://db/x"),

@@ -83,7 +83,12 @@ def test_merge_pages_pick_then_compare_then_merge(client, rep, account, duplicat
     compare = client.get(url, {"other": duplicate.pk})
     form = compare.context["form"]
     assert form.differences == ["name", "website"]
-    assert compare.context["moving"] == {"contacts": 1, "conversations": 1, "why_notes": 1}
+    assert compare.context["moving"] == {
+        "contacts": 1,
+        "conversations": 1,
+        "why_notes": 1,
+        "opportunities": 0,
+    }
     response = client.post(url, {"other": duplicate.pk, "name": "duplicate", "website": "survivor"})
     assert response.status_code == 302
     account.refresh_from_db()
