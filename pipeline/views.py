@@ -57,7 +57,7 @@ def board_column(request: HttpRequest, pk: int) -> HttpResponse:
     """More cards of one column: an htmx fragment, or a plain page of that stage's deals."""
     try:
         stage = Stage.objects.select_related("pipeline").get(pk=pk, outcome=Stage.Outcome.OPEN)
-    except Stage.DoesNotExist:
+    except (Stage.DoesNotExist, OverflowError):  # SQLite cannot even look up a huge id
         raise Http404("No such stage.") from None
     form = BoardFilterForm(request.GET or None, user=request.user)
     filters = form.filters() if form.is_bound else selectors.BoardFilters()
