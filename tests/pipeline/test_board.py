@@ -239,3 +239,15 @@ def test_a_user_without_a_team_sees_only_their_own_deals(client, standard, open_
     client.force_login(loner)
     response = client.get(reverse("pipeline:board"))
     assert sum(column.count for column in response.context["columns"]) == 0
+
+
+def test_card_helpers_match_reverse_and_escape_stage_names(deal, stages):
+    from pipeline.templatetags.pipeline_tags import deal_url, stage_options
+
+    for name in ("pipeline:opportunity_detail", "pipeline:opportunity_move"):
+        assert deal_url(name, deal.pk) == reverse(name, args=[deal.pk])
+    stage = stages["Lead"]
+    stage.name = "<b>Lead</b>"
+    html = stage_options([stage, stages["Qualified"]], stages["Qualified"].pk)
+    assert "&lt;b&gt;Lead&lt;/b&gt;" in html
+    assert f'<option value="{stages["Qualified"].pk}" selected>Qualified</option>' in html
