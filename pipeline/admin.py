@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 
 from pipeline import services
@@ -76,10 +77,18 @@ class OpportunityAdminForm(forms.ModelForm):
         help_text="Needed when the new stage is won or lost.",
     )
     move_note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    # The stage the form showed: a save moves the deal only from there, so a move someone
+    # made after the form was opened is never silently undone.
+    seen_stage = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Opportunity
         fields = ["account", "pipeline", "stage", *OPPORTUNITY_FIELDS]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["seen_stage"].initial = self.instance.stage_id
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
@@ -87,10 +96,21 @@ class OpportunityAdminForm(forms.ModelForm):
         pipeline = self.instance.pipeline if self.instance.pk else data.get("pipeline")
         if stage and pipeline and stage.pipeline_id != pipeline.pk:
             self.add_error("stage", f"Pick a stage of the {pipeline} pipeline.")
-        closing = stage and self.instance.pk and stage.pk != self.initial.get("stage")
-        closing = closing and stage.is_closed
-        if closing and (reason is None or not reason.fits(stage.outcome)):
-            self.add_error("reason", f"Pick a reason that fits {stage.name}.")
+        if stage is None:
+            return data
+        if not self.instance.pk:
+            if stage.is_closed:
+                self.add_error("stage", "A new deal starts in an open stage.")
+            return data
+        seen = data.get("seen_stage")
+        current = Opportunity.objects.filter(pk=self.instance.pk).values_list("stage", flat=True)
+        if seen != current.first():
+            self.add_error(None, "Someone moved this deal since you opened it; reload the page.")
+        elif stage.pk != seen:
+            if stage.is_closed and (reason is None or not reason.fits(stage.outcome)):
+                self.add_error("reason", f"Pick a reason that fits {stage.name}.")
+            if not stage.is_closed and reason is not None:
+                self.add_error("reason", "A reason is asked only when a deal is won or lost.")
         return data
 
 
@@ -122,11 +142,10 @@ class OpportunityAdmin(admin.ModelAdmin):
             )
             obj.pk, obj._state.adding = created.pk, False
             return
-        services.opportunity_update(actor=request.user, opportunity=obj, **values)
         stage = form.cleaned_data["stage"]
-        seen = Stage.objects.get(pk=form.initial["stage"])
-        if stage.pk != seen.pk:
-            try:
+        seen = Stage.objects.get(pk=form.cleaned_data["seen_stage"])
+        try:
+            if stage.pk != seen.pk:
                 services.opportunity_move_stage(
                     actor=request.user,
                     opportunity=obj,
@@ -135,8 +154,12 @@ class OpportunityAdmin(admin.ModelAdmin):
                     reason=form.cleaned_data["reason"],
                     note=form.cleaned_data["move_note"],
                 )
-            except services.MoveRefused as refusal:
-                messages.error(request, " ".join(refusal.messages))
+            services.opportunity_update(actor=request.user, opportunity=obj, **values)
+        except ValidationError as refusal:
+            # The form checked all it could; what is left is a race with another editor.
+            # The admin's save is one transaction: undo all of it, and say why.
+            transaction.set_rollback(True)
+            messages.error(request, "Nothing was saved: " + " ".join(refusal.messages))
 
 
 @admin.register(StageChange)

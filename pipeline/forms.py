@@ -81,7 +81,9 @@ class MoveForm(forms.Form):
     )
 
     def __init__(self, *args: object, opportunity: Opportunity, **kwargs: object) -> None:
-        kwargs.setdefault("initial", {"from_stage": opportunity.stage_id})
+        kwargs.setdefault(
+            "initial", {"from_stage": opportunity.stage_id, "stage": opportunity.stage_id}
+        )
         super().__init__(*args, **kwargs)
         # Any stage of any pipeline parses, so a stage of another pipeline gets the
         # service's own explanation instead of a bare "invalid choice".
@@ -91,6 +93,14 @@ class MoveForm(forms.Form):
         self.fields["stage"].choices = [(stage.pk, stage.name) for stage in stages]
         self.fields["reason"].label_from_instance = str
         self.fields["reason"].empty_label = "No reason: the deal stays open"
+
+    def error_text(self) -> str:
+        """Every error in one sentence, each named by its field, for the board's message."""
+        parts = []
+        for name, errors in self.errors.items():
+            label = self.fields[name].label if name in self.fields else ""
+            parts.extend(f"{label or 'Stage'}: {error}" for error in errors)
+        return "Not moved. " + " ".join(parts)
 
 
 class SpecialistOverrideForm(forms.Form):

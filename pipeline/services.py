@@ -222,6 +222,8 @@ def opportunity_override_specialist(
     locked = Opportunity.objects.select_for_update().select_related("owner").get(pk=opportunity.pk)
     if not selectors.may_vouch(user=actor, opportunity=locked):
         raise ValidationError("Only the team's manager can vouch for a deal.")
+    if locked.is_closed:
+        raise ValidationError("This deal is closed.")
     note = note.strip()
     if not note:
         raise ValidationError({"note": "Say why the deal is qualified enough."})
@@ -273,7 +275,7 @@ def opportunities_mark_stuck(*, now: datetime | None = None) -> tuple[int, int]:
                 Notification.objects.create(
                     user_id=deal.owner_id,
                     kind=Notification.Kind.STUCK_DEAL,
-                    title=f"{deal.name} is stuck in {deal.stage.name}"[:200],
+                    title=f"{deal.account.name} — {deal.name}: stuck in {deal.stage.name}"[:200],
                     body=_revisit_prompt(deal.why_text),
                     url=reverse("pipeline:opportunity_detail", args=[deal.pk]),
                 )
@@ -288,6 +290,6 @@ def _revisit_prompt(why: str | None) -> str:
             "Before anything else, find out why they wanted to change in the first place."
         )
     return (
-        f"Their why, in their words: “{why}”. Before adding pressure, features or "
+        f"Their why, in their words: “{why}” Before adding pressure, features or "
         "discounts, go back to it with them: does it still hold?"
     )

@@ -83,11 +83,21 @@ def board_column(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "pipeline/board_column.html", context)
 
 
-def _refused(request: HttpRequest, opportunity: Opportunity, message: str) -> HttpResponse:
+def _refused(
+    request: HttpRequest, opportunity: Opportunity, message: str, form: MoveForm | None = None
+) -> HttpResponse:
     if request.htmx:
         # 409 leaves the page as it was; the board puts the card back and shows the text.
         return HttpResponse(message, status=409, content_type="text/plain; charset=utf-8")
+    from_board = request.POST.get("next") == "board"
+    if form is not None and not from_board:
+        # On the deal page: the form again as it was sent, with the reason beside it.
+        if not form.errors:
+            form.add_error(None, message)
+        return _detail(request, opportunity, move_form=form, status=422)
     messages.error(request, message)
+    if from_board:
+        return redirect("pipeline:board_pipeline", pk=opportunity.pipeline_id)
     return redirect("pipeline:opportunity_detail", pk=opportunity.pk)
 
 
@@ -100,8 +110,7 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
         )
     form = MoveForm(request.POST, opportunity=opportunity)
     if not form.is_valid():
-        errors = "; ".join(message for messages_ in form.errors.values() for message in messages_)
-        return _refused(request, opportunity, f"Not moved: {errors}")
+        return _refused(request, opportunity, form.error_text(), form)
     previous = opportunity.stage
     try:
         services.opportunity_move_stage(
@@ -113,7 +122,7 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
             note=form.cleaned_data["note"],
         )
     except ValidationError as error:
-        return _refused(request, opportunity, " ".join(error.messages))
+        return _refused(request, opportunity, " ".join(error.messages), form)
     if request.htmx:
         return _moved_on_board(request, opportunity, previous)
     messages.success(request, f"Moved to {opportunity.stage.name}.")
@@ -144,7 +153,16 @@ def _moved_on_board(
 
 @require_GET
 def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    opportunity = selectors.get_opportunity_for_user(request.user, pk)
+    return _detail(request, selectors.get_opportunity_for_user(request.user, pk))
+
+
+def _detail(
+    request: HttpRequest,
+    opportunity: Opportunity,
+    *,
+    move_form: MoveForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     account = opportunity.account
     can_edit = selectors.can_edit_opportunity(request.user, opportunity)
     # The latest few, and whether there are more (without counting them all).
@@ -165,9 +183,9 @@ def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_vouch": selectors.may_vouch(user=request.user, opportunity=opportunity),
     }
     if can_edit:
-        context["move_form"] = MoveForm(opportunity=opportunity)
+        context["move_form"] = move_form or MoveForm(opportunity=opportunity)
         context["override_form"] = SpecialistOverrideForm()
-    return render(request, "pipeline/opportunity_detail.html", context)
+    return render(request, "pipeline/opportunity_detail.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

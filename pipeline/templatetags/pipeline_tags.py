@@ -36,10 +36,10 @@ def duration_days(start: datetime | None, end: datetime | None) -> int | None:
 
 @register.filter
 def money(value: Decimal | None, currency: str = "") -> str:
-    """1234567.5 → "1,234,568 EUR": deals are read in whole units."""
+    """1234567 → "1,234,567 EUR"; cents only when there are some: 99.5 → "99.50 EUR"."""
     if value is None:
         return ""
-    amount = floatformat(value, "0g")
+    amount = floatformat(value, "-2g")
     return f"{amount} {currency}".strip()
 
 

@@ -71,3 +71,24 @@ function failedMove(event) {
 
 document.addEventListener("htmx:responseError", failedMove);
 document.addEventListener("htmx:sendError", failedMove);
+
+// A keyboard move replaces the card (it lands at the top of its new column): give focus
+// back to the moved card's select so the user keeps their place instead of starting over.
+let refocusCard = null;
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const form = event.detail.elt;
+  if (form.matches && form.matches(".move-form") && form.contains(document.activeElement)) {
+    // The new card arrives before the old one is removed, both with the same id: look
+    // for it in the column it is moving to.
+    const stage = form.querySelector("select[name=stage]").value;
+    refocusCard = `#cards-${stage} #${form.closest(".deal-card").id}`;
+  }
+});
+document.addEventListener("htmx:oobAfterSwap", () => {
+  if (!refocusCard) return;
+  const select = document.querySelector(`${refocusCard} .move-form select`);
+  if (select) {
+    select.focus();
+    refocusCard = null;
+  }
+});

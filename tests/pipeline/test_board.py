@@ -251,3 +251,12 @@ def test_card_helpers_match_reverse_and_escape_stage_names(deal, stages):
     html = stage_options([stage, stages["Qualified"]], stages["Qualified"].pk)
     assert "&lt;b&gt;Lead&lt;/b&gt;" in html
     assert f'<option value="{stages["Qualified"].pk}" selected>Qualified</option>' in html
+
+
+def test_money_shows_cents_only_when_there_are_some():
+    from decimal import Decimal
+
+    from pipeline.templatetags.pipeline_tags import money
+
+    assert money(Decimal("1234567"), "EUR") == "1,234,567 EUR"
+    assert money(Decimal("999999999999.99"), "GBP") == "999,999,999,999.99 GBP"

@@ -109,5 +109,7 @@ def test_keyboard_and_phone_move_with_the_cards_select(
     evaluation = stages["Evaluation"]
     expect(page.locator(f"#cards-{evaluation.pk} #deal-{deal.pk}")).to_be_attached()
     expect(page.locator(f"#column-head-{evaluation.pk}")).to_contain_text("1 deal · 15,000 EUR")
+    # The keyboard user keeps their place: focus is on the moved card's select.
+    expect(page.locator(f"#cards-{evaluation.pk} #deal-{deal.pk} select")).to_be_focused()
     assert Opportunity.objects.get(pk=deal.pk).stage == evaluation
     screenshot(page, "board-phone-after-select-move")

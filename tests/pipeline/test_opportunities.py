@@ -270,3 +270,11 @@ def test_two_people_moving_the_same_card_at_once_one_wins_one_is_told(
         (None, stages["Qualified"]),
         (stages["Qualified"], stages[winner]),
     ]
+
+
+def test_nobody_vouches_for_a_closed_deal(manager, deal, stages, reason):
+    services.opportunity_move_stage(
+        actor=manager, opportunity=deal, to_stage=stages["Lost"], reason=reason["lost"]
+    )
+    with pytest.raises(ValidationError, match="closed"):
+        services.opportunity_override_specialist(actor=manager, opportunity=deal, note="Still keen")

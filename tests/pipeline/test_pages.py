@@ -54,10 +54,14 @@ def test_the_deal_page_pins_the_why_and_shows_readiness_conversations_and_histor
 def test_closing_from_the_deal_page_needs_a_reason(client, rep, deal, stages, reason):
     client.force_login(rep)
     url = reverse("pipeline:opportunity_move", args=[deal.pk])
-    response = client.post(url, {"stage": stages["Lost"].pk, "from_stage": deal.stage_id})
-    assert response.status_code == 302
-    page = client.get(response["Location"]).content.decode()
+    response = client.post(
+        url, {"stage": stages["Lost"].pk, "from_stage": deal.stage_id, "note": "Went quiet"}
+    )
+    # The page again, with the reason beside the form and what was typed kept.
+    assert response.status_code == 422
+    page = response.content.decode()
     assert "Say why the deal was lost or disqualified" in page
+    assert "Went quiet</textarea>" in page
     assert Opportunity.objects.get(pk=deal.pk).stage == stages["Qualified"]
     client.post(
         url,
@@ -71,6 +75,12 @@ def test_closing_from_the_deal_page_needs_a_reason(client, rep, deal, stages, re
     assert deal.close_reason == reason["disqualified"]
     html = client.get(reverse("pipeline:opportunity_detail", args=[deal.pk])).content.decode()
     assert "disqualified — " in html
+
+
+def test_the_move_form_starts_on_the_current_stage(client, rep, deal, stages):
+    client.force_login(rep)
+    page = client.get(reverse("pipeline:opportunity_detail", args=[deal.pk]))
+    assert page.context["move_form"]["stage"].value() == stages["Qualified"].pk
 
 
 def test_new_deal_form_defaults_from_the_account_and_opens_it(client, rep, account, standard):
@@ -162,18 +172,26 @@ def test_deal_page_query_count_is_constant(
     assert response.status_code == 200
 
 
-def test_an_admin_stage_change_goes_through_the_service(client, deal, stages, reason):
-    admin = UserFactory(role="admin", is_staff=True, is_superuser=True)
-    client.force_login(admin)
+def _admin_data(client, deal, **changes):
     url = reverse("admin:pipeline_opportunity_change", args=[deal.pk])
     form = client.get(url).context["adminform"].form
     data = {
-        **{name: form[name].value() or "" for name in form.fields if name in form.initial},
-        "stage": stages["Won"].pk,
-        "reason": "",
+        **{name: form[name].value() or "" for name in form.fields},
         "stage_changes-TOTAL_FORMS": "0",
         "stage_changes-INITIAL_FORMS": "0",
+        **changes,
     }
+    return url, {key: value for key, value in data.items() if value is not None}
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(role="admin", is_staff=True, is_superuser=True)
+
+
+def test_an_admin_stage_change_goes_through_the_service(client, admin_user, deal, stages, reason):
+    client.force_login(admin_user)
+    url, data = _admin_data(client, deal, stage=stages["Won"].pk, reason="")
     response = client.post(url, data)
     assert response.status_code == 200  # refused: a won deal needs a reason
     assert "Pick a reason that fits Won" in response.content.decode()
@@ -187,8 +205,61 @@ def test_an_admin_stage_change_goes_through_the_service(client, deal, stages, re
     assert (latest.from_stage, latest.to_stage, latest.by) == (
         stages["Qualified"],
         stages["Won"],
-        admin,
+        admin_user,
     )
+
+
+def test_an_admin_save_never_undoes_a_move_made_after_the_form_was_opened(
+    client, rep, admin_user, deal, stages
+):
+    from pipeline import services
+
+    client.force_login(admin_user)
+    url, data = _admin_data(client, deal, next_step="Call Helen")
+    services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages["Evaluation"])
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Someone moved this deal since you opened it" in response.content.decode()
+    deal.refresh_from_db()
+    assert (deal.stage, deal.next_step) == (stages["Evaluation"], "")
+    assert StageChange.objects.filter(opportunity=deal).count() == 2
+
+
+def test_an_admin_reason_for_an_open_stage_is_refused_and_nothing_saved(
+    client, admin_user, deal, stages, reason
+):
+    client.force_login(admin_user)
+    url, data = _admin_data(
+        client, deal, name="Renamed", stage=stages["Lead"].pk, reason=reason["lost"].pk
+    )
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "A reason is asked only when" in response.content.decode()
+    deal.refresh_from_db()
+    assert (deal.name, deal.stage) == ("Patient flow", stages["Qualified"])
+
+
+def test_an_admin_cannot_add_a_deal_in_a_closed_stage(
+    client, admin_user, account, standard, stages
+):
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:pipeline_opportunity_add"),
+        {
+            "account": account.pk,
+            "pipeline": standard.pk,
+            "stage": stages["Won"].pk,
+            "name": "Straight to won",
+            "owner": account.owner_id,
+            "value": "10",
+            "currency": "EUR",
+            "stage_changes-TOTAL_FORMS": "0",
+            "stage_changes-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "A new deal starts in an open stage" in response.content.decode()
+    assert not Opportunity.objects.exists()
 
 
 def test_notifications_page_marks_all_read(client, rep):
