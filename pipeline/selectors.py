@@ -30,7 +30,7 @@ from django.db.models.functions import Coalesce, Greatest, Lead, RowNumber
 from django.http import Http404
 from django.utils import timezone
 
-from pipeline.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
+from pipeline.models import Opportunity, Pipeline, Stage, StageChange
 from prospects.models import READINESS_QUESTIONS, Account, Answer, Conversation, WhyNote
 from salesflow.core.models import User
 from salesflow.core.selectors import can_edit_owned, owned_editable_by, owned_visible_to
@@ -90,11 +90,6 @@ def default_pipeline_for(account: Account) -> Pipeline | None:
 
 def open_stages(*, pipeline: Pipeline) -> list[Stage]:
     return list(pipeline.stages.filter(outcome=Stage.Outcome.OPEN).order_by("position", "pk"))
-
-
-def close_reasons(*, outcome: str) -> list[CloseReason]:
-    reasons = CloseReason.objects.filter(active=True)
-    return [reason for reason in reasons if reason.fits(outcome)]
 
 
 # --- Activity and stuck deals ----------------------------------------------------------
@@ -231,15 +226,8 @@ def _cards(
     return cards
 
 
-def board(*, user: User, pipeline: Pipeline, filters: BoardFilters) -> list[Column]:
-    """The open stages with their counts and totals, and each stage's first cards.
-
-    Four queries whatever the size: the stages, the totals (grouped in SQL), the ids of
-    the first cards of every column (one window query), and those cards.
-    """
-    stages = open_stages(pipeline=pipeline)
-    columns = {stage.pk: Column(stage=stage) for stage in stages}
-    deals = board_opportunities(user=user, pipeline=pipeline, filters=filters)
+def _add_totals(columns: dict[int, Column], deals: QuerySet[Opportunity]) -> None:
+    """Each column's deal count and value per currency, grouped in SQL."""
     totals = (
         deals.values("stage_id", "currency")
         .annotate(count=Count("pk"), total=Sum("value"))
@@ -250,6 +238,18 @@ def board(*, user: User, pipeline: Pipeline, filters: BoardFilters) -> list[Colu
         if column is not None:
             column.count += row["count"]
             column.totals.append((row["currency"], row["total"]))
+
+
+def board(*, user: User, pipeline: Pipeline, filters: BoardFilters) -> list[Column]:
+    """The open stages with their counts and totals, and each stage's first cards.
+
+    Four queries whatever the size: the stages, the totals (grouped in SQL), the ids of
+    the first cards of every column (one window query), and those cards.
+    """
+    stages = open_stages(pipeline=pipeline)
+    columns = {stage.pk: Column(stage=stage) for stage in stages}
+    deals = board_opportunities(user=user, pipeline=pipeline, filters=filters)
+    _add_totals(columns, deals)
     first_ids = (
         deals.annotate(
             place=Window(
@@ -294,16 +294,8 @@ def board_card(*, user: User, opportunity: Opportunity) -> Opportunity:
 def column_summary(*, user: User, stage: Stage, filters: BoardFilters) -> Column:
     """One column's count and totals, for refreshing its header after a move."""
     column = Column(stage=stage)
-    deals = board_opportunities(user=user, pipeline=stage.pipeline, filters=filters).filter(
-        stage=stage
-    )
-    for row in (
-        deals.values("currency")
-        .annotate(count=Count("pk"), total=Sum("value"))
-        .order_by("currency")
-    ):
-        column.count += row["count"]
-        column.totals.append((row["currency"], row["total"]))
+    deals = board_opportunities(user=user, pipeline=stage.pipeline, filters=filters)
+    _add_totals({stage.pk: column}, deals.filter(stage=stage))
     return column
 
 
