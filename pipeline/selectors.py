@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -36,6 +37,8 @@ from salesflow.core.models import User
 from salesflow.core.selectors import can_edit_owned, owned_editable_by, owned_visible_to
 
 CARDS_PER_COLUMN = 50
+# Cards in a column: the soonest expected close first (deals without a date last).
+CARD_ORDER = [F("expected_close_date").asc(nulls_last=True), F("pk").asc()]
 
 
 def opportunities_visible_to(user: User) -> QuerySet[Opportunity]:
@@ -219,7 +222,7 @@ def _cards(
         with_activity(opportunities)
         .select_related("account", "owner", "stage")
         .annotate(is_stuck=_flag(stuck_condition(stages, now=now)))
-        .order_by(F("expected_close_date").asc(nulls_last=True), "pk")
+        .order_by(*CARD_ORDER)
     )
     for card in cards:
         card.editable = can_edit_owned(user, card.owner)  # type: ignore[attr-defined]
@@ -240,28 +243,39 @@ def _add_totals(columns: dict[int, Column], deals: QuerySet[Opportunity]) -> Non
             column.totals.append((row["currency"], row["total"]))
 
 
+def _first_ids(deals: QuerySet[Opportunity], stages: list[Stage]) -> QuerySet[Opportunity]:
+    """The ids of the first cards of every column, in one query.
+
+    On PostgreSQL, one LIMITed slice per stage joined by UNION ALL: each slice walks the
+    (stage, expected close, id) index and stops after 50 rows, however many deals a stage
+    holds. Databases that cannot limit parts of a UNION rank every deal with a window.
+    """
+    if connection.features.supports_slicing_ordering_in_compound and stages:
+        slices = [
+            deals.filter(stage=stage)
+            .order_by(*CARD_ORDER)
+            .values_list("pk", flat=True)[:CARDS_PER_COLUMN]
+            for stage in stages
+        ]
+        return slices[0].union(*slices[1:], all=True)
+    return (
+        deals.annotate(place=Window(RowNumber(), partition_by=[F("stage_id")], order_by=CARD_ORDER))
+        .filter(place__lte=CARDS_PER_COLUMN)
+        .values_list("pk", flat=True)
+    )
+
+
 def board(*, user: User, pipeline: Pipeline, filters: BoardFilters) -> list[Column]:
     """The open stages with their counts and totals, and each stage's first cards.
 
     Four queries whatever the size: the stages, the totals (grouped in SQL), the ids of
-    the first cards of every column (one window query), and those cards.
+    the first cards of every column, and those cards.
     """
     stages = open_stages(pipeline=pipeline)
     columns = {stage.pk: Column(stage=stage) for stage in stages}
     deals = board_opportunities(user=user, pipeline=pipeline, filters=filters)
     _add_totals(columns, deals)
-    first_ids = (
-        deals.annotate(
-            place=Window(
-                RowNumber(),
-                partition_by=[F("stage_id")],
-                order_by=[F("expected_close_date").asc(nulls_last=True), F("pk").asc()],
-            )
-        )
-        .filter(place__lte=CARDS_PER_COLUMN)
-        .values_list("pk", flat=True)
-    )
-    ids = list(first_ids)
+    ids = list(_first_ids(deals, stages))
     by_stage: dict[int, list[Opportunity]] = defaultdict(list)
     for card in _cards(Opportunity.objects.filter(pk__in=ids), stages, user=user):
         by_stage[card.stage_id].append(card)
@@ -278,7 +292,7 @@ def column_page(
     deals = board_opportunities(user=user, pipeline=stage.pipeline, filters=filters).filter(
         stage=stage
     )
-    ordered = deals.order_by(F("expected_close_date").asc(nulls_last=True), "pk")
+    ordered = deals.order_by(*CARD_ORDER)
     ids = list(ordered.values_list("pk", flat=True)[offset : offset + CARDS_PER_COLUMN + 1])
     more = len(ids) > CARDS_PER_COLUMN
     cards = _cards(Opportunity.objects.filter(pk__in=ids[:CARDS_PER_COLUMN]), [stage], user=user)
