@@ -5,7 +5,20 @@ from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 
 from pipeline import services
-from pipeline.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
+from pipeline.models import (
+    CalendarFeed,
+    CloseReason,
+    Opportunity,
+    Pipeline,
+    Sequence,
+    SoeChange,
+    SoeStep,
+    SoeTemplate,
+    SoeTemplateStep,
+    Stage,
+    StageChange,
+    StepKind,
+)
 from pipeline.services import OPPORTUNITY_FIELDS
 
 
@@ -30,12 +43,20 @@ class StageInline(admin.TabularInline):
     formset = StageFormSet
     extra = 0
     ordering = ["position", "pk"]
-    fields = ["position", "name", "probability", "question_kind", "stuck_after_days", "outcome"]
+    fields = [
+        "position",
+        "name",
+        "probability",
+        "question_kind",
+        "stuck_after_days",
+        "outcome",
+        "completing_kinds",
+    ]
 
 
 @admin.register(Pipeline)
 class PipelineAdmin(admin.ModelAdmin):
-    list_display = ["name", "segment", "is_default"]
+    list_display = ["name", "segment", "is_default", "short_letter_below"]
     list_select_related = ["segment"]
     inlines = [StageInline]
 
@@ -162,14 +183,8 @@ class OpportunityAdmin(admin.ModelAdmin):
             messages.error(request, "Nothing was saved: " + " ".join(refusal.messages))
 
 
-@admin.register(StageChange)
-class StageChangeAdmin(admin.ModelAdmin):
-    """Read-only: history is written by opportunity_move_stage and never edited."""
-
-    list_display = ["opportunity", "from_stage", "to_stage", "at", "by", "reason"]
-    list_filter = ["to_stage"]
-    list_select_related = ["opportunity", "from_stage", "to_stage", "by", "reason"]
-    date_hierarchy = "at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History and SOE rows are written by the services only; the admin shows them."""
 
     def has_add_permission(self, request):  # noqa: ANN001, ANN201 - Django's signature
         return False
@@ -179,3 +194,68 @@ class StageChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # noqa: ANN001, ANN201
         return False
+
+
+@admin.register(StageChange)
+class StageChangeAdmin(ReadOnlyAdmin):
+    list_display = ["opportunity", "from_stage", "to_stage", "at", "by", "reason"]
+    list_filter = ["to_stage"]
+    list_select_related = ["opportunity", "from_stage", "to_stage", "by", "reason"]
+    date_hierarchy = "at"
+
+
+@admin.register(Sequence)
+class SequenceAdmin(ReadOnlyAdmin):
+    list_display = ["opportunity", "reception", "created_at"]
+    list_filter = ["reception"]
+    list_select_related = ["opportunity"]
+
+
+@admin.register(SoeStep)
+class SoeStepAdmin(ReadOnlyAdmin):
+    list_display = ["text", "sequence", "status", "target_date", "done_on"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["sequence__opportunity"]
+
+
+@admin.register(SoeChange)
+class SoeChangeAdmin(ReadOnlyAdmin):
+    list_display = ["sequence", "action", "summary", "at", "by"]
+    list_filter = ["action"]
+    list_select_related = ["sequence__opportunity", "by"]
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    list_display = ["user", "created_at"]
+    list_select_related = ["user"]
+    fields = ["user", "created_at"]  # never the token: it is the feed's only key
+    readonly_fields = ["user", "created_at"]
+
+    def has_add_permission(self, request):  # noqa: ANN001, ANN201 - Django's signature
+        return False
+
+
+@admin.register(StepKind)
+class StepKindAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+class SoeTemplateStepInline(admin.TabularInline):
+    model = SoeTemplateStep
+    extra = 1
+    ordering = ["position", "pk"]
+    fields = ["position", "text", "kind", "owner_side", "days_after_start"]
+
+
+@admin.register(SoeTemplateStep)
+class SoeTemplateStepAdmin(admin.ModelAdmin):
+    list_display = ["text", "template", "position", "kind"]
+    list_select_related = ["template", "kind"]
+
+
+@admin.register(SoeTemplate)
+class SoeTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "segment"]
+    list_select_related = ["segment"]
+    inlines = [SoeTemplateStepInline]

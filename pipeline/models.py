@@ -26,6 +26,13 @@ class Pipeline(models.Model):
     is_default = models.BooleanField(
         default=False, help_text="New deals start in this pipeline unless their segment has one."
     )
+    short_letter_below = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal(10_000),
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="Deals worth less than this get the short SOE letter by default.",
+    )
 
     class Meta:
         ordering = ["-is_default", "name"]
@@ -69,6 +76,13 @@ class Stage(models.Model):
         help_text="A deal with no activity for this long is stuck. Empty: never.",
     )
     outcome = models.CharField(max_length=4, choices=Outcome.choices, default=Outcome.OPEN)
+    completing_kinds = models.ManyToManyField(
+        "StepKind",
+        blank=True,
+        related_name="completes_stages",
+        help_text="SOE steps of these kinds usually complete this stage: when one is done, "
+        "salesflow suggests moving the deal on.",
+    )
 
     class Meta:
         ordering = ["pipeline", "position", "pk"]
@@ -238,3 +252,207 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity}: {self.from_stage} → {self.to_stage}"
+
+
+# --- Sequence of Events: the prospect's own steps to evaluate and decide ---------------
+
+
+class StepKind(models.Model):
+    """A kind of SOE step ("security review", "pilot", "board approval"); sales ops keeps
+    the list so templates, stage suggestions and slip figures can group steps."""
+
+    name = models.CharField(max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OwnerSide(models.TextChoices):
+    PROSPECT = "prospect", "Prospect"
+    US = "us", "Us"
+    BOTH = "both", "Both"
+
+
+class SoeTemplate(models.Model):
+    """A starting point for a segment's SOE: it seeds steps and never constrains them."""
+
+    name = models.CharField(max_length=100, unique=True)
+    segment = models.ForeignKey(
+        "prospects.Segment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="soe_templates",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "SOE template"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SoeTemplateStep(models.Model):
+    template = models.ForeignKey(SoeTemplate, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField(max_length=300)
+    kind = models.ForeignKey(StepKind, on_delete=models.SET_NULL, null=True, blank=True)
+    owner_side = models.CharField(
+        max_length=8, choices=OwnerSide.choices, default=OwnerSide.PROSPECT
+    )
+    days_after_start = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Suggested target date, in days from the SOE's start."
+    )
+
+    class Meta:
+        ordering = ["template", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Sequence(models.Model):
+    """An opportunity's Sequence of Events, and how the prospect received it."""
+
+    class Reception(models.TextChoices):
+        NOT_SHARED = "not_shared", "Not yet shared"
+        KEEN = "keen", "Keen"
+        LUKEWARM = "lukewarm", "Lukewarm"
+        DECLINED = "declined", "Declined"
+
+    opportunity = models.OneToOneField(Opportunity, on_delete=models.CASCADE, related_name="soe")
+    template = models.ForeignKey(
+        SoeTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reception = models.CharField(
+        max_length=12, choices=Reception.choices, default=Reception.NOT_SHARED
+    )
+    reception_note = models.TextField(blank=True)
+    reception_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Sequence of Events"
+        verbose_name_plural = "Sequences of Events"
+
+    def __str__(self) -> str:
+        return f"SOE of {self.opportunity}"
+
+    @property
+    def is_warning(self) -> bool:
+        return self.reception in {self.Reception.LUKEWARM, self.Reception.DECLINED}
+
+
+class SoeStep(models.Model):
+    """One step, in the prospect's words, with who proposed it and where it came from."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        SKIPPED = "skipped", "Skipped"
+
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField(default=0)
+    text = models.CharField(max_length=300)
+    kind = models.ForeignKey(StepKind, on_delete=models.SET_NULL, null=True, blank=True)
+    proposed_by = models.ForeignKey(
+        "prospects.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    proposed_on = models.DateField(null=True, blank=True)
+    source_conversation = models.ForeignKey(
+        "prospects.Conversation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    owner_side = models.CharField(
+        max_length=8, choices=OwnerSide.choices, default=OwnerSide.PROSPECT
+    )
+    responsible_contact = models.ForeignKey(
+        "prospects.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    responsible_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    target_date = models.DateField(null=True, blank=True)
+    # The first date ever promised: "promised vs actual" measures slip from here.
+    first_target_date = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    done_on = models.DateField(null=True, blank=True)
+    skip_reason = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sequence", "position", "pk"]
+        indexes = [
+            models.Index(fields=["sequence", "position"]),
+            models.Index(fields=["responsible_user", "status", "target_date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="soe_step_skipped_has_reason",
+                condition=~Q(status="skipped") | ~Q(skip_reason=""),
+                violation_error_message="Say why the step is skipped.",
+            ),
+            models.CheckConstraint(
+                name="soe_step_done_has_date",
+                condition=~Q(status="done") | Q(done_on__isnull=False),
+                violation_error_message="A done step needs the day it was done.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SoeChange(models.Model):
+    """The SOE's history: who changed what and when (and the old date when a date moved).
+    Its newest row is also the SOE's last activity for the stuck rule."""
+
+    class Action(models.TextChoices):
+        STARTED = "started", "Started"
+        ADDED = "added", "Step added"
+        EDITED = "edited", "Step edited"
+        MOVED = "moved", "Steps reordered"
+        DATE_MOVED = "date_moved", "Target date moved"
+        DONE = "done", "Step done"
+        SKIPPED = "skipped", "Step skipped"
+        REOPENED = "reopened", "Step reopened"
+        RECEPTION = "reception", "Reception recorded"
+
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="changes")
+    step = models.ForeignKey(
+        SoeStep, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+    )
+    action = models.CharField(max_length=12, choices=Action.choices)
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    summary = models.CharField(max_length=400, blank=True)
+    old_target_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["sequence", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.summary}"
+
+
+class CalendarFeed(models.Model):
+    """A person's private iCalendar feed of their open SOE steps. Whoever holds the token
+    reads the feed, so it is long and random, and revoking deletes it for good."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
@@ -31,8 +31,24 @@ from django.db.models.functions import Coalesce, Greatest, Lead, RowNumber
 from django.http import Http404
 from django.utils import timezone
 
-from pipeline.models import Opportunity, Pipeline, Stage, StageChange
-from prospects.models import READINESS_QUESTIONS, Account, Answer, Conversation, WhyNote
+from pipeline.models import (
+    Opportunity,
+    Pipeline,
+    Sequence,
+    SoeChange,
+    SoeStep,
+    SoeTemplate,
+    Stage,
+    StageChange,
+)
+from prospects.models import (
+    READINESS_QUESTIONS,
+    Account,
+    Answer,
+    Contact,
+    Conversation,
+    WhyNote,
+)
 from salesflow.core.models import User
 from salesflow.core.selectors import can_edit_owned, owned_editable_by, owned_visible_to
 
@@ -101,8 +117,9 @@ def open_stages(*, pipeline: Pipeline) -> list[Stage]:
 def with_activity(opportunities: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
     """Annotate when the deal entered its stage and when anything last happened to it.
 
-    Both come from history rows (the latest StageChange, the account's latest
-    conversation), read through their (owner, newest first) indexes, one lookup per deal.
+    All come from history rows (the latest StageChange, the account's latest
+    conversation, the SOE's latest change), read through their newest-first indexes, one
+    lookup each per deal.
     """
     entered = (
         StageChange.objects.filter(opportunity=OuterRef("pk"))
@@ -114,13 +131,23 @@ def with_activity(opportunities: QuerySet[Opportunity]) -> QuerySet[Opportunity]
         .order_by("-occurred_at", "-pk")
         .values("occurred_at")[:1]
     )
+    # A change to the SOE counts (a step added, moved, done); a step that merely sits
+    # past its date does not.
+    soe_changed = (
+        SoeChange.objects.filter(sequence__opportunity=OuterRef("pk"))
+        .order_by("-at")
+        .values("at")[:1]
+    )
     return opportunities.annotate(
         stage_entered_at=Coalesce(Subquery(entered), F("created_at")),
         last_conversation_at=Subquery(conversed),
+        last_soe_change_at=Subquery(soe_changed),
     ).annotate(
         # Coalesce inside: SQLite's MAX() of a NULL is NULL, PostgreSQL's GREATEST skips it.
         last_activity_at=Greatest(
-            F("stage_entered_at"), Coalesce(F("last_conversation_at"), F("stage_entered_at"))
+            F("stage_entered_at"),
+            Coalesce(F("last_conversation_at"), F("stage_entered_at")),
+            Coalesce(F("last_soe_change_at"), F("stage_entered_at")),
         )
     )
 
@@ -221,7 +248,9 @@ def _cards(
     cards = list(
         with_activity(opportunities)
         .select_related("account", "owner", "stage")
-        .annotate(is_stuck=_flag(stuck_condition(stages, now=now)))
+        .annotate(
+            is_stuck=_flag(stuck_condition(stages, now=now)), soe_reception=F("soe__reception")
+        )
         .order_by(*CARD_ORDER)
     )
     for card in cards:
@@ -357,3 +386,60 @@ def may_vouch(*, user: User, opportunity: Opportunity) -> bool:
     """Managers (and admins) vouch for their team's deals being ready for a specialist."""
     is_manager = user.role in {User.Role.MANAGER, User.Role.ADMIN} or user.is_superuser
     return is_manager and can_edit_opportunity(user, opportunity)
+
+
+# --- Sequence of Events ---------------------------------------------------------------
+
+
+def soe_of(*, opportunity: Opportunity) -> Sequence | None:
+    return Sequence.objects.filter(opportunity=opportunity).first()
+
+
+def soe_steps(*, sequence: Sequence) -> list[SoeStep]:
+    return list(
+        sequence.steps.select_related(
+            "kind", "proposed_by", "responsible_contact", "responsible_user", "source_conversation"
+        ).order_by("position", "pk")
+    )
+
+
+def soe_history(*, sequence: Sequence, limit: int = 20) -> list[SoeChange]:
+    return list(sequence.changes.select_related("by").order_by("-at", "-pk")[:limit])
+
+
+@dataclass(frozen=True)
+class SoeSummary:
+    done: int
+    total: int
+    next_step: SoeStep | None
+    slipped: list[SoeStep]
+
+
+def soe_summary(*, steps: list[SoeStep], today: date | None = None) -> SoeSummary:
+    """Progress, the next open step and the slipped ones, from steps already loaded."""
+    today = today or timezone.localdate()
+    counted = [step for step in steps if step.status != SoeStep.Status.SKIPPED]
+    open_steps = [step for step in steps if step.status == SoeStep.Status.OPEN]
+    return SoeSummary(
+        done=sum(step.status == SoeStep.Status.DONE for step in counted),
+        total=len(counted),
+        next_step=open_steps[0] if open_steps else None,
+        slipped=[s for s in open_steps if s.target_date is not None and s.target_date < today],
+    )
+
+
+def soe_templates_for(*, opportunity: Opportunity) -> list[SoeTemplate]:
+    """The account's segment templates first, then the ones for any segment."""
+    segment_id = opportunity.account.segment_id
+    templates = SoeTemplate.objects.filter(Q(segment_id=segment_id) | Q(segment__isnull=True))
+    return list(templates.order_by(F("segment_id").asc(nulls_last=True), "name"))
+
+
+def soe_contacts(*, opportunity: Opportunity) -> QuerySet[Contact]:
+    return Contact.objects.filter(account_id=opportunity.account_id).order_by("name", "pk")
+
+
+def soe_conversations(*, opportunity: Opportunity) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(account_id=opportunity.account_id).order_by(
+        "-occurred_at", "-pk"
+    )

@@ -14,4 +14,10 @@ urlpatterns = [
     path("deals/<int:pk>/specialist/", views.specialist_request, name="specialist_request"),
     path("deals/<int:pk>/specialist/vouch/", views.specialist_override, name="specialist_override"),
     path("accounts/<int:pk>/deals/new/", views.opportunity_create, name="opportunity_create"),
+    path("deals/<int:pk>/soe/", views.soe_detail, name="soe"),
+    path("deals/<int:pk>/soe/steps/", views.soe_step_add, name="soe_step_add"),
+    path("deals/<int:pk>/soe/order/", views.soe_reorder, name="soe_reorder"),
+    path("deals/<int:pk>/soe/reception/", views.soe_reception, name="soe_reception"),
+    path("soe/steps/<int:pk>/edit/", views.soe_step_edit, name="soe_step_edit"),
+    path("soe/steps/<int:pk>/<str:action>/", views.soe_step_status, name="soe_step_status"),
 ]

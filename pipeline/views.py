@@ -8,13 +8,24 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pipeline import selectors, services
-from pipeline.forms import BoardFilterForm, MoveForm, OpportunityForm, SpecialistOverrideForm
-from pipeline.models import Opportunity, Pipeline, Stage
+from pipeline.forms import (
+    BoardFilterForm,
+    MoveForm,
+    OpportunityForm,
+    ReceptionForm,
+    ReorderForm,
+    SkipForm,
+    SoeStepForm,
+    SpecialistOverrideForm,
+)
+from pipeline.models import Opportunity, Pipeline, SoeStep, Stage
 from prospects import selectors as prospect_selectors
 from prospects.views import _form_errors_to, _why_context
+from salesflow.core.models import User
 
 CONVERSATIONS_ON_DEAL_PAGE = 10
 
@@ -182,6 +193,10 @@ def _detail(
         "qualified": selectors.is_qualified_for_specialist(opportunity=opportunity),
         "may_vouch": selectors.may_vouch(user=request.user, opportunity=opportunity),
     }
+    sequence = selectors.soe_of(opportunity=opportunity)
+    if sequence is not None:
+        context["soe"] = sequence
+        context["soe_summary"] = selectors.soe_summary(steps=selectors.soe_steps(sequence=sequence))
     if can_edit:
         context["move_form"] = move_form or MoveForm(opportunity=opportunity)
         context["override_form"] = SpecialistOverrideForm()
@@ -260,3 +275,203 @@ def specialist_override(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, "Say why the deal is qualified enough.")
     return redirect("pipeline:opportunity_detail", pk=opportunity.pk)
+
+
+# --- Sequence of Events -----------------------------------------------------------------
+
+
+def _step_for_user(user: User, pk: int) -> SoeStep:
+    """A step, if the user may edit its deal (404 outside their reach, 403 read-only)."""
+    try:
+        deal_id = (
+            SoeStep.objects.filter(pk=pk).values_list("sequence__opportunity_id", flat=True).first()
+        )
+    except OverflowError:  # SQLite cannot even look up a huge id
+        deal_id = None
+    if deal_id is None:
+        raise Http404("No such step.")
+    opportunity = selectors.get_opportunity_for_user(user, deal_id, for_edit=True)
+    step = SoeStep.objects.select_related("sequence").get(pk=pk)
+    step.sequence.opportunity = opportunity
+    return step
+
+
+def _soe_page(
+    request: HttpRequest,
+    opportunity: Opportunity,
+    *,
+    step_form: SoeStepForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    sequence = selectors.soe_of(opportunity=opportunity)
+    can_edit = selectors.can_edit_opportunity(request.user, opportunity)
+    context: dict[str, object] = {
+        "opportunity": opportunity,
+        "account": opportunity.account,
+        "sequence": sequence,
+        "can_edit": can_edit,
+        **_why_context(opportunity.account),
+    }
+    if sequence is None:
+        context["templates"] = selectors.soe_templates_for(opportunity=opportunity)
+        return render(request, "pipeline/soe.html", context, status=status)
+    steps = selectors.soe_steps(sequence=sequence)
+    context |= {
+        "steps": steps,
+        "summary": selectors.soe_summary(steps=steps),
+        "history": selectors.soe_history(sequence=sequence),
+        "today": timezone.localdate(),
+    }
+    if can_edit:
+        context["step_form"] = step_form or SoeStepForm(opportunity=opportunity, user=request.user)
+        context["reception_form"] = ReceptionForm(
+            initial={"reception": sequence.reception, "note": sequence.reception_note}
+        )
+    return render(request, "pipeline/soe.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def soe_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The deal's SOE; a POST starts it, blank or from a template."""
+    opportunity = selectors.get_opportunity_for_user(
+        request.user, pk, for_edit=request.method == "POST"
+    )
+    if request.method == "POST":
+        template = None
+        if request.POST.get("template"):
+            templates = {str(t.pk): t for t in selectors.soe_templates_for(opportunity=opportunity)}
+            template = templates.get(request.POST["template"])
+            if template is None:
+                messages.error(request, "Pick one of the templates offered.")
+                return redirect("pipeline:soe", pk=opportunity.pk)
+        try:
+            services.soe_start(actor=request.user, opportunity=opportunity, template=template)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return redirect("pipeline:soe", pk=opportunity.pk)
+    return _soe_page(request, opportunity)
+
+
+@require_POST
+def soe_step_add(request: HttpRequest, pk: int) -> HttpResponse:
+    opportunity = selectors.get_opportunity_for_user(request.user, pk, for_edit=True)
+    sequence = selectors.soe_of(opportunity=opportunity)
+    if sequence is None:
+        raise Http404("This deal has no Sequence of Events yet.")
+    form = SoeStepForm(request.POST, opportunity=opportunity, user=request.user)
+    if form.is_valid():
+        position = form.cleaned_data["position"]
+        try:
+            services.soe_step_add(
+                actor=request.user,
+                sequence=sequence,
+                position=position - 1 if position else None,
+                **form.values(),
+            )
+        except ValidationError as error:
+            _form_errors_to(form, error)
+        else:
+            messages.success(request, "Step added.")
+            return redirect("pipeline:soe", pk=opportunity.pk)
+    return _soe_page(request, opportunity, step_form=form, status=422)
+
+
+@require_http_methods(["GET", "POST"])
+def soe_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    step = _step_for_user(request.user, pk)
+    opportunity = step.sequence.opportunity
+    form = SoeStepForm(
+        request.POST or None, instance=step, opportunity=opportunity, user=request.user
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.soe_step_update(actor=request.user, step=step, **form.values())
+        except ValidationError as error:
+            _form_errors_to(form, error)
+        else:
+            messages.success(request, "Step saved.")
+            return redirect("pipeline:soe", pk=opportunity.pk)
+    if form.is_bound:
+        step.refresh_from_db()
+    context = {"form": form, "step": step, "opportunity": opportunity}
+    return render(
+        request, "pipeline/soe_step_form.html", context, status=422 if form.errors else 200
+    )
+
+
+@require_POST
+def soe_step_status(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Done, skipped (with a reason) or open again, in any order."""
+    step = _step_for_user(request.user, pk)
+    opportunity = step.sequence.opportunity
+    try:
+        if action == "done":
+            services.soe_step_done(actor=request.user, step=step)
+        elif action == "skip":
+            form = SkipForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError("Say why the step is skipped (up to 300 characters).")
+            services.soe_step_skip(
+                actor=request.user, step=step, reason=form.cleaned_data["reason"]
+            )
+        elif action == "reopen":
+            services.soe_step_reopen(actor=request.user, step=step)
+        else:
+            raise Http404("No such action.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("pipeline:soe", pk=opportunity.pk)
+
+
+@require_POST
+def soe_reorder(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new order, from a drag (every id in order) or a keyboard move (one step up/down)."""
+    opportunity = selectors.get_opportunity_for_user(request.user, pk, for_edit=True)
+    sequence = selectors.soe_of(opportunity=opportunity)
+    if sequence is None:
+        raise Http404("This deal has no Sequence of Events yet.")
+    current = [step.pk for step in selectors.soe_steps(sequence=sequence)]
+    order = _requested_order(request, current)
+    if order is None:
+        messages.error(
+            request, "That order names steps this SOE does not have; reload and try again."
+        )
+    else:
+        try:
+            services.soe_reorder(actor=request.user, sequence=sequence, step_ids=order)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    return redirect("pipeline:soe", pk=opportunity.pk)
+
+
+def _requested_order(request: HttpRequest, current: list[int]) -> list[int] | None:
+    move, direction = request.POST.get("move"), request.POST.get("direction")
+    if move is not None:
+        if direction not in {"up", "down"} or not move.isascii() or not move.isdigit():
+            return None
+        pk = int(move)
+        if pk not in current:
+            return None
+        index = current.index(pk)
+        other = index - 1 if direction == "up" else index + 1
+        order = list(current)
+        if 0 <= other < len(order):
+            order[index], order[other] = order[other], order[index]
+        return order
+    form = ReorderForm(request.POST, step_ids=current)
+    return form.cleaned_data["step"] if form.is_valid() else None
+
+
+@require_POST
+def soe_reception(request: HttpRequest, pk: int) -> HttpResponse:
+    opportunity = selectors.get_opportunity_for_user(request.user, pk, for_edit=True)
+    sequence = selectors.soe_of(opportunity=opportunity)
+    if sequence is None:
+        raise Http404("This deal has no Sequence of Events yet.")
+    form = ReceptionForm(request.POST)
+    if form.is_valid():
+        services.soe_set_reception(actor=request.user, sequence=sequence, **form.cleaned_data)
+        messages.success(request, "Reception recorded.")
+    else:
+        messages.error(request, "Pick how they received it; keep the note under 2,000 characters.")
+    return redirect("pipeline:soe", pk=opportunity.pk)

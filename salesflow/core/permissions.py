@@ -24,7 +24,14 @@ SALES_OPS: frozenset[str] = frozenset(
     }
     | {
         f"pipeline.{action}_{model}"
-        for model in ("pipeline", "stage", "closereason")
+        for model in (
+            "pipeline",
+            "stage",
+            "closereason",
+            "stepkind",
+            "soetemplate",
+            "soetemplatestep",
+        )
         for action in ("view", "add", "change", "delete")
     }
     | {"pipeline.view_opportunity", "pipeline.change_opportunity", "pipeline.view_stagechange"}

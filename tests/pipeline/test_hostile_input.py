@@ -163,3 +163,119 @@ def test_a_hostile_why_is_escaped_in_a_stuck_notification(rep, deal):
     StageChange.objects.filter(opportunity=deal).update(at=timezone.now() - timedelta(days=40))
     services.opportunities_mark_stuck()
     assert Notification.objects.filter(user=rep).exists()
+
+
+def soe_state():
+    from pipeline.models import Sequence, SoeChange, SoeStep
+
+    return (
+        Sequence.objects.count(),
+        list(
+            SoeStep.objects.order_by("pk").values_list("position", "text", "status", "target_date")
+        ),
+        SoeChange.objects.count(),
+    )
+
+
+@pytest.fixture
+def soe(rep, deal):
+    from pipeline import services
+
+    sequence = services.soe_start(actor=rep, opportunity=deal)
+    for text in ("Security review", "Board approval"):
+        services.soe_step_add(actor=rep, sequence=sequence, text=text)
+    return sequence
+
+
+@fuzz
+@given(
+    text=hostile,
+    side=hostile,
+    target=hostile,
+    proposed_on=hostile,
+    contact=ids,
+    user=ids,
+    conversation=ids,
+    kind=ids,
+    position=hostile,
+    notes=hostile,
+)
+def test_soe_step_form(
+    client,
+    rep,
+    deal,
+    soe,
+    text,
+    side,
+    target,
+    proposed_on,
+    contact,
+    user,
+    conversation,
+    kind,
+    position,
+    notes,
+):
+    client.force_login(rep)
+    before = soe_state()
+    response = client.post(
+        reverse("pipeline:soe_step_add", args=[deal.pk]),
+        {
+            "text": text,
+            "owner_side": side,
+            "target_date": target,
+            "proposed_on": proposed_on,
+            "proposed_by": contact,
+            "responsible_contact": contact,
+            "responsible_user": user,
+            "source_conversation": conversation,
+            "kind": kind,
+            "position": position,
+            "notes": notes,
+        },
+    )
+    assert response.status_code in OK
+    after = soe_state()
+    if response.status_code == 302:
+        assert len(after[1]) == len(before[1]) + 1
+        assert after[2] == before[2] + 1
+    else:
+        assert after == before
+    assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+@fuzz
+@given(steps=st.lists(ids, max_size=4), move=ids, direction=hostile)
+def test_soe_reorder(client, rep, deal, soe, steps, move, direction):
+    client.force_login(rep)
+    before = soe_state()
+    for data in ({"step": steps}, {"move": move, "direction": direction}):
+        response = client.post(reverse("pipeline:soe_reorder", args=[deal.pk]), data)
+        assert response.status_code in OK
+    after = soe_state()
+    # Only positions may change, and only as a permutation of the same steps.
+    assert sorted(p for p, *_ in after[1]) == sorted(p for p, *_ in before[1])
+    assert [rest for _, *rest in after[1]] == [rest for _, *rest in before[1]]
+
+
+@fuzz
+@given(
+    reception=hostile,
+    note=hostile,
+    reason=hostile,
+    action=st.sampled_from(["done", "skip", "reopen", "nope"]),
+)
+def test_soe_reception_and_step_actions(client, rep, deal, soe, reception, note, reason, action):
+    client.force_login(rep)
+    response = client.post(
+        reverse("pipeline:soe_reception", args=[deal.pk]), {"reception": reception, "note": note}
+    )
+    assert response.status_code in OK
+    step = soe.steps.first()
+    response = client.post(
+        reverse("pipeline:soe_step_status", args=[step.pk, action]), {"reason": reason}
+    )
+    assert response.status_code in OK
+    step.refresh_from_db()
+    if step.status == "skipped":
+        assert step.skip_reason.strip()

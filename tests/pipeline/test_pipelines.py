@@ -64,6 +64,7 @@ def stage_rows(pipeline, changes=None, extra=()):
         "name": pipeline.name,
         "segment": "",
         "is_default": "on" if pipeline.is_default else "",
+        "short_letter_below": pipeline.short_letter_below,
         "stages-TOTAL_FORMS": len(rows),
         "stages-INITIAL_FORMS": pipeline.stages.count(),
         "stages-MIN_NUM_FORMS": 0,
