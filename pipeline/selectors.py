@@ -443,3 +443,36 @@ def soe_conversations(*, opportunity: Opportunity) -> QuerySet[Conversation]:
     return Conversation.objects.filter(account_id=opportunity.account_id).order_by(
         "-occurred_at", "-pk"
     )
+
+
+@dataclass(frozen=True)
+class StageSuggestion:
+    stage: Stage
+    because: SoeStep
+    completes: Stage
+
+
+def stage_suggestion(*, opportunity: Opportunity, steps: list[SoeStep]) -> StageSuggestion | None:
+    """When a done step is of a kind that usually completes the deal's stage (or a later
+    one), suggest the stage after that one. Only ever a suggestion: a person moves."""
+    if opportunity.is_closed:
+        return None
+    done = {
+        step.kind_id: step for step in steps if step.status == SoeStep.Status.DONE and step.kind_id
+    }
+    if not done:
+        return None
+    stages = list(
+        opportunity.pipeline.stages.exclude(outcome=Stage.Outcome.LOST)
+        .prefetch_related("completing_kinds")
+        .order_by("position", "pk")
+    )
+    current = next((i for i, stage in enumerate(stages) if stage.pk == opportunity.stage_id), None)
+    if current is None:
+        return None
+    for index in range(len(stages) - 2, current - 1, -1):
+        kinds = {kind.pk for kind in stages[index].completing_kinds.all()}
+        found = next((done[kind] for kind in kinds if kind in done), None)
+        if found is not None and stages[index].outcome == Stage.Outcome.OPEN:
+            return StageSuggestion(stage=stages[index + 1], because=found, completes=stages[index])
+    return None

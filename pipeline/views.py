@@ -195,10 +195,20 @@ def _detail(
     }
     sequence = selectors.soe_of(opportunity=opportunity)
     if sequence is not None:
+        steps = selectors.soe_steps(sequence=sequence)
         context["soe"] = sequence
-        context["soe_summary"] = selectors.soe_summary(steps=selectors.soe_steps(sequence=sequence))
+        context["soe_summary"] = selectors.soe_summary(steps=steps)
+        if can_edit:
+            context["suggestion"] = selectors.stage_suggestion(opportunity=opportunity, steps=steps)
     if can_edit:
-        context["move_form"] = move_form or MoveForm(opportunity=opportunity)
+        context["move_form"] = move_form or MoveForm(
+            opportunity=opportunity,
+            initial={
+                "from_stage": opportunity.stage_id,
+                # A suggestion to close links here with the stage picked in advance.
+                "stage": request.GET.get("stage") or opportunity.stage_id,
+            },
+        )
         context["override_form"] = SpecialistOverrideForm()
     return render(request, "pipeline/opportunity_detail.html", context, status=status)
 
@@ -319,6 +329,9 @@ def _soe_page(
     context |= {
         "steps": steps,
         "summary": selectors.soe_summary(steps=steps),
+        "suggestion": selectors.stage_suggestion(opportunity=opportunity, steps=steps)
+        if can_edit
+        else None,
         "history": selectors.soe_history(sequence=sequence),
         "today": timezone.localdate(),
     }

@@ -258,3 +258,61 @@ def test_deal_page_still_has_a_constant_query_count_with_an_soe(
         assert client.get(reverse("pipeline:opportunity_detail", args=[deal.pk])).status_code == 200
     assert Opportunity.objects.count() == 1
     assert SoeStep.objects.count() == 20
+
+
+def test_a_done_step_that_completes_the_stage_suggests_the_next_one(client, rep, deal, soe, stages):
+    pilot = StepKind.objects.create(name="Pilot")
+    stages["Qualified"].completing_kinds.add(pilot)
+    step = add(rep, soe, "Pilot with two wards", kind=pilot)
+    assert (
+        selectors.stage_suggestion(opportunity=deal, steps=selectors.soe_steps(sequence=soe))
+        is None
+    )
+    services.soe_step_done(actor=rep, step=step)
+    suggestion = selectors.stage_suggestion(
+        opportunity=deal, steps=selectors.soe_steps(sequence=soe)
+    )
+    assert suggestion.stage == stages["Solution development"]
+    assert suggestion.because == step
+    deal.refresh_from_db()
+    assert deal.stage == stages["Qualified"]  # never moves on its own
+    client.force_login(rep)
+    page = client.get(reverse("pipeline:soe", args=[deal.pk])).content.decode()
+    assert "Move to Solution development" in page
+    # One click, through the same move service.
+    client.post(
+        reverse("pipeline:opportunity_move", args=[deal.pk]),
+        {"stage": stages["Solution development"].pk, "from_stage": stages["Qualified"].pk},
+    )
+    deal.refresh_from_db()
+    assert deal.stage == stages["Solution development"]
+    assert (
+        selectors.stage_suggestion(opportunity=deal, steps=selectors.soe_steps(sequence=soe))
+        is None
+    )
+
+
+def test_a_step_completing_the_last_open_stage_suggests_closing_with_a_reason(
+    client, rep, deal, soe, stages
+):
+    from pipeline import services as pipeline_services
+
+    signed = StepKind.objects.create(name="Contract signed")
+    stages["Decision"].completing_kinds.add(signed)
+    pipeline_services.opportunity_move_stage(
+        actor=rep, opportunity=deal, to_stage=stages["Decision"]
+    )
+    step = add(rep, soe, "Sign the contract", kind=signed)
+    services.soe_step_done(actor=rep, step=step)
+    deal.refresh_from_db()
+    suggestion = selectors.stage_suggestion(
+        opportunity=deal, steps=selectors.soe_steps(sequence=soe)
+    )
+    assert suggestion.stage == stages["Won"]
+    client.force_login(rep)
+    page = client.get(reverse("pipeline:opportunity_detail", args=[deal.pk]))
+    assert b"Close it, with a reason" in page.content
+    preselected = client.get(
+        reverse("pipeline:opportunity_detail", args=[deal.pk]), {"stage": stages["Won"].pk}
+    )
+    assert str(preselected.context["move_form"]["stage"].value()) == str(stages["Won"].pk)
