@@ -32,6 +32,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from pipeline.models import (
+    CalendarFeed,
     Opportunity,
     Pipeline,
     Sequence,
@@ -476,3 +477,44 @@ def stage_suggestion(*, opportunity: Opportunity, steps: list[SoeStep]) -> Stage
         if found is not None and stages[index].outcome == Stage.Outcome.OPEN:
             return StageSuggestion(stage=stages[index + 1], because=found, completes=stages[index])
     return None
+
+
+def soe_calendar_steps(*, sequence: Sequence) -> QuerySet[SoeStep]:
+    return (
+        sequence.steps.filter(target_date__isnull=False)
+        .select_related("sequence__opportunity__account")
+        .order_by("target_date", "pk")
+    )
+
+
+FEED_DAYS_BACK = 60
+FEED_MAX_STEPS = 2000
+
+
+def feed_steps(*, token: str) -> tuple[User | None, QuerySet[SoeStep]]:
+    """The feed's owner and their open dated steps: on deals they own or steps they carry,
+    never anyone else's. An unknown or revoked token finds nobody."""
+    feed = CalendarFeed.objects.select_related("user").filter(token=token).first()
+    if feed is None or not feed.user.is_active:
+        return None, SoeStep.objects.none()
+    steps = (
+        SoeStep.objects.filter(
+            Q(sequence__opportunity__owner=feed.user) | Q(responsible_user=feed.user),
+            status=SoeStep.Status.OPEN,
+            # Recent and coming steps: a calendar has no use for ones long overdue.
+            target_date__gte=timezone.localdate() - timedelta(days=FEED_DAYS_BACK),
+            sequence__opportunity__closed_at__isnull=True,
+        )
+        .select_related("sequence__opportunity__account")
+        .order_by("target_date", "pk")[:FEED_MAX_STEPS]
+    )
+    return feed.user, steps
+
+
+def champion_of(*, account: Account) -> Contact | None:
+    """Whom the SOE letter is addressed to: the champion, else the first contact."""
+    contacts = Contact.objects.filter(account=account)
+    return (
+        contacts.filter(buying_role=Contact.BuyingRole.CHAMPION).order_by("name", "pk").first()
+        or contacts.order_by("name", "pk").first()
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from pipeline import selectors
 from pipeline.models import (
+    CalendarFeed,
     CloseReason,
     Opportunity,
     Pipeline,
@@ -580,3 +582,18 @@ def soe_set_reception(
     )
     _record(locked, actor, SoeChange.Action.RECEPTION, summary)
     return locked
+
+
+# --- Calendar feed ----------------------------------------------------------------------
+
+
+def calendar_feed_renew(*, user: User) -> CalendarFeed:
+    """A new secret feed address for the user; any earlier address stops working."""
+    feed, _ = CalendarFeed.objects.update_or_create(
+        user=user, defaults={"token": secrets.token_urlsafe(32)}
+    )
+    return feed
+
+
+def calendar_feed_revoke(*, user: User) -> None:
+    CalendarFeed.objects.filter(user=user).delete()

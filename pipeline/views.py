@@ -4,14 +4,20 @@ selectors.get_opportunity_for_user (404 outside the user's reach, 403 for read-o
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
-from pipeline import selectors, services
+from pipeline import calendar, selectors, services
 from pipeline.forms import (
     BoardFilterForm,
     MoveForm,
@@ -22,7 +28,7 @@ from pipeline.forms import (
     SoeStepForm,
     SpecialistOverrideForm,
 )
-from pipeline.models import Opportunity, Pipeline, SoeStep, Stage
+from pipeline.models import CalendarFeed, Opportunity, Pipeline, SoeStep, Stage
 from prospects import selectors as prospect_selectors
 from prospects.views import _form_errors_to, _why_context
 from salesflow.core.models import User
@@ -488,3 +494,72 @@ def soe_reception(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, "Pick how they received it; keep the note under 2,000 characters.")
     return redirect("pipeline:soe", pk=opportunity.pk)
+
+
+@require_GET
+def soe_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    """The SOE's dated steps as an .ics file to import into a calendar."""
+    opportunity = selectors.get_opportunity_for_user(request.user, pk)
+    sequence = selectors.soe_of(opportunity=opportunity)
+    if sequence is None:
+        raise Http404("This deal has no Sequence of Events yet.")
+    steps = selectors.soe_calendar_steps(sequence=sequence)
+    text = calendar.calendar(steps, name=f"SOE: {opportunity.account.name}")
+    response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="soe-{opportunity.pk}.ics"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def calendar_settings(request: HttpRequest) -> HttpResponse:
+    """The user's private feed address: make one, replace it, or switch it off."""
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            services.calendar_feed_revoke(user=request.user)
+            messages.success(request, "Feed switched off: its address shows nothing any more.")
+        else:
+            services.calendar_feed_renew(user=request.user)
+            messages.success(request, "New feed address made; any earlier one stopped working.")
+        return redirect("pipeline:calendar_settings")
+    feed = CalendarFeed.objects.filter(user=request.user).first()
+    url = (
+        request.build_absolute_uri(reverse("pipeline:calendar_feed", args=[feed.token]))
+        if feed
+        else None
+    )
+    return render(request, "pipeline/calendar_settings.html", {"feed": feed, "feed_url": url})
+
+
+@login_not_required
+@require_safe
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A private iCalendar feed: the secret in its address is the only key."""
+    user, steps = selectors.feed_steps(token=token)
+    if user is None:
+        raise Http404("No such feed.")
+    text = calendar.calendar(steps, name=f"salesflow: {user.display_name}")
+    response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@require_GET
+def soe_letter(request: HttpRequest, pk: int) -> HttpResponse:
+    """A clean page to print (or save as PDF) and send to the champion."""
+    opportunity = selectors.get_opportunity_for_user(request.user, pk)
+    sequence = selectors.soe_of(opportunity=opportunity)
+    if sequence is None:
+        raise Http404("This deal has no Sequence of Events yet.")
+    small = opportunity.value < opportunity.pipeline.short_letter_below
+    short = {"short": True, "full": False}.get(request.GET.get("version", ""), small)
+    steps = [step for step in selectors.soe_steps(sequence=sequence) if step.status != "skipped"]
+    context = {
+        "opportunity": opportunity,
+        "account": opportunity.account,
+        "sequence": sequence,
+        "steps": [step for step in steps if step.status == "open"] if short else steps,
+        "short": short,
+        "champion": selectors.champion_of(account=opportunity.account),
+        **_why_context(opportunity.account),
+    }
+    return render(request, "pipeline/soe_letter.html", context)

@@ -13,6 +13,8 @@ from django.urls.converters import IntConverter, PathConverter, SlugConverter, U
 
 # Pages a visitor may open without signing in; everything else is behind the login.
 PUBLIC = {"login", "healthz", "favicon", "admin:login"}
+# Public, but only to whoever holds the secret in the address: any other answers 404.
+SECRET_ADDRESS = {"pipeline:calendar_feed"}
 
 SAMPLES = {
     IntConverter: "1",
@@ -77,6 +79,9 @@ def test_every_page_requires_login(client, name, path):
     response = client.get(path)
     if name in PUBLIC:
         assert response.status_code in {200, 301, 503}, f"{path} should be public"
+        return
+    if name in SECRET_ADDRESS:
+        assert response.status_code == 404, f"{path} should need its secret, not a sign-in"
         return
     # Anonymous visitors are sent to a login page, or told the page does not exist.
     assert response.status_code in {302, 404}, f"{path} answered {response.status_code}"

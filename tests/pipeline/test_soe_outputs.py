@@ -1,0 +1,135 @@
+"""What an SOE produces: the letter, the .ics download, and the private calendar feed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from pipeline import calendar, services
+from pipeline.models import CalendarFeed
+from tests.factories import ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def soe(rep, deal):
+    sequence = services.soe_start(actor=rep, opportunity=deal)
+    today = timezone.localdate()
+    services.soe_step_add(
+        actor=rep, sequence=sequence, text="IT security review, with Tom", target_date=today
+    )
+    services.soe_step_add(
+        actor=rep, sequence=sequence, text="Board meeting", target_date=today + timedelta(days=30)
+    )
+    services.soe_step_add(actor=rep, sequence=sequence, text="Reference call")
+    return sequence
+
+
+def test_the_letter_is_addressed_to_the_champion_with_the_why_and_steps(client, rep, deal, soe):
+    from prospects import services as prospect_services
+
+    ContactFactory(account=deal.account, name="Adam Zed")
+    ContactFactory(account=deal.account, name="Helen Shaw", buying_role="champion")
+    prospect_services.why_record(
+        actor=rep,
+        account=deal.account,
+        text="Beds blocked all weekend",
+        said_on=timezone.localdate(),
+    )
+    client.force_login(rep)
+    url = reverse("pipeline:soe_letter", args=[deal.pk])
+    full = client.get(url, {"version": "full"}).content.decode()
+    assert "Dear Helen Shaw" in full
+    assert "Beds blocked all weekend" in full
+    assert "<table" in full
+    assert "Board meeting" in full
+    assert "css/letter.css" in full
+    short = client.get(url, {"version": "short"}).content.decode()
+    assert "<table" not in short
+    assert "Board meeting" in short
+
+
+def test_small_deals_get_the_short_letter_unless_asked(client, rep, deal, soe, standard):
+    client.force_login(rep)
+    url = reverse("pipeline:soe_letter", args=[deal.pk])
+    standard.short_letter_below = 100_000  # the deal is worth 48,000
+    standard.save()
+    assert client.get(url).context["short"] is True
+    assert client.get(url, {"version": "full"}).context["short"] is False
+    standard.short_letter_below = 1_000
+    standard.save()
+    assert client.get(url).context["short"] is False
+
+
+def test_the_ics_download_has_one_event_per_dated_step(client, rep, deal, soe):
+    client.force_login(rep)
+    response = client.get(reverse("pipeline:soe_ics", args=[deal.pk]))
+    assert response["Content-Type"].startswith("text/calendar")
+    text = response.content.decode()
+    assert text.count("BEGIN:VEVENT") == 2
+    assert "SUMMARY:St Brigid's Hospital: IT security review\\, with Tom" in text
+    assert text.startswith("BEGIN:VCALENDAR\r\n")
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+
+
+def test_long_lines_are_folded_and_unfold_to_the_original():
+    long = "x" * 200 + "é" * 50
+    folded = calendar._fold(f"SUMMARY:{long}")
+    assert all(len(line.encode()) <= 75 for line in folded.split("\r\n"))
+    assert folded.replace("\r\n ", "") == f"SUMMARY:{long}"
+
+
+def test_the_feed_shows_only_its_owners_open_steps_and_nothing_after_revoking(
+    client, rep, teammate, deal, soe, open_deal
+):
+    theirs = services.soe_start(actor=teammate, opportunity=open_deal(teammate))
+    services.soe_step_add(
+        actor=teammate, sequence=theirs, text="Teammate's step", target_date=timezone.localdate()
+    )
+    done = soe.steps.get(text="Board meeting")
+    services.soe_step_done(actor=rep, step=done)
+    client.force_login(rep)
+    client.post(reverse("pipeline:calendar_settings"), {"action": "renew"})
+    token = CalendarFeed.objects.get(user=rep).token
+    assert len(token) >= 40
+    client.logout()
+    feed_url = reverse("pipeline:calendar_feed", args=[token])
+    text = client.get(feed_url).content.decode()
+    assert "IT security review" in text
+    assert "Board meeting" not in text  # done
+    assert "Teammate's step" not in text
+    client.force_login(rep)
+    client.post(reverse("pipeline:calendar_settings"), {"action": "revoke"})
+    client.logout()
+    assert client.get(feed_url).status_code == 404
+
+
+def test_a_new_address_retires_the_old_one(client, rep):
+    client.force_login(rep)
+    client.post(reverse("pipeline:calendar_settings"), {"action": "renew"})
+    old = CalendarFeed.objects.get(user=rep).token
+    client.post(reverse("pipeline:calendar_settings"), {"action": "renew"})
+    assert client.get(reverse("pipeline:calendar_feed", args=[old])).status_code == 404
+
+
+@pytest.mark.parametrize("size", [1, 40])
+def test_feed_query_count_is_constant(client, rep, open_deal, size, django_assert_max_num_queries):
+    for n in range(size):
+        sequence = services.soe_start(actor=rep, opportunity=open_deal(rep))
+        services.soe_step_add(
+            actor=rep, sequence=sequence, text=f"Step {n}", target_date=timezone.localdate()
+        )
+    feed = services.calendar_feed_renew(user=rep)
+    with django_assert_max_num_queries(2):
+        response = client.get(reverse("pipeline:calendar_feed", args=[feed.token]))
+    assert response.content.decode().count("BEGIN:VEVENT") == size
+
+
+def test_outsiders_get_404_on_the_letter_and_the_download(client, outsider, deal, soe):
+    client.force_login(outsider)
+    for name in ("pipeline:soe_letter", "pipeline:soe_ics"):
+        assert client.get(reverse(name, args=[deal.pk])).status_code == 404
