@@ -221,7 +221,10 @@ class ReceptionForm(forms.Form):
         choices=Sequence.Reception.choices, label="How did they receive it?"
     )
     note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+        label="What they said about it",
     )
 
 

@@ -24,6 +24,16 @@ def test_seed_demo_fills_every_stage_with_some_stuck_deals(standard):
     ana = User.objects.get(username="ana")
     assert selectors.stuck_for_owner(user=ana)[0].why_text  # her stuck deal has a why to revisit
     assert Notification.objects.filter(kind="stuck_deal").count() == stuck.count()
-    count = Opportunity.objects.count()
+    # Most open deals have a believable SOE: some slipping, some received lukewarm.
+    from django.utils import timezone
+
+    from pipeline.models import Sequence, SoeStep
+
+    assert Sequence.objects.count() > deals.count() / 2
+    slipped = SoeStep.objects.filter(status="open", target_date__lt=timezone.localdate())
+    assert slipped.exists()
+    assert Sequence.objects.filter(reception="lukewarm").exists()
+    assert SoeStep.objects.filter(status="done").exists()
+    count = (Opportunity.objects.count(), SoeStep.objects.count())
     call_command("seed_demo", force=True, stdout=StringIO())
-    assert Opportunity.objects.count() == count
+    assert (Opportunity.objects.count(), SoeStep.objects.count()) == count
