@@ -75,7 +75,8 @@ def test_rep_builds_an_soe_from_a_template_and_sees_the_lukewarm_warning_on_the_
     expect(page.locator("strong", has_text="1 of 4")).to_be_visible()
 
     page.get_by_label("How did they receive it?").select_option(label="Lukewarm")
-    page.get_by_label("What they said about it").fill("Helen said it felt like our plan, not theirs")
+    said = "Helen said it felt like our plan, not theirs"
+    page.get_by_label("What they said about it").fill(said)
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Received lukewarm")).to_be_visible()
     screenshot(page, "soe-built-from-template")
