@@ -14,9 +14,12 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import (
+    Avg,
     BooleanField,
     Case,
     Count,
+    DurationField,
+    ExpressionWrapper,
     F,
     OuterRef,
     Q,
@@ -518,3 +521,49 @@ def champion_of(*, account: Account) -> Contact | None:
         contacts.filter(buying_role=Contact.BuyingRole.CHAMPION).order_by("name", "pk").first()
         or contacts.order_by("name", "pk").first()
     )
+
+
+@dataclass(frozen=True)
+class KindPattern:
+    """How one kind of step really goes for one segment's buyers."""
+
+    kind: str
+    done: int
+    typical_place: float  # average position among the SOE's steps (1 = first)
+    average_slip_days: float | None  # done date minus the first promised date
+    late_share: float  # share of those steps done after their first promised date
+
+
+def buying_patterns(*, user: User, segment_id: int | None) -> list[KindPattern]:
+    """Per kind of step, over the done steps of the deals the user may see in a segment:
+    the order buyers really take them in, and how far they slip. All aggregated in SQL."""
+    steps = SoeStep.objects.filter(
+        status=SoeStep.Status.DONE,
+        kind__isnull=False,
+        sequence__opportunity__in=opportunities_visible_to(user),
+        sequence__opportunity__account__segment_id=segment_id,
+    )
+    slip = ExpressionWrapper(F("done_on") - F("first_target_date"), output_field=DurationField())
+    rows = (
+        steps.values("kind__name")
+        .annotate(
+            done=Count("pk"),
+            place=Avg(F("position") + 1),
+            slip=Avg(slip, filter=Q(first_target_date__isnull=False)),
+            late=Count("pk", filter=Q(done_on__gt=F("first_target_date"))),
+            promised=Count("pk", filter=Q(first_target_date__isnull=False)),
+        )
+        .order_by("place", "kind__name")
+    )
+    return [
+        KindPattern(
+            kind=row["kind__name"],
+            done=row["done"],
+            typical_place=round(float(row["place"]), 1),
+            average_slip_days=round(row["slip"].total_seconds() / 86400, 1)
+            if row["slip"] is not None
+            else None,
+            late_share=row["late"] / row["promised"] if row["promised"] else 0.0,
+        )
+        for row in rows
+    ]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("deals/<int:pk>/soe/reception/", views.soe_reception, name="soe_reception"),
     path("deals/<int:pk>/soe/letter/", views.soe_letter, name="soe_letter"),
     path("deals/<int:pk>/soe.ics", views.soe_ics, name="soe_ics"),
+    path("soe/templates/", views.soe_templates, name="soe_templates"),
     path("calendar/", views.calendar_settings, name="calendar_settings"),
     path("calendar/feed/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("soe/steps/<int:pk>/edit/", views.soe_step_edit, name="soe_step_edit"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,8 +29,17 @@ from pipeline.forms import (
     SoeStepForm,
     SpecialistOverrideForm,
 )
-from pipeline.models import CalendarFeed, Opportunity, Pipeline, SoeStep, Stage
+from pipeline.models import (
+    CalendarFeed,
+    Opportunity,
+    Pipeline,
+    SoeStep,
+    SoeTemplate,
+    SoeTemplateStep,
+    Stage,
+)
 from prospects import selectors as prospect_selectors
+from prospects.models import Segment
 from prospects.views import _form_errors_to, _why_context
 from salesflow.core.models import User
 
@@ -563,3 +573,27 @@ def soe_letter(request: HttpRequest, pk: int) -> HttpResponse:
         **_why_context(opportunity.account),
     }
     return render(request, "pipeline/soe_letter.html", context)
+
+
+@require_GET
+def soe_templates(request: HttpRequest) -> HttpResponse:
+    """Each segment's templates beside how its buyers really went: the order they took
+    their steps in and how far those slipped from the first promise."""
+    segments = list(Segment.objects.order_by("name"))
+    chosen = request.GET.get("segment", "")
+    segment = next((s for s in segments if str(s.pk) == chosen), segments[0] if segments else None)
+    segment_id = segment.pk if segment else None
+    templates = (
+        SoeTemplate.objects.filter(segment_id=segment_id)
+        .prefetch_related(
+            Prefetch("steps", queryset=SoeTemplateStep.objects.select_related("kind"))
+        )
+        .order_by("name")
+    )
+    context = {
+        "segments": segments,
+        "segment": segment,
+        "templates": templates,
+        "patterns": selectors.buying_patterns(user=request.user, segment_id=segment_id),
+    }
+    return render(request, "pipeline/soe_templates.html", context)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
@@ -32,6 +32,14 @@ def duration_days(start: datetime | None, end: datetime | None) -> int | None:
     if start is None:
         return None
     return max(0, ((end or timezone.now()) - start).days)
+
+
+@register.filter
+def days_until(start: date | None, end: date | None) -> int | None:
+    """Days from one date to another (negative when the second comes first)."""
+    if start is None or end is None:
+        return None
+    return (end - start).days
 
 
 @register.filter

@@ -28,6 +28,10 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         NavItem("Accounts", accounts_url, path.startswith(accounts_url)),
         NavItem("Board", reverse("pipeline:board"), path.startswith("/board/")),
     ]
+    if user.role != user.Role.REP:
+        # Managers and sales ops compare the SOE templates with how buyers really went.
+        templates_url = reverse("pipeline:soe_templates")
+        items.append(NavItem("SOE templates", templates_url, path.startswith(templates_url)))
     if user.is_staff:
         admin_url = reverse("admin:index")
         items.append(NavItem("Admin", admin_url, path.startswith(admin_url)))

@@ -316,3 +316,36 @@ def test_a_step_completing_the_last_open_stage_suggests_closing_with_a_reason(
         reverse("pipeline:opportunity_detail", args=[deal.pk]), {"stage": stages["Won"].pk}
     )
     assert str(preselected.context["move_form"]["stage"].value()) == str(stages["Won"].pk)
+
+
+def test_promised_vs_actual_per_kind_for_a_segment(
+    client, rep, manager, outsider, standard, open_deal
+):
+    hospitals = SegmentFactory(name="Hospitals")
+    security = StepKind.objects.create(name="Security review")
+    pilot = StepKind.objects.create(name="Pilot")
+    today = timezone.localdate()
+    for late_by in (4, 10):
+        deal = open_deal(rep, account=AccountFactory(owner=rep, segment=hospitals))
+        sequence = services.soe_start(actor=rep, opportunity=deal)
+        first = add(rep, sequence, "Pilot", kind=pilot, target_date=today - timedelta(days=20))
+        second = add(
+            rep, sequence, "Security", kind=security, target_date=today - timedelta(days=late_by)
+        )
+        services.soe_step_done(actor=rep, step=second, done_on=today)  # out of order
+        services.soe_step_done(actor=rep, step=first, done_on=today - timedelta(days=22))
+    patterns = {p.kind: p for p in selectors.buying_patterns(user=manager, segment_id=hospitals.pk)}
+    assert patterns["Security review"].done == 2
+    assert patterns["Security review"].average_slip_days == 7.0
+    assert patterns["Security review"].late_share == 1.0
+    assert patterns["Security review"].typical_place == 2.0
+    assert patterns["Pilot"].average_slip_days == -2.0
+    assert patterns["Pilot"].late_share == 0.0
+    assert selectors.buying_patterns(user=outsider, segment_id=hospitals.pk) == []
+    client.force_login(manager)
+    page = client.get(reverse("pipeline:soe_templates"), {"segment": hospitals.pk})
+    assert page.status_code == 200
+    assert "Security review" in page.content.decode()
+    soe_page = client.get(reverse("pipeline:soe", args=[deal.pk])).content.decode()
+    assert "Done 10 days after the first promised date" in soe_page
+    assert "Done 2 days before the first promised date" in soe_page
