@@ -279,3 +279,46 @@ def test_soe_reception_and_step_actions(client, rep, deal, soe, reception, note,
     step.refresh_from_db()
     if step.status == "skipped":
         assert step.skip_reason.strip()
+
+
+@fuzz
+@given(text=hostile, side=hostile, target=hostile, contact=ids, user=ids, notes=hostile)
+def test_soe_step_edit_form(client, rep, deal, soe, text, side, target, contact, user, notes):
+    client.force_login(rep)
+    step = soe.steps.order_by("position").first()
+    before = soe_state()
+    response = client.post(
+        reverse("pipeline:soe_step_edit", args=[step.pk]),
+        {
+            "text": text,
+            "owner_side": side,
+            "target_date": target,
+            "responsible_contact": contact,
+            "responsible_user": user,
+            "notes": notes,
+        },
+    )
+    assert response.status_code in OK
+    if response.status_code != 302:
+        assert soe_state() == before
+    assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+def test_a_hostile_ics_text_is_escaped(rep, deal):
+    from pipeline import calendar, services
+
+    sequence = services.soe_start(actor=rep, opportunity=deal)
+    step = services.soe_step_add(
+        actor=rep,
+        sequence=sequence,
+        text="Review; then sign, quickly\\now",
+        target_date=deal.created_at.date(),
+        notes="line one\r\nEND:VCALENDAR\nBEGIN:VEVENT",
+    )
+    step.sequence.opportunity = deal
+    text = calendar.calendar([step], name="Test")
+    assert "SUMMARY:St Brigid's Hospital: Review\\; then sign\\, quickly\\\\now" in text
+    # The notes cannot end the calendar or start an event of their own.
+    lines = text.split("\r\n")
+    assert lines.count("END:VCALENDAR") == 1
+    assert lines.count("BEGIN:VEVENT") == 1
