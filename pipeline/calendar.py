@@ -13,6 +13,8 @@ PRODUCT = "-//salesflow//Sequence of Events//EN"
 
 
 def _escape(text: str) -> str:
+    # Control characters are not allowed in iCalendar text (tab and line breaks aside).
+    text = "".join(ch for ch in text if ch in "\t\r\n" or (ord(ch) >= 32 and ord(ch) != 127))
     return (
         text.replace("\\", "\\\\")
         .replace(";", "\\;")
@@ -57,7 +59,8 @@ def calendar(steps: Iterable[SoeStep], *, name: str, now: datetime | None = None
         if step.target_date is None:
             continue
         opportunity = step.sequence.opportunity
-        summary = f"{opportunity.account.name}: {step.text}"
+        done = step.status == SoeStep.Status.DONE
+        summary = f"{'Done: ' if done else ''}{opportunity.account.name}: {step.text}"
         description = f"{step.get_owner_side_display()} · {opportunity.name}"
         if step.notes:
             description += f"\n{step.notes}"
@@ -69,7 +72,7 @@ def calendar(steps: Iterable[SoeStep], *, name: str, now: datetime | None = None
             f"DTEND;VALUE=DATE:{_day(step.target_date + timedelta(days=1))}",
             f"SUMMARY:{_escape(summary)}",
             f"DESCRIPTION:{_escape(description)}",
-            f"STATUS:{'CONFIRMED' if step.status == SoeStep.Status.OPEN else 'CANCELLED'}",
+            "STATUS:CONFIRMED",
             "END:VEVENT",
         ]
     lines.append("END:VCALENDAR")

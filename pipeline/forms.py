@@ -146,6 +146,9 @@ class SoeStepForm(forms.ModelForm):
     position = forms.IntegerField(
         required=False, min_value=1, max_value=1000, widget=forms.HiddenInput
     )
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+    )
 
     class Meta:
         model = SoeStep
@@ -197,8 +200,6 @@ class SoeStepForm(forms.ModelForm):
         self.fields["source_conversation"].label_from_instance = lambda conversation: (
             f"{conversation.occurred_at:%d %b %Y} · {conversation.get_kind_display()}"
         )
-        self.fields["notes"].max_length = 2000
-        self.fields["text"].max_length = 300
 
     def clean(self) -> dict[str, object]:
         data = super().clean()

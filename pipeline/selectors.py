@@ -457,8 +457,8 @@ class StageSuggestion:
 
 
 def stage_suggestion(*, opportunity: Opportunity, steps: list[SoeStep]) -> StageSuggestion | None:
-    """When a done step is of a kind that usually completes the deal's stage (or a later
-    one), suggest the stage after that one. Only ever a suggestion: a person moves."""
+    """When a done step is of a kind that usually completes the deal's current stage,
+    suggest the stage after it. Only ever a suggestion: a person moves the deal."""
     if opportunity.is_closed:
         return None
     done = {
@@ -466,25 +466,27 @@ def stage_suggestion(*, opportunity: Opportunity, steps: list[SoeStep]) -> Stage
     }
     if not done:
         return None
-    stages = list(
-        opportunity.pipeline.stages.exclude(outcome=Stage.Outcome.LOST)
-        .prefetch_related("completing_kinds")
-        .order_by("position", "pk")
+    current = opportunity.stage
+    found = next(
+        (done[kind.pk] for kind in current.completing_kinds.all() if kind.pk in done), None
     )
-    current = next((i for i, stage in enumerate(stages) if stage.pk == opportunity.stage_id), None)
-    if current is None:
+    if found is None:
         return None
-    for index in range(len(stages) - 2, current - 1, -1):
-        kinds = {kind.pk for kind in stages[index].completing_kinds.all()}
-        found = next((done[kind] for kind in kinds if kind in done), None)
-        if found is not None and stages[index].outcome == Stage.Outcome.OPEN:
-            return StageSuggestion(stage=stages[index + 1], because=found, completes=stages[index])
-    return None
+    following = (
+        opportunity.pipeline.stages.exclude(outcome=Stage.Outcome.LOST)
+        .filter(Q(position__gt=current.position) | Q(position=current.position, pk__gt=current.pk))
+        .order_by("position", "pk")
+        .first()
+    )
+    if following is None:
+        return None
+    return StageSuggestion(stage=following, because=found, completes=current)
 
 
 def soe_calendar_steps(*, sequence: Sequence) -> QuerySet[SoeStep]:
     return (
         sequence.steps.filter(target_date__isnull=False)
+        .exclude(status=SoeStep.Status.SKIPPED)
         .select_related("sequence__opportunity__account")
         .order_by("target_date", "pk")
     )
@@ -503,6 +505,8 @@ def feed_steps(*, token: str) -> tuple[User | None, QuerySet[SoeStep]]:
     steps = (
         SoeStep.objects.filter(
             Q(sequence__opportunity__owner=feed.user) | Q(responsible_user=feed.user),
+            # Carrying a step never reveals a deal the person may no longer see.
+            sequence__opportunity__in=opportunities_visible_to(feed.user),
             status=SoeStep.Status.OPEN,
             # Recent and coming steps: a calendar has no use for ones long overdue.
             target_date__gte=timezone.localdate() - timedelta(days=FEED_DAYS_BACK),

@@ -369,6 +369,8 @@ def _check_step(step: SoeStep) -> None:
             errors[field] = "Pick a date between 2000 and 2100."
     if step.proposed_on and step.proposed_on > timezone.localdate():
         errors["proposed_on"] = "A step cannot have been proposed in the future."
+    if len(step.notes) > 2000:
+        errors["notes"] = "Keep the notes under 2,000 characters."
     if errors:
         raise ValidationError(errors)
 
@@ -490,7 +492,13 @@ def soe_reorder(*, actor: User, sequence: Sequence, step_ids: list[int]) -> None
     for step in steps:
         step.position = place[step.pk]
     SoeStep.objects.bulk_update(steps, ["position"])
-    _record(sequence, actor, SoeChange.Action.MOVED, "New order")
+    texts = {step.pk: step.text for step in steps}
+    _record(
+        sequence,
+        actor,
+        SoeChange.Action.MOVED,
+        "Now: " + " → ".join(texts[pk] for pk in step_ids),
+    )
 
 
 def _transition(

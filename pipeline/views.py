@@ -470,7 +470,12 @@ def soe_reorder(request: HttpRequest, pk: int) -> HttpResponse:
             services.soe_reorder(actor=request.user, sequence=sequence, step_ids=order)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
-    return redirect("pipeline:soe", pk=opportunity.pk)
+        else:
+            messages.success(request, "Order saved.")
+    moved = request.POST.get("move", "")
+    # Back to the step that moved, so a keyboard user carries on from where they were.
+    anchor = f"#step-{moved}" if moved.isascii() and moved.isdigit() else "#steps-heading"
+    return redirect(reverse("pipeline:soe", args=[opportunity.pk]) + anchor)
 
 
 def _requested_order(request: HttpRequest, current: list[int]) -> list[int] | None:

@@ -349,3 +349,39 @@ def test_promised_vs_actual_per_kind_for_a_segment(
     soe_page = client.get(reverse("pipeline:soe", args=[deal.pk])).content.decode()
     assert "Done 10 days after the first promised date" in soe_page
     assert "Done 2 days before the first promised date" in soe_page
+
+
+def test_a_step_completing_a_later_stage_suggests_nothing_yet(rep, deal, soe, stages):
+    pilot = StepKind.objects.create(name="Pilot")
+    stages["Solution development"].completing_kinds.add(pilot)  # the deal is in Qualified
+    services.soe_step_done(actor=rep, step=add(rep, soe, "Pilot on two wards", kind=pilot))
+    assert (
+        selectors.stage_suggestion(opportunity=deal, steps=selectors.soe_steps(sequence=soe))
+        is None
+    )
+
+
+def test_long_notes_and_bad_positions_are_refused_with_a_message(client, rep, deal, soe):
+    client.force_login(rep)
+    url = reverse("pipeline:soe_step_add", args=[deal.pk])
+    response = client.post(url, {"text": "Review", "owner_side": "prospect", "notes": "x" * 2001})
+    assert response.status_code == 422
+    assert "at most 2000 characters" in response.content.decode()
+    response = client.post(url, {"text": "Review", "owner_side": "prospect", "position": "0"})
+    assert response.status_code == 422
+    assert "Where:" in response.content.decode()
+    with pytest.raises(ValidationError):
+        add(rep, soe, "Too long", notes="x" * 2001)
+    assert soe.steps.count() == 0
+
+
+def test_a_keyboard_move_returns_to_the_moved_step(client, rep, deal, soe):
+    add(rep, soe, "First")
+    second = add(rep, soe, "Second")
+    client.force_login(rep)
+    response = client.post(
+        reverse("pipeline:soe_reorder", args=[deal.pk]), {"move": second.pk, "direction": "up"}
+    )
+    assert response["Location"].endswith(f"#step-{second.pk}")
+    assert order(soe) == ["Second", "First"]
+    assert soe.changes.filter(action="moved").get().summary == "Now: Second → First"

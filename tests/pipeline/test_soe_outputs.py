@@ -133,3 +133,26 @@ def test_outsiders_get_404_on_the_letter_and_the_download(client, outsider, deal
     client.force_login(outsider)
     for name in ("pipeline:soe_letter", "pipeline:soe_ics"):
         assert client.get(reverse(name, args=[deal.pk])).status_code == 404
+
+
+def test_the_feed_never_shows_a_step_on_a_deal_its_owner_cannot_see(
+    client, rep, outsider, deal, soe
+):
+    step = soe.steps.get(text="Board meeting")
+    # Say the outsider carried this step once (before moving team): still not in their feed.
+    type(step).objects.filter(pk=step.pk).update(responsible_user=outsider)
+    feed = services.calendar_feed_renew(user=outsider)
+    text = client.get(reverse("pipeline:calendar_feed", args=[feed.token])).content.decode()
+    assert "Board meeting" not in text
+
+
+def test_the_download_marks_done_steps_and_drops_control_characters(client, rep, deal, soe):
+    step = soe.steps.get(text="Board meeting")
+    services.soe_step_done(actor=rep, step=step)
+    type(step).objects.filter(pk=step.pk).update(text="Board\x07 meeting\x1b")
+    client.force_login(rep)
+    text = client.get(reverse("pipeline:soe_ics", args=[deal.pk])).content.decode()
+    assert "SUMMARY:Done: St Brigid's Hospital: Board meeting" in text
+    assert "\x07" not in text
+    assert "\x1b" not in text
+    assert "CANCELLED" not in text
