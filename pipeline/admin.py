@@ -8,7 +8,10 @@ from pipeline import services
 from pipeline.models import (
     CalendarFeed,
     CloseReason,
+    FollowUp,
+    FollowUpEvent,
     Opportunity,
+    PatienceRule,
     Pipeline,
     Sequence,
     SoeChange,
@@ -259,3 +262,23 @@ class SoeTemplateAdmin(admin.ModelAdmin):
     list_display = ["name", "segment"]
     list_select_related = ["segment"]
     inlines = [SoeTemplateStepInline]
+
+
+@admin.register(PatienceRule)
+class PatienceRuleAdmin(admin.ModelAdmin):
+    list_display = ["kind", "conversation_kind", "days", "extra_days", "why", "active"]
+    list_editable = ["days", "extra_days", "active"]
+    list_filter = ["kind", "active"]
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(ReadOnlyAdmin):
+    list_display = ["purpose", "account", "owner", "status", "surface_at"]
+    list_filter = ["status", "channel", "proposed"]
+    list_select_related = ["account", "owner"]
+
+
+@admin.register(FollowUpEvent)
+class FollowUpEventAdmin(ReadOnlyAdmin):
+    list_display = ["follow_up", "action", "at", "by"]
+    list_select_related = ["follow_up", "by"]

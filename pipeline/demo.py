@@ -215,7 +215,7 @@ def seed_opportunities(*, now: datetime | None = None) -> int:
         added += 1
     seed_sequences(now=now)
     if added:
-        services.opportunities_mark_stuck(now=now)
+        services.opportunities_mark_stuck()
     return added
 
 

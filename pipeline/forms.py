@@ -9,7 +9,7 @@ from pipeline import selectors
 from pipeline.models import CloseReason, Opportunity, Pipeline, Sequence, SoeStep, Stage
 from pipeline.services import OPPORTUNITY_FIELDS
 from prospects import selectors as prospect_selectors
-from prospects.models import Account, LeadSource, Segment
+from prospects.models import Account, Channel, LeadSource, Segment
 from salesflow.core.fields import IdChoiceField
 from salesflow.core.models import Team, User
 
@@ -237,3 +237,30 @@ class ReorderForm(forms.Form):
     def __init__(self, *args: object, step_ids: list[int], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["step"].choices = [(str(pk), str(pk)) for pk in step_ids]
+
+
+class FollowUpForm(forms.Form):
+    purpose = forms.CharField(
+        max_length=300,
+        label="What will this accomplish?",
+        help_text="Required: a follow-up without a purpose is just pressure.",
+    )
+    channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.EMAIL)
+    draft = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        max_length=10_000,
+        label="Draft",
+        help_text="The email, or your talking points.",
+    )
+    opportunity = IdChoiceField(queryset=Opportunity.objects.none(), required=False, label="Deal")
+
+    def __init__(self, *args: object, account: Account, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["opportunity"].queryset = Opportunity.objects.filter(
+            account=account, closed_at__isnull=True
+        )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=300)

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from pipeline.models import (
     CalendarFeed,
+    FollowUp,
     Opportunity,
     Pipeline,
     Sequence,
@@ -179,9 +180,16 @@ def _flag(condition: Q) -> Case:
 def stuck_opportunities(
     opportunities: QuerySet[Opportunity], *, now: datetime | None = None
 ) -> QuerySet[Opportunity]:
+    now = now or timezone.now()
     stages = list(Stage.objects.filter(outcome=Stage.Outcome.OPEN, stuck_after_days__isnull=False))
-    return with_activity(opportunities.filter(closed_at__isnull=True)).filter(
-        stuck_condition(stages, now=now or timezone.now())
+    # A deal with a follow-up held back on purpose (still waiting) is marinating, not stuck.
+    marinating = FollowUp.objects.filter(
+        status=FollowUp.Status.HELD, surface_at__gt=now, opportunity__isnull=False
+    ).values("opportunity_id")
+    return (
+        with_activity(opportunities.filter(closed_at__isnull=True))
+        .filter(stuck_condition(stages, now=now))
+        .exclude(pk__in=marinating)
     )
 
 
@@ -571,3 +579,42 @@ def buying_patterns(*, user: User, segment_id: int | None) -> list[KindPattern]:
         )
         for row in rows
     ]
+
+
+# --- Follow-ups ---------------------------------------------------------------------------
+
+
+def followups_due(*, user: User, now: datetime | None = None) -> list[FollowUp]:
+    """The user's Today list: surfaced follow-ups and held ones whose time has come (due is
+    read from the database, so the list is right even before the sweep has run)."""
+    now = now or timezone.now()
+    due = Q(status=FollowUp.Status.SURFACED) | Q(status=FollowUp.Status.HELD, surface_at__lte=now)
+    return list(
+        FollowUp.objects.filter(due, owner=user)
+        .select_related("account", "opportunity")
+        .annotate(why_text=current_why_text())
+        .order_by("surface_at", "pk")[:50]
+    )
+
+
+def followups_held(*, user: User, now: datetime | None = None, limit: int = 20) -> list[FollowUp]:
+    now = now or timezone.now()
+    return list(
+        FollowUp.objects.filter(owner=user, status=FollowUp.Status.HELD, surface_at__gt=now)
+        .select_related("account", "opportunity")
+        .order_by("surface_at", "pk")[:limit]
+    )
+
+
+def get_followup_for_user(user: User, pk: object) -> FollowUp:
+    """A follow-up on an account the user may see (404 otherwise)."""
+    from prospects.selectors import accounts_visible_to
+
+    try:
+        return (
+            FollowUp.objects.select_related("account", "opportunity", "owner")
+            .filter(account__in=accounts_visible_to(user))
+            .get(pk=int(pk))  # type: ignore[call-overload]
+        )
+    except (FollowUp.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise Http404("No such follow-up.") from None

@@ -7,16 +7,20 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from pipeline import selectors
+from pipeline import patience, selectors
 from pipeline.models import (
     CalendarFeed,
     CloseReason,
+    FollowUp,
+    FollowUpEvent,
     Opportunity,
+    PatienceRule,
     Pipeline,
     Sequence,
     SoeChange,
@@ -26,7 +30,13 @@ from pipeline.models import (
     StageChange,
 )
 from prospects import selectors as prospect_selectors
-from prospects.models import READINESS_QUESTIONS, Account, LeadSource
+from prospects.models import (
+    READINESS_QUESTIONS,
+    Account,
+    Conversation,
+    ConversationKind,
+    LeadSource,
+)
 from salesflow.core.models import Notification, User
 
 # The fields of a deal a person edits; the stage only moves through opportunity_move_stage.
@@ -524,11 +534,12 @@ def _transition(
 
 @transaction.atomic
 def soe_step_done(*, actor: User, step: SoeStep, done_on: date | None = None) -> SoeStep:
-    """Mark a step done, in any order: prospects rarely follow their own list."""
+    """Mark a step done, in any order: prospects rarely follow their own list. Where a
+    patience rule says so, a follow-up is proposed, held while the step marinates."""
     done_on = done_on or timezone.localdate()
     if not EARLIEST_DATE <= done_on <= timezone.localdate():
         raise ValidationError({"done_on": "Pick a day between 2000 and today."})
-    return _transition(
+    done = _transition(
         actor=actor,
         step=step,
         to=SoeStep.Status.DONE,
@@ -537,6 +548,16 @@ def soe_step_done(*, actor: User, step: SoeStep, done_on: date | None = None) ->
         done_on=done_on,
         skip_reason="",
     )
+    marinate = PatienceRule.objects.filter(active=True, kind=PatienceRule.Kind.AFTER_SOE_STEP)
+    opportunity = done.sequence.opportunity
+    if marinate.exists() and not opportunity.is_closed:
+        followup_propose(
+            actor=actor,
+            account=opportunity.account,
+            opportunity=opportunity,
+            purpose=PURPOSE_AFTER_STEP.format(step=done.text)[:300],
+        )
+    return done
 
 
 @transaction.atomic
@@ -605,3 +626,256 @@ def calendar_feed_renew(*, user: User) -> CalendarFeed:
 
 def calendar_feed_revoke(*, user: User) -> None:
     CalendarFeed.objects.filter(user=user).delete()
+
+
+# --- Follow-ups held back on purpose -------------------------------------------------------
+
+SURFACE_BATCH = 500
+
+
+def _patience_facts(
+    *, owner: User, account: Account, opportunity: Opportunity | None
+) -> patience.Facts:
+    last = (
+        Conversation.objects.filter(account=account)
+        .order_by("-occurred_at", "-pk")
+        .values_list("kind", "occurred_at")
+        .first()
+    )
+    step_done_on = None
+    dragging = False
+    if opportunity is not None:
+        step_done_on = (
+            SoeStep.objects.filter(sequence__opportunity=opportunity, status=SoeStep.Status.DONE)
+            .order_by("-done_on")
+            .values_list("done_on", flat=True)
+            .first()
+        )
+        in_evaluation = opportunity.stage.question_kind == ConversationKind.EVALUATION_CHECK_IN
+        dragging = (
+            in_evaluation
+            and selectors.stuck_opportunities(
+                Opportunity.objects.filter(pk=opportunity.pk)
+            ).exists()
+        )
+    return patience.Facts(
+        now=timezone.now(),
+        time_zone=owner.time_zone,
+        last_conversation=tuple(last) if last else None,  # type: ignore[arg-type]
+        last_step_done_on=step_done_on,
+        dragging_evaluation=dragging,
+    )
+
+
+def _followup_event(follow_up: FollowUp, action: str, *, by: User | None, note: str = "") -> None:
+    FollowUpEvent.objects.create(
+        follow_up=follow_up, action=action, at=timezone.now(), by=by, note=note[:400]
+    )
+
+
+@transaction.atomic
+def followup_create(
+    *,
+    actor: User,
+    account: Account,
+    purpose: str,
+    opportunity: Opportunity | None = None,
+    channel: str = "email",
+    draft: str = "",
+    proposed: bool = False,
+) -> FollowUp:
+    """A follow-up, held for as long as the patience rules say, and why."""
+    if not prospect_selectors.can_edit_account(actor, account):
+        raise ValidationError("This account is read-only for you.")
+    if opportunity is not None and opportunity.account_id != account.pk:
+        raise ValidationError({"opportunity": "Pick one of this account's deals."})
+    purpose = purpose.strip()
+    if not purpose:
+        raise ValidationError({"purpose": "Say what this follow-up will accomplish."})
+    owner = opportunity.owner if opportunity is not None else account.owner
+    facts = _patience_facts(owner=owner, account=account, opportunity=opportunity)
+    found = patience.holds(facts, list(PatienceRule.objects.filter(active=True)))
+    follow_up = FollowUp(
+        account=account,
+        opportunity=opportunity,
+        owner=owner,
+        channel=channel,
+        draft=draft,
+        purpose=purpose,
+        surface_at=patience.surface_at(facts, found),
+        holds=[hold.as_json() for hold in found],
+        end_of_quarter=any(h.rule == PatienceRule.Kind.END_OF_QUARTER for h in found),
+        proposed=proposed,
+    )
+    follow_up.full_clean()
+    follow_up.save()
+    note = "; ".join(hold.why for hold in found) or "no rule applies: due at once"
+    _followup_event(follow_up, "held", by=None if proposed else actor, note=note)
+    return follow_up
+
+
+def followup_propose(
+    *, actor: User, account: Account, opportunity: Opportunity | None, purpose: str
+) -> FollowUp | None:
+    """A follow-up the rules suggest, unless one is already waiting on this account or deal."""
+    waiting = FollowUp.objects.filter(
+        account=account, opportunity=opportunity, status=FollowUp.Status.HELD, proposed=True
+    )
+    if waiting.exists():
+        return None
+    return followup_create(
+        actor=actor, account=account, opportunity=opportunity, purpose=purpose, proposed=True
+    )
+
+
+# What an automatically proposed follow-up is for; the rep edits it freely.
+PURPOSE_AFTER_CONVERSATION = (
+    "Hear how the {kind} conversation sits with them — does it still answer their why?"
+)
+PURPOSE_AFTER_STEP = "“{step}” is done: check in on what comes next, in their words."
+
+
+def followup_after_conversation(*, actor: User, conversation: Conversation) -> FollowUp | None:
+    """After a conversation of a kind a patience rule names, propose a follow-up — held."""
+    rules = PatienceRule.objects.filter(
+        active=True,
+        kind=PatienceRule.Kind.AFTER_CONVERSATION,
+        conversation_kind=conversation.kind,
+    )
+    if not rules.exists():
+        return None
+    deal = (
+        Opportunity.objects.filter(account_id=conversation.account_id, closed_at__isnull=True)
+        .order_by("-updated_at")
+        .first()
+    )
+    purpose = PURPOSE_AFTER_CONVERSATION.format(kind=conversation.get_kind_display().lower())
+    return followup_propose(
+        actor=actor, account=conversation.account, opportunity=deal, purpose=purpose
+    )
+
+
+def followups_surface_due(*, now: datetime | None = None, batch: int = SURFACE_BATCH) -> int:
+    """Surface every held follow-up whose time has come; safe with any number of sweeps
+    at once. Each batch is claimed with SKIP LOCKED, so two sweeps never take the same
+    rows, and the notifications are queued only once the batch has committed."""
+    from pipeline import tasks  # the task module imports this one
+
+    now = now or timezone.now()
+    total = 0
+    while True:
+        with transaction.atomic():
+            due = (
+                FollowUp.objects.select_for_update(skip_locked=True)
+                .filter(status=FollowUp.Status.HELD, surface_at__lte=now)
+                .order_by("surface_at", "pk")
+                .values_list("pk", flat=True)[:batch]
+            )
+            ids = list(due)
+            if not ids:
+                return total
+            FollowUp.objects.filter(pk__in=ids, status=FollowUp.Status.HELD).update(
+                status=FollowUp.Status.SURFACED, surfaced_at=now
+            )
+            FollowUpEvent.objects.bulk_create(
+                FollowUpEvent(follow_up_id=pk, action="surfaced", at=now) for pk in ids
+            )
+            transaction.on_commit(lambda ids=ids: tasks.notify_followups_surfaced.delay(ids))
+        total += len(ids)
+
+
+def followups_notify_surfaced(*, follow_up_ids: list[int]) -> int:
+    """Tell each owner once, in the app and by email; a repeat finds its key and skips."""
+    sent = 0
+    for follow_up in FollowUp.objects.filter(
+        pk__in=follow_up_ids, status=FollowUp.Status.SURFACED
+    ).select_related("account", "owner"):
+        url = reverse("pipeline:followup_detail", args=[follow_up.pk])
+        _, created = Notification.objects.get_or_create(
+            key=f"follow-up:{follow_up.pk}:surfaced",
+            defaults={
+                "user": follow_up.owner,
+                "kind": Notification.Kind.FOLLOW_UP,
+                "title": f"Time to follow up with {follow_up.account.name}"[:200],
+                "body": f"Purpose: {follow_up.purpose}",
+                "url": url,
+            },
+        )
+        if created and follow_up.owner.email:
+            send_mail(
+                subject=f"salesflow: time to follow up with {follow_up.account.name}",
+                message=f"{follow_up.purpose}\n\n{follow_up.draft}".strip(),
+                from_email=None,
+                recipient_list=[follow_up.owner.email],
+                fail_silently=True,
+            )
+        sent += created
+    return sent
+
+
+def _followup_move(
+    *,
+    actor: User,
+    follow_up: FollowUp,
+    allowed: set[str] | Q,
+    to: str,
+    **values: object,
+) -> FollowUp:
+    current = FollowUp.objects.select_related("account__owner", "owner").get(pk=follow_up.pk)
+    if not prospect_selectors.can_edit_account(actor, current.account) and actor != current.owner:
+        raise ValidationError("This follow-up is read-only for you.")
+    condition = allowed if isinstance(allowed, Q) else Q(status__in=allowed)
+    moved = FollowUp.objects.filter(condition, pk=current.pk).update(status=to, **values)
+    if moved != 1:
+        raise ValidationError(f"This follow-up is already {current.get_status_display().lower()}.")
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def followup_surface_now(*, actor: User, follow_up: FollowUp, reason: str) -> FollowUp:
+    """Break the patience on purpose: the reason is kept, and the manager sees it."""
+    reason = reason.strip()
+    if not reason or len(reason) > 300:
+        raise ValidationError({"reason": "Say why it cannot wait (up to 300 characters)."})
+    now = timezone.now()
+    done = _followup_move(
+        actor=actor,
+        follow_up=follow_up,
+        allowed={FollowUp.Status.HELD},
+        to=FollowUp.Status.SURFACED,
+        surfaced_at=now,
+        surfaced_early_reason=reason,
+    )
+    _followup_event(done, "surfaced early", by=actor, note=reason)
+    return done
+
+
+@transaction.atomic
+def followup_done(*, actor: User, follow_up: FollowUp) -> FollowUp:
+    """Done once it is due: surfaced, or held past its time (the sweep may not have run
+    yet — "due" is read from the database, never from the queue)."""
+    now = timezone.now()
+    due = Q(status=FollowUp.Status.SURFACED) | Q(status=FollowUp.Status.HELD, surface_at__lte=now)
+    done = _followup_move(
+        actor=actor, follow_up=follow_up, allowed=due, to=FollowUp.Status.DONE, closed_at=now
+    )
+    _followup_event(done, "done", by=actor)
+    return done
+
+
+@transaction.atomic
+def followup_dismiss(*, actor: User, follow_up: FollowUp, reason: str) -> FollowUp:
+    reason = reason.strip()
+    if not reason or len(reason) > 300:
+        raise ValidationError({"reason": "Say why it is dismissed (up to 300 characters)."})
+    done = _followup_move(
+        actor=actor,
+        follow_up=follow_up,
+        allowed={FollowUp.Status.HELD, FollowUp.Status.SURFACED},
+        to=FollowUp.Status.DISMISSED,
+        closed_at=timezone.now(),
+        dismissed_reason=reason,
+    )
+    _followup_event(done, "dismissed", by=actor, note=reason)
+    return done

@@ -9,3 +9,16 @@ from pipeline import services
 def mark_stuck_deals() -> dict[str, int]:
     newly_stuck, unstuck = services.opportunities_mark_stuck()
     return {"newly_stuck": newly_stuck, "unstuck": unstuck}
+
+
+# Idempotent: each batch is claimed with SKIP LOCKED and a status guard, so a second run
+# (or a redelivery) finds nothing left to take.
+@shared_task(acks_late=True)
+def surface_due_followups() -> int:
+    return services.followups_surface_due()
+
+
+# Idempotent: one notification per follow-up and event, keyed in the database.
+@shared_task(acks_late=True)
+def notify_followups_surfaced(follow_up_ids: list[int]) -> int:
+    return services.followups_notify_surfaced(follow_up_ids=follow_up_ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,8 +21,10 @@ from django.views.decorators.http import (
 from pipeline import calendar, selectors, services
 from pipeline.forms import (
     BoardFilterForm,
+    FollowUpForm,
     MoveForm,
     OpportunityForm,
+    ReasonForm,
     ReceptionForm,
     ReorderForm,
     SkipForm,
@@ -602,3 +604,65 @@ def soe_templates(request: HttpRequest) -> HttpResponse:
         "patterns": selectors.buying_patterns(user=request.user, segment_id=segment_id),
     }
     return render(request, "pipeline/soe_templates.html", context)
+
+
+# --- Follow-ups ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def followup_create(request: HttpRequest, pk: int) -> HttpResponse:
+    account = prospect_selectors.get_account_for_user(request.user, pk, for_edit=True)
+    initial = {"opportunity": request.GET.get("deal")} if request.GET.get("deal") else None
+    form = FollowUpForm(request.POST or None, account=account, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            follow_up = services.followup_create(
+                actor=request.user, account=account, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _form_errors_to(form, error)
+        else:
+            return redirect("pipeline:followup_detail", pk=follow_up.pk)
+    context = {"form": form, "account": account}
+    return render(
+        request, "pipeline/followup_form.html", context, status=422 if form.errors else 200
+    )
+
+
+@require_GET
+def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    follow_up = selectors.get_followup_for_user(request.user, pk)
+    context = {
+        "follow_up": follow_up,
+        "account": follow_up.account,
+        "can_edit": prospect_selectors.can_edit_account(request.user, follow_up.account),
+        "events": follow_up.events.select_related("by"),
+        "due": follow_up.surface_at <= timezone.now(),
+        **_why_context(follow_up.account),
+    }
+    return render(request, "pipeline/followup_detail.html", context)
+
+
+@require_POST
+def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    follow_up = selectors.get_followup_for_user(request.user, pk)
+    if not prospect_selectors.can_edit_account(request.user, follow_up.account):
+        raise PermissionDenied("This follow-up is read-only for you.")
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        if action == "done":
+            services.followup_done(actor=request.user, follow_up=follow_up)
+            messages.success(request, "Done. Log the conversation it led to, while it is fresh.")
+            return redirect("prospects:conversation_create", pk=follow_up.account_id)
+        if action == "dismiss":
+            services.followup_dismiss(actor=request.user, follow_up=follow_up, reason=reason)
+            messages.success(request, "Dismissed; the reason is kept.")
+        elif action == "surface-now":
+            services.followup_surface_now(actor=request.user, follow_up=follow_up, reason=reason)
+            messages.success(request, "Surfaced now; your reason is kept for your manager.")
+        else:
+            raise Http404("No such action.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("pipeline:followup_detail", pk=follow_up.pk)

@@ -168,6 +168,10 @@ def conversation_log(
         conversation=conversation,
     )
     _apply_readiness(account=account, conversation=conversation)
+    # Imported here: the pipeline app builds on this one, not the other way round.
+    from pipeline import services as pipeline_services
+
+    pipeline_services.followup_after_conversation(actor=actor, conversation=conversation)
     return conversation
 
 

@@ -113,6 +113,7 @@ class Notification(models.Model):
 
     class Kind(models.TextChoices):
         STUCK_DEAL = "stuck_deal", "Stuck deal"
+        FOLLOW_UP = "follow_up", "Follow-up surfaced"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -121,6 +122,9 @@ class Notification(models.Model):
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # One notification per thing and event ("follow-up 12 surfaced"): a retried task
+    # finds it already there and sends nothing twice.
+    key = models.CharField(max_length=100, unique=True, null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -31,6 +31,7 @@ SALES_OPS: frozenset[str] = frozenset(
             "stepkind",
             "soetemplate",
             "soetemplatestep",
+            "patiencerule",
         )
         for action in ("view", "add", "change", "delete")
     }

@@ -31,6 +31,8 @@ def home(request: HttpRequest) -> HttpResponse:
     }
     if user.role == User.Role.REP:
         context["stuck_deals"] = pipeline_selectors.stuck_for_owner(user=user)
+        context["due_followups"] = pipeline_selectors.followups_due(user=user)
+        context["held_followups"] = pipeline_selectors.followups_held(user=user)
     if user.sees_everything:
         context["teams"] = selectors.teams_overview()
     if user.role == User.Role.ADMIN or user.is_superuser:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import holidays
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
@@ -228,10 +229,32 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 # The hour (in TIME_ZONE) of the daily check for stuck deals.
 SALESFLOW_STUCK_CHECK_HOUR = env_int("SALESFLOW_STUCK_CHECK_HOUR", 6, minimum=0, maximum=23)
+
+# Artificial patience: business mornings skip weekends and this country's public holidays.
+SALESFLOW_HOLIDAY_COUNTRY = env_choice(
+    "SALESFLOW_HOLIDAY_COUNTRY", "GB", sorted(holidays.list_supported_countries())
+)
+# Some holidays belong to part of a country (England's Easter Monday): ISO subdivision code.
+SALESFLOW_HOLIDAY_SUBDIVISION = env_choice(
+    "SALESFLOW_HOLIDAY_SUBDIVISION",
+    "ENG" if SALESFLOW_HOLIDAY_COUNTRY == "GB" else "",
+    ["", *holidays.list_supported_countries()[SALESFLOW_HOLIDAY_COUNTRY]],
+)
+SALESFLOW_BUSINESS_MORNING_HOUR = env_int(
+    "SALESFLOW_BUSINESS_MORNING_HOUR", 9, minimum=0, maximum=23
+)
+SALESFLOW_FISCAL_YEAR_START_MONTH = env_int(
+    "SALESFLOW_FISCAL_YEAR_START_MONTH", 1, minimum=1, maximum=12
+)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "record-worker-heartbeat": {
         "task": "salesflow.core.tasks.record_worker_heartbeat",
+        "schedule": 60.0,
+    },
+    # Held follow-ups whose patience window has passed surface within a minute.
+    "surface-due-follow-ups": {
+        "task": "pipeline.tasks.surface_due_followups",
         "schedule": 60.0,
     },
     # Daily, before the working day starts: who has deals that went quiet.

@@ -107,3 +107,21 @@ def sales_ops(db):
     from tests.factories import UserFactory
 
     return UserFactory(role="sales_ops", first_name="Sam")
+
+
+patience_rules = importlib.import_module("pipeline.migrations.0007_default_patience_rules")
+
+
+@pytest.fixture(autouse=True)
+def _patience_rules(request):
+    """Put the shipped patience rules back after a transactional test flushed them."""
+    marker = request.node.get_closest_marker("django_db")
+    wants_db = {"db", "transactional_db"} & set(request.fixturenames)
+    if marker is None and not wants_db:
+        return
+    request.getfixturevalue(
+        "transactional_db" if (marker and marker.kwargs.get("transaction")) else "db"
+    )
+    from django.apps import apps
+
+    patience_rules.add_rules(apps, None)

@@ -1,0 +1,357 @@
+"""Artificial patience: the rules, with fixed times, and follow-ups held, surfaced, closed."""
+
+from __future__ import annotations
+
+import threading
+import zoneinfo
+from datetime import date, datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from pipeline import patience, services
+from pipeline.models import FollowUp, FollowUpEvent, PatienceRule
+from salesflow.core.models import Notification
+from tests.factories import AccountFactory
+
+LONDON = "Europe/London"
+UTC = zoneinfo.ZoneInfo("UTC")
+
+
+def at(text: str, zone: str = LONDON) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=zoneinfo.ZoneInfo(zone))
+
+
+def rules(*kinds: str) -> list[PatienceRule]:
+    return [rule for rule in PatienceRule.objects.filter(active=True) if rule.kind in kinds]
+
+
+# --- The rules, with fixed times -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_friday_evening_solution_call_waits_until_monday_morning():
+    friday_evening = at("2026-11-20T18:30")
+    facts = patience.Facts(
+        now=friday_evening,
+        time_zone=LONDON,
+        last_conversation=("solution_development", friday_evening),
+    )
+    found = patience.holds(facts, rules("after_conversation"))
+    assert patience.surface_at(facts, found) == at("2026-11-23T09:00")
+    assert found[0].why == "let the solution call sink in"
+
+
+@pytest.mark.django_db
+def test_a_bank_holiday_monday_pushes_it_to_tuesday():
+    friday = at("2026-08-28T16:00")  # Monday 31 August 2026 is a bank holiday in England
+    facts = patience.Facts(now=friday, time_zone=LONDON, last_conversation=("decision", friday))
+    assert patience.surface_at(facts, patience.holds(facts, rules("after_conversation"))) == at(
+        "2026-09-01T09:00"
+    )
+
+
+@pytest.mark.django_db
+def test_the_business_morning_is_the_reps_own():
+    call = at("2026-11-24T22:30", "America/New_York")  # already Wednesday in London
+    facts = patience.Facts(
+        now=call, time_zone="America/New_York", last_conversation=("solution_development", call)
+    )
+    until = patience.surface_at(facts, patience.holds(facts, rules("after_conversation")))
+    assert until == at("2026-11-25T09:00", "America/New_York")
+
+
+@pytest.mark.django_db
+def test_another_kind_of_conversation_holds_nothing():
+    now = at("2026-11-20T10:00")
+    facts = patience.Facts(now=now, time_zone=LONDON, last_conversation=("qualifying", now))
+    assert patience.holds(facts, rules("after_conversation")) == []
+
+
+@pytest.mark.django_db
+def test_a_done_soe_step_marinates_for_its_days():
+    facts = patience.Facts(
+        now=at("2026-11-10T12:00"), time_zone=LONDON, last_step_done_on=date(2026, 11, 10)
+    )
+    found = patience.holds(facts, rules("after_soe_step"))
+    assert patience.surface_at(facts, found) == at("2026-11-13T09:00")
+
+
+@pytest.mark.django_db
+def test_near_quarter_end_it_waits_longer_and_is_flagged(settings):
+    now = at("2026-12-23T11:00")  # inside the last 10 days of the calendar quarter
+    facts = patience.Facts(now=now, time_zone=LONDON)
+    found = patience.holds(facts, rules("end_of_quarter"))
+    assert [hold.rule for hold in found] == ["end_of_quarter"]
+    assert found[0].until == now + timedelta(days=2)
+    settings.SALESFLOW_FISCAL_YEAR_START_MONTH = 2  # quarters end Jan, Apr, Jul, Oct
+    assert patience.holds(facts, rules("end_of_quarter")) == []
+
+
+@pytest.mark.django_db
+def test_rules_combine_the_latest_hold_wins_and_every_rule_is_listed():
+    friday = at("2026-12-18T17:00")
+    facts = patience.Facts(
+        now=friday,
+        time_zone=LONDON,
+        last_conversation=("solution_development", friday),
+        last_step_done_on=date(2026, 12, 18),
+        dragging_evaluation=True,
+    )
+    found = patience.holds(facts, list(PatienceRule.objects.filter(active=True)))
+    kinds = {hold.rule for hold in found}
+    assert kinds == {
+        "after_conversation",
+        "after_soe_step",
+        "dragging_evaluation",
+        "end_of_quarter",
+    }
+    dragging = next(h for h in found if h.rule == "dragging_evaluation").until  # 25 Dec
+    assert patience.surface_at(facts, found) == dragging + timedelta(days=2)
+
+
+def test_fiscal_quarters_follow_the_fiscal_year(settings):
+    settings.SALESFLOW_FISCAL_YEAR_START_MONTH = 4
+    assert patience.quarter_end(date(2026, 11, 23)) == date(2026, 12, 31)
+    assert patience.quarter_end(date(2026, 4, 1)) == date(2026, 6, 30)
+    settings.SALESFLOW_FISCAL_YEAR_START_MONTH = 2
+    assert patience.quarter_end(date(2026, 1, 15)) == date(2026, 1, 31)
+    assert patience.quarter_end(date(2026, 12, 15)) == date(2027, 1, 31)
+
+
+# --- Follow-ups ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_follow_up_needs_a_purpose(rep, account):
+    with pytest.raises(ValidationError, match="accomplish"):
+        services.followup_create(actor=rep, account=account, purpose="   ")
+    assert not FollowUp.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_solution_call_proposes_a_follow_up_held_until_a_business_morning(rep, deal):
+    from prospects import services as prospect_services
+
+    prospect_services.conversation_log(
+        actor=rep,
+        account=deal.account,
+        occurred_at=timezone.now(),
+        channel="meeting",
+        kind="solution_development",
+    )
+    follow_up = FollowUp.objects.get()
+    assert follow_up.proposed
+    assert follow_up.status == "held"
+    assert follow_up.opportunity == deal
+    assert follow_up.surface_at > timezone.now()
+    local = follow_up.surface_at.astimezone(zoneinfo.ZoneInfo(rep.time_zone))
+    assert (local.hour, local.minute) == (9, 0)
+    assert patience.is_business_day(local.date())
+    assert follow_up.holds[0]["why"] == "let the solution call sink in"
+    # A second call does not pile up a second proposal.
+    prospect_services.conversation_log(
+        actor=rep,
+        account=deal.account,
+        occurred_at=timezone.now(),
+        channel="call",
+        kind="solution_development",
+    )
+    assert FollowUp.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_done_soe_step_proposes_a_follow_up_that_marinates(rep, deal):
+    sequence = services.soe_start(actor=rep, opportunity=deal)
+    step = services.soe_step_add(actor=rep, sequence=sequence, text="Security review")
+    services.soe_step_done(actor=rep, step=step)
+    follow_up = FollowUp.objects.get()
+    assert "Security review" in follow_up.purpose
+    assert any(hold["rule"] == "after_soe_step" for hold in follow_up.holds)
+
+
+@pytest.mark.django_db
+def test_a_deal_with_a_held_follow_up_is_marinating_not_stuck(rep, deal):
+    from tests.pipeline.test_stuck import idle, stuck_ids
+
+    idle(deal, 30)
+    assert stuck_ids() == {deal.pk}
+    follow_up = services.followup_create(
+        actor=rep, account=deal.account, opportunity=deal, purpose="Check in"
+    )
+    FollowUp.objects.filter(pk=follow_up.pk).update(surface_at=timezone.now() + timedelta(days=2))
+    assert stuck_ids() == set()
+    # Once its time has come it no longer shields the deal.
+    FollowUp.objects.filter(pk=follow_up.pk).update(surface_at=timezone.now() - timedelta(hours=1))
+    assert stuck_ids() == {deal.pk}
+
+
+@pytest.mark.django_db
+def test_the_sweep_surfaces_due_ones_only_and_the_owner_is_told_once(rep, account, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # unit test of the sweep's own logic
+    due = services.followup_create(actor=rep, account=account, purpose="Ask about the pilot")
+    later = services.followup_create(actor=rep, account=account, purpose="Later")
+    FollowUp.objects.filter(pk=later.pk).update(surface_at=timezone.now() + timedelta(days=2))
+    from django.db import transaction
+
+    with transaction.atomic():
+        assert services.followups_surface_due() == 1
+    # on_commit callbacks run at the end of the test's outer atomic block; send directly:
+    services.followups_notify_surfaced(follow_up_ids=[due.pk])
+    services.followups_notify_surfaced(follow_up_ids=[due.pk])
+    due.refresh_from_db()
+    later.refresh_from_db()
+    assert (due.status, later.status) == ("surfaced", "held")
+    assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
+    assert len(mail.outbox) == 1
+    assert services.followups_surface_due() == 0
+
+
+@pytest.mark.django_db
+def test_done_dismiss_and_surface_now_are_guarded_and_kept(rep, teammate, account):
+    follow_up = services.followup_create(actor=rep, account=account, purpose="Ask about budget")
+    FollowUp.objects.filter(pk=follow_up.pk).update(surface_at=timezone.now() + timedelta(days=1))
+    with pytest.raises(ValidationError, match="already held"):
+        services.followup_done(actor=rep, follow_up=follow_up)
+    with pytest.raises(ValidationError, match="cannot wait"):
+        services.followup_surface_now(actor=rep, follow_up=follow_up, reason="")
+    with pytest.raises(ValidationError, match="read-only"):
+        services.followup_surface_now(actor=teammate, follow_up=follow_up, reason="Mine now")
+    services.followup_surface_now(actor=rep, follow_up=follow_up, reason="They asked for it today")
+    follow_up.refresh_from_db()
+    assert follow_up.surfaced_early_reason == "They asked for it today"
+    services.followup_done(actor=rep, follow_up=follow_up)
+    with pytest.raises(ValidationError):
+        services.followup_dismiss(actor=rep, follow_up=follow_up, reason="Too late")
+    actions = list(
+        FollowUpEvent.objects.filter(follow_up=follow_up).values_list("action", flat=True)
+    )
+    assert actions == ["held", "surfaced early", "done"]
+
+
+@pytest.mark.django_db
+def test_today_lists_due_follow_ups_with_the_why_even_before_the_sweep(client, rep, account):
+    from prospects import services as prospect_services
+
+    prospect_services.why_record(
+        actor=rep, account=account, text="Beds blocked all weekend", said_on=timezone.localdate()
+    )
+    due = services.followup_create(actor=rep, account=account, purpose="Ask about the pilot")
+    held = services.followup_create(actor=rep, account=account, purpose="Board date")
+    FollowUp.objects.filter(pk=held.pk).update(surface_at=timezone.now() + timedelta(days=3))
+    client.force_login(rep)
+    html = client.get(reverse("home")).content.decode()
+    today = html[html.index("Today") : html.index("Held back")]
+    assert "Ask about the pilot" in today
+    assert "Beds blocked all weekend" in today
+    assert "Board date" not in today
+    assert "Board date" in html[html.index("Held back") :]
+    assert due.status == "held"  # still held: "due" is read from the database
+
+
+@pytest.mark.django_db
+def test_follow_up_pages_and_access(client, rep, teammate, outsider, account):
+    client.force_login(rep)
+    response = client.post(
+        reverse("pipeline:followup_create", args=[account.pk]),
+        {"purpose": "Hear how the pilot went", "channel": "call", "draft": "Ask Helen"},
+    )
+    follow_up = FollowUp.objects.get()
+    assert response["Location"] == reverse("pipeline:followup_detail", args=[follow_up.pk])
+    bad = client.post(reverse("pipeline:followup_create", args=[account.pk]), {"purpose": ""})
+    assert bad.status_code == 422
+    assert FollowUp.objects.count() == 1
+    client.force_login(teammate)
+    assert client.get(reverse("pipeline:followup_detail", args=[follow_up.pk])).status_code == 200
+    url = reverse("pipeline:followup_action", args=[follow_up.pk, "dismiss"])
+    assert client.post(url, {"reason": "x"}).status_code == 403
+    client.force_login(outsider)
+    assert client.get(reverse("pipeline:followup_detail", args=[follow_up.pk])).status_code == 404
+    assert client.post(url, {"reason": "x"}).status_code == 404
+    follow_up.refresh_from_db()
+    assert follow_up.status == "held"
+
+
+# --- Exactly once, with real concurrency and a real worker ----------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_surface_each_due_follow_up_exactly_once(rep):
+    from django.db import connection
+
+    account = AccountFactory(owner=rep)
+    past = timezone.now() - timedelta(minutes=1)
+    FollowUp.objects.bulk_create(
+        FollowUp(account=account, owner=rep, purpose=f"Follow-up {n}", surface_at=past)
+        for n in range(5000)
+    )
+    barrier = threading.Barrier(2)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def sweep() -> None:
+        try:
+            barrier.wait(timeout=10)
+            counts.append(services.followups_surface_due(batch=200))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    from unittest import mock
+
+    with mock.patch("pipeline.tasks.notify_followups_surfaced.delay"):
+        threads = [threading.Thread(target=sweep) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert errors == []
+    assert sum(counts) == 5000
+    assert all(count > 0 for count in counts)  # both really worked
+    assert FollowUp.objects.filter(status="surfaced").count() == 5000
+    surfaced_events = FollowUpEvent.objects.filter(action="surfaced")
+    assert surfaced_events.count() == 5000
+    assert surfaced_events.values("follow_up").distinct().count() == 5000
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_surfaces_and_notifies_once(celery_worker_thread, rep):
+    import time
+
+    from pipeline.tasks import surface_due_followups
+
+    account = AccountFactory(owner=rep)
+    follow_up = services.followup_create(actor=rep, account=account, purpose="Ask about the pilot")
+    surface_due_followups.delay()
+    surface_due_followups.delay()  # a second sweep finds nothing left to take
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not Notification.objects.filter(user=rep).exists():
+        time.sleep(0.2)
+    time.sleep(1)
+    follow_up.refresh_from_db()
+    assert follow_up.status == "surfaced"
+    assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
+    assert FollowUpEvent.objects.filter(follow_up=follow_up, action="surfaced").count() == 1
+
+
+def test_the_sweep_runs_every_minute(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["surface-due-follow-ups"]
+    assert entry["task"] == "pipeline.tasks.surface_due_followups"
+    assert entry["schedule"] == 60.0
+
+
+@pytest.mark.django_db
+def test_a_due_follow_up_can_be_done_before_the_sweep_reaches_it(rep, account):
+    follow_up = services.followup_create(actor=rep, account=account, purpose="Ask about budget")
+    assert follow_up.status == "held"  # due at once, not yet swept
+    services.followup_done(actor=rep, follow_up=follow_up)
+    follow_up.refresh_from_db()
+    assert follow_up.status == "done"
+    assert services.followups_surface_due() == 0
