@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -9,7 +10,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import CharField, Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -38,6 +40,8 @@ from prospects.models import (
     LeadSource,
 )
 from salesflow.core.models import Notification, User
+
+logger = logging.getLogger(__name__)
 
 # The fields of a deal a person edits; the stage only moves through opportunity_move_stage.
 OPPORTUNITY_FIELDS = (
@@ -759,8 +763,6 @@ def followups_surface_due(*, now: datetime | None = None, batch: int = SURFACE_B
     """Surface every held follow-up whose time has come; safe with any number of sweeps
     at once. Each batch is claimed with SKIP LOCKED, so two sweeps never take the same
     rows, and the notifications are queued only once the batch has committed."""
-    from pipeline import tasks  # the task module imports this one
-
     now = now or timezone.now()
     total = 0
     while True:
@@ -780,8 +782,31 @@ def followups_surface_due(*, now: datetime | None = None, batch: int = SURFACE_B
             FollowUpEvent.objects.bulk_create(
                 FollowUpEvent(follow_up_id=pk, action="surfaced", at=now) for pk in ids
             )
-            transaction.on_commit(lambda ids=ids: tasks.notify_followups_surfaced.delay(ids))
+            transaction.on_commit(lambda ids=ids: _queue_notifications(ids))
         total += len(ids)
+
+
+def _queue_notifications(ids: list[int]) -> None:
+    from pipeline import tasks  # the task module imports this one
+
+    try:
+        tasks.notify_followups_surfaced.delay(ids)
+    except Exception:  # noqa: BLE001 - any broker failure: the next sweep catches up
+        logger.warning("Could not queue notifications for %d follow-ups; will retry", len(ids))
+
+
+def followups_notify_pending(*, within: timedelta = timedelta(days=2)) -> int:
+    """Notify surfaced follow-ups nobody was told about yet (the queue was down, a worker
+    died): correctness never depends on the queue having delivered."""
+    since = timezone.now() - within
+    told = Notification.objects.filter(
+        key=Concat(Value("follow-up:"), Cast(OuterRef("pk"), CharField()), Value(":surfaced"))
+    )
+    pending = FollowUp.objects.filter(
+        status=FollowUp.Status.SURFACED, surfaced_at__gte=since
+    ).exclude(Exists(told))
+    ids = list(pending.values_list("pk", flat=True)[:SURFACE_BATCH])
+    return followups_notify_surfaced(follow_up_ids=ids) if ids else 0
 
 
 def followups_notify_surfaced(*, follow_up_ids: list[int]) -> int:

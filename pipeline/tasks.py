@@ -15,7 +15,10 @@ def mark_stuck_deals() -> dict[str, int]:
 # (or a redelivery) finds nothing left to take.
 @shared_task(acks_late=True)
 def surface_due_followups() -> int:
-    return services.followups_surface_due()
+    surfaced = services.followups_surface_due()
+    # Anyone not yet told (the queue was down, a worker died) is told now.
+    services.followups_notify_pending()
+    return surfaced
 
 
 # Idempotent: one notification per follow-up and event, keyed in the database.

@@ -355,3 +355,31 @@ def test_a_due_follow_up_can_be_done_before_the_sweep_reaches_it(rep, account):
     follow_up.refresh_from_db()
     assert follow_up.status == "done"
     assert services.followups_surface_due() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_follow_ups_are_saved_and_surface_and_everyone_is_told_later(rep):
+    """The queue is only a courier: with it unreachable, follow-ups are still created and
+    surfaced (both live in the database), and the next sweep tells the owners."""
+    from unittest import mock
+
+    from kombu.exceptions import OperationalError
+
+    from pipeline import tasks
+
+    account = AccountFactory(owner=rep)
+    down = mock.patch.object(
+        tasks.notify_followups_surfaced, "delay", side_effect=OperationalError("broker down")
+    )
+    with down:
+        follow_up = services.followup_create(actor=rep, account=account, purpose="Ask Helen")
+        assert services.followups_surface_due() == 1  # its notification could not be queued
+    follow_up.refresh_from_db()
+    assert follow_up.status == "surfaced"
+    assert not Notification.objects.exists()
+    with mock.patch.object(tasks.notify_followups_surfaced, "delay"):
+        tasks.surface_due_followups()  # the next sweep, broker back
+        tasks.surface_due_followups()
+    assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
+    assert len(mail.outbox) == 1

@@ -1,0 +1,68 @@
+"""A rep's follow-up waits on purpose, surfaces when its time comes, and is done."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from pipeline import services, tasks
+from pipeline.models import FollowUp
+from tests.core.test_browser import sign_in, watch_console
+from tests.factories import AccountFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_solution_call_proposes_a_held_follow_up_that_surfaces_and_is_done(
+    page: Page, live_server, rep, standard, stages, screenshot, monkeypatch
+):
+    violations = watch_console(page)
+    account = AccountFactory(owner=rep, name="St Brigid's Hospital")
+    services.opportunity_create(
+        actor=rep,
+        account=account,
+        name="Patient flow",
+        owner=rep,
+        pipeline=standard,
+        stage=stages["Solution development"],
+    )
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    sign_in(page, live_server.url, rep.username)
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server.url}/accounts/{account.pk}/")
+    form = page.locator("#conversation-form")
+    form.get_by_label("Channel").select_option("video")
+    form.get_by_label("Kind").select_option("solution_development")
+    form.get_by_label("Notes").fill("Walked through the pilot on two wards.")
+    form.get_by_role("button", name="Log conversation").click()
+    expect(page.get_by_text("Conversation logged.")).to_be_visible()
+
+    follow_up = FollowUp.objects.get()
+    page.goto(f"{live_server.url}/")
+    held = page.locator("section", has=page.get_by_role("heading", name="Held back, on purpose"))
+    expect(held).to_contain_text("held until")
+    expect(held).to_contain_text("09:00 — let the solution call sink in")
+    expect(page.get_by_role("heading", name="Today")).to_be_visible()
+    expect(page.locator("section", has_text="Today").first).to_contain_text("Nothing is waiting")
+
+    # Time moves on: its business morning has come; the sweep (as beat runs it) surfaces it.
+    FollowUp.objects.filter(pk=follow_up.pk).update(
+        surface_at=timezone.now() - timedelta(minutes=1)
+    )
+    monkeypatch.setattr(tasks.notify_followups_surfaced, "delay", lambda ids: None)
+    tasks.surface_due_followups()
+
+    page.goto(f"{live_server.url}/")
+    expect(page.get_by_role("link", name="Notifications 1 unread")).to_be_visible()
+    today = page.locator("section", has=page.get_by_role("heading", name="Today"))
+    expect(today).to_contain_text("St Brigid's Hospital: Hear how the solution development")
+    screenshot(page, "today-with-a-surfaced-follow-up")
+    today.get_by_role("link").first.click()
+    page.get_by_role("button", name="Mark done and log the conversation").click()
+    expect(page.get_by_text("Done. Log the conversation it led to")).to_be_visible()
+    follow_up.refresh_from_db()
+    assert follow_up.status == "done"
+    assert violations == []
