@@ -518,7 +518,20 @@ class FollowUp(models.Model):
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
     draft = models.TextField(blank=True, help_text="The email, or your talking points.")
     purpose = models.CharField(max_length=300, help_text="What will this accomplish?")
+
+    class Review(models.TextChoices):
+        NONE = "", "No review"
+        PENDING = "pending", "Waiting for the manager"
+        APPROVED = "approved", "Approved"
+        SENT_BACK = "sent_back", "Sent back"
+
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)
+    # Teams that ask for it: the manager reviews the draft before it may surface.
+    review = models.CharField(max_length=10, choices=Review.choices, blank=True, default="")
+    review_comment = models.CharField(max_length=500, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     # Correctness lives here, not in the queue: the sweep and every page read it.
     surface_at = models.DateTimeField()
     holds = models.JSONField(default=list, blank=True)  # [{rule, until, why}] that applied

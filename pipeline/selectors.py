@@ -583,12 +583,17 @@ def buying_patterns(*, user: User, segment_id: int | None) -> list[KindPattern]:
 
 # --- Follow-ups ---------------------------------------------------------------------------
 
+# Held, and not waiting for (or sent back by) the manager's review: free to surface.
+FOLLOWUP_MAY_SURFACE = Q(status=FollowUp.Status.HELD) & Q(
+    review__in=[FollowUp.Review.NONE, FollowUp.Review.APPROVED]
+)
+
 
 def followups_due(*, user: User, now: datetime | None = None) -> list[FollowUp]:
     """The user's Today list: surfaced follow-ups and held ones whose time has come (due is
     read from the database, so the list is right even before the sweep has run)."""
     now = now or timezone.now()
-    due = Q(status=FollowUp.Status.SURFACED) | Q(status=FollowUp.Status.HELD, surface_at__lte=now)
+    due = Q(status=FollowUp.Status.SURFACED) | (FOLLOWUP_MAY_SURFACE & Q(surface_at__lte=now))
     return list(
         FollowUp.objects.filter(due, owner=user)
         .select_related("account", "opportunity")
@@ -598,9 +603,11 @@ def followups_due(*, user: User, now: datetime | None = None) -> list[FollowUp]:
 
 
 def followups_held(*, user: User, now: datetime | None = None, limit: int = 20) -> list[FollowUp]:
+    """Held back: still waiting for their time, or for the manager's review."""
     now = now or timezone.now()
+    waiting = Q(surface_at__gt=now) | ~FOLLOWUP_MAY_SURFACE
     return list(
-        FollowUp.objects.filter(owner=user, status=FollowUp.Status.HELD, surface_at__gt=now)
+        FollowUp.objects.filter(waiting, owner=user, status=FollowUp.Status.HELD)
         .select_related("account", "opportunity")
         .order_by("surface_at", "pk")[:limit]
     )
@@ -618,3 +625,37 @@ def get_followup_for_user(user: User, pk: object) -> FollowUp:
         )
     except (FollowUp.DoesNotExist, TypeError, ValueError, OverflowError):
         raise Http404("No such follow-up.") from None
+
+
+def may_review_followup(*, user: User, follow_up: FollowUp) -> bool:
+    """The manager of the owner's team (or an admin)."""
+    if user.role == User.Role.ADMIN or user.is_superuser:
+        return True
+    owner_team = follow_up.owner.team_id
+    return user.role == User.Role.MANAGER and owner_team is not None and owner_team == user.team_id
+
+
+def followups_to_review(*, user: User, limit: int = 20) -> list[FollowUp]:
+    if user.role != User.Role.MANAGER or user.team_id is None:
+        return []
+    return list(
+        FollowUp.objects.filter(
+            owner__team_id=user.team_id,
+            status=FollowUp.Status.HELD,
+            review=FollowUp.Review.PENDING,
+        )
+        .select_related("account", "owner")
+        .order_by("surface_at", "pk")[:limit]
+    )
+
+
+def patience_broken(*, user: User, limit: int = 20) -> list[FollowUp]:
+    """Follow-ups the team surfaced early on purpose, with their reasons, newest first."""
+    if user.role != User.Role.MANAGER or user.team_id is None:
+        return []
+    return list(
+        FollowUp.objects.filter(owner__team_id=user.team_id)
+        .exclude(surfaced_early_reason="")
+        .select_related("account", "owner")
+        .order_by("-surfaced_at", "-pk")[:limit]
+    )

@@ -699,10 +699,12 @@ def followup_create(
     owner = opportunity.owner if opportunity is not None else account.owner
     facts = _patience_facts(owner=owner, account=account, opportunity=opportunity)
     found = patience.holds(facts, list(PatienceRule.objects.filter(active=True)))
+    team = owner.team
     follow_up = FollowUp(
         account=account,
         opportunity=opportunity,
         owner=owner,
+        review=FollowUp.Review.PENDING if team and team.review_followups else "",
         channel=channel,
         draft=draft,
         purpose=purpose,
@@ -769,7 +771,7 @@ def followups_surface_due(*, now: datetime | None = None, batch: int = SURFACE_B
         with transaction.atomic():
             due = (
                 FollowUp.objects.select_for_update(skip_locked=True)
-                .filter(status=FollowUp.Status.HELD, surface_at__lte=now)
+                .filter(selectors.FOLLOWUP_MAY_SURFACE, surface_at__lte=now)
                 .order_by("surface_at", "pk")
                 .values_list("pk", flat=True)[:batch]
             )
@@ -867,7 +869,8 @@ def followup_surface_now(*, actor: User, follow_up: FollowUp, reason: str) -> Fo
     done = _followup_move(
         actor=actor,
         follow_up=follow_up,
-        allowed={FollowUp.Status.HELD},
+        # Not past a review the team asked for: that is the manager's call.
+        allowed=selectors.FOLLOWUP_MAY_SURFACE,
         to=FollowUp.Status.SURFACED,
         surfaced_at=now,
         surfaced_early_reason=reason,
@@ -904,3 +907,51 @@ def followup_dismiss(*, actor: User, follow_up: FollowUp, reason: str) -> Follow
     )
     _followup_event(done, "dismissed", by=actor, note=reason)
     return done
+
+
+@transaction.atomic
+def followup_review(
+    *, actor: User, follow_up: FollowUp, approve: bool, comment: str = "", draft: str | None = None
+) -> FollowUp:
+    """The manager's second look: approve (perhaps with the draft edited) or send it back
+    with a comment. Only a follow-up waiting for review can be reviewed."""
+    locked = FollowUp.objects.select_for_update().select_related("owner").get(pk=follow_up.pk)
+    if not selectors.may_review_followup(user=actor, follow_up=locked):
+        raise ValidationError("Only the team's manager reviews its follow-ups.")
+    if locked.review != FollowUp.Review.PENDING or locked.status != FollowUp.Status.HELD:
+        raise ValidationError("This follow-up is not waiting for a review.")
+    comment = comment.strip()
+    if not approve and not comment:
+        raise ValidationError({"comment": "Say what to change before it goes out."})
+    if len(comment) > 500 or (draft is not None and len(draft) > 10_000):
+        raise ValidationError("Keep the comment under 500 and the draft under 10,000 characters.")
+    if draft is not None and draft != locked.draft:
+        locked.draft = draft
+    locked.review = FollowUp.Review.APPROVED if approve else FollowUp.Review.SENT_BACK
+    locked.review_comment = comment
+    locked.reviewed_by = actor
+    locked.save(update_fields=["draft", "review", "review_comment", "reviewed_by"])
+    action = "approved" if approve else "sent back"
+    _followup_event(locked, action, by=actor, note=comment)
+    return locked
+
+
+@transaction.atomic
+def followup_revise(*, actor: User, follow_up: FollowUp, draft: str, purpose: str) -> FollowUp:
+    """The rep reworks a draft; where the team reviews drafts, it goes back for review."""
+    locked = FollowUp.objects.select_for_update().select_related("account").get(pk=follow_up.pk)
+    if not prospect_selectors.can_edit_account(actor, locked.account):
+        raise ValidationError("This follow-up is read-only for you.")
+    if locked.status != FollowUp.Status.HELD:
+        raise ValidationError("Only a held follow-up can be reworked.")
+    purpose = purpose.strip()
+    if not purpose or len(purpose) > 300 or len(draft) > 10_000:
+        raise ValidationError(
+            {"purpose": "Say what it will accomplish (up to 300 characters); drafts up to 10,000."}
+        )
+    locked.draft, locked.purpose = draft, purpose
+    if locked.review in {FollowUp.Review.SENT_BACK, FollowUp.Review.APPROVED}:
+        locked.review = FollowUp.Review.PENDING
+    locked.save(update_fields=["draft", "purpose", "review"])
+    _followup_event(locked, "reworked", by=actor)
+    return locked

@@ -23,6 +23,7 @@ urlpatterns = [
     path("soe/templates/", views.soe_templates, name="soe_templates"),
     path("accounts/<int:pk>/follow-ups/new/", views.followup_create, name="followup_create"),
     path("follow-ups/<int:pk>/", views.followup_detail, name="followup_detail"),
+    path("follow-ups/<int:pk>/review/", views.followup_review, name="followup_review"),
     path("follow-ups/<int:pk>/<str:action>/", views.followup_action, name="followup_action"),
     path("calendar/", views.calendar_settings, name="calendar_settings"),
     path("calendar/feed/<str:token>.ics", views.calendar_feed, name="calendar_feed"),

@@ -33,6 +33,7 @@ from pipeline.forms import (
 )
 from pipeline.models import (
     CalendarFeed,
+    FollowUp,
     Opportunity,
     Pipeline,
     SoeStep,
@@ -636,11 +637,35 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "follow_up": follow_up,
         "account": follow_up.account,
         "can_edit": prospect_selectors.can_edit_account(request.user, follow_up.account),
+        "may_review": selectors.may_review_followup(user=request.user, follow_up=follow_up),
         "events": follow_up.events.select_related("by"),
-        "due": follow_up.surface_at <= timezone.now(),
+        # Due: its time has come and no review stands in its way.
+        "due": follow_up.surface_at <= timezone.now()
+        and follow_up.review in {FollowUp.Review.NONE, FollowUp.Review.APPROVED},
         **_why_context(follow_up.account),
     }
     return render(request, "pipeline/followup_detail.html", context)
+
+
+@require_POST
+def followup_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """The manager approves a draft (perhaps edited) or sends it back with a comment."""
+    follow_up = selectors.get_followup_for_user(request.user, pk)
+    if not selectors.may_review_followup(user=request.user, follow_up=follow_up):
+        raise PermissionDenied("Only the team's manager reviews its follow-ups.")
+    try:
+        services.followup_review(
+            actor=request.user,
+            follow_up=follow_up,
+            approve=request.POST.get("decision") == "approve",
+            comment=request.POST.get("comment", "")[:501],
+            draft=request.POST["draft"][:10_001] if "draft" in request.POST else None,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Review saved.")
+    return redirect("pipeline:followup_detail", pk=follow_up.pk)
 
 
 @require_POST
@@ -661,6 +686,14 @@ def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         elif action == "surface-now":
             services.followup_surface_now(actor=request.user, follow_up=follow_up, reason=reason)
             messages.success(request, "Surfaced now; your reason is kept for your manager.")
+        elif action == "revise":
+            services.followup_revise(
+                actor=request.user,
+                follow_up=follow_up,
+                draft=request.POST.get("draft", "")[:10_001],
+                purpose=request.POST.get("purpose", "")[:301],
+            )
+            messages.success(request, "Saved.")
         else:
             raise Http404("No such action.")
     except ValidationError as error:

@@ -38,7 +38,7 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "manager"]
+    list_display = ["name", "manager", "review_followups"]
     list_select_related = ["manager"]
     search_fields = ["name"]
 

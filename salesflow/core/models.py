@@ -31,6 +31,11 @@ class Team(models.Model):
         related_name="managed_teams",
         limit_choices_to={"role": "manager"},
     )
+    review_followups = models.BooleanField(
+        default=False,
+        help_text="A second set of eyes: the manager reviews each follow-up's draft "
+        "before it surfaces.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -33,6 +33,9 @@ def home(request: HttpRequest) -> HttpResponse:
         context["stuck_deals"] = pipeline_selectors.stuck_for_owner(user=user)
         context["due_followups"] = pipeline_selectors.followups_due(user=user)
         context["held_followups"] = pipeline_selectors.followups_held(user=user)
+    if user.role == User.Role.MANAGER:
+        context["to_review"] = pipeline_selectors.followups_to_review(user=user)
+        context["broken"] = pipeline_selectors.patience_broken(user=user)
     if user.sees_everything:
         context["teams"] = selectors.teams_overview()
     if user.role == User.Role.ADMIN or user.is_superuser:

@@ -383,3 +383,57 @@ def test_with_the_broker_down_follow_ups_are_saved_and_surface_and_everyone_is_t
         tasks.surface_due_followups()
     assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_team_that_reviews_drafts_holds_them_for_the_manager(
+    client, rep, teammate, manager, account
+):
+    rep.team.review_followups = True
+    rep.team.save()
+    follow_up = services.followup_create(
+        actor=rep, account=account, purpose="Ask about budget", draft="Hi Helen, any news?"
+    )
+    assert follow_up.review == "pending"
+    assert services.followups_surface_due() == 0  # due, but waiting for the manager
+    with pytest.raises(ValidationError):
+        services.followup_surface_now(actor=rep, follow_up=follow_up, reason="In a hurry")
+    with pytest.raises(ValidationError, match="manager"):
+        services.followup_review(actor=teammate, follow_up=follow_up, approve=True)
+    client.force_login(manager)
+    assert "Ask about budget" in client.get(reverse("home")).content.decode()
+    with pytest.raises(ValidationError, match="what to change"):
+        services.followup_review(actor=manager, follow_up=follow_up, approve=False)
+    services.followup_review(
+        actor=manager, follow_up=follow_up, approve=False, comment="Lead with their why"
+    )
+    follow_up.refresh_from_db()
+    assert follow_up.review == "sent_back"
+    services.followup_revise(
+        actor=rep,
+        follow_up=follow_up,
+        purpose="Ask about budget",
+        draft="Hi Helen, you said beds stay blocked all weekend...",
+    )
+    follow_up.refresh_from_db()
+    assert follow_up.review == "pending"
+    response = client.post(
+        reverse("pipeline:followup_review", args=[follow_up.pk]),
+        {"decision": "approve", "draft": "Hi Helen, you said beds stay blocked. Any news?"},
+    )
+    assert response.status_code == 302
+    follow_up.refresh_from_db()
+    assert (follow_up.review, follow_up.reviewed_by) == ("approved", manager)
+    assert follow_up.draft == "Hi Helen, you said beds stay blocked. Any news?"
+    assert services.followups_surface_due() == 1
+    actions = list(follow_up.events.values_list("action", flat=True))
+    assert actions == ["held", "sent back", "reworked", "approved", "surfaced"]
+
+
+@pytest.mark.django_db
+def test_the_manager_sees_patience_broken_with_its_reason(client, rep, manager, account):
+    follow_up = services.followup_create(actor=rep, account=account, purpose="Ask about budget")
+    FollowUp.objects.filter(pk=follow_up.pk).update(surface_at=timezone.now() + timedelta(days=2))
+    services.followup_surface_now(actor=rep, follow_up=follow_up, reason="Their board meets today")
+    client.force_login(manager)
+    assert "Their board meets today" in client.get(reverse("home")).content.decode()
