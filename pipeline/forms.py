@@ -264,3 +264,14 @@ class FollowUpForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=300)
+
+
+class FollowUpReviseForm(forms.Form):
+    purpose = forms.CharField(max_length=300)
+    draft = forms.CharField(required=False, max_length=10_000, strip=False)
+
+
+class FollowUpReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("send_back", "Send back")])
+    comment = forms.CharField(required=False, max_length=500)
+    draft = forms.CharField(required=False, max_length=10_000, strip=False)

@@ -22,6 +22,8 @@ from pipeline import calendar, selectors, services
 from pipeline.forms import (
     BoardFilterForm,
     FollowUpForm,
+    FollowUpReviewForm,
+    FollowUpReviseForm,
     MoveForm,
     OpportunityForm,
     ReasonForm,
@@ -653,13 +655,16 @@ def followup_review(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = selectors.get_followup_for_user(request.user, pk)
     if not selectors.may_review_followup(user=request.user, follow_up=follow_up):
         raise PermissionDenied("Only the team's manager reviews its follow-ups.")
+    form = FollowUpReviewForm(request.POST)
     try:
+        if not form.is_valid():
+            raise ValidationError("Approve or send back; comments up to 500 characters.")
         services.followup_review(
             actor=request.user,
             follow_up=follow_up,
-            approve=request.POST.get("decision") == "approve",
-            comment=request.POST.get("comment", "")[:501],
-            draft=request.POST["draft"][:10_001] if "draft" in request.POST else None,
+            approve=form.cleaned_data["decision"] == "approve",
+            comment=form.cleaned_data["comment"],
+            draft=form.cleaned_data["draft"] if "draft" in request.POST else None,
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -687,11 +692,13 @@ def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.followup_surface_now(actor=request.user, follow_up=follow_up, reason=reason)
             messages.success(request, "Surfaced now; your reason is kept for your manager.")
         elif action == "revise":
+            revised = FollowUpReviseForm(request.POST)
+            if not revised.is_valid():
+                raise ValidationError(
+                    "Say what it will accomplish (up to 300 characters); drafts up to 10,000."
+                )
             services.followup_revise(
-                actor=request.user,
-                follow_up=follow_up,
-                draft=request.POST.get("draft", "")[:10_001],
-                purpose=request.POST.get("purpose", "")[:301],
+                actor=request.user, follow_up=follow_up, **revised.cleaned_data
             )
             messages.success(request, "Saved.")
         else:

@@ -322,3 +322,72 @@ def test_a_hostile_ics_text_is_escaped(rep, deal):
     lines = text.split("\r\n")
     assert lines.count("END:VCALENDAR") == 1
     assert lines.count("BEGIN:VEVENT") == 1
+
+
+def followup_state():
+    from pipeline.models import FollowUp, FollowUpEvent
+
+    return (
+        list(FollowUp.objects.order_by("pk").values_list("status", "purpose", "draft", "review")),
+        FollowUpEvent.objects.count(),
+    )
+
+
+@fuzz
+@given(purpose=hostile, channel=hostile, draft=hostile, deal_id=ids)
+def test_followup_form(client, rep, deal, purpose, channel, draft, deal_id):
+    client.force_login(rep)
+    before = followup_state()
+    response = client.post(
+        reverse("pipeline:followup_create", args=[deal.account_id]),
+        {"purpose": purpose, "channel": channel, "draft": draft, "opportunity": deal_id or ""},
+    )
+    assert response.status_code in OK
+    after = followup_state()
+    if response.status_code == 302:
+        assert len(after[0]) == len(before[0]) + 1
+    else:
+        assert after == before
+    assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+@fuzz
+@given(
+    action=st.sampled_from(["done", "dismiss", "surface-now", "revise", "nope"]),
+    reason=hostile,
+    purpose=hostile,
+    draft=hostile,
+)
+def test_followup_actions(client, rep, deal, action, reason, purpose, draft):
+    from pipeline import services
+
+    client.force_login(rep)
+    follow_up = services.followup_create(actor=rep, account=deal.account, purpose="Ask about it")
+    response = client.post(
+        reverse("pipeline:followup_action", args=[follow_up.pk, action]),
+        {"reason": reason, "purpose": purpose, "draft": draft},
+    )
+    assert response.status_code in OK
+    follow_up.refresh_from_db()
+    assert follow_up.purpose.strip()
+    if follow_up.status == "dismissed":
+        assert follow_up.dismissed_reason.strip()
+
+
+@fuzz
+@given(decision=hostile, comment=hostile, draft=hostile)
+def test_followup_review(client, rep, manager, deal, decision, comment, draft):
+    from pipeline import services
+
+    rep.team.review_followups = True
+    rep.team.save()
+    follow_up = services.followup_create(actor=rep, account=deal.account, purpose="Ask about it")
+    client.force_login(manager)
+    response = client.post(
+        reverse("pipeline:followup_review", args=[follow_up.pk]),
+        {"decision": decision, "comment": comment, "draft": draft},
+    )
+    assert response.status_code in OK
+    follow_up.refresh_from_db()
+    if follow_up.review == "sent_back":
+        assert follow_up.review_comment.strip()
