@@ -10,6 +10,7 @@ from django.utils import timezone
 from pipeline import services
 from pipeline.models import (
     CloseReason,
+    FollowUp,
     Opportunity,
     Pipeline,
     Sequence,
@@ -214,6 +215,7 @@ def seed_opportunities(*, now: datetime | None = None) -> int:
         Opportunity.objects.filter(pk=opportunity.pk).update(**backdated)
         added += 1
     seed_sequences(now=now)
+    seed_followups(now=now)
     if added:
         services.opportunities_mark_stuck()
     return added
@@ -325,5 +327,72 @@ def seed_sequences(*, now: datetime | None = None) -> int:
         # The SOE's history happened when the deal last moved, so quiet deals stay stuck.
         last_move = deal.stage_changes.order_by("-at").values_list("at", flat=True).first()
         SoeChange.objects.filter(sequence=sequence).update(at=last_move or now)
+        added += 1
+    return added
+
+
+# account, purpose, draft, minutes from now it may surface (negative: already), state
+FOLLOW_UPS = [
+    (
+        "St Brigid's Hospital",
+        "Hear whether the pilot wards are still the right ones",
+        "Helen — after Thursday's walk round, are the two wards still the ones you would pick?",
+        3,
+        "held",
+    ),
+    (
+        "Copperleaf Bakery",
+        "Find out who else loses a shift when the line stops",
+        "Sam, you mentioned the night team feels it most. Could we ask them?",
+        60 * 24 * 2,
+        "held",
+    ),
+    (
+        "Hillside Primary",
+        "Ask whether the parent messages still go missing",
+        "",
+        -60 * 5,
+        "surfaced",
+    ),
+    (
+        "Linden Care Group",
+        "Confirm who signs off the rota change",
+        "",
+        -60 * 24 * 3,
+        "done",
+    ),
+]
+
+
+def seed_followups(*, now: datetime | None = None) -> int:
+    """Held, surfaced and done follow-ups for the demo; one surfaces a few minutes after
+    the demo starts, so the worker can be seen doing it."""
+    now = now or timezone.now()
+    added = 0
+    for account_name, purpose, draft, minutes, state in FOLLOW_UPS:
+        account = Account.objects.filter(name=account_name).select_related("owner").first()
+        if account is None or FollowUp.objects.filter(account=account, purpose=purpose).exists():
+            continue
+        deal = Opportunity.objects.filter(account=account, closed_at__isnull=True).first()
+        follow_up = services.followup_create(
+            actor=account.owner, account=account, opportunity=deal, purpose=purpose, draft=draft
+        )
+        FollowUp.objects.filter(pk=follow_up.pk).update(
+            surface_at=now + timedelta(minutes=minutes),
+            holds=[
+                {
+                    "rule": "after_conversation",
+                    "until": (now + timedelta(minutes=minutes)).isoformat(),
+                    "why": "let the solution call sink in",
+                }
+            ]
+            if minutes > 0
+            else follow_up.holds,
+        )
+        if state in {"surfaced", "done"}:
+            services.followups_surface_due(now=now)
+        if state == "done":
+            follow_up.refresh_from_db()
+            services.followup_done(actor=account.owner, follow_up=follow_up)
         added += 1
     return added

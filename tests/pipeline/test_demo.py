@@ -34,6 +34,15 @@ def test_seed_demo_fills_every_stage_with_some_stuck_deals(standard):
     assert slipped.exists()
     assert Sequence.objects.filter(reception="lukewarm").exists()
     assert SoeStep.objects.filter(status="done").exists()
+    # Follow-ups in every state; one surfaces within minutes of the demo starting.
+    from datetime import timedelta
+
+    from pipeline.models import FollowUp
+
+    states = set(FollowUp.objects.values_list("status", flat=True))
+    assert {"held", "surfaced", "done"} <= states
+    soon = timezone.now() + timedelta(minutes=10)
+    assert FollowUp.objects.filter(status="held", surface_at__lte=soon).exists()
     count = (Opportunity.objects.count(), SoeStep.objects.count())
     call_command("seed_demo", force=True, stdout=StringIO())
     assert (Opportunity.objects.count(), SoeStep.objects.count()) == count
