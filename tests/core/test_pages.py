@@ -72,7 +72,7 @@ def people():
     ("role", "heading", "admin_link"),
     [
         ("rep", "Today", False),
-        ("manager", "Coaching", False),
+        ("manager", "Drafts waiting for your review", False),
         ("sales_ops", "Teams", True),
         ("admin", "Background jobs", True),
     ],
