@@ -761,10 +761,14 @@ def followup_after_conversation(*, actor: User, conversation: Conversation) -> F
     )
 
 
-def followups_surface_due(*, now: datetime | None = None, batch: int = SURFACE_BATCH) -> int:
+def followups_surface_due(
+    *, now: datetime | None = None, batch: int = SURFACE_BATCH, limit: int | None = None
+) -> int:
     """Surface every held follow-up whose time has come; safe with any number of sweeps
     at once. Each batch is claimed with SKIP LOCKED, so two sweeps never take the same
-    rows, and the notifications are queued only once the batch has committed."""
+    rows, and the notifications are queued only once the batch has committed. Each batch
+    commits on its own: a sweep killed half-way leaves whole batches surfaced and the rest
+    held, for the next sweep. `limit` stops after about that many (for paced runs)."""
     now = now or timezone.now()
     total = 0
     while True:
@@ -786,6 +790,8 @@ def followups_surface_due(*, now: datetime | None = None, batch: int = SURFACE_B
             )
             transaction.on_commit(lambda ids=ids: _queue_notifications(ids))
         total += len(ids)
+        if limit is not None and total >= limit:
+            return total
 
 
 def _queue_notifications(ids: list[int]) -> None:

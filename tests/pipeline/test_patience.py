@@ -437,3 +437,64 @@ def test_the_manager_sees_patience_broken_with_its_reason(client, rep, manager, 
     services.followup_surface_now(actor=rep, follow_up=follow_up, reason="Their board meets today")
     client.force_login(manager)
     assert "Their board meets today" in client.get(reverse("home")).content.decode()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_killed_half_way_loses_nothing_and_doubles_nothing(rep, settings):
+    """SIGKILL a process in the middle of a sweep: whole batches are surfaced, the rest are
+    still held, and the next sweep finishes the job — every follow-up surfaced once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    account = AccountFactory(owner=rep)
+    past = timezone.now() - timedelta(minutes=1)
+    FollowUp.objects.bulk_create(
+        FollowUp(account=account, owner=rep, purpose=f"Follow-up {n}", surface_at=past)
+        for n in range(3000)
+    )
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "salesflow.settings.base",
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}{':' + db['PASSWORD'] if db['PASSWORD'] else ''}"
+            f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "DEBUG": "true",
+    }
+    sweep = subprocess.Popen(
+        [sys.executable, "manage.py", "surface_followups", "--batch", "100", "--pause", "0.2"],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while FollowUp.objects.filter(status="surfaced").count() < 300:
+        assert time.monotonic() < deadline, "the sweep never got going"
+        assert sweep.poll() is None, "the sweep ended before it could be killed"
+        time.sleep(0.05)
+    sweep.send_signal(signal.SIGKILL)
+    sweep.wait(timeout=10)
+    surfaced = FollowUp.objects.filter(status="surfaced").count()
+    assert 300 <= surfaced < 3000  # killed half-way
+    assert surfaced % 100 == 0  # only whole, committed batches
+    assert FollowUpEvent.objects.filter(action="surfaced").count() == surfaced
+
+    with mock_delay():
+        services.followups_surface_due()  # the sweep after the restart
+    assert FollowUp.objects.filter(status="surfaced").count() == 3000
+    events = FollowUpEvent.objects.filter(action="surfaced")
+    assert events.count() == 3000
+    assert events.values("follow_up").distinct().count() == 3000
+
+
+def mock_delay():
+    from unittest import mock
+
+    return mock.patch("pipeline.tasks.notify_followups_surfaced.delay")

@@ -1,0 +1,35 @@
+"""Run the follow-up sweep once, by hand: after an outage, or to watch it work."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from pipeline import services
+
+
+class Command(BaseCommand):
+    help = "Surface every held follow-up whose time has come, and tell anyone not yet told."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--batch", type=int, default=services.SURFACE_BATCH)
+        parser.add_argument(
+            "--pause",
+            type=float,
+            default=0.0,
+            help="Seconds to wait after each batch, to spread the load on a busy database.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        batch = max(1, min(options["batch"], 10_000))
+        total = 0
+        while True:
+            surfaced = services.followups_surface_due(batch=batch, limit=batch)
+            total += surfaced
+            if surfaced < batch:
+                break
+            time.sleep(max(0.0, options["pause"]))
+        told = services.followups_notify_pending()
+        self.stdout.write(f"Surfaced {total} follow-ups; told {told} owners.")
