@@ -498,3 +498,76 @@ def mock_delay():
     from unittest import mock
 
     return mock.patch("pipeline.tasks.notify_followups_surfaced.delay")
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_redis_really_stopped_then_started_nothing_is_lost(rep, tmp_path, caplog):
+    """A Redis of the test's own is stopped while follow-ups are created and come due,
+    then started again: everything was saved, surfaces, and every owner is told once."""
+    import socket
+    import subprocess
+    import time
+
+    from salesflow.celery import app
+
+    with socket.socket() as probe:  # a free port for a Redis nobody else uses
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def start() -> subprocess.Popen:
+        server = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp_path),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    return server
+            time.sleep(0.05)
+        raise AssertionError("the test's Redis did not start")
+
+    original = app.conf.broker_url, app.conf.broker_connection_retry_on_startup
+    server = start()
+    app.conf.broker_url = f"redis://127.0.0.1:{port}/0"
+    app.pool.force_close_all()
+    try:
+        server.terminate()
+        server.wait(timeout=10)  # Redis is down from here
+        account = AccountFactory(owner=rep)
+        follow_up = services.followup_create(actor=rep, account=account, purpose="Ask Helen")
+        started = time.monotonic()
+        assert services.followups_surface_due() == 1
+        assert "Could not queue notifications" in caplog.text  # the broker really was down
+        assert time.monotonic() - started < 30  # and that did not hang the sweep
+        follow_up.refresh_from_db()
+        assert follow_up.status == "surfaced"
+        assert not Notification.objects.exists()
+
+        server = start()  # Redis is back
+        app.pool.force_close_all()
+        from pipeline import tasks
+
+        tasks.surface_due_followups()  # the next sweep, as beat would run it
+        assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
+        tasks.surface_due_followups()
+        assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        app.conf.broker_url = original[0]
+        app.pool.force_close_all()
