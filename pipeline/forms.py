@@ -9,7 +9,7 @@ from pipeline import selectors
 from pipeline.models import CloseReason, Opportunity, Pipeline, Sequence, SoeStep, Stage
 from pipeline.services import OPPORTUNITY_FIELDS
 from prospects import selectors as prospect_selectors
-from prospects.models import Account, Channel, LeadSource, Segment
+from prospects.models import Account, Channel, ConversationKind, LeadSource, Segment
 from salesflow.core.fields import IdChoiceField
 from salesflow.core.models import Team, User
 
@@ -275,3 +275,16 @@ class FollowUpReviewForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("send_back", "Send back")])
     comment = forms.CharField(required=False, max_length=500)
     draft = forms.CharField(required=False, max_length=10_000, strip=False)
+
+
+class FollowUpDoneForm(forms.Form):
+    """Done, and — if the rep says how it went — the conversation logged in the same step."""
+
+    kind = forms.ChoiceField(
+        choices=[("", "Don't log a conversation"), *ConversationKind.choices],
+        required=False,
+        label="Log the conversation it led to",
+    )
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=10_000
+    )

@@ -32,6 +32,7 @@ from pipeline.models import (
     StageChange,
 )
 from prospects import selectors as prospect_selectors
+from prospects import services as prospect_services
 from prospects.models import (
     READINESS_QUESTIONS,
     Account,
@@ -886,15 +887,27 @@ def followup_surface_now(*, actor: User, follow_up: FollowUp, reason: str) -> Fo
 
 
 @transaction.atomic
-def followup_done(*, actor: User, follow_up: FollowUp) -> FollowUp:
+def followup_done(*, actor: User, follow_up: FollowUp, kind: str = "", notes: str = "") -> FollowUp:
     """Done once it is due: surfaced, or held past its time (the sweep may not have run
-    yet — "due" is read from the database, never from the queue)."""
+    yet — "due" is read from the database, never from the queue). With a kind, the
+    conversation it led to is logged in the same step."""
     now = timezone.now()
-    due = Q(status=FollowUp.Status.SURFACED) | Q(status=FollowUp.Status.HELD, surface_at__lte=now)
+    due = Q(status=FollowUp.Status.SURFACED) | (
+        selectors.FOLLOWUP_MAY_SURFACE & Q(surface_at__lte=now)
+    )
     done = _followup_move(
         actor=actor, follow_up=follow_up, allowed=due, to=FollowUp.Status.DONE, closed_at=now
     )
     _followup_event(done, "done", by=actor)
+    if kind:
+        prospect_services.conversation_log(
+            actor=actor,
+            account=done.account,
+            occurred_at=now,
+            channel=done.channel,
+            kind=kind,
+            notes=notes,
+        )
     return done
 
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import (
 from pipeline import calendar, selectors, services
 from pipeline.forms import (
     BoardFilterForm,
+    FollowUpDoneForm,
     FollowUpForm,
     FollowUpReviewForm,
     FollowUpReviseForm,
@@ -641,6 +642,7 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": prospect_selectors.can_edit_account(request.user, follow_up.account),
         "may_review": selectors.may_review_followup(user=request.user, follow_up=follow_up),
         "events": follow_up.events.select_related("by"),
+        "done_form": FollowUpDoneForm(),
         # Due: its time has come and no review stands in its way.
         "due": follow_up.surface_at <= timezone.now()
         and follow_up.review in {FollowUp.Review.NONE, FollowUp.Review.APPROVED},
@@ -682,9 +684,15 @@ def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
         if action == "done":
-            services.followup_done(actor=request.user, follow_up=follow_up)
-            messages.success(request, "Done. Log the conversation it led to, while it is fresh.")
-            return redirect("prospects:conversation_create", pk=follow_up.account_id)
+            done_form = FollowUpDoneForm(request.POST)
+            if not done_form.is_valid():
+                raise ValidationError("Pick a kind of conversation; notes up to 10,000 characters.")
+            services.followup_done(
+                actor=request.user, follow_up=follow_up, **done_form.cleaned_data
+            )
+            logged = " and the conversation logged" if done_form.cleaned_data["kind"] else ""
+            messages.success(request, f"Done{logged}.")
+            return redirect("home")
         if action == "dismiss":
             services.followup_dismiss(actor=request.user, follow_up=follow_up, reason=reason)
             messages.success(request, "Dismissed; the reason is kept.")

@@ -365,7 +365,7 @@ def test_followup_actions(client, rep, deal, action, reason, purpose, draft):
     follow_up = services.followup_create(actor=rep, account=deal.account, purpose="Ask about it")
     response = client.post(
         reverse("pipeline:followup_action", args=[follow_up.pk, action]),
-        {"reason": reason, "purpose": purpose, "draft": draft},
+        {"reason": reason, "purpose": purpose, "draft": draft, "kind": reason, "notes": draft},
     )
     assert response.status_code in OK
     follow_up.refresh_from_db()

@@ -61,8 +61,18 @@ def test_a_solution_call_proposes_a_held_follow_up_that_surfaces_and_is_done(
     expect(today).to_contain_text("St Brigid's Hospital: Hear how the solution development")
     screenshot(page, "today-with-a-surfaced-follow-up")
     today.get_by_role("link").first.click()
-    page.get_by_role("button", name="Mark done and log the conversation").click()
-    expect(page.get_by_text("Done. Log the conversation it led to")).to_be_visible()
+    # Done, and the conversation it led to logged in the same step.
+    page.get_by_label("Log the conversation it led to").select_option(label="Evaluation check-in")
+    page.get_by_label("Notes").fill("Helen will take it to the IT lead on Monday.")
+    page.get_by_role("button", name="Mark done").click()
+    expect(page.get_by_text("Done and the conversation logged.")).to_be_visible()
     follow_up.refresh_from_db()
     assert follow_up.status == "done"
+    from prospects.models import Conversation
+
+    logged = Conversation.objects.filter(account=account).order_by("-occurred_at").first()
+    assert (logged.kind, logged.notes) == (
+        "evaluation_check_in",
+        "Helen will take it to the IT lead on Monday.",
+    )
     assert violations == []
