@@ -239,13 +239,16 @@ def test_today_lists_due_follow_ups_with_the_why_even_before_the_sweep(client, r
     prospect_services.why_record(
         actor=rep, account=account, text="Beds blocked all weekend", said_on=timezone.localdate()
     )
-    due = services.followup_create(actor=rep, account=account, purpose="Ask about the pilot")
+    due = services.followup_create(
+        actor=rep, account=account, purpose="Ask about the pilot", draft="Helen, how did it go?"
+    )
     held = services.followup_create(actor=rep, account=account, purpose="Board date")
     FollowUp.objects.filter(pk=held.pk).update(surface_at=timezone.now() + timedelta(days=3))
     client.force_login(rep)
     html = client.get(reverse("home")).content.decode()
     today = html[html.index("Today") : html.index("Held back")]
     assert "Ask about the pilot" in today
+    assert "Helen, how did it go?" in today
     assert "Beds blocked all weekend" in today
     assert "Board date" not in today
     assert "Board date" in html[html.index("Held back") :]
