@@ -512,8 +512,11 @@ def test_redis_really_stopped_then_started_nothing_is_lost(rep, tmp_path, caplog
     import socket
     import subprocess
     import time
+    from unittest import mock
 
-    from salesflow.celery import app
+    from celery import Celery
+
+    from pipeline import tasks
 
     with socket.socket() as probe:  # a free port for a Redis nobody else uses
         probe.bind(("127.0.0.1", 0))
@@ -544,33 +547,37 @@ def test_redis_really_stopped_then_started_nothing_is_lost(rep, tmp_path, caplog
             time.sleep(0.05)
         raise AssertionError("the test's Redis did not start")
 
-    original = app.conf.broker_url, app.conf.broker_connection_retry_on_startup
+    # The sweep's notifications go to a broker of the test's own, so stopping it touches
+    # nothing else: the same task, sent through a Celery app that talks to that Redis.
+    courier = Celery("courier", broker=f"redis://127.0.0.1:{port}/0")
+    courier.conf.broker_connection_retry = False
+    courier.conf.broker_connection_max_retries = 0
+    courier.conf.task_publish_retry = False
+
+    def send(ids: list[int]) -> None:
+        courier.send_task("pipeline.tasks.notify_followups_surfaced", args=[ids])
+
     server = start()
-    app.conf.broker_url = f"redis://127.0.0.1:{port}/0"
-    app.pool.force_close_all()
     try:
-        server.terminate()
-        server.wait(timeout=10)  # Redis is down from here
-        account = AccountFactory(owner=rep)
-        follow_up = services.followup_create(actor=rep, account=account, purpose="Ask Helen")
-        started = time.monotonic()
-        assert services.followups_surface_due() == 1
-        assert "Could not queue notifications" in caplog.text  # the broker really was down
-        assert time.monotonic() - started < 30  # and that did not hang the sweep
-        follow_up.refresh_from_db()
-        assert follow_up.status == "surfaced"
-        assert not Notification.objects.exists()
+        with mock.patch.object(tasks.notify_followups_surfaced, "delay", side_effect=send):
+            server.terminate()
+            server.wait(timeout=10)  # Redis is down from here
+            account = AccountFactory(owner=rep)
+            follow_up = services.followup_create(actor=rep, account=account, purpose="Ask Helen")
+            started = time.monotonic()
+            assert services.followups_surface_due() == 1
+            assert "Could not queue notifications" in caplog.text  # the broker was down
+            assert time.monotonic() - started < 30  # and that did not hang the sweep
+            follow_up.refresh_from_db()
+            assert follow_up.status == "surfaced"
+            assert not Notification.objects.exists()
 
-        server = start()  # Redis is back
-        app.pool.force_close_all()
-        from pipeline import tasks
-
-        tasks.surface_due_followups()  # the next sweep, as beat would run it
-        assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
-        tasks.surface_due_followups()
-        assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
+            server = start()  # Redis is back
+            tasks.surface_due_followups()  # the next sweep, as beat would run it
+            assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
+            tasks.surface_due_followups()
+            assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
     finally:
         server.terminate()
         server.wait(timeout=10)
-        app.conf.broker_url = original[0]
-        app.pool.force_close_all()
+        courier.close()
