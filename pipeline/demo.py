@@ -11,6 +11,7 @@ from pipeline import services
 from pipeline.models import (
     CloseReason,
     FollowUp,
+    FollowUpEvent,
     Opportunity,
     Pipeline,
     Sequence,
@@ -389,6 +390,10 @@ def seed_followups(*, now: datetime | None = None) -> int:
             if minutes > 0
             else follow_up.holds,
         )
+        if minutes > 0:
+            FollowUpEvent.objects.filter(follow_up=follow_up, action="held").update(
+                note="let the solution call sink in"
+            )
         if state in {"surfaced", "done"}:
             services.followups_surface_due(now=now)
         if state == "done":

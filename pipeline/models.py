@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -497,6 +498,12 @@ class PatienceRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.why}"
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.AFTER_CONVERSATION and not self.conversation_kind:
+            raise ValidationError(
+                {"conversation_kind": "Say after which kind of conversation to wait."}
+            )
 
 
 class FollowUp(models.Model):

@@ -583,9 +583,12 @@ def buying_patterns(*, user: User, segment_id: int | None) -> list[KindPattern]:
 
 # --- Follow-ups ---------------------------------------------------------------------------
 
-# Held, and not waiting for (or sent back by) the manager's review: free to surface.
-FOLLOWUP_MAY_SURFACE = Q(status=FollowUp.Status.HELD) & Q(
-    review__in=[FollowUp.Review.NONE, FollowUp.Review.APPROVED]
+# Held, and not waiting for (or sent back by) the manager's review: free to surface. A
+# team that stops reviewing releases what was waiting for it.
+FOLLOWUP_MAY_SURFACE = Q(status=FollowUp.Status.HELD) & (
+    Q(review__in=[FollowUp.Review.NONE, FollowUp.Review.APPROVED])
+    | Q(owner__team__isnull=True)
+    | Q(owner__team__review_followups=False)
 )
 
 
@@ -603,11 +606,13 @@ def followups_due(*, user: User, now: datetime | None = None) -> list[FollowUp]:
 
 
 def followups_held(*, user: User, now: datetime | None = None, limit: int = 20) -> list[FollowUp]:
-    """Held back: still waiting for their time, or for the manager's review."""
+    """Held back: still waiting for their time, or for the manager's review (or sent back
+    for rework), with whether the review still stands in the way."""
     now = now or timezone.now()
     waiting = Q(surface_at__gt=now) | ~FOLLOWUP_MAY_SURFACE
     return list(
         FollowUp.objects.filter(waiting, owner=user, status=FollowUp.Status.HELD)
+        .annotate(in_review=_flag(~FOLLOWUP_MAY_SURFACE))
         .select_related("account", "opportunity")
         .order_by("surface_at", "pk")[:limit]
     )
@@ -659,3 +664,10 @@ def patience_broken(*, user: User, limit: int = 20) -> list[FollowUp]:
         .select_related("account", "owner")
         .order_by("-surfaced_at", "-pk")[:limit]
     )
+
+
+def account_followups(*, account: Account, limit: int = 10) -> QuerySet[FollowUp]:
+    """The account's follow-ups still open (held or surfaced), soonest first."""
+    return FollowUp.objects.filter(
+        account=account, status__in=[FollowUp.Status.HELD, FollowUp.Status.SURFACED]
+    ).order_by("surface_at", "pk")[:limit]

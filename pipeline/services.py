@@ -718,7 +718,21 @@ def followup_create(
     follow_up.save()
     note = "; ".join(hold.why for hold in found) or "no rule applies: due at once"
     _followup_event(follow_up, "held", by=None if proposed else actor, note=note)
+    if follow_up.review == FollowUp.Review.PENDING:
+        _tell_about_review(follow_up, team.manager, "A draft to review", follow_up.purpose)
     return follow_up
+
+
+def _tell_about_review(follow_up: FollowUp, user: User | None, title: str, body: str) -> None:
+    if user is None:
+        return
+    Notification.objects.create(
+        user=user,
+        kind=Notification.Kind.FOLLOW_UP,
+        title=f"{title}: {follow_up.account.name}"[:200],
+        body=body[:1000],
+        url=reverse("pipeline:followup_detail", args=[follow_up.pk]),
+    )
 
 
 def followup_propose(
@@ -775,7 +789,7 @@ def followups_surface_due(
     while True:
         with transaction.atomic():
             due = (
-                FollowUp.objects.select_for_update(skip_locked=True)
+                FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(selectors.FOLLOWUP_MAY_SURFACE, surface_at__lte=now)
                 .order_by("surface_at", "pk")
                 .values_list("pk", flat=True)[:batch]
@@ -861,6 +875,12 @@ def _followup_move(
     condition = allowed if isinstance(allowed, Q) else Q(status__in=allowed)
     moved = FollowUp.objects.filter(condition, pk=current.pk).update(status=to, **values)
     if moved != 1:
+        if current.status == FollowUp.Status.HELD and current.review == FollowUp.Review.PENDING:
+            raise ValidationError("This follow-up is waiting for the manager's review.")
+        if current.status == FollowUp.Status.HELD and current.review == FollowUp.Review.SENT_BACK:
+            raise ValidationError("This follow-up was sent back: rework it first.")
+        if current.status == FollowUp.Status.HELD:
+            raise ValidationError("This follow-up is still held: its time has not come.")
         raise ValidationError(f"This follow-up is already {current.get_status_display().lower()}.")
     current.refresh_from_db()
     return current
@@ -952,13 +972,19 @@ def followup_review(
     locked.save(update_fields=["draft", "review", "review_comment", "reviewed_by"])
     action = "approved" if approve else "sent back"
     _followup_event(locked, action, by=actor, note=comment)
+    if not approve:
+        _tell_about_review(locked, locked.owner, "Sent back for rework", comment)
     return locked
 
 
 @transaction.atomic
 def followup_revise(*, actor: User, follow_up: FollowUp, draft: str, purpose: str) -> FollowUp:
     """The rep reworks a draft; where the team reviews drafts, it goes back for review."""
-    locked = FollowUp.objects.select_for_update().select_related("account").get(pk=follow_up.pk)
+    locked = (
+        FollowUp.objects.select_for_update(of=("self",))
+        .select_related("account", "owner__team__manager")
+        .get(pk=follow_up.pk)
+    )
     if not prospect_selectors.can_edit_account(actor, locked.account):
         raise ValidationError("This follow-up is read-only for you.")
     if locked.status != FollowUp.Status.HELD:
@@ -973,4 +999,6 @@ def followup_revise(*, actor: User, follow_up: FollowUp, draft: str, purpose: st
         locked.review = FollowUp.Review.PENDING
     locked.save(update_fields=["draft", "purpose", "review"])
     _followup_event(locked, "reworked", by=actor)
+    if locked.review == FollowUp.Review.PENDING and locked.owner.team is not None:
+        _tell_about_review(locked, locked.owner.team.manager, "A draft to review", locked.purpose)
     return locked

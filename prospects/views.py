@@ -113,6 +113,7 @@ def _account_context(request: HttpRequest, account: Account) -> dict[str, object
         **_why_context(account),
         "contacts": selectors.account_contacts(account=account),
         "opportunities": pipeline_selectors.account_opportunities(account=account),
+        "followups": pipeline_selectors.account_followups(account=account),
         "timeline": _page(request, selectors.account_timeline(account=account), TIMELINE_PER_PAGE),
     }
 

@@ -32,6 +32,7 @@ class Team(models.Model):
         limit_choices_to={"role": "manager"},
     )
     review_followups = models.BooleanField(
+        "review follow-up drafts",
         default=False,
         help_text="A second set of eyes: the manager reviews each follow-up's draft "
         "before it surfaces.",
@@ -46,6 +47,10 @@ class Team(models.Model):
     def clean(self) -> None:
         if self.manager_id and self.manager.role != User.Role.MANAGER:
             raise ValidationError({"manager": "A team's manager must have the manager role."})
+        if self.review_followups and not self.manager_id:
+            raise ValidationError(
+                {"review_followups": "Only a team with a manager can have its drafts reviewed."}
+            )
 
 
 class SalesflowUserManager(UserManager["User"]):

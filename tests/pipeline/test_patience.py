@@ -214,7 +214,7 @@ def test_the_sweep_surfaces_due_ones_only_and_the_owner_is_told_once(rep, accoun
 def test_done_dismiss_and_surface_now_are_guarded_and_kept(rep, teammate, account):
     follow_up = services.followup_create(actor=rep, account=account, purpose="Ask about budget")
     FollowUp.objects.filter(pk=follow_up.pk).update(surface_at=timezone.now() + timedelta(days=1))
-    with pytest.raises(ValidationError, match="already held"):
+    with pytest.raises(ValidationError, match="still held: its time has not come"):
         services.followup_done(actor=rep, follow_up=follow_up)
     with pytest.raises(ValidationError, match="cannot wait"):
         services.followup_surface_now(actor=rep, follow_up=follow_up, reason="")
@@ -581,3 +581,41 @@ def test_redis_really_stopped_then_started_nothing_is_lost(rep, tmp_path, caplog
         server.terminate()
         server.wait(timeout=10)
         courier.close()
+
+
+@pytest.mark.django_db
+def test_review_messages_notifications_and_switching_review_off(client, rep, manager, account):
+    rep.team.review_followups = True
+    rep.team.save()
+    follow_up = services.followup_create(actor=rep, account=account, purpose="Ask about budget")
+    assert Notification.objects.filter(user=manager, title__startswith="A draft to review").exists()
+    with pytest.raises(ValidationError, match="waiting for the manager's review"):
+        services.followup_done(actor=rep, follow_up=follow_up)
+    services.followup_review(actor=manager, follow_up=follow_up, approve=False, comment="Shorter")
+    assert Notification.objects.filter(user=rep, title__startswith="Sent back").exists()
+    client.force_login(rep)
+    home = client.get(reverse("home")).content.decode()
+    assert "Sent back: rework it" in home
+    assert "“Shorter”" in home
+    with pytest.raises(ValidationError, match="sent back"):
+        services.followup_done(actor=rep, follow_up=follow_up)
+    # The team stops reviewing: what waited for it is free to surface.
+    rep.team.review_followups = False
+    rep.team.save()
+    assert services.followups_surface_due() == 1
+
+
+@pytest.mark.django_db
+def test_only_a_team_with_a_manager_can_review_drafts():
+    from salesflow.core.models import Team
+
+    team = Team(name="South", review_followups=True)
+    with pytest.raises(ValidationError, match="manager"):
+        team.full_clean()
+
+
+@pytest.mark.django_db
+def test_an_after_conversation_rule_names_its_conversation_kind():
+    rule = PatienceRule(kind="after_conversation", conversation_kind="", days=1, why="wait")
+    with pytest.raises(ValidationError, match="which kind of conversation"):
+        rule.full_clean()

@@ -14,12 +14,18 @@ class Command(BaseCommand):
     help = "Surface every held follow-up whose time has come, and tell anyone not yet told."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--batch", type=int, default=services.SURFACE_BATCH)
+        parser.add_argument(
+            "--batch",
+            type=int,
+            default=services.SURFACE_BATCH,
+            help="Follow-ups claimed per transaction (1 to 10,000).",
+        )
         parser.add_argument(
             "--pause",
             type=float,
             default=0.0,
-            help="Seconds to wait after each batch, to spread the load on a busy database.",
+            help="Seconds (up to 60) to wait after each batch, to spread the load on a busy "
+            "database.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -30,6 +36,6 @@ class Command(BaseCommand):
             total += surfaced
             if surfaced < batch:
                 break
-            time.sleep(max(0.0, options["pause"]))
+            time.sleep(min(max(0.0, options["pause"]), 60.0))
         told = services.followups_notify_pending()
-        self.stdout.write(f"Surfaced {total} follow-ups; told {told} owners.")
+        self.stdout.write(f"Follow-ups surfaced: {total}. Owners told: {told}.")
