@@ -619,3 +619,117 @@ def test_an_after_conversation_rule_names_its_conversation_kind():
     rule = PatienceRule(kind="after_conversation", conversation_kind="", days=1, why="wait")
     with pytest.raises(ValidationError, match="which kind of conversation"):
         rule.full_clean()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_celery_worker_killed_mid_sweep_then_restarted_surfaces_each_once(
+    rep, settings, tmp_path
+):
+    """A real worker process, on a Redis of the test's own, SIGKILLed in the middle of the
+    sweep task; a new worker runs the next sweep: nothing lost, nothing surfaced twice."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from celery import Celery
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    redis = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    account = AccountFactory(owner=rep)
+    past = timezone.now() - timedelta(minutes=1)
+    total = 40_000
+    FollowUp.objects.bulk_create(
+        (
+            FollowUp(account=account, owner=rep, purpose=f"Follow-up {n}", surface_at=past)
+            for n in range(total)
+        ),
+        batch_size=5000,
+    )
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "salesflow.settings.base",
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}{':' + db['PASSWORD'] if db['PASSWORD'] else ''}"
+            f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+        "DEBUG": "true",
+    }
+
+    def worker() -> subprocess.Popen:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "salesflow",
+                "worker",
+                "--pool",
+                "solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=Path(settings.BASE_DIR),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    courier = Celery("courier", broker=f"redis://127.0.0.1:{port}/0")
+    surfaced = FollowUp.objects.filter(status="surfaced")
+    first = worker()
+    second = None
+    try:
+        courier.send_task("pipeline.tasks.surface_due_followups")
+        deadline = time.monotonic() + 120
+        while surfaced.count() < 2000:
+            assert time.monotonic() < deadline, "the worker never got going"
+            time.sleep(0.02)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        halfway = surfaced.count()
+        assert 2000 <= halfway < total, "killed too late to prove anything"
+        assert halfway % 500 == 0  # only whole, committed batches
+
+        second = worker()  # restarted; beat sends the next sweep within a minute
+        courier.send_task("pipeline.tasks.surface_due_followups")
+        deadline = time.monotonic() + 180
+        while surfaced.count() < total:
+            assert time.monotonic() < deadline, "the restarted worker did not finish the sweep"
+            time.sleep(0.2)
+    finally:
+        for process in (first, second, redis):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=20)
+        courier.close()
+    events = FollowUpEvent.objects.filter(action="surfaced")
+    assert events.count() == total
+    assert events.values("follow_up").distinct().count() == total
