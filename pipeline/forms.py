@@ -6,6 +6,7 @@ from decimal import Decimal
 from django import forms
 
 from pipeline import selectors
+from pipeline.dashboard import DashboardFilters
 from pipeline.models import CloseReason, Opportunity, Pipeline, Sequence, SoeStep, Stage
 from pipeline.services import OPPORTUNITY_FIELDS
 from prospects import selectors as prospect_selectors
@@ -288,3 +289,52 @@ class FollowUpDoneForm(forms.Form):
     notes = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=10_000
     )
+
+
+class DashboardFilterForm(forms.Form):
+    team = IdChoiceField(queryset=Team.objects.none(), required=False)
+    owner = IdChoiceField(queryset=User.objects.none(), required=False, label="Rep")
+    pipeline = IdChoiceField(queryset=Pipeline.objects.all(), required=False)
+    segment = IdChoiceField(queryset=Segment.objects.all(), required=False)
+    lead_source = IdChoiceField(queryset=LeadSource.objects.all(), required=False)
+    start = forms.DateField(required=False, widget=DateInput(), label="Closing from")
+    end = forms.DateField(required=False, widget=DateInput(), label="Closing until")
+
+    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = prospect_selectors.visible_owners(user)
+        teams = Team.objects.all()
+        if not user.sees_everything:
+            teams = teams.filter(pk=user.team_id)
+        self.fields["team"].queryset = teams
+        for name, field in self.fields.items():
+            field.widget.attrs["class"] = (
+                "form-control form-control-sm"
+                if name
+                in {
+                    "start",
+                    "end",
+                }
+                else "form-select form-select-sm"
+            )
+            if hasattr(field, "empty_label"):
+                field.empty_label = "Any"
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        for name in ("start", "end"):
+            value = data.get(name)
+            if value is not None and not EARLIEST <= value <= LATEST:
+                self.add_error(name, "Pick a date between 2000 and 2100.")
+                data[name] = None
+        return data
+
+    def filters(self) -> DashboardFilters:
+        """The valid filters; an invalid one is dropped and shown as an error."""
+        self.is_valid()
+        data = self.cleaned_data
+        ids = {
+            name: data[name].pk if data.get(name) else None
+            for name in ("team", "owner", "pipeline", "segment", "lead_source")
+        }
+        return DashboardFilters(**ids, start=data.get("start"), end=data.get("end"))

@@ -3,10 +3,13 @@ selectors.get_opportunity_for_user (404 outside the user's reach, 403 for read-o
 
 from __future__ import annotations
 
+import csv
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,9 +21,10 @@ from django.views.decorators.http import (
     require_safe,
 )
 
-from pipeline import calendar, selectors, services
+from pipeline import calendar, dashboard, selectors, services
 from pipeline.forms import (
     BoardFilterForm,
+    DashboardFilterForm,
     FollowUpDoneForm,
     FollowUpForm,
     FollowUpReviewForm,
@@ -714,3 +718,76 @@ def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("pipeline:followup_detail", pk=follow_up.pk)
+
+
+# --- Dashboard ------------------------------------------------------------------------------
+
+DASHBOARD_TABLES = {
+    # name: (figure function, CSV columns)
+    "stages": (
+        dashboard.pipeline_by_stage,
+        [
+            "pipeline__name",
+            "stage__name",
+            "stage__probability",
+            "currency",
+            "count",
+            "amount",
+            "weighted",
+        ],
+    ),
+    "months": (
+        dashboard.forecast_by_month,
+        ["month", "currency", "count", "amount", "weighted"],
+    ),
+    "quarters": (
+        dashboard.forecast_by_quarter,
+        ["fiscal_year", "quarter", "currency", "count", "amount", "weighted"],
+    ),
+}
+
+
+def _dashboard_deals(request: HttpRequest) -> tuple[DashboardFilterForm, QuerySet[Opportunity]]:
+    form = DashboardFilterForm(request.GET or None, user=request.user)
+    filters = form.filters() if form.is_bound else dashboard.DashboardFilters()
+    return form, dashboard.deals_for(user=request.user, filters=filters)
+
+
+@require_GET
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    """Pipeline now: per stage, the weighted forecast per month and quarter, commit vs best
+    case. Tables first (readable without JavaScript), each with its CSV."""
+    form, deals = _dashboard_deals(request)
+    query = request.GET.urlencode()
+    context = {
+        "form": form,
+        "query": query,
+        "stages": dashboard.pipeline_by_stage(deals=deals),
+        "months": dashboard.forecast_by_month(deals=deals),
+        "quarters": dashboard.forecast_by_quarter(deals=deals),
+        "totals": dashboard.commit_and_best_case(deals=deals),
+        "commit_probability": settings.SALESFLOW_COMMIT_PROBABILITY,
+    }
+    return render(request, "pipeline/dashboard.html", context)
+
+
+@require_GET
+def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
+    if table not in DASHBOARD_TABLES:
+        raise Http404("No such table.")
+    figures, columns = DASHBOARD_TABLES[table]
+    _, deals = _dashboard_deals(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="pipeline-{table}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(columns)
+    for row in figures(deals=deals):
+        writer.writerow([_safe_cell(row[column]) for column in columns])
+    return response
+
+
+def _safe_cell(value: object) -> object:
+    # A name starting with = + - @ would run as a formula in a spreadsheet.
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
+        return "'" + value
+    return value

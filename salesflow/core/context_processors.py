@@ -29,6 +29,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         NavItem("Board", reverse("pipeline:board"), path.startswith("/board/")),
     ]
     if user.role != user.Role.REP:
+        dashboard_url = reverse("pipeline:dashboard")
+        items.append(NavItem("Dashboard", dashboard_url, path.startswith(dashboard_url)))
         # Managers and sales ops compare the SOE templates with how buyers really went.
         templates_url = reverse("pipeline:soe_templates")
         items.append(NavItem("SOE templates", templates_url, path.startswith(templates_url)))

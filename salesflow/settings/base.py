@@ -243,6 +243,8 @@ SALESFLOW_HOLIDAY_SUBDIVISION = env_choice(
 SALESFLOW_BUSINESS_MORNING_HOUR = env_int(
     "SALESFLOW_BUSINESS_MORNING_HOUR", 9, minimum=0, maximum=23
 )
+# Open deals in stages at or above this win probability (%) count as "commit".
+SALESFLOW_COMMIT_PROBABILITY = env_int("SALESFLOW_COMMIT_PROBABILITY", 70, minimum=0, maximum=100)
 SALESFLOW_FISCAL_YEAR_START_MONTH = env_int(
     "SALESFLOW_FISCAL_YEAR_START_MONTH", 1, minimum=1, maximum=12
 )
