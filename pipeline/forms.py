@@ -112,6 +112,15 @@ class SpecialistOverrideForm(forms.Form):
     )
 
 
+def _limit_people(form: forms.Form, user: User) -> None:
+    """A filter names only people and teams the user can see."""
+    form.fields["owner"].queryset = prospect_selectors.visible_owners(user)
+    teams = Team.objects.all()
+    if not user.sees_everything:
+        teams = teams.filter(pk=user.team_id)
+    form.fields["team"].queryset = teams
+
+
 class BoardFilterForm(forms.Form):
     owner = IdChoiceField(queryset=User.objects.none(), required=False)
     team = IdChoiceField(queryset=Team.objects.none(), required=False)
@@ -120,11 +129,7 @@ class BoardFilterForm(forms.Form):
 
     def __init__(self, *args: object, user: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = prospect_selectors.visible_owners(user)
-        teams = Team.objects.all()
-        if not user.sees_everything:
-            teams = teams.filter(pk=user.team_id)
-        self.fields["team"].queryset = teams
+        _limit_people(self, user)
         for field in self.fields.values():
             field.empty_label = "Any"
             field.widget.attrs["class"] = "form-select form-select-sm"
@@ -302,11 +307,7 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args: object, user: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = prospect_selectors.visible_owners(user)
-        teams = Team.objects.all()
-        if not user.sees_everything:
-            teams = teams.filter(pk=user.team_id)
-        self.fields["team"].queryset = teams
+        _limit_people(self, user)
         for name, field in self.fields.items():
             field.widget.attrs["class"] = (
                 "form-control form-control-sm"

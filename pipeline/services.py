@@ -567,11 +567,7 @@ def soe_step_done(*, actor: User, step: SoeStep, done_on: date | None = None) ->
 
 @transaction.atomic
 def soe_step_skip(*, actor: User, step: SoeStep, reason: str) -> SoeStep:
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": "Say why the step is skipped."})
-    if len(reason) > 300:
-        raise ValidationError({"reason": "Keep the reason under 300 characters."})
+    reason = _reason(reason, "Say why the step is skipped")
     return _transition(
         actor=actor,
         step=step,
@@ -670,6 +666,14 @@ def _patience_facts(
         last_step_done_on=step_done_on,
         dragging_evaluation=dragging,
     )
+
+
+def _reason(text: str, ask: str) -> str:
+    """A required reason of up to 300 characters, stripped; refused with `ask` otherwise."""
+    text = text.strip()
+    if not text or len(text) > 300:
+        raise ValidationError({"reason": f"{ask} (up to 300 characters)."})
+    return text
 
 
 def _followup_event(follow_up: FollowUp, action: str, *, by: User | None, note: str = "") -> None:
@@ -889,9 +893,7 @@ def _followup_move(
 @transaction.atomic
 def followup_surface_now(*, actor: User, follow_up: FollowUp, reason: str) -> FollowUp:
     """Break the patience on purpose: the reason is kept, and the manager sees it."""
-    reason = reason.strip()
-    if not reason or len(reason) > 300:
-        raise ValidationError({"reason": "Say why it cannot wait (up to 300 characters)."})
+    reason = _reason(reason, "Say why it cannot wait")
     now = timezone.now()
     done = _followup_move(
         actor=actor,
@@ -933,9 +935,7 @@ def followup_done(*, actor: User, follow_up: FollowUp, kind: str = "", notes: st
 
 @transaction.atomic
 def followup_dismiss(*, actor: User, follow_up: FollowUp, reason: str) -> FollowUp:
-    reason = reason.strip()
-    if not reason or len(reason) > 300:
-        raise ValidationError({"reason": "Say why it is dismissed (up to 300 characters)."})
+    reason = _reason(reason, "Say why it is dismissed")
     done = _followup_move(
         actor=actor,
         follow_up=follow_up,

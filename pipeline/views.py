@@ -43,6 +43,7 @@ from pipeline.models import (
     FollowUp,
     Opportunity,
     Pipeline,
+    Sequence,
     SoeStep,
     SoeTemplate,
     SoeTemplateStep,
@@ -50,7 +51,7 @@ from pipeline.models import (
 )
 from prospects import selectors as prospect_selectors
 from prospects.models import Segment
-from prospects.views import _form_errors_to, _why_context
+from prospects.views import _form_errors_to, _safe, _why_context
 from salesflow.core.models import User
 
 CONVERSATIONS_ON_DEAL_PAGE = 10
@@ -332,6 +333,13 @@ def _step_for_user(user: User, pk: int) -> SoeStep:
     return step
 
 
+def _soe_or_404(opportunity: Opportunity) -> Sequence:
+    sequence = selectors.soe_of(opportunity=opportunity)
+    if sequence is None:
+        raise Http404("This deal has no Sequence of Events yet.")
+    return sequence
+
+
 def _soe_page(
     request: HttpRequest,
     opportunity: Opportunity,
@@ -394,9 +402,7 @@ def soe_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def soe_step_add(request: HttpRequest, pk: int) -> HttpResponse:
     opportunity = selectors.get_opportunity_for_user(request.user, pk, for_edit=True)
-    sequence = selectors.soe_of(opportunity=opportunity)
-    if sequence is None:
-        raise Http404("This deal has no Sequence of Events yet.")
+    sequence = _soe_or_404(opportunity)
     form = SoeStepForm(request.POST, opportunity=opportunity, user=request.user)
     if form.is_valid():
         position = form.cleaned_data["position"]
@@ -466,9 +472,7 @@ def soe_step_status(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def soe_reorder(request: HttpRequest, pk: int) -> HttpResponse:
     """A new order, from a drag (every id in order) or a keyboard move (one step up/down)."""
     opportunity = selectors.get_opportunity_for_user(request.user, pk, for_edit=True)
-    sequence = selectors.soe_of(opportunity=opportunity)
-    if sequence is None:
-        raise Http404("This deal has no Sequence of Events yet.")
+    sequence = _soe_or_404(opportunity)
     current = [step.pk for step in selectors.soe_steps(sequence=sequence)]
     order = _requested_order(request, current)
     if order is None:
@@ -509,9 +513,7 @@ def _requested_order(request: HttpRequest, current: list[int]) -> list[int] | No
 @require_POST
 def soe_reception(request: HttpRequest, pk: int) -> HttpResponse:
     opportunity = selectors.get_opportunity_for_user(request.user, pk, for_edit=True)
-    sequence = selectors.soe_of(opportunity=opportunity)
-    if sequence is None:
-        raise Http404("This deal has no Sequence of Events yet.")
+    sequence = _soe_or_404(opportunity)
     form = ReceptionForm(request.POST)
     if form.is_valid():
         services.soe_set_reception(actor=request.user, sequence=sequence, **form.cleaned_data)
@@ -525,9 +527,7 @@ def soe_reception(request: HttpRequest, pk: int) -> HttpResponse:
 def soe_ics(request: HttpRequest, pk: int) -> HttpResponse:
     """The SOE's dated steps as an .ics file to import into a calendar."""
     opportunity = selectors.get_opportunity_for_user(request.user, pk)
-    sequence = selectors.soe_of(opportunity=opportunity)
-    if sequence is None:
-        raise Http404("This deal has no Sequence of Events yet.")
+    sequence = _soe_or_404(opportunity)
     steps = selectors.soe_calendar_steps(sequence=sequence)
     text = calendar.calendar(steps, name=f"SOE: {opportunity.account.name}")
     response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
@@ -572,9 +572,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 def soe_letter(request: HttpRequest, pk: int) -> HttpResponse:
     """A clean page to print (or save as PDF) and send to the champion."""
     opportunity = selectors.get_opportunity_for_user(request.user, pk)
-    sequence = selectors.soe_of(opportunity=opportunity)
-    if sequence is None:
-        raise Http404("This deal has no Sequence of Events yet.")
+    sequence = _soe_or_404(opportunity)
     small = opportunity.value < opportunity.pipeline.short_letter_below
     short = {"short": True, "full": False}.get(request.GET.get("version", ""), small)
     steps = [step for step in selectors.soe_steps(sequence=sequence) if step.status != "skipped"]
@@ -782,12 +780,5 @@ def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(columns)
     for row in figures(deals=deals):
-        writer.writerow([_safe_cell(row[column]) for column in columns])
+        writer.writerow(_safe(tuple(row[column] for column in columns)))
     return response
-
-
-def _safe_cell(value: object) -> object:
-    # A name starting with = + - @ would run as a formula in a spreadsheet.
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
-        return "'" + value
-    return value

@@ -34,27 +34,17 @@ def head(page: Page, stage) -> str:
 
 
 def test_rep_drags_a_card_and_the_totals_follow_and_a_refused_drag_snaps_back(
-    page: Page, live_server, rep, standard, stages, screenshot
+    page: Page, live_server, rep, stages, open_deal, screenshot
 ):
     violations = watch_console(page)
     account = AccountFactory(owner=rep, name="St Brigid's Hospital")
-    deal = services.opportunity_create(
-        actor=rep,
-        account=account,
-        name="Patient flow",
-        owner=rep,
-        value=48_000,
-        pipeline=standard,
-        stage=stages["Qualified"],
-    )
-    other = services.opportunity_create(
-        actor=rep,
+    deal = open_deal(rep, "Qualified", account=account, name="Patient flow", value=48_000)
+    other = open_deal(
+        rep,
+        "Qualified",
         account=AccountFactory(owner=rep, name="Kestrel Components"),
         name="Line-stop alerts",
-        owner=rep,
         value=60_000,
-        pipeline=standard,
-        stage=stages["Qualified"],
     )
     page.set_viewport_size({"width": 1400, "height": 900})
     sign_in(page, live_server.url, rep.username)
@@ -86,16 +76,14 @@ def test_rep_drags_a_card_and_the_totals_follow_and_a_refused_drag_snaps_back(
 
 
 def test_keyboard_and_phone_move_with_the_cards_select(
-    page: Page, live_server, rep, standard, stages, screenshot
+    page: Page, live_server, rep, stages, open_deal, screenshot
 ):
-    deal = services.opportunity_create(
-        actor=rep,
+    deal = open_deal(
+        rep,
+        "Lead",
         account=AccountFactory(owner=rep, name="Riverside Academy"),
         name="Parent messaging",
-        owner=rep,
         value=15_000,
-        pipeline=standard,
-        stage=stages["Lead"],
     )
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, live_server.url, rep.username)

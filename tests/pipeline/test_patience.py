@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 import zoneinfo
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -278,6 +285,68 @@ def test_follow_up_pages_and_access(client, rep, teammate, outsider, account):
     assert follow_up.status == "held"
 
 
+# --- Helpers for the fault tests: processes and a Redis of the test's own ------------------
+
+
+def _due_follow_ups(owner, count: int) -> None:
+    account = AccountFactory(owner=owner)
+    past = timezone.now() - timedelta(minutes=1)
+    FollowUp.objects.bulk_create(
+        (
+            FollowUp(account=account, owner=owner, purpose=f"Follow-up {n}", surface_at=past)
+            for n in range(count)
+        ),
+        batch_size=5000,
+    )
+
+
+def _process_env(settings, **extra: str) -> dict[str, str]:
+    """The environment for a separate salesflow process that uses the test database."""
+    db = settings.DATABASES["default"]
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "salesflow.settings.base",
+        "DATABASE_URL": f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}",
+        "DEBUG": "true",
+        **extra,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start_redis(port: int, folder) -> subprocess.Popen:
+    """A Redis nobody else uses, answering before this returns."""
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as client:
+            if client.connect_ex(("127.0.0.1", port)) == 0:
+                return server
+        time.sleep(0.05)
+    raise AssertionError("the test's Redis did not start")
+
+
 # --- Exactly once, with real concurrency and a real worker ----------------------------------
 
 
@@ -286,12 +355,7 @@ def test_follow_up_pages_and_access(client, rep, teammate, outsider, account):
 def test_two_sweeps_at_once_surface_each_due_follow_up_exactly_once(rep):
     from django.db import connection
 
-    account = AccountFactory(owner=rep)
-    past = timezone.now() - timedelta(minutes=1)
-    FollowUp.objects.bulk_create(
-        FollowUp(account=account, owner=rep, purpose=f"Follow-up {n}", surface_at=past)
-        for n in range(5000)
-    )
+    _due_follow_ups(rep, 5000)
     barrier = threading.Barrier(2)
     counts: list[int] = []
     errors: list[BaseException] = []
@@ -326,8 +390,6 @@ def test_two_sweeps_at_once_surface_each_due_follow_up_exactly_once(rep):
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_surfaces_and_notifies_once(celery_worker_thread, rep):
-    import time
-
     from pipeline.tasks import surface_due_followups
 
     account = AccountFactory(owner=rep)
@@ -447,29 +509,8 @@ def test_the_manager_sees_patience_broken_with_its_reason(client, rep, manager, 
 def test_a_sweep_killed_half_way_loses_nothing_and_doubles_nothing(rep, settings):
     """SIGKILL a process in the middle of a sweep: whole batches are surfaced, the rest are
     still held, and the next sweep finishes the job — every follow-up surfaced once."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
-    account = AccountFactory(owner=rep)
-    past = timezone.now() - timedelta(minutes=1)
-    FollowUp.objects.bulk_create(
-        FollowUp(account=account, owner=rep, purpose=f"Follow-up {n}", surface_at=past)
-        for n in range(3000)
-    )
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "salesflow.settings.base",
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}{':' + db['PASSWORD'] if db['PASSWORD'] else ''}"
-            f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "DEBUG": "true",
-    }
+    _due_follow_ups(rep, 3000)
+    env = _process_env(settings)
     sweep = subprocess.Popen(
         [sys.executable, "manage.py", "surface_followups", "--batch", "100", "--pause", "0.2"],
         cwd=Path(settings.BASE_DIR),
@@ -509,44 +550,13 @@ def mock_delay():
 def test_redis_really_stopped_then_started_nothing_is_lost(rep, tmp_path, caplog):
     """A Redis of the test's own is stopped while follow-ups are created and come due,
     then started again: everything was saved, surfaces, and every owner is told once."""
-    import socket
-    import subprocess
-    import time
     from unittest import mock
 
     from celery import Celery
 
     from pipeline import tasks
 
-    with socket.socket() as probe:  # a free port for a Redis nobody else uses
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-
-    def start() -> subprocess.Popen:
-        server = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(tmp_path),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as client:
-                if client.connect_ex(("127.0.0.1", port)) == 0:
-                    return server
-            time.sleep(0.05)
-        raise AssertionError("the test's Redis did not start")
-
+    port = _free_port()
     # The sweep's notifications go to a broker of the test's own, so stopping it touches
     # nothing else: the same task, sent through a Celery app that talks to that Redis.
     courier = Celery("courier", broker=f"redis://127.0.0.1:{port}/0")
@@ -557,7 +567,7 @@ def test_redis_really_stopped_then_started_nothing_is_lost(rep, tmp_path, caplog
     def send(ids: list[int]) -> None:
         courier.send_task("pipeline.tasks.notify_followups_surfaced", args=[ids])
 
-    server = start()
+    server = _start_redis(port, tmp_path)
     try:
         with mock.patch.object(tasks.notify_followups_surfaced, "delay", side_effect=send):
             server.terminate()
@@ -572,7 +582,7 @@ def test_redis_really_stopped_then_started_nothing_is_lost(rep, tmp_path, caplog
             assert follow_up.status == "surfaced"
             assert not Notification.objects.exists()
 
-            server = start()  # Redis is back
+            server = _start_redis(port, tmp_path)  # Redis is back
             tasks.surface_due_followups()  # the next sweep, as beat would run it
             assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
             tasks.surface_due_followups()
@@ -629,56 +639,13 @@ def test_a_celery_worker_killed_mid_sweep_then_restarted_surfaces_each_once(
 ):
     """A real worker process, on a Redis of the test's own, SIGKILLed in the middle of the
     sweep task; a new worker runs the next sweep: nothing lost, nothing surfaced twice."""
-    import os
-    import signal
-    import socket
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
     from celery import Celery
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    redis = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    account = AccountFactory(owner=rep)
-    past = timezone.now() - timedelta(minutes=1)
+    port = _free_port()
+    redis = _start_redis(port, tmp_path)
     total = 40_000
-    FollowUp.objects.bulk_create(
-        (
-            FollowUp(account=account, owner=rep, purpose=f"Follow-up {n}", surface_at=past)
-            for n in range(total)
-        ),
-        batch_size=5000,
-    )
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "salesflow.settings.base",
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}{':' + db['PASSWORD'] if db['PASSWORD'] else ''}"
-            f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "REDIS_URL": f"redis://127.0.0.1:{port}/0",
-        "DEBUG": "true",
-    }
+    _due_follow_ups(rep, total)
+    env = _process_env(settings, REDIS_URL=f"redis://127.0.0.1:{port}/0")
 
     def worker() -> subprocess.Popen:
         return subprocess.Popen(

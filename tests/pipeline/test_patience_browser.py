@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from pipeline import services, tasks
+from pipeline import tasks
 from pipeline.models import FollowUp
 from tests.core.test_browser import sign_in, watch_console
 from tests.factories import AccountFactory
@@ -17,18 +17,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_solution_call_proposes_a_held_follow_up_that_surfaces_and_is_done(
-    page: Page, live_server, rep, standard, stages, screenshot, monkeypatch
+    page: Page, live_server, rep, open_deal, screenshot, monkeypatch
 ):
     violations = watch_console(page)
     account = AccountFactory(owner=rep, name="St Brigid's Hospital")
-    services.opportunity_create(
-        actor=rep,
-        account=account,
-        name="Patient flow",
-        owner=rep,
-        pipeline=standard,
-        stage=stages["Solution development"],
-    )
+    open_deal(rep, "Solution development", account=account, name="Patient flow")
     page.set_viewport_size({"width": 1280, "height": 1000})
     sign_in(page, live_server.url, rep.username)
     page.wait_for_load_state("networkidle")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from pipeline import services
 from pipeline.models import SoeStep, SoeTemplate, SoeTemplateStep
 from tests.core.test_browser import sign_in, watch_console
 from tests.factories import AccountFactory, ContactFactory, SegmentFactory
@@ -14,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_rep_builds_an_soe_from_a_template_and_sees_the_lukewarm_warning_on_the_board(
-    page: Page, live_server, rep, standard, stages, log_yes, screenshot
+    page: Page, live_server, rep, stages, open_deal, log_yes, screenshot
 ):
     violations = watch_console(page)
     hospitals = SegmentFactory(name="Hospitals")
@@ -24,15 +23,7 @@ def test_rep_builds_an_soe_from_a_template_and_sees_the_lukewarm_warning_on_the_
     account = AccountFactory(owner=rep, name="St Brigid's Hospital", segment=hospitals)
     ContactFactory(account=account, name="Helen Shaw", buying_role="champion")
     log_yes(account)
-    deal = services.opportunity_create(
-        actor=rep,
-        account=account,
-        name="Patient flow",
-        owner=rep,
-        value=48_000,
-        pipeline=standard,
-        stage=stages["Qualified"],
-    )
+    deal = open_deal(rep, "Qualified", account=account, name="Patient flow", value=48_000)
     # Tall enough that the whole list of steps is on screen while dragging.
     page.set_viewport_size({"width": 1300, "height": 1600})
     sign_in(page, live_server.url, rep.username)
