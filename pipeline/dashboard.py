@@ -1,36 +1,137 @@
-"""The manager's dashboard figures, each one SQL aggregate over the deals the user may see.
+"""The dashboard's figures, each worked out in SQL over the deals the user may see.
 
-Reps see their own figures, managers their team's, sales ops and admins everyone's.
+Reps see their own figures, managers their team's, sales ops and admins everyone's. Every
+function takes a `Scope` (who asks, the filters, the period) and returns rows of plain values
+that the page, its charts and the CSV downloads all share. Python only does arithmetic on the
+aggregates (a rate from two counts), never a loop over deals.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cached_property
+from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
+    Avg,
     Case,
     Count,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
+    FloatField,
+    Func,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
 )
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, TruncMonth
+from django.utils import timezone
 
-from pipeline.models import Opportunity, Stage
-from pipeline.selectors import opportunities_visible_to
+from pipeline.models import (
+    CloseReason,
+    FollowUp,
+    Opportunity,
+    Sequence,
+    SoeStep,
+    Stage,
+    StageChange,
+)
+from pipeline.selectors import current_why_text, opportunities_visible_to, stuck_opportunities
+from prospects.models import Account, Answer, Conversation, LeadSource
+from prospects.selectors import visible_owners
 from salesflow.core.models import User
 
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 ZERO = Value(Decimal(0), output_field=MONEY)
+OPEN, WON, LOST = Stage.Outcome.OPEN, Stage.Outcome.WON, Stage.Outcome.LOST
+QUESTIONS = [
+    ("has_problem", "Has a problem"),
+    ("accepts_significance", "Accepts its significance"),
+    ("ready_to_act", "Is ready to act"),
+]
+
+
+# --- SQL helpers ---------------------------------------------------------------------------
+
+
+class SqlitePercentile:
+    """percentile_cont for SQLite (the database of a quick local run), registered on its
+    connections as salesflow_percentile: linear interpolation between the closest ranks."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.fraction = 0.5
+
+    def step(self, value: float | None, fraction: float) -> None:
+        self.fraction = fraction
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self) -> float | None:
+        if not self.values:
+            return None
+        values = sorted(self.values)
+        position = (len(values) - 1) * self.fraction
+        low = math.floor(position)
+        high = min(low + 1, len(values) - 1)
+        return values[low] + (values[high] - values[low]) * (position - low)
+
+
+class DaysBetween(Func):
+    """Days, with fractions, from the second timestamp to the first."""
+
+    arity = 2
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision) / 86400",
+            arg_joiner=" - ",
+            **extra,
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(julianday(%(expressions)s))",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+
+def _days_sql(end: str, start: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS double precision) / 86400"
+    return f"(julianday({end}) - julianday({start}))"
+
+
+def _percentile_sql(expression: str, fraction: float) -> str:
+    if connection.vendor == "postgresql":
+        return f"percentile_cont({fraction!r}) WITHIN GROUP (ORDER BY {expression})"
+    return f"salesflow_percentile({expression}, {fraction!r})"
+
+
+def _rate(part: int | None, whole: int | None) -> float | None:
+    """A percentage, or None when there is nothing to divide by."""
+    return round(100 * (part or 0) / whole, 1) if whole else None
+
+
+# --- Who, what and when --------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -40,35 +141,134 @@ class DashboardFilters:
     pipeline: int | None = None
     segment: int | None = None
     lead_source: int | None = None
-    start: date | None = None  # expected close from
-    end: date | None = None  # expected close until
+    start: date | None = None
+    end: date | None = None
 
 
-def deals_for(*, user: User, filters: DashboardFilters) -> QuerySet[Opportunity]:
-    """The deals the figures are about: whose the user may see, narrowed by the filters."""
-    deals = opportunities_visible_to(user)
-    if user.role == User.Role.REP and not user.sees_everything:
-        deals = deals.filter(owner=user)  # a rep's dashboard is their own
-    lookups = {
-        "owner__team_id": filters.team,
-        "owner_id": filters.owner,
-        "pipeline_id": filters.pipeline,
-        "account__segment_id": filters.segment,
-        "lead_source_id": filters.lead_source,
-        "expected_close_date__gte": filters.start,
-        "expected_close_date__lte": filters.end,
-    }
-    return deals.filter(**{key: value for key, value in lookups.items() if value})
+@dataclass(frozen=True)
+class Period:
+    """Days from `start` to `end`, both included."""
+
+    start: date
+    end: date
+
+    @property
+    def since(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.start, time.min))
+
+    @property
+    def until(self) -> datetime:
+        """The first moment after the period."""
+        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+
+    @property
+    def months(self) -> Decimal:
+        """How many months long, for a cost paid per month."""
+        days = (self.end - self.start).days + 1
+        return (Decimal(days) * 12 / Decimal("365.25")).quantize(Decimal("0.01"))
+
+    def month_starts(self, most: int = 24) -> list[date]:
+        """The first day of every month the period touches, the latest `most` of them."""
+        months = []
+        day = self.start.replace(day=1)
+        while day <= self.end:
+            months.append(day)
+            day = (day + timedelta(days=32)).replace(day=1)
+        return months[-most:]
+
+
+@dataclass
+class Scope:
+    """What every figure is about: the deals the user may see, narrowed by the filters, and
+    the period. Without dates the period is the last twelve months."""
+
+    user: User
+    filters: DashboardFilters = field(default_factory=DashboardFilters)
+    today: date = field(default_factory=timezone.localdate)
+
+    @cached_property
+    def period(self) -> Period:
+        end = self.filters.end or self.today
+        start = self.filters.start or (end.replace(year=end.year - 1) + timedelta(days=1))
+        return Period(start=min(start, end), end=end)
+
+    @property
+    def sees_own_only(self) -> bool:
+        return self.user.role == User.Role.REP and not self.user.sees_everything
+
+    @cached_property
+    def deals(self) -> QuerySet[Opportunity]:
+        """The deals the figures are about, whatever their dates."""
+        deals = opportunities_visible_to(self.user)
+        if self.sees_own_only:
+            deals = deals.filter(owner=self.user)  # a rep's dashboard is their own
+        lookups = {
+            "owner__team_id": self.filters.team,
+            "owner_id": self.filters.owner,
+            "pipeline_id": self.filters.pipeline,
+            "account__segment_id": self.filters.segment,
+            "lead_source_id": self.filters.lead_source,
+        }
+        return deals.filter(**{key: value for key, value in lookups.items() if value})
+
+    @cached_property
+    def forecast_deals(self) -> QuerySet[Opportunity]:
+        """The deals for "pipeline now": dates, when given, bound the expected close."""
+        bounds = {
+            "expected_close_date__gte": self.filters.start,
+            "expected_close_date__lte": self.filters.end,
+        }
+        return self.deals.filter(**{key: value for key, value in bounds.items() if value})
+
+    @cached_property
+    def accounts(self) -> QuerySet[Account]:
+        """The accounts behind the lead counts, narrowed like the deals."""
+        accounts = Account.objects.all()
+        if self.sees_own_only:
+            accounts = accounts.filter(owner=self.user)
+        elif not self.user.sees_everything:
+            accounts = accounts.filter(owner__in=visible_owners(self.user))
+        lookups = {
+            "owner__team_id": self.filters.team,
+            "owner_id": self.filters.owner,
+            "segment_id": self.filters.segment,
+            "lead_source_id": self.filters.lead_source,
+        }
+        return accounts.filter(**{key: value for key, value in lookups.items() if value})
+
+    @cached_property
+    def people(self) -> QuerySet[User]:
+        """The reps (and managers, who sell too) whose coaching figures the user may see."""
+        if self.sees_own_only:
+            people = User.objects.filter(pk=self.user.pk)
+        else:
+            people = visible_owners(self.user).filter(role__in=[User.Role.REP, User.Role.MANAGER])
+        if self.filters.team:
+            people = people.filter(team_id=self.filters.team)
+        if self.filters.owner:
+            people = people.filter(pk=self.filters.owner)
+        return people
+
+    def closed_in_period(self, prefix: str = "") -> Q:
+        return Q(
+            **{
+                f"{prefix}closed_at__gte": self.period.since,
+                f"{prefix}closed_at__lt": self.period.until,
+            }
+        )
+
+
+# --- Pipeline now --------------------------------------------------------------------------
 
 
 def _weighted() -> ExpressionWrapper:
     return ExpressionWrapper(F("value") * F("stage__probability") / 100, output_field=MONEY)
 
 
-def pipeline_by_stage(*, deals: QuerySet[Opportunity]) -> list[dict[str, object]]:
+def pipeline_by_stage(scope: Scope) -> list[dict[str, object]]:
     """Open deals per stage (and currency): count, value, weighted value."""
     return list(
-        deals.filter(stage__outcome=Stage.Outcome.OPEN)
+        scope.forecast_deals.filter(stage__outcome=OPEN)
         .values(
             "pipeline__name", "stage__name", "stage__position", "stage__probability", "currency"
         )
@@ -77,10 +277,10 @@ def pipeline_by_stage(*, deals: QuerySet[Opportunity]) -> list[dict[str, object]
     )
 
 
-def forecast_by_month(*, deals: QuerySet[Opportunity]) -> list[dict[str, object]]:
+def forecast_by_month(scope: Scope) -> list[dict[str, object]]:
     """Weighted forecast per month of expected close (deals without a date last)."""
     return list(
-        deals.filter(stage__outcome=Stage.Outcome.OPEN)
+        scope.forecast_deals.filter(stage__outcome=OPEN)
         .annotate(month=TruncMonth("expected_close_date"))
         .values("month", "currency")
         .annotate(count=Count("pk"), amount=Sum("value"), weighted=Sum(_weighted()))
@@ -88,7 +288,7 @@ def forecast_by_month(*, deals: QuerySet[Opportunity]) -> list[dict[str, object]
     )
 
 
-def forecast_by_quarter(*, deals: QuerySet[Opportunity]) -> list[dict[str, object]]:
+def forecast_by_quarter(scope: Scope) -> list[dict[str, object]]:
     """The same per fiscal quarter (the fiscal year is named by the year it starts in)."""
     start = settings.SALESFLOW_FISCAL_YEAR_START_MONTH
     month = ExtractMonth("expected_close_date")
@@ -104,7 +304,7 @@ def forecast_by_quarter(*, deals: QuerySet[Opportunity]) -> list[dict[str, objec
         output_field=IntegerField(),
     )
     return list(
-        deals.filter(stage__outcome=Stage.Outcome.OPEN, expected_close_date__isnull=False)
+        scope.forecast_deals.filter(stage__outcome=OPEN, expected_close_date__isnull=False)
         .annotate(fiscal_year=fiscal_year, quarter=months_in / 3 + 1)
         .values("fiscal_year", "quarter", "currency")
         .annotate(count=Count("pk"), amount=Sum("value"), weighted=Sum(_weighted()))
@@ -112,12 +312,12 @@ def forecast_by_quarter(*, deals: QuerySet[Opportunity]) -> list[dict[str, objec
     )
 
 
-def commit_and_best_case(*, deals: QuerySet[Opportunity]) -> list[dict[str, object]]:
+def commit_and_best_case(scope: Scope) -> list[dict[str, object]]:
     """Per currency: best case (every open deal) and commit (open deals in stages at or above
     the commit probability), in one aggregate."""
     commit = Q(stage__probability__gte=settings.SALESFLOW_COMMIT_PROBABILITY)
     return list(
-        deals.filter(stage__outcome=Stage.Outcome.OPEN)
+        scope.forecast_deals.filter(stage__outcome=OPEN)
         .values("currency")
         .annotate(
             best_case=Coalesce(Sum("value"), ZERO),
@@ -125,4 +325,552 @@ def commit_and_best_case(*, deals: QuerySet[Opportunity]) -> list[dict[str, obje
             weighted=Coalesce(Sum(_weighted()), ZERO),
         )
         .order_by("currency")
+    )
+
+
+# --- Flow ----------------------------------------------------------------------------------
+
+
+def funnel(scope: Scope) -> list[dict[str, object]]:
+    """Of the deals opened in the period, how many reached each open stage, and what share of
+    those went on to the next stage (the last one: to won).
+
+    "Reached" reads the stage history: a deal that jumped from Qualified to Evaluation
+    reached Solution development too, and a won deal reached every stage. So conversion never
+    goes above 100% and a skipped stage does not look like a leak."""
+    stages = list(
+        Stage.objects.filter(outcome=OPEN)
+        .select_related("pipeline")
+        .order_by("pipeline__name", "pipeline_id", "position", "pk")
+    )
+    if scope.filters.pipeline:
+        stages = [stage for stage in stages if stage.pipeline_id == scope.filters.pipeline]
+    if not stages:
+        return []
+    cohort = scope.deals.filter(
+        created_at__gte=scope.period.since, created_at__lt=scope.period.until
+    )
+    changes = StageChange.objects.filter(opportunity__in=cohort.values("pk"))
+    counts = changes.aggregate(
+        **{
+            f"reached_{stage.pk}": Count(
+                "opportunity",
+                distinct=True,
+                filter=Q(opportunity__pipeline_id=stage.pipeline_id)
+                & (
+                    Q(to_stage__outcome=OPEN, to_stage__position__gte=stage.position)
+                    | Q(to_stage__outcome=WON)
+                ),
+            )
+            for stage in stages
+        },
+        **{
+            f"won_{pipeline}": Count(
+                "opportunity",
+                distinct=True,
+                filter=Q(opportunity__pipeline_id=pipeline, to_stage__outcome=WON),
+            )
+            for pipeline in {stage.pipeline_id for stage in stages}
+        },
+    )
+    rows = []
+    for index, stage in enumerate(stages):
+        following = stages[index + 1] if index + 1 < len(stages) else None
+        if following is None or following.pipeline_id != stage.pipeline_id:
+            onward, onward_name = counts[f"won_{stage.pipeline_id}"], "Won"
+        else:
+            onward, onward_name = counts[f"reached_{following.pk}"], following.name
+        reached = counts[f"reached_{stage.pk}"]
+        rows.append(
+            {
+                "pipeline": stage.pipeline.name,
+                "stage": stage.name,
+                "reached": reached,
+                "next_stage": onward_name,
+                "went_on": onward,
+                "conversion": _rate(onward, reached),
+            }
+        )
+    # A pipeline none of these deals went through says nothing.
+    busy = {row["pipeline"] for row in rows if row["reached"]}
+    return [row for row in rows if row["pipeline"] in busy]
+
+
+def time_in_stage(scope: Scope) -> list[dict[str, object]]:
+    """Per stage: the stays that ended in the period, with their median and 80th-percentile
+    length in days. A stay runs from a move into the stage to the deal's next move."""
+    deals_sql, deals_params = scope.deals.values("pk").query.sql_with_params()
+    days = _days_sql("stays.left_at", "stays.at")
+    sql = f"""
+        WITH stays AS (
+            SELECT sc.to_stage_id, sc.at,
+                   LEAD(sc.at) OVER (
+                       PARTITION BY sc.opportunity_id ORDER BY sc.at, sc.id
+                   ) AS left_at
+            FROM pipeline_stagechange sc
+            WHERE sc.opportunity_id IN ({deals_sql})
+        )
+        SELECT pipeline.name, stage.name, COUNT(*),
+               {_percentile_sql(days, 0.5)}, {_percentile_sql(days, 0.8)}
+        FROM stays
+        JOIN pipeline_stage stage ON stage.id = stays.to_stage_id
+        JOIN pipeline_pipeline pipeline ON pipeline.id = stage.pipeline_id
+        WHERE stage.outcome = %s AND stays.left_at >= %s AND stays.left_at < %s
+        GROUP BY pipeline.name, stage.pipeline_id, stage.position, stage.id, stage.name
+        ORDER BY pipeline.name, stage.pipeline_id, stage.position, stage.id
+    """
+    params = [*deals_params, OPEN, scope.period.since, scope.period.until]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [
+            {
+                "pipeline": pipeline,
+                "stage": stage,
+                "stays": stays,
+                "median_days": round(median, 1),
+                "p80_days": round(p80, 1),
+            }
+            for pipeline, stage, stays, median, p80 in cursor.fetchall()
+        ]
+
+
+def _outcome_counts(closed: Q) -> dict[str, Count | Sum | Avg]:
+    """Of the deals closed (`closed`): how many were won and lost, the value won and how long
+    the wins took. Disqualified deals were never real opportunities, so they are counted
+    apart, not as losses."""
+    won = closed & Q(stage__outcome=WON)
+    disqualified = Q(stage__outcome=LOST, close_reason__kind=CloseReason.Kind.DISQUALIFIED)
+    return {
+        "won": Count("pk", filter=won),
+        "lost": Count("pk", filter=closed & Q(stage__outcome=LOST) & ~disqualified),
+        "disqualified": Count("pk", filter=closed & disqualified),
+        "won_value": Coalesce(Sum("value", filter=won), ZERO),
+        "average_won": Avg("value", filter=won),
+        "cycle_days": Avg(DaysBetween("closed_at", "created_at"), filter=won),
+    }
+
+
+def _with_velocity(row: dict[str, object]) -> dict[str, object]:
+    """Win rate, and velocity = open deals * win rate * average won value / cycle length:
+    how much value the pipeline turns into wins per day at its current pace."""
+    won, lost = row["won"] or 0, row["lost"] or 0
+    row["win_rate"] = _rate(won, won + lost)
+    average, cycle = row.get("average_won"), row.get("cycle_days")
+    if average is not None:
+        row["average_won"] = Decimal(average).quantize(Decimal("0.01"))
+    if cycle is not None:
+        row["cycle_days"] = round(cycle, 1)
+    if row["win_rate"] is None or average is None or not cycle:
+        row["velocity"] = None
+    else:
+        velocity = row["open"] * Decimal(won) / Decimal(won + lost) * Decimal(average)
+        row["velocity"] = (velocity / Decimal(cycle)).quantize(Decimal("0.01"))
+    return row
+
+
+def outcomes(scope: Scope) -> list[dict[str, object]]:
+    """Per currency: win rate, average won deal, sales cycle, open deals and velocity."""
+    rows = (
+        scope.deals.values("currency")
+        .annotate(open=Count("pk", filter=Q(stage__outcome=OPEN)))
+        .annotate(**_outcome_counts(scope.closed_in_period()))
+        .order_by("currency")
+    )
+    return [_with_velocity(row) for row in rows if row["open"] or row["won"] or row["lost"]]
+
+
+def segments(scope: Scope) -> list[dict[str, object]]:
+    """The same figures side by side for each segment (deals without one together)."""
+    rows = (
+        scope.deals.values("account__segment__name", "currency")
+        .annotate(open=Count("pk", filter=Q(stage__outcome=OPEN)))
+        .annotate(**_outcome_counts(scope.closed_in_period()))
+        .order_by(F("account__segment__name").asc(nulls_last=True), "currency")
+    )
+    return [
+        _with_velocity({**row, "segment": row.pop("account__segment__name") or "No segment"})
+        for row in rows
+        if row["open"] or row["won"] or row["lost"]
+    ]
+
+
+def velocity_trend(scope: Scope) -> list[dict[str, object]]:
+    """Velocity per month: the deals open at the month's end, with the win rate, average won
+    value and cycle length of the deals closed in that month."""
+    months = scope.period.month_starts()
+    ends = [(month + timedelta(days=32)).replace(day=1) for month in months]
+    since = timezone.make_aware(datetime.combine(months[0], time.min))
+    closed = (
+        scope.deals.filter(closed_at__gte=since, closed_at__lt=scope.period.until)
+        .annotate(month=TruncMonth("closed_at"))
+        .values("month", "currency")
+        .annotate(**_outcome_counts(Q()))
+    )
+    open_at_end = scope.deals.values("currency").annotate(
+        **{
+            f"open_{index}": Count(
+                "pk",
+                filter=Q(created_at__lt=_midnight(end))
+                & (Q(closed_at__isnull=True) | Q(closed_at__gte=_midnight(end))),
+            )
+            for index, end in enumerate(ends)
+        }
+    )
+    by_key = {(_as_date(row["month"]), row["currency"]): row for row in closed}
+    closing = {currency for _, currency in by_key}  # a currency nothing closed in has no trend
+    rows = []
+    for counts in open_at_end.order_by("currency"):
+        currency = counts["currency"]
+        if currency not in closing:
+            continue
+        for index, month in enumerate(months):
+            figures = by_key.get((month, currency), {"won": 0, "lost": 0})
+            row = {
+                "month": month,
+                "currency": currency,
+                "open": counts[f"open_{index}"],
+                "won": figures["won"],
+                "lost": figures["lost"],
+                "average_won": figures.get("average_won"),
+                "cycle_days": figures.get("cycle_days"),
+            }
+            rows.append(_with_velocity(row))
+    return rows
+
+
+def _midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _as_date(value: date | datetime) -> date:
+    return timezone.localtime(value).date() if isinstance(value, datetime) else value
+
+
+# --- SOE health ----------------------------------------------------------------------------
+
+
+def soe_health(scope: Scope) -> dict[str, object]:
+    """Of the deals open now or closed in the period: how many have an SOE, and how the
+    prospects received theirs."""
+    Reception = Sequence.Reception
+    counts = scope.deals.filter(Q(stage__outcome=OPEN) | scope.closed_in_period()).aggregate(
+        deals=Count("pk"),
+        with_soe=Count("pk", filter=Q(soe__isnull=False)),
+        **{
+            reception.value: Count("pk", filter=Q(soe__reception=reception))
+            for reception in Reception
+        },
+    )
+    total, with_soe = counts["deals"], counts["with_soe"]
+    return {
+        "deals": total,
+        "with_soe": with_soe,
+        "with_soe_share": _rate(with_soe, total),
+        "receptions": [
+            {
+                "reception": reception.label,
+                "count": counts[reception.value],
+                "share": _rate(counts[reception.value], with_soe),
+            }
+            for reception in Reception
+        ],
+    }
+
+
+def win_rate_by_reception(scope: Scope) -> list[dict[str, object]]:
+    """Does a keen reception predict a win? Deals decided in the period, by how the prospect
+    received their SOE (or had none)."""
+    disqualified = Q(close_reason__kind=CloseReason.Kind.DISQUALIFIED)
+    rows = (
+        scope.deals.filter(scope.closed_in_period())
+        .exclude(disqualified)
+        .annotate(reception=Coalesce("soe__reception", Value("")))
+        .values("reception")
+        .annotate(won=Count("pk", filter=Q(stage__outcome=WON)), decided=Count("pk"))
+        .order_by("reception")
+    )
+    labels = dict(Sequence.Reception.choices)
+    return [
+        {
+            "reception": labels.get(row["reception"], "No SOE"),
+            "won": row["won"],
+            "decided": row["decided"],
+            "win_rate": _rate(row["won"], row["decided"]),
+        }
+        for row in rows
+    ]
+
+
+def slipped_steps(scope: Scope) -> list[dict[str, object]]:
+    """Per rep, on open deals: SOE steps past their date now, and steps whose date was moved
+    later than first agreed."""
+    late = Q(target_date__lt=scope.today)
+    moved = Q(target_date__gt=F("first_target_date"))
+    return list(
+        SoeStep.objects.filter(
+            sequence__opportunity__in=scope.deals.filter(stage__outcome=OPEN).values("pk"),
+            status=SoeStep.Status.OPEN,
+        )
+        .values(
+            rep_id=F("sequence__opportunity__owner_id"),
+            rep=F("sequence__opportunity__owner__username"),
+        )
+        .annotate(
+            open_steps=Count("pk"), late=Count("pk", filter=late), moved=Count("pk", filter=moved)
+        )
+        .order_by("-late", "-moved", "rep")
+    )
+
+
+# --- Readiness -----------------------------------------------------------------------------
+
+
+def win_rate_by_readiness(scope: Scope) -> list[dict[str, object]]:
+    """Deals decided in the period, by the three reflection answers as they stood when the
+    deal was qualified — its first move on from the stage it opened in, whose snapshot the
+    stage history keeps."""
+    decided = (
+        scope.deals.filter(scope.closed_in_period())
+        .exclude(close_reason__kind=CloseReason.Kind.DISQUALIFIED)
+        .values("pk")
+    )
+    decided_sql, decided_params = decided.query.sql_with_params()
+    sql = f"""
+        SELECT first_move.has_problem, first_move.accepts_significance, first_move.ready_to_act,
+               SUM(CASE WHEN stage.outcome = %s THEN 1 ELSE 0 END), COUNT(*)
+        FROM (
+            SELECT sc.opportunity_id, sc.has_problem, sc.accepts_significance,
+                   sc.ready_to_act,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY sc.opportunity_id ORDER BY sc.at, sc.id
+                   ) AS n
+            FROM pipeline_stagechange sc
+            WHERE sc.from_stage_id IS NOT NULL
+              AND sc.opportunity_id IN ({decided_sql})
+        ) first_move
+        JOIN pipeline_opportunity deal ON deal.id = first_move.opportunity_id
+        JOIN pipeline_stage stage ON stage.id = deal.stage_id
+        WHERE first_move.n = 1
+        GROUP BY first_move.has_problem, first_move.accepts_significance, first_move.ready_to_act
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [WON, *decided_params])
+        groups = cursor.fetchall()  # at most 27 rows: one per combination of answers
+    rows = []
+    labels = dict(Answer.choices)
+    for position, (_, question) in enumerate(QUESTIONS):
+        for answer in (Answer.YES, Answer.NO, Answer.UNKNOWN):
+            won = sum(group[3] for group in groups if group[position] == answer)
+            count = sum(group[4] for group in groups if group[position] == answer)
+            rows.append(
+                {
+                    "question": question,
+                    "answer": labels[answer],
+                    "won": won,
+                    "decided": count,
+                    "win_rate": _rate(won, count),
+                }
+            )
+    all_yes = [group for group in groups if group[:3] == (Answer.YES,) * 3]
+    won, count = sum(g[3] for g in all_yes), sum(g[4] for g in all_yes)
+    rows.append(
+        {
+            "question": "All three",
+            "answer": "Yes",
+            "won": won,
+            "decided": count,
+            "win_rate": _rate(won, count),
+        }
+    )
+    return rows
+
+
+# --- Lead sources --------------------------------------------------------------------------
+
+
+def lead_sources(scope: Scope) -> list[dict[str, object]]:
+    """Five cents in, ten cents out: per source, what it cost in the period, the leads
+    (accounts) it brought, the deals opened in the period that were qualified (moved on from
+    their first stage, not to lost), the value won in the period in the source's currency,
+    the cost per qualified deal and the return (won value ÷ cost)."""
+    period = scope.period
+    sources = LeadSource.objects.all()
+    if scope.filters.lead_source:
+        sources = sources.filter(pk=scope.filters.lead_source)
+    leads = dict(
+        scope.accounts.filter(created_at__gte=period.since, created_at__lt=period.until)
+        .values("lead_source")
+        .annotate(count=Count("pk"))
+        .values_list("lead_source", "count")
+    )
+    qualified = StageChange.objects.filter(
+        opportunity=OuterRef("pk"), from_stage__isnull=False
+    ).exclude(to_stage__outcome=LOST)
+    won = scope.closed_in_period() & Q(stage__outcome=WON, currency=F("lead_source__currency"))
+    deals = {
+        row["lead_source"]: row
+        for row in scope.deals.filter(lead_source__isnull=False)
+        .values("lead_source")
+        .annotate(
+            qualified=Count(
+                "pk",
+                filter=Q(
+                    Exists(qualified),
+                    created_at__gte=period.since,
+                    created_at__lt=period.until,
+                ),
+            ),
+            won_value=Coalesce(Sum("value", filter=won), ZERO),
+        )
+    }
+    rows = []
+    for source in sources:
+        count = leads.get(source.pk, 0)
+        figures = deals.get(source.pk, {"qualified": 0, "won_value": Decimal(0)})
+        unit = count if source.cost_basis == LeadSource.CostBasis.PER_LEAD else period.months
+        cost = (source.cost * unit).quantize(Decimal("0.01"))
+        rows.append(
+            {
+                "source": source.name,
+                "currency": source.currency,
+                "cost": cost,
+                "leads": count,
+                "qualified": figures["qualified"],
+                "won_value": figures["won_value"],
+                "cost_per_qualified": (cost / figures["qualified"]).quantize(Decimal("0.01"))
+                if figures["qualified"]
+                else None,
+                "return": (figures["won_value"] / cost).quantize(Decimal("0.01")) if cost else None,
+            }
+        )
+    return [row for row in rows if row["leads"] or row["qualified"] or row["won_value"]]
+
+
+# --- Coaching ------------------------------------------------------------------------------
+
+
+def happy_ears_condition() -> Q:
+    """Deals in commit stages whose evidence does not support the stage: the prospect has not
+    said yes to all three reflection questions, or has not received an SOE keenly."""
+    answers_missing = Q()
+    for name, _ in QUESTIONS:
+        answers_missing |= ~Q(**{f"account__{name}": Answer.YES})
+    return Q(
+        stage__outcome=OPEN,
+        stage__probability__gte=settings.SALESFLOW_COMMIT_PROBABILITY,
+    ) & (answers_missing | Q(soe__isnull=True) | ~Q(soe__reception=Sequence.Reception.KEEN))
+
+
+def happy_ears_flags(deal: Opportunity) -> list[str]:
+    """Why a deal was flagged, from fields already loaded with it."""
+    flags = [
+        f"{question}: {getattr(deal.account, f'get_{name}_display')()}"
+        for name, question in QUESTIONS
+        if getattr(deal.account, name) != Answer.YES
+    ]
+    soe = getattr(deal, "soe", None)
+    if soe is None:
+        flags.append("No SOE")
+    elif soe.reception != Sequence.Reception.KEEN:
+        flags.append(f"SOE: {soe.get_reception_display().lower()}")
+    return flags
+
+
+def coaching(scope: Scope, *, rep: User | None = None) -> list[dict[str, object]]:
+    """Per rep (or for one), over the period: conversations logged, follow-ups surfaced, done
+    and dismissed, patience broken (surfaced early on purpose); now: stuck deals and happy
+    ears."""
+    period = (scope.period.since, scope.period.until)
+
+    def count(queryset: QuerySet, owner: str) -> Coalesce:
+        return Coalesce(
+            Subquery(
+                queryset.filter(**{owner: OuterRef("pk")})
+                .order_by()
+                .values(owner)
+                .annotate(n=Count("pk"))
+                .values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
+        )
+
+    follow_ups = FollowUp.objects.all()
+    open_deals = scope.deals.filter(stage__outcome=OPEN)
+    people = scope.people if rep is None else scope.people.filter(pk=rep.pk)
+    people = people.annotate(
+        conversations=count(Conversation.objects.filter(occurred_at__range=period), "logged_by"),
+        surfaced=count(follow_ups.filter(surfaced_at__range=period), "owner"),
+        done=count(
+            follow_ups.filter(status=FollowUp.Status.DONE, closed_at__range=period), "owner"
+        ),
+        dismissed=count(
+            follow_ups.filter(status=FollowUp.Status.DISMISSED, closed_at__range=period), "owner"
+        ),
+        patience_broken=count(
+            follow_ups.filter(surfaced_at__range=period).exclude(surfaced_early_reason=""),
+            "owner",
+        ),
+        stuck=count(stuck_opportunities(open_deals), "owner"),
+        happy_ears=count(open_deals.filter(happy_ears_condition()), "owner"),
+    ).order_by("username")
+    return [
+        {
+            "rep_id": person.pk,
+            "rep": person.get_full_name() or person.username,
+            **{
+                name: getattr(person, name)
+                for name in (
+                    "conversations",
+                    "surfaced",
+                    "done",
+                    "dismissed",
+                    "patience_broken",
+                    "stuck",
+                    "happy_ears",
+                )
+            },
+        }
+        for person in people
+    ]
+
+
+@dataclass
+class RepCoaching:
+    rep: User
+    figures: dict[str, object]
+    stuck: list[Opportunity]
+    broken: list[FollowUp]
+    happy_ears: list[tuple[Opportunity, list[str]]]
+
+
+def rep_coaching(scope: Scope, rep: User, *, limit: int = 50) -> RepCoaching:
+    """One rep's coaching view: their figures, and the deals and follow-ups behind them."""
+    deals = scope.deals.filter(owner=rep, stage__outcome=OPEN)
+    stuck = list(
+        stuck_opportunities(deals)
+        .select_related("account", "stage")
+        .annotate(why_text=current_why_text())
+        .order_by("last_activity_at", "pk")[:limit]
+    )
+    broken = list(
+        FollowUp.objects.filter(
+            owner=rep, surfaced_at__range=(scope.period.since, scope.period.until)
+        )
+        .exclude(surfaced_early_reason="")
+        .select_related("account")
+        .order_by("-surfaced_at", "-pk")[:limit]
+    )
+    happy = list(
+        deals.filter(happy_ears_condition())
+        .select_related("account", "stage", "soe")
+        .order_by("-stage__probability", "pk")[:limit]
+    )
+    figures = next(iter(coaching(scope, rep=rep)), {})
+    return RepCoaching(
+        rep=rep,
+        figures=figures,
+        stuck=stuck,
+        broken=broken,
+        happy_ears=[(deal, happy_ears_flags(deal)) for deal in happy],
     )

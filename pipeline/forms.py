@@ -302,8 +302,8 @@ class DashboardFilterForm(forms.Form):
     pipeline = IdChoiceField(queryset=Pipeline.objects.all(), required=False)
     segment = IdChoiceField(queryset=Segment.objects.all(), required=False)
     lead_source = IdChoiceField(queryset=LeadSource.objects.all(), required=False)
-    start = forms.DateField(required=False, widget=DateInput(), label="Closing from")
-    end = forms.DateField(required=False, widget=DateInput(), label="Closing until")
+    start = forms.DateField(required=False, widget=DateInput(), label="From")
+    end = forms.DateField(required=False, widget=DateInput(), label="Until")
 
     def __init__(self, *args: object, user: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -328,6 +328,9 @@ class DashboardFilterForm(forms.Form):
             if value is not None and not EARLIEST <= value <= LATEST:
                 self.add_error(name, "Pick a date between 2000 and 2100.")
                 data[name] = None
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", "Pick a day after the start.")
+            data["end"] = None
         return data
 
     def filters(self) -> DashboardFilters:

@@ -10,7 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from prospects.models import Answer, Channel, ConversationKind
+from prospects.models import Answer, Channel, ConversationKind, Currency
 
 
 class Pipeline(models.Model):
@@ -131,19 +131,6 @@ class CloseReason(models.Model):
         if outcome == Stage.Outcome.WON:
             return self.kind == self.Kind.WON
         return outcome == Stage.Outcome.LOST and self.kind != self.Kind.WON
-
-
-class Currency(models.TextChoices):
-    EUR = "EUR", "EUR"
-    GBP = "GBP", "GBP"
-    USD = "USD", "USD"
-    CHF = "CHF", "CHF"
-    SEK = "SEK", "SEK"
-    DKK = "DKK", "DKK"
-    NOK = "NOK", "NOK"
-    PLN = "PLN", "PLN"
-    CAD = "CAD", "CAD"
-    AUD = "AUD", "AUD"
 
 
 class Opportunity(models.Model):

@@ -23,6 +23,7 @@ urlpatterns = [
     path("soe/templates/", views.soe_templates, name="soe_templates"),
     path("dashboard/", views.dashboard_page, name="dashboard"),
     path("dashboard/<str:table>.csv", views.dashboard_csv, name="dashboard_csv"),
+    path("dashboard/reps/<int:pk>/", views.dashboard_rep, name="dashboard_rep"),
     path("accounts/<int:pk>/follow-ups/new/", views.followup_create, name="followup_create"),
     path("follow-ups/<int:pk>/", views.followup_detail, name="followup_detail"),
     path("follow-ups/<int:pk>/review/", views.followup_review, name="followup_review"),

@@ -4,14 +4,15 @@ selectors.get_opportunity_for_user (404 outside the user's reach, 403 for read-o
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import (
@@ -720,8 +721,8 @@ def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 # --- Dashboard ------------------------------------------------------------------------------
 
-DASHBOARD_TABLES = {
-    # name: (figure function, CSV columns)
+# name: (figures, CSV columns); the page shows the same rows.
+DASHBOARD_TABLES: dict[str, tuple[Callable[[dashboard.Scope], list[dict]], list[str]]] = {
     "stages": (
         dashboard.pipeline_by_stage,
         [
@@ -734,39 +735,144 @@ DASHBOARD_TABLES = {
             "weighted",
         ],
     ),
-    "months": (
-        dashboard.forecast_by_month,
-        ["month", "currency", "count", "amount", "weighted"],
-    ),
+    "months": (dashboard.forecast_by_month, ["month", "currency", "count", "amount", "weighted"]),
     "quarters": (
         dashboard.forecast_by_quarter,
         ["fiscal_year", "quarter", "currency", "count", "amount", "weighted"],
     ),
+    "funnel": (
+        dashboard.funnel,
+        ["pipeline", "stage", "reached", "next_stage", "went_on", "conversion"],
+    ),
+    "time-in-stage": (
+        dashboard.time_in_stage,
+        ["pipeline", "stage", "stays", "median_days", "p80_days"],
+    ),
+    "outcomes": (
+        dashboard.outcomes,
+        [
+            "currency",
+            "open",
+            "won",
+            "lost",
+            "disqualified",
+            "win_rate",
+            "won_value",
+            "average_won",
+            "cycle_days",
+            "velocity",
+        ],
+    ),
+    "velocity": (
+        dashboard.velocity_trend,
+        [
+            "month",
+            "currency",
+            "open",
+            "won",
+            "lost",
+            "win_rate",
+            "average_won",
+            "cycle_days",
+            "velocity",
+        ],
+    ),
+    "segments": (
+        dashboard.segments,
+        [
+            "segment",
+            "currency",
+            "open",
+            "won",
+            "lost",
+            "disqualified",
+            "win_rate",
+            "won_value",
+            "average_won",
+            "cycle_days",
+            "velocity",
+        ],
+    ),
+    "soe-receptions": (
+        dashboard.win_rate_by_reception,
+        ["reception", "won", "decided", "win_rate"],
+    ),
+    "slipped-steps": (dashboard.slipped_steps, ["rep", "open_steps", "late", "moved"]),
+    "readiness": (
+        dashboard.win_rate_by_readiness,
+        ["question", "answer", "won", "decided", "win_rate"],
+    ),
+    "lead-sources": (
+        dashboard.lead_sources,
+        [
+            "source",
+            "currency",
+            "cost",
+            "leads",
+            "qualified",
+            "won_value",
+            "cost_per_qualified",
+            "return",
+        ],
+    ),
+    "coaching": (
+        dashboard.coaching,
+        [
+            "rep",
+            "conversations",
+            "surfaced",
+            "done",
+            "dismissed",
+            "patience_broken",
+            "stuck",
+            "happy_ears",
+        ],
+    ),
 }
 
 
-def _dashboard_deals(request: HttpRequest) -> tuple[DashboardFilterForm, QuerySet[Opportunity]]:
+def _dashboard_scope(request: HttpRequest) -> tuple[DashboardFilterForm, dashboard.Scope]:
     form = DashboardFilterForm(request.GET or None, user=request.user)
     filters = form.filters() if form.is_bound else dashboard.DashboardFilters()
-    return form, dashboard.deals_for(user=request.user, filters=filters)
+    return form, dashboard.Scope(user=request.user, filters=filters)
 
 
 @require_GET
 def dashboard_page(request: HttpRequest) -> HttpResponse:
-    """Pipeline now: per stage, the weighted forecast per month and quarter, commit vs best
-    case. Tables first (readable without JavaScript), each with its CSV."""
-    form, deals = _dashboard_deals(request)
-    query = request.GET.urlencode()
+    """Every figure as a table (readable without JavaScript), each with its CSV; the funnel
+    and the velocity trend also as charts drawn from the same rows."""
+    form, scope = _dashboard_scope(request)
+    tables = {
+        name.replace("-", "_"): figures(scope) for name, (figures, _) in DASHBOARD_TABLES.items()
+    }
+    charts = {
+        "funnel": [
+            {"pipeline": row["pipeline"], "stage": row["stage"], "reached": row["reached"]}
+            for row in tables["funnel"]
+        ],
+        "velocity": [
+            {
+                "month": row["month"].strftime("%b %Y"),
+                "currency": row["currency"],
+                "velocity": None if row["velocity"] is None else float(row["velocity"]),
+            }
+            for row in tables["velocity"]
+        ],
+    }
     context = {
         "form": form,
-        "query": query,
-        "stages": dashboard.pipeline_by_stage(deals=deals),
-        "months": dashboard.forecast_by_month(deals=deals),
-        "quarters": dashboard.forecast_by_quarter(deals=deals),
-        "totals": dashboard.commit_and_best_case(deals=deals),
+        "query": request.GET.urlencode(),
+        "scope": scope,
+        "totals": dashboard.commit_and_best_case(scope),
+        "soe": dashboard.soe_health(scope),
+        "charts": charts,
         "commit_probability": settings.SALESFLOW_COMMIT_PROBABILITY,
+        **tables,
     }
-    return render(request, "pipeline/dashboard.html", context)
+    template = "pipeline/dashboard.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#figures"  # a filter change redraws the figures, not the whole page
+    return render(request, template, context)
 
 
 @require_GET
@@ -774,11 +880,26 @@ def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
     if table not in DASHBOARD_TABLES:
         raise Http404("No such table.")
     figures, columns = DASHBOARD_TABLES[table]
-    _, deals = _dashboard_deals(request)
+    _, scope = _dashboard_scope(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="pipeline-{table}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="salesflow-{table}.csv"'
     writer = csv.writer(response)
     writer.writerow(columns)
-    for row in figures(deals=deals):
+    for row in figures(scope):
         writer.writerow(_safe(tuple(row[column] for column in columns)))
     return response
+
+
+@require_GET
+def dashboard_rep(request: HttpRequest, pk: int) -> HttpResponse:
+    """One rep's coaching view, for people whose figures the user may see; anyone else is a
+    404, as if they did not exist."""
+    form, scope = _dashboard_scope(request)
+    rep = get_object_or_404(scope.people, pk=pk)
+    context = {
+        "form": form,
+        "query": request.GET.urlencode(),
+        "scope": scope,
+        "coaching": dashboard.rep_coaching(scope, rep),
+    }
+    return render(request, "pipeline/dashboard_rep.html", context)

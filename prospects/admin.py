@@ -25,7 +25,7 @@ class SegmentAdmin(admin.ModelAdmin):
 
 @admin.register(LeadSource)
 class LeadSourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "cost_basis", "cost", "active"]
+    list_display = ["name", "cost_basis", "cost", "currency", "active"]
     list_filter = ["active", "cost_basis"]
     search_fields = ["name"]
 

@@ -40,6 +40,19 @@ READINESS_QUESTIONS: list[tuple[str, str]] = [
 ]
 
 
+class Currency(models.TextChoices):
+    EUR = "EUR", "EUR"
+    GBP = "GBP", "GBP"
+    USD = "USD", "USD"
+    CHF = "CHF", "CHF"
+    SEK = "SEK", "SEK"
+    DKK = "DKK", "DKK"
+    NOK = "NOK", "NOK"
+    PLN = "PLN", "PLN"
+    CAD = "CAD", "CAD"
+    AUD = "AUD", "AUD"
+
+
 class Segment(models.Model):
     """A kind of buyer (hospital, school, manufacturer…); sales ops keeps the list."""
 
@@ -65,6 +78,8 @@ class LeadSource(models.Model):
         max_length=12, choices=CostBasis.choices, default=CostBasis.PER_LEAD
     )
     cost = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # The dashboard's return compares the cost with deals won in the same currency.
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.EUR)
     active = models.BooleanField(default=True)
 
     class Meta:

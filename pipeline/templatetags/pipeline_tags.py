@@ -74,3 +74,15 @@ def deal_url(name: str, pk: int) -> str:
     board's hundreds of links through the URLconf dominated its rendering time."""
     before, after = _url_shape(name)
     return f"{before}{int(pk)}{after}"
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """42.5 → "42.5%"; nothing to divide by → "—"."""
+    return "—" if value is None else f"{floatformat(value, '-1')}%"
+
+
+@register.filter
+def days(value: float | None) -> str:
+    """Days with one decimal, or "—" when there were none."""
+    return "—" if value is None else f"{floatformat(value, '-1')} d"

@@ -1,0 +1,395 @@
+"""The dashboard's flow, SOE, readiness, lead-source and coaching figures, each asserted
+exactly on a small history built by hand (the period: January to June 2026)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from pipeline import dashboard, services
+from pipeline.models import FollowUp, Opportunity, Sequence, SoeStep, StageChange
+from prospects.models import Account, Conversation, LeadSource
+from tests.factories import AccountFactory, SegmentFactory
+
+pytestmark = pytest.mark.django_db
+
+PERIOD = {"start": date(2026, 1, 1), "end": date(2026, 6, 30)}
+
+
+def at(month: int, day: int, year: int = 2026) -> datetime:
+    """Noon, local time: far from any month boundary whatever the time zone."""
+    return timezone.make_aware(datetime(year, month, day, 12))
+
+
+@pytest.fixture
+def history(rep, teammate, manager, standard, stages, reason):
+    """Eight deals with a known past. Stage positions: Lead, Qualified, Solution development,
+    Evaluation, Decision, then Won and Lost."""
+    hospitals, schools = SegmentFactory(name="Hospitals"), SegmentFactory(name="Schools")
+    events = LeadSource.objects.create(name="Events", cost_basis="per_lead", cost=100)
+    web = LeadSource.objects.create(name="Web", cost_basis="per_month", cost=300)
+    deals = {}
+
+    def deal(key, owner, value, path, *, segment, source=None, currency="EUR", answers=None):
+        """`path`: (stage, when) from opening to now; `answers` the readiness snapshot taken
+        at the deal's first move on."""
+        account = AccountFactory(owner=owner, segment=segment, lead_source=source)
+        Account.objects.filter(pk=account.pk).update(created_at=path[0][1])
+        opportunity = services.opportunity_create(
+            actor=owner,
+            account=account,
+            name=key,
+            owner=owner,
+            value=Decimal(value),
+            currency=currency,
+            pipeline=standard,
+            stage=stages[path[0][0]],
+        )
+        for name, _ in path[1:]:
+            kind = {"Won": "won", "Lost": "lost", "Disqualified": "disqualified"}.get(name)
+            services.opportunity_move_stage(
+                actor=owner,
+                opportunity=opportunity,
+                to_stage=stages["Lost" if name == "Disqualified" else name],
+                reason=reason[kind] if kind else None,
+            )
+        changes = StageChange.objects.filter(opportunity=opportunity).order_by("at", "pk")
+        for change, (_, when) in zip(list(changes), path, strict=True):
+            StageChange.objects.filter(pk=change.pk).update(at=when)
+        if answers:
+            first_move = changes.exclude(from_stage=None).order_by("at", "pk").first()
+            StageChange.objects.filter(pk=first_move.pk).update(
+                **dict(zip(("has_problem", "accepts_significance", "ready_to_act"), answers))
+            )
+        closed = (
+            {"closed_at": path[-1][1]} if path[-1][0] in {"Won", "Lost", "Disqualified"} else {}
+        )
+        Opportunity.objects.filter(pk=opportunity.pk).update(created_at=path[0][1], **closed)
+        deals[key] = Opportunity.objects.get(pk=opportunity.pk)
+        return deals[key]
+
+    yes, no, unknown = "yes", "no", "unknown"
+    deal(
+        "A",
+        rep,
+        10_000,
+        [
+            ("Lead", at(1, 1)),
+            ("Qualified", at(1, 11)),
+            ("Solution development", at(1, 31)),
+            ("Evaluation", at(2, 10)),
+            ("Decision", at(3, 2)),
+            ("Won", at(3, 12)),
+        ],
+        segment=hospitals,
+        source=events,
+        answers=(yes, yes, yes),
+    )
+    deal(  # skips Solution development
+        "B",
+        rep,
+        6_000,
+        [
+            ("Lead", at(1, 5)),
+            ("Qualified", at(1, 10)),
+            ("Evaluation", at(1, 30)),
+            ("Won", at(2, 19)),
+        ],
+        segment=hospitals,
+        source=events,
+        answers=(yes, no, yes),
+    )
+    deal(
+        "C",
+        rep,
+        4_000,
+        [("Lead", at(2, 1)), ("Qualified", at(2, 21)), ("Lost", at(3, 3))],
+        segment=hospitals,
+        source=events,
+        answers=(no, no, unknown),
+    )
+    deal(
+        "D",
+        rep,
+        3_000,
+        [("Lead", at(2, 1)), ("Disqualified", at(2, 6))],
+        segment=schools,
+        source=web,
+    )
+    deal("E", rep, 1_000, [("Lead", at(3, 1))], segment=schools, source=web)
+    deal(
+        "F",
+        rep,
+        2_000,
+        [("Lead", at(3, 1)), ("Qualified", at(3, 5))],
+        segment=schools,
+        source=web,
+    )
+    # Opened before the period, still open, in commit stages, in another currency.
+    deal(
+        "G",
+        teammate,
+        50_000,
+        [("Lead", at(12, 1, 2025)), ("Evaluation", at(12, 10, 2025))],
+        segment=hospitals,
+        currency="GBP",
+    )
+    deal(
+        "H",
+        teammate,
+        70_000,
+        [("Lead", at(11, 1, 2025)), ("Decision", at(12, 5, 2025))],
+        segment=hospitals,
+        currency="GBP",
+    )
+    return deals
+
+
+@pytest.fixture
+def soe(history):
+    """A keen SOE on A, declined on C, lukewarm on F with one step late and one moved later;
+    H's prospect received theirs keenly and said yes to all three questions."""
+    today = timezone.localdate()
+    Sequence.objects.create(opportunity=history["A"], reception="keen")
+    Sequence.objects.create(opportunity=history["C"], reception="declined")
+    f = Sequence.objects.create(opportunity=history["F"], reception="lukewarm")
+    late = today - timedelta(days=5)
+    SoeStep.objects.create(
+        sequence=f, position=0, text="Visit", target_date=late, first_target_date=late
+    )
+    SoeStep.objects.create(
+        sequence=f,
+        position=1,
+        text="Pilot",
+        target_date=today + timedelta(days=10),
+        first_target_date=today + timedelta(days=2),
+    )
+    Sequence.objects.create(opportunity=history["H"], reception="keen")
+    Account.objects.filter(pk=history["H"].account_id).update(
+        has_problem="yes", accepts_significance="yes", ready_to_act="yes"
+    )
+    return history
+
+
+def scope(user, **filters):
+    return dashboard.Scope(user=user, filters=dashboard.DashboardFilters(**{**PERIOD, **filters}))
+
+
+def test_conversion_counts_skipped_stages_as_passed(manager, history):
+    rows = dashboard.funnel(scope(manager))
+    assert [
+        (r["stage"], r["reached"], r["next_stage"], r["went_on"], r["conversion"]) for r in rows
+    ] == [
+        ("Lead", 6, "Qualified", 4, 66.7),
+        ("Qualified", 4, "Solution development", 2, 50.0),
+        ("Solution development", 2, "Evaluation", 2, 100.0),  # B skipped it, and counts
+        ("Evaluation", 2, "Decision", 2, 100.0),
+        ("Decision", 2, "Won", 2, 100.0),
+    ]
+
+
+def test_time_in_stage_median_and_80th_percentile(manager, history):
+    rows = dashboard.time_in_stage(scope(manager))
+    assert [(r["stage"], r["stays"], r["median_days"], r["p80_days"]) for r in rows] == [
+        ("Lead", 5, 5.0, 12.0),  # 4, 5, 5, 10, 20 days; E is still in Lead
+        ("Qualified", 3, 20.0, 20.0),  # 10, 20, 20; F is still there
+        ("Solution development", 1, 10.0, 10.0),
+        ("Evaluation", 2, 20.0, 20.0),
+        ("Decision", 1, 10.0, 10.0),
+    ]
+
+
+def test_win_rate_size_cycle_and_velocity(manager, history):
+    eur = {row["currency"]: row for row in dashboard.outcomes(scope(manager))}["EUR"]
+    assert (eur["open"], eur["won"], eur["lost"], eur["disqualified"]) == (2, 2, 1, 1)
+    assert eur["win_rate"] == 66.7  # disqualified is not a loss
+    assert eur["won_value"] == Decimal("16000.00")
+    assert eur["average_won"] == Decimal("8000.00")
+    assert eur["cycle_days"] == 57.5  # 70 and 45 days
+    # 2 open × 2/3 × 8,000 ÷ 57.5 days
+    assert eur["velocity"] == Decimal("185.51")
+
+
+def test_velocity_trend_per_month(manager, history):
+    rows = [r for r in dashboard.velocity_trend(scope(manager)) if r["currency"] == "EUR"]
+    assert [r["month"] for r in rows] == [date(2026, month, 1) for month in range(1, 7)]
+    january, february, march = rows[:3]
+    assert (january["open"], january["won"], january["velocity"]) == (2, 0, None)
+    assert (february["open"], february["won"], february["win_rate"]) == (2, 1, 100.0)
+    assert february["velocity"] == Decimal("266.67")  # 2 × 1 × 6,000 ÷ 45
+    assert (march["open"], march["won"], march["lost"]) == (2, 1, 1)
+    assert march["velocity"] == Decimal("142.86")  # 2 × ½ × 10,000 ÷ 70
+    assert all(row["currency"] != "GBP" for row in dashboard.velocity_trend(scope(manager)))
+
+
+def test_segments_side_by_side(manager, history):
+    rows = {(r["segment"], r["currency"]): r for r in dashboard.segments(scope(manager))}
+    assert set(rows) == {("Hospitals", "EUR"), ("Hospitals", "GBP"), ("Schools", "EUR")}
+    hospitals = rows[("Hospitals", "EUR")]
+    assert (hospitals["won"], hospitals["lost"], hospitals["win_rate"]) == (2, 1, 66.7)
+    assert hospitals["velocity"] == Decimal("0.00")  # nothing left open
+    schools = rows[("Schools", "EUR")]
+    assert (schools["open"], schools["disqualified"], schools["win_rate"]) == (2, 1, None)
+
+
+def test_soe_health(manager, rep, soe):
+    health = dashboard.soe_health(scope(manager))
+    assert (health["deals"], health["with_soe"], health["with_soe_share"]) == (8, 4, 50.0)
+    assert {r["reception"]: (r["count"], r["share"]) for r in health["receptions"]} == {
+        "Not yet shared": (0, 0.0),
+        "Keen": (2, 50.0),
+        "Lukewarm": (1, 25.0),
+        "Declined": (1, 25.0),
+    }
+    by_reception = {
+        r["reception"]: (r["won"], r["decided"])
+        for r in dashboard.win_rate_by_reception(scope(manager))
+    }
+    assert by_reception == {"Keen": (1, 1), "Declined": (0, 1), "No SOE": (1, 1)}
+    assert dashboard.slipped_steps(scope(manager)) == [
+        {"rep_id": rep.pk, "rep": rep.username, "open_steps": 2, "late": 1, "moved": 1}
+    ]
+
+
+def test_win_rate_by_readiness_when_qualified(manager, history):
+    rows = {
+        (r["question"], r["answer"]): (r["won"], r["decided"], r["win_rate"])
+        for r in dashboard.win_rate_by_readiness(scope(manager))
+    }
+    assert rows[("Has a problem", "Yes")] == (2, 2, 100.0)
+    assert rows[("Has a problem", "No")] == (0, 1, 0.0)
+    assert rows[("Has a problem", "Unknown")] == (0, 0, None)
+    assert rows[("Accepts its significance", "No")] == (1, 2, 50.0)
+    assert rows[("Is ready to act", "Unknown")] == (0, 1, 0.0)
+    assert rows[("All three", "Yes")] == (1, 1, 100.0)
+
+
+def test_lead_source_return(manager, history):
+    rows = {r["source"]: r for r in dashboard.lead_sources(scope(manager))}
+    events, web = rows["Events"], rows["Web"]
+    assert (events["leads"], events["qualified"], events["cost"]) == (3, 3, Decimal("300.00"))
+    assert events["won_value"] == Decimal("16000.00")
+    assert events["cost_per_qualified"] == Decimal("100.00")
+    assert events["return"] == Decimal("53.33")
+    # Paid per month: 181 days are 5.95 months of 300; D went straight to lost, E never moved.
+    assert (web["leads"], web["qualified"], web["cost"]) == (3, 1, Decimal("1785.00"))
+    assert (web["cost_per_qualified"], web["return"]) == (Decimal("1785.00"), Decimal("0.00"))
+
+
+@pytest.fixture
+def follow_ups(rep, history):
+    account = history["F"].account
+
+    def follow_up(**fields):
+        return FollowUp.objects.create(
+            account=account, owner=rep, purpose="Check in", surface_at=at(4, 1), **fields
+        )
+
+    follow_up(
+        status="done", surfaced_at=at(4, 1), closed_at=at(4, 2), surfaced_early_reason="They asked"
+    )
+    follow_up(status="dismissed", closed_at=at(4, 3), dismissed_reason="Not needed")
+    follow_up(status="surfaced", surfaced_at=at(5, 1))
+    follow_up(status="surfaced", surfaced_at=at(8, 1))  # after the period
+    for when in (at(2, 1), at(3, 1), at(9, 1)):
+        Conversation.objects.create(
+            account=account, logged_by=rep, occurred_at=when, channel="call", kind="qualifying"
+        )
+
+
+def test_coaching_per_rep_and_happy_ears(manager, rep, teammate, soe, follow_ups):
+    rows = {row["rep_id"]: row for row in dashboard.coaching(scope(manager))}
+    assert set(rows) == {rep.pk, teammate.pk, manager.pk}
+    figures = rows[rep.pk]
+    assert {
+        k: figures[k] for k in ("conversations", "surfaced", "done", "dismissed", "patience_broken")
+    } == {
+        "conversations": 2,
+        "surfaced": 2,
+        "done": 1,
+        "dismissed": 1,
+        "patience_broken": 1,
+    }
+    assert figures["stuck"] == 2  # E and F have been quiet since March
+    assert figures["happy_ears"] == 0  # E and F are not in commit stages
+    assert rows[teammate.pk]["happy_ears"] == 1  # G, not H: H's evidence carries it
+
+    view = dashboard.rep_coaching(scope(manager), teammate)
+    assert [(deal.name, flags) for deal, flags in view.happy_ears] == [
+        (
+            "G",
+            [
+                "Has a problem: Unknown",
+                "Accepts its significance: Unknown",
+                "Is ready to act: Unknown",
+                "No SOE",
+            ],
+        )
+    ]
+    mine = dashboard.rep_coaching(scope(manager), rep)
+    assert [follow_up.surfaced_early_reason for follow_up in mine.broken] == ["They asked"]
+    assert {deal.name for deal in mine.stuck} == {"E", "F"}
+
+
+def test_a_rep_sees_only_their_own_coaching(
+    client, rep, teammate, manager, outsider, sales_ops, history
+):
+    own = reverse("pipeline:dashboard_rep", args=[rep.pk])
+    other = reverse("pipeline:dashboard_rep", args=[teammate.pk])
+    client.force_login(rep)
+    assert client.get(own).status_code == 200
+    assert client.get(other).status_code == 404  # a teammate, by changing the URL
+    assert [r["rep"] for r in dashboard.coaching(scope(rep))] == ["Rita Rep"]
+    client.force_login(outsider)
+    assert client.get(own).status_code == 404
+    for user in (manager, sales_ops):
+        client.force_login(user)
+        page = client.get(other)
+        assert page.status_code == 200
+        assert ">G</a>" not in page.content.decode()
+        assert "Coaching: Theo Mate" in page.content.decode()
+
+
+def test_the_page_shows_every_section_and_its_csv(client, manager, soe, follow_ups):
+    client.force_login(manager)
+    page = client.get(reverse("pipeline:dashboard"), {"start": "2026-01-01", "end": "2026-06-30"})
+    html = page.content.decode()
+    for heading in (
+        "Conversion between stages",
+        "Time in stage",
+        "Velocity by month",
+        "Segments side by side",
+        "SOE health",
+        "Win rate by readiness when qualified",
+        "five cents in, ten cents out",
+        "Coaching",
+    ):
+        assert heading in html
+    assert 'id="funnel-chart"' in html and 'id="dashboard-charts"' in html
+    for table in dashboard_tables():
+        response = client.get(reverse("pipeline:dashboard_csv", args=[table]), PERIOD)
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/csv")
+    funnel = client.get(reverse("pipeline:dashboard_csv", args=["funnel"]), PERIOD).content.decode()
+    assert funnel.splitlines()[1] == "Standard,Lead,6,Qualified,4,66.7"
+
+
+def dashboard_tables():
+    from pipeline.views import DASHBOARD_TABLES
+
+    return list(DASHBOARD_TABLES)
+
+
+def test_a_filter_change_answers_with_the_figures_only(client, manager, rep, history):
+    client.force_login(manager)
+    response = client.get(
+        reverse("pipeline:dashboard"), {**PERIOD, "owner": rep.pk}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="figures"')
+    assert "<html" not in html
