@@ -460,7 +460,11 @@ def _with_velocity(row: dict[str, object]) -> dict[str, object]:
         row["average_won"] = Decimal(average).quantize(Decimal("0.01"))
     if cycle is not None:
         row["cycle_days"] = round(cycle, 1)
-    if row["win_rate"] is None or average is None or not cycle:
+    if row["win_rate"] is None:
+        row["velocity"] = None  # nothing decided: no pace to speak of
+    elif not won:
+        row["velocity"] = Decimal("0.00")  # decided, and nothing won
+    elif average is None or not cycle:
         row["velocity"] = None
     else:
         velocity = row["open"] * Decimal(won) / Decimal(won + lost) * Decimal(average)
@@ -517,7 +521,8 @@ def velocity_trend(scope: Scope) -> list[dict[str, object]]:
         }
     )
     by_key = {(_as_date(row["month"]), row["currency"]): row for row in closed}
-    closing = {currency for _, currency in by_key}  # a currency nothing closed in has no trend
+    # A currency with nothing won or lost in these months has no trend to draw.
+    closing = {currency for (_, currency), row in by_key.items() if row["won"] or row["lost"]}
     rows = []
     for counts in open_at_end.order_by("currency"):
         currency = counts["currency"]

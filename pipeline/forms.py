@@ -308,6 +308,8 @@ class DashboardFilterForm(forms.Form):
     def __init__(self, *args: object, user: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         _limit_people(self, user)
+        if user.role == User.Role.REP and not user.sees_everything:
+            del self.fields["team"], self.fields["owner"]  # a rep's dashboard is their own
         for name, field in self.fields.items():
             field.widget.attrs["class"] = (
                 "form-control form-control-sm"

@@ -4,12 +4,14 @@ selectors.get_opportunity_for_user (404 outside the user's reach, 403 for read-o
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -865,7 +867,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "scope": scope,
         "totals": dashboard.commit_and_best_case(scope),
         "soe": dashboard.soe_health(scope),
-        "charts": charts,
+        "charts_json": json.dumps(charts, cls=DjangoJSONEncoder),
         "commit_probability": settings.SALESFLOW_COMMIT_PROBABILITY,
         **tables,
     }

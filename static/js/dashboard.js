@@ -1,13 +1,14 @@
-// Dashboard charts, drawn from the same rows as the tables beside them (a JSON script in the
-// figures block). A filter change swaps the figures block through htmx; the charts are then
-// drawn again from the new rows.
+// Dashboard charts, drawn from the same rows as the tables beside them (JSON in the figures
+// block's data-charts). A filter change swaps the figures block through htmx; the charts are
+// then drawn again from the new rows. Canvases have no id on purpose: htmx would copy the old
+// canvas's style attribute onto the new one, which the Content-Security-Policy forbids.
 "use strict";
 
 const COLOURS = ["#0d6efd", "#198754", "#d63384", "#fd7e14", "#6f42c1", "#20c997"];
 
-function redraw(id, config) {
-  const canvas = document.getElementById(id);
-  if (!canvas || typeof Chart === "undefined") return;
+function redraw(name, config) {
+  const canvas = document.querySelector(`canvas[data-chart="${name}"]`);
+  if (!canvas) return;
   const old = Chart.getChart(canvas);
   if (old) old.destroy();
   new Chart(canvas, config);
@@ -15,10 +16,12 @@ function redraw(id, config) {
 
 function drawCharts() {
   const source = document.getElementById("dashboard-charts");
-  if (!source) return;
-  const data = JSON.parse(source.textContent);
+  if (!source || typeof Chart === "undefined") return;
+  // Charts whose canvas a swap removed would otherwise live on.
+  Object.values(Chart.instances).forEach((chart) => { if (!chart.canvas.isConnected) chart.destroy(); });
+  const data = JSON.parse(source.dataset.charts);
   const pipelines = [...new Set(data.funnel.map((row) => row.pipeline))];
-  redraw("funnel-chart", {
+  redraw("funnel", {
     type: "bar",
     data: {
       labels: data.funnel.map((row) => (pipelines.length > 1 ? `${row.pipeline}: ${row.stage}` : row.stage)),
@@ -32,7 +35,7 @@ function drawCharts() {
   });
   const months = [...new Set(data.velocity.map((row) => row.month))];
   const currencies = [...new Set(data.velocity.map((row) => row.currency))];
-  redraw("velocity-chart", {
+  redraw("velocity", {
     type: "line",
     data: {
       labels: months,

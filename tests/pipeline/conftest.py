@@ -125,3 +125,152 @@ def _patience_rules(request):
     from django.apps import apps
 
     patience_rules.add_rules(apps, None)
+
+
+# --- A known past for the dashboard ---------------------------------------------------
+
+
+def at(month: int, day: int, year: int = 2026):
+    """Noon, local time: far from any month boundary whatever the time zone."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime(year, month, day, 12))
+
+
+@pytest.fixture
+def history(rep, teammate, manager, standard, stages, reason):
+    """Eight deals with a known past. Stage positions: Lead, Qualified, Solution development,
+    Evaluation, Decision, then Won and Lost. The dashboard's tests assert their figures."""
+    from decimal import Decimal
+
+    from pipeline import services
+    from pipeline.models import Opportunity, StageChange
+    from prospects.models import Account, LeadSource
+    from tests.factories import AccountFactory, SegmentFactory
+
+    hospitals, schools = SegmentFactory(name="Hospitals"), SegmentFactory(name="Schools")
+    events = LeadSource.objects.create(name="Events", cost_basis="per_lead", cost=100)
+    web = LeadSource.objects.create(name="Web", cost_basis="per_month", cost=300)
+    deals = {}
+
+    def deal(key, owner, value, path, *, segment, source=None, currency="EUR", answers=None):
+        """`path`: (stage, when) from opening to now; `answers` the readiness snapshot taken
+        at the deal's first move on."""
+        account = AccountFactory(owner=owner, segment=segment, lead_source=source)
+        Account.objects.filter(pk=account.pk).update(created_at=path[0][1])
+        opportunity = services.opportunity_create(
+            actor=owner,
+            account=account,
+            name=key,
+            owner=owner,
+            value=Decimal(value),
+            currency=currency,
+            pipeline=standard,
+            stage=stages[path[0][0]],
+        )
+        for name, _ in path[1:]:
+            kind = {"Won": "won", "Lost": "lost", "Disqualified": "disqualified"}.get(name)
+            services.opportunity_move_stage(
+                actor=owner,
+                opportunity=opportunity,
+                to_stage=stages["Lost" if name == "Disqualified" else name],
+                reason=reason[kind] if kind else None,
+            )
+        changes = StageChange.objects.filter(opportunity=opportunity).order_by("at", "pk")
+        for change, (_, when) in zip(list(changes), path, strict=True):
+            StageChange.objects.filter(pk=change.pk).update(at=when)
+        if answers:
+            first_move = changes.exclude(from_stage=None).order_by("at", "pk").first()
+            StageChange.objects.filter(pk=first_move.pk).update(
+                **dict(
+                    zip(
+                        ("has_problem", "accepts_significance", "ready_to_act"),
+                        answers,
+                        strict=True,
+                    )
+                )
+            )
+        closed = (
+            {"closed_at": path[-1][1]} if path[-1][0] in {"Won", "Lost", "Disqualified"} else {}
+        )
+        Opportunity.objects.filter(pk=opportunity.pk).update(created_at=path[0][1], **closed)
+        deals[key] = Opportunity.objects.get(pk=opportunity.pk)
+        return deals[key]
+
+    yes, no, unknown = "yes", "no", "unknown"
+    deal(
+        "A",
+        rep,
+        10_000,
+        [
+            ("Lead", at(1, 1)),
+            ("Qualified", at(1, 11)),
+            ("Solution development", at(1, 31)),
+            ("Evaluation", at(2, 10)),
+            ("Decision", at(3, 2)),
+            ("Won", at(3, 12)),
+        ],
+        segment=hospitals,
+        source=events,
+        answers=(yes, yes, yes),
+    )
+    deal(  # skips Solution development
+        "B",
+        rep,
+        6_000,
+        [
+            ("Lead", at(1, 5)),
+            ("Qualified", at(1, 10)),
+            ("Evaluation", at(1, 30)),
+            ("Won", at(2, 19)),
+        ],
+        segment=hospitals,
+        source=events,
+        answers=(yes, no, yes),
+    )
+    deal(
+        "C",
+        rep,
+        4_000,
+        [("Lead", at(2, 1)), ("Qualified", at(2, 21)), ("Lost", at(3, 3))],
+        segment=hospitals,
+        source=events,
+        answers=(no, no, unknown),
+    )
+    deal(
+        "D",
+        rep,
+        3_000,
+        [("Lead", at(2, 1)), ("Disqualified", at(2, 6))],
+        segment=schools,
+        source=web,
+    )
+    deal("E", rep, 1_000, [("Lead", at(3, 1))], segment=schools, source=web)
+    deal(
+        "F",
+        rep,
+        2_000,
+        [("Lead", at(3, 1)), ("Qualified", at(3, 5))],
+        segment=schools,
+        source=web,
+    )
+    # Opened before the period, still open, in commit stages, in another currency.
+    deal(
+        "G",
+        teammate,
+        50_000,
+        [("Lead", at(12, 1, 2025)), ("Evaluation", at(12, 10, 2025))],
+        segment=hospitals,
+        currency="GBP",
+    )
+    deal(
+        "H",
+        teammate,
+        70_000,
+        [("Lead", at(11, 1, 2025)), ("Decision", at(12, 5, 2025))],
+        segment=hospitals,
+        currency="GBP",
+    )
+    return deals

@@ -138,7 +138,12 @@ def test_board_and_column_filters(client, rep, deal, stages, params, htmx):
 @given(pk=st.integers(min_value=-(2**70), max_value=2**70))
 def test_impossible_ids_in_urls(client, rep, deal, pk):
     client.force_login(rep)
-    for name in ("pipeline:opportunity_detail", "pipeline:board_column", "pipeline:board_pipeline"):
+    for name in (
+        "pipeline:opportunity_detail",
+        "pipeline:board_column",
+        "pipeline:board_pipeline",
+        "pipeline:dashboard_rep",
+    ):
         try:
             url = reverse(name, args=[pk])
         except Exception:  # noqa: BLE001 - negative numbers do not match the URL pattern
@@ -391,3 +396,25 @@ def test_followup_review(client, rep, manager, deal, decision, comment, draft):
     follow_up.refresh_from_db()
     if follow_up.review == "sent_back":
         assert follow_up.review_comment.strip()
+
+
+@fuzz
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["owner", "team", "pipeline", "segment", "lead_source", "start", "end"]),
+        ids,
+    ),
+    table=st.sampled_from(["funnel", "coaching", "lead-sources", "readiness", "velocity"]),
+    htmx=st.booleans(),
+)
+def test_dashboard_filters_pages_and_csv(client, manager, rep, deal, params, table, htmx):
+    client.force_login(manager)
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    for url in (
+        reverse("pipeline:dashboard"),
+        reverse("pipeline:dashboard_csv", args=[table]),
+        reverse("pipeline:dashboard_rep", args=[rep.pk]),
+    ):
+        response = client.get(url, params, **extra)
+        assert response.status_code == 200
+        assert "<script>alert(1)</script>" not in response.content.decode()

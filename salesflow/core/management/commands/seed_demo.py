@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from pipeline.demo import seed_opportunities
+from pipeline.demo import seed_history, seed_opportunities
 from prospects.demo import seed_prospects
 from salesflow.core import services
 from salesflow.core.models import Team, User
@@ -51,6 +51,7 @@ class Command(BaseCommand):
             people = self._seed_people()
             accounts = seed_prospects()
             deals = seed_opportunities()
+            history = seed_history()
         self._print_logins(people)
         if accounts:
             self.stdout.write(
@@ -58,6 +59,8 @@ class Command(BaseCommand):
             )
         if deals:
             self.stdout.write(f"Added {deals} demo deals across the stages, a few of them stuck.")
+        if history:
+            self.stdout.write(f"Added {history} closed deals over six quarters, for the dashboard.")
 
     def _seed_people(self) -> list[tuple[User, bool]]:
         team = Team.objects.filter(name=TEAM_NAME).first()
