@@ -443,6 +443,23 @@ HISTORY_STAYS = {
     "Decision": (4, 20),
 }
 HISTORY_DAYS = 540  # about six quarters
+HISTORY_FIRST = ["Amira", "Callum", "Dana", "Femi", "Grace", "Hugo", "Lena", "Owen", "Rosa"]
+HISTORY_LAST = ["Bryant", "Costa", "Fraser", "Iqbal", "Lowe", "Moreau", "Quinn", "Varga"]
+HISTORY_TITLES = {
+    "Hospitals": "Head of Operations",
+    "Schools": "Business Manager",
+    "Manufacturers": "Plant Manager",
+}
+HISTORY_PURPOSES = [
+    "Hear how the conversation landed with the rest of their team",
+    "Learn what their finance lead made of the numbers",
+    "Find out whether the pilot dates still suit them",
+]
+HISTORY_EARLY = [
+    "They asked us to call before their board met",
+    "Their budget window closes this week",
+    "A competitor was in on Monday",
+]
 # What the conversation after each move was about.
 HISTORY_TALKS = [
     "initial_outreach",
@@ -491,6 +508,14 @@ def seed_history(*, now: datetime | None = None, seed: int = 2026) -> int:
                 owner=owner,
                 segment=segment,
                 lead_source=rng.choice(sources) if sources else None,
+            )
+            prospect_services.contact_save(
+                actor=owner,
+                contact=Contact(
+                    account=account,
+                    name=f"{rng.choice(HISTORY_FIRST)} {rng.choice(HISTORY_LAST)}",
+                    title=HISTORY_TITLES[segment_name],
+                ),
             )
             # A prospect who says yes to all three questions tends to buy: the readiness
             # table should show it.
@@ -597,10 +622,10 @@ def _history_extras(
         account=account,
         opportunity=opportunity,
         owner=owner,
-        purpose="Hear how the conversation landed with the rest of their team",
+        purpose=rng.choice(HISTORY_PURPOSES),
         surface_at=surfaced + (timedelta(days=2) if early else timedelta(0)),
         surfaced_at=surfaced,
-        surfaced_early_reason="They asked us to call before their board met" if early else "",
+        surfaced_early_reason=rng.choice(HISTORY_EARLY) if early else "",
         status=FollowUp.Status.DONE if done else FollowUp.Status.DISMISSED,
         dismissed_reason="" if done else "They wrote first",
         closed_at=surfaced + timedelta(days=1),

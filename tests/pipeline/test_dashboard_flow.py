@@ -215,6 +215,12 @@ def test_a_rep_sees_only_their_own_coaching(
     assert client.get(own).status_code == 200
     assert client.get(other).status_code == 404  # a teammate, by changing the URL
     assert [r["rep"] for r in dashboard.coaching(scope(rep))] == ["Rita Rep"]
+    # Another team's rep sees none of these deals in any figure.
+    assert dashboard.funnel(scope(outsider)) == []
+    assert dashboard.outcomes(scope(outsider)) == []
+    assert [r["rep"] for r in dashboard.coaching(scope(outsider))] == ["Olga Out"]
+    # A teammate's figures are not a rep's: their dashboard is their own.
+    assert {r["currency"] for r in dashboard.outcomes(scope(teammate))} == {"GBP"}
     client.force_login(outsider)
     assert client.get(own).status_code == 404
     for user in (manager, sales_ops):
