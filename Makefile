@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format migrate seed
+.PHONY: install run test lint format migrate seed bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ run: seed
 	@echo "Sign in with one of the demo users above."
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+
+# Time the main pages on a 20,000-deal data set (BENCH_ARGS="--opportunities 2000" for
+# another size). It WRITES bench- data into DATABASE_URL's database: give it one of its own.
+bench: migrate
+	$(BIN)/python manage.py bench $(BENCH_ARGS)
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -190,9 +190,9 @@ ACCOUNTS = [
 ]
 
 
-def seed_prospects(*, now: timezone.datetime | None = None) -> int:
-    """Create what is missing; returns how many accounts were added."""
-    now = now or timezone.now()
+def seed_segments_and_sources() -> tuple[dict[str, Segment], dict[str, LeadSource]]:
+    """The demo's segments and lead sources by name, created where missing (the benchmark
+    data set uses them too)."""
     segments = {
         name: Segment.objects.get_or_create(name=name, defaults={"description": text})[0]
         for name, text in SEGMENTS.items()
@@ -203,6 +203,13 @@ def seed_prospects(*, now: timezone.datetime | None = None) -> int:
         )[0]
         for name, basis, cost in LEAD_SOURCES
     }
+    return segments, sources
+
+
+def seed_prospects(*, now: timezone.datetime | None = None) -> int:
+    """Create what is missing; returns how many accounts were added."""
+    now = now or timezone.now()
+    segments, sources = seed_segments_and_sources()
     admin = User.objects.filter(role=User.Role.ADMIN).first()
     added = 0
     for name, segment, source, owner_name, contacts, why, conversations in ACCOUNTS:
