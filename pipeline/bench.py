@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Model, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from pipeline.demo import seed_sequences
+from pipeline.demo import seed_soe_templates
 from pipeline.models import (
     CloseReason,
     Currency,
@@ -199,14 +199,14 @@ class _Context:
 def _seed_reference_data() -> tuple[dict[str, Segment], dict[str, LeadSource]]:
     """The default pipeline, close reasons, segments, lead sources, step kinds and SOE
     templates, by the same functions the migrations and seed_demo use; each one only
-    creates what is missing (seed_sequences starts SOEs only on the demo's own deals)."""
+    creates what is missing."""
     for module, function in [
         ("pipeline.migrations.0002_default_pipeline", "add_default_pipeline"),
         ("pipeline.migrations.0004_close_reasons", "add_reasons"),
     ]:
         getattr(importlib.import_module(module), function)(apps, None)
     segments, sources = seed_segments_and_sources()
-    seed_sequences()
+    seed_soe_templates()
     return segments, sources
 
 

@@ -48,7 +48,7 @@ from pipeline.models import (
     Stage,
     StageChange,
 )
-from pipeline.selectors import current_why_text, opportunities_visible_to, stuck_opportunities
+from pipeline.selectors import current_why_text, opportunities_visible_to, with_activity
 from prospects.models import Account, Answer, Conversation, LeadSource
 from prospects.selectors import visible_owners
 from salesflow.core.models import User
@@ -56,6 +56,7 @@ from salesflow.core.models import User
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 ZERO = Value(Decimal(0), output_field=MONEY)
 OPEN, WON, LOST = Stage.Outcome.OPEN, Stage.Outcome.WON, Stage.Outcome.LOST
+WON_RANK = 32767  # past every open stage's position
 QUESTIONS = [
     ("has_problem", "Has a problem"),
     ("accepts_significance", "Accepts its significance"),
@@ -124,6 +125,18 @@ def _percentile_sql(expression: str, fraction: float) -> str:
     if connection.vendor == "postgresql":
         return f"percentile_cont({fraction!r}) WITHIN GROUP (ORDER BY {expression})"
     return f"salesflow_percentile({expression}, {fraction!r})"
+
+
+def _ids_sql(queryset: QuerySet) -> tuple[str, tuple]:
+    """A queryset's ids as SQL for `IN (...)`, without the model's ordering (a sort for
+    nothing)."""
+    return queryset.order_by().values("pk").query.sql_with_params()
+
+
+def _fetch(sql: str, params: list | tuple) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _rate(part: int | None, whole: int | None) -> float | None:
@@ -331,6 +344,14 @@ def commit_and_best_case(scope: Scope) -> list[dict[str, object]]:
 # --- Flow ----------------------------------------------------------------------------------
 
 
+def _open_stages(scope: Scope) -> list[Stage]:
+    """The open stages, pipeline by pipeline, of the pipeline filtered on (or all)."""
+    stages = Stage.objects.filter(outcome=OPEN).select_related("pipeline")
+    if scope.filters.pipeline:
+        stages = stages.filter(pipeline_id=scope.filters.pipeline)
+    return list(stages.order_by("pipeline__name", "pipeline_id", "position", "pk"))
+
+
 def funnel(scope: Scope) -> list[dict[str, object]]:
     """Of the deals opened in the period, how many reached each open stage, and what share of
     those went on to the next stage (the last one: to won).
@@ -338,57 +359,50 @@ def funnel(scope: Scope) -> list[dict[str, object]]:
     "Reached" reads the stage history: a deal that jumped from Qualified to Evaluation
     reached Solution development too, and a won deal reached every stage. So conversion never
     goes above 100% and a skipped stage does not look like a leak."""
-    stages = list(
-        Stage.objects.filter(outcome=OPEN)
-        .select_related("pipeline")
-        .order_by("pipeline__name", "pipeline_id", "position", "pk")
-    )
-    if scope.filters.pipeline:
-        stages = [stage for stage in stages if stage.pipeline_id == scope.filters.pipeline]
+    stages = _open_stages(scope)
     if not stages:
         return []
-    cohort = scope.deals.filter(
-        created_at__gte=scope.period.since, created_at__lt=scope.period.until
+    cohort_sql, cohort_params = _ids_sql(
+        scope.deals.filter(created_at__gte=scope.period.since, created_at__lt=scope.period.until)
     )
-    changes = StageChange.objects.filter(opportunity__in=cohort.values("pk"))
-    counts = changes.aggregate(
-        **{
-            f"reached_{stage.pk}": Count(
-                "opportunity",
-                distinct=True,
-                filter=Q(opportunity__pipeline_id=stage.pipeline_id)
-                & (
-                    Q(to_stage__outcome=OPEN, to_stage__position__gte=stage.position)
-                    | Q(to_stage__outcome=WON)
-                ),
-            )
-            for stage in stages
-        },
-        **{
-            f"won_{pipeline}": Count(
-                "opportunity",
-                distinct=True,
-                filter=Q(opportunity__pipeline_id=pipeline, to_stage__outcome=WON),
-            )
-            for pipeline in {stage.pipeline_id for stage in stages}
-        },
-    )
+    # Each deal's furthest stage (won beyond them all, lost not counted), then how many deals
+    # of each pipeline got that far: one pass over the history.
+    sql = f"""
+        SELECT deal.pipeline_id, furthest.rank, COUNT(*)
+        FROM (
+            SELECT sc.opportunity_id,
+                   MAX(CASE WHEN stage.outcome = %s THEN {WON_RANK}
+                            WHEN stage.outcome = %s THEN stage.position
+                            ELSE -1 END) AS rank
+            FROM pipeline_stagechange sc
+            JOIN pipeline_stage stage ON stage.id = sc.to_stage_id
+            WHERE sc.opportunity_id IN ({cohort_sql})
+            GROUP BY sc.opportunity_id
+        ) furthest
+        JOIN pipeline_opportunity deal ON deal.id = furthest.opportunity_id
+        GROUP BY deal.pipeline_id, furthest.rank
+    """
+    ranks = _fetch(sql, [WON, OPEN, *cohort_params])  # a row per pipeline and furthest stage
+
+    def reached(pipeline: int, position: int) -> int:
+        return sum(count for of, rank, count in ranks if of == pipeline and rank >= position)
+
     rows = []
     for index, stage in enumerate(stages):
         following = stages[index + 1] if index + 1 < len(stages) else None
         if following is None or following.pipeline_id != stage.pipeline_id:
-            onward, onward_name = counts[f"won_{stage.pipeline_id}"], "Won"
+            onward, onward_name = reached(stage.pipeline_id, WON_RANK), "Won"
         else:
-            onward, onward_name = counts[f"reached_{following.pk}"], following.name
-        reached = counts[f"reached_{stage.pk}"]
+            onward, onward_name = reached(following.pipeline_id, following.position), following.name
+        got_here = reached(stage.pipeline_id, stage.position)
         rows.append(
             {
                 "pipeline": stage.pipeline.name,
                 "stage": stage.name,
-                "reached": reached,
+                "reached": got_here,
                 "next_stage": onward_name,
                 "went_on": onward,
-                "conversion": _rate(onward, reached),
+                "conversion": _rate(onward, got_here),
             }
         )
     # A pipeline none of these deals went through says nothing.
@@ -399,39 +413,41 @@ def funnel(scope: Scope) -> list[dict[str, object]]:
 def time_in_stage(scope: Scope) -> list[dict[str, object]]:
     """Per stage: the stays that ended in the period, with their median and 80th-percentile
     length in days. A stay runs from a move into the stage to the deal's next move."""
-    deals_sql, deals_params = scope.deals.values("pk").query.sql_with_params()
+    stages = _open_stages(scope)
+    if not stages:
+        return []
+    deals_sql, deals_params = _ids_sql(scope.deals)
     days = _days_sql("stays.left_at", "stays.at")
+    # Newest first, as the (opportunity, at, id) index is laid out, so the window needs no
+    # sort: the move after a change is the one before it in this order.
     sql = f"""
-        WITH stays AS (
+        SELECT stays.to_stage_id, COUNT(*),
+               {_percentile_sql(days, 0.5)}, {_percentile_sql(days, 0.8)}
+        FROM (
             SELECT sc.to_stage_id, sc.at,
-                   LEAD(sc.at) OVER (
-                       PARTITION BY sc.opportunity_id ORDER BY sc.at, sc.id
+                   LAG(sc.at) OVER (
+                       PARTITION BY sc.opportunity_id ORDER BY sc.at DESC, sc.id DESC
                    ) AS left_at
             FROM pipeline_stagechange sc
             WHERE sc.opportunity_id IN ({deals_sql})
-        )
-        SELECT pipeline.name, stage.name, COUNT(*),
-               {_percentile_sql(days, 0.5)}, {_percentile_sql(days, 0.8)}
-        FROM stays
-        JOIN pipeline_stage stage ON stage.id = stays.to_stage_id
-        JOIN pipeline_pipeline pipeline ON pipeline.id = stage.pipeline_id
-        WHERE stage.outcome = %s AND stays.left_at >= %s AND stays.left_at < %s
-        GROUP BY pipeline.name, stage.pipeline_id, stage.position, stage.id, stage.name
-        ORDER BY pipeline.name, stage.pipeline_id, stage.position, stage.id
+        ) stays
+        WHERE stays.left_at >= %s AND stays.left_at < %s
+          AND stays.to_stage_id IN ({", ".join(["%s"] * len(stages))})
+        GROUP BY stays.to_stage_id
     """
-    params = [*deals_params, OPEN, scope.period.since, scope.period.until]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [
-            {
-                "pipeline": pipeline,
-                "stage": stage,
-                "stays": stays,
-                "median_days": round(median, 1),
-                "p80_days": round(p80, 1),
-            }
-            for pipeline, stage, stays, median, p80 in cursor.fetchall()
-        ]
+    params = [*deals_params, scope.period.since, scope.period.until, *(s.pk for s in stages)]
+    figures = {stage: rest for stage, *rest in _fetch(sql, params)}
+    return [
+        {
+            "pipeline": stage.pipeline.name,
+            "stage": stage.name,
+            "stays": figures[stage.pk][0],
+            "median_days": round(figures[stage.pk][1], 1),
+            "p80_days": round(figures[stage.pk][2], 1),
+        }
+        for stage in stages
+        if stage.pk in figures
+    ]
 
 
 def _outcome_counts(closed: Q) -> dict[str, Count | Sum | Avg]:
@@ -613,7 +629,9 @@ def slipped_steps(scope: Scope) -> list[dict[str, object]]:
     moved = Q(target_date__gt=F("first_target_date"))
     return list(
         SoeStep.objects.filter(
-            sequence__opportunity__in=scope.deals.filter(stage__outcome=OPEN).values("pk"),
+            sequence__opportunity__in=scope.deals.filter(stage__outcome=OPEN)
+            .order_by()
+            .values("pk"),
             status=SoeStep.Status.OPEN,
         )
         .values(
@@ -634,12 +652,13 @@ def win_rate_by_readiness(scope: Scope) -> list[dict[str, object]]:
     """Deals decided in the period, by the three reflection answers as they stood when the
     deal was qualified — its first move on from the stage it opened in, whose snapshot the
     stage history keeps."""
-    decided = (
-        scope.deals.filter(scope.closed_in_period())
-        .exclude(close_reason__kind=CloseReason.Kind.DISQUALIFIED)
-        .values("pk")
+    decided_sql, decided_params = _ids_sql(
+        scope.deals.filter(scope.closed_in_period()).exclude(
+            close_reason__kind=CloseReason.Kind.DISQUALIFIED
+        )
     )
-    decided_sql, decided_params = decided.query.sql_with_params()
+    # The first move is the last in newest-first order, the (opportunity, at, id) index's
+    # own: numbering that way needs no sort.
     sql = f"""
         SELECT first_move.has_problem, first_move.accepts_significance, first_move.ready_to_act,
                SUM(CASE WHEN stage.outcome = %s THEN 1 ELSE 0 END), COUNT(*)
@@ -647,20 +666,19 @@ def win_rate_by_readiness(scope: Scope) -> list[dict[str, object]]:
             SELECT sc.opportunity_id, sc.has_problem, sc.accepts_significance,
                    sc.ready_to_act,
                    ROW_NUMBER() OVER (
-                       PARTITION BY sc.opportunity_id ORDER BY sc.at, sc.id
-                   ) AS n
+                       PARTITION BY sc.opportunity_id ORDER BY sc.at DESC, sc.id DESC
+                   ) AS n,
+                   COUNT(*) OVER (PARTITION BY sc.opportunity_id) AS moves
             FROM pipeline_stagechange sc
             WHERE sc.from_stage_id IS NOT NULL
               AND sc.opportunity_id IN ({decided_sql})
         ) first_move
         JOIN pipeline_opportunity deal ON deal.id = first_move.opportunity_id
         JOIN pipeline_stage stage ON stage.id = deal.stage_id
-        WHERE first_move.n = 1
+        WHERE first_move.n = first_move.moves
         GROUP BY first_move.has_problem, first_move.accepts_significance, first_move.ready_to_act
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [WON, *decided_params])
-        groups = cursor.fetchall()  # at most 27 rows: one per combination of answers
+    groups = _fetch(sql, [WON, *decided_params])  # a row per combination of answers: 27 at most
     rows = []
     labels = dict(Answer.choices)
     for position, (_, question) in enumerate(QUESTIONS):
@@ -816,7 +834,9 @@ def coaching(scope: Scope, *, rep: User | None = None) -> list[dict[str, object]
             follow_ups.filter(surfaced_at__range=period).exclude(surfaced_early_reason=""),
             "owner",
         ),
-        stuck=count(stuck_opportunities(open_deals), "owner"),
+        # As the daily stuck check recorded it: working the rule out live for every open deal
+        # costs more than the rest of the dashboard together.
+        stuck=count(open_deals.filter(stuck_since__isnull=False), "owner"),
         happy_ears=count(open_deals.filter(happy_ears_condition()), "owner"),
     ).order_by("username")
     return [
@@ -853,10 +873,10 @@ def rep_coaching(scope: Scope, rep: User, *, limit: int = 50) -> RepCoaching:
     """One rep's coaching view: their figures, and the deals and follow-ups behind them."""
     deals = scope.deals.filter(owner=rep, stage__outcome=OPEN)
     stuck = list(
-        stuck_opportunities(deals)
+        with_activity(deals.filter(stuck_since__isnull=False))
         .select_related("account", "stage")
         .annotate(why_text=current_why_text())
-        .order_by("last_activity_at", "pk")[:limit]
+        .order_by("stuck_since", "pk")[:limit]
     )
     broken = list(
         FollowUp.objects.filter(

@@ -267,9 +267,8 @@ SOES = {
 }
 
 
-def seed_sequences(*, now: datetime | None = None) -> int:
-    """Step kinds, segment templates and SOEs for most open demo deals; returns how many."""
-    now = now or timezone.now()
+def seed_soe_templates() -> dict[str, SoeTemplate]:
+    """The kinds of SOE step, the stages they complete, and a template per segment."""
     kinds = {name: StepKind.objects.get_or_create(name=name)[0] for name in STEP_KINDS}
     pipeline = Pipeline.objects.filter(is_default=True).first()
     if pipeline is not None:
@@ -294,6 +293,13 @@ def seed_sequences(*, now: datetime | None = None) -> int:
                 for position, (text, kind, side, days) in enumerate(steps)
             )
         templates[segment_name] = template
+    return templates
+
+
+def seed_sequences(*, now: datetime | None = None) -> int:
+    """SOEs for most open demo deals, from their segment's template; returns how many."""
+    now = now or timezone.now()
+    templates = seed_soe_templates()
     added = 0
     for account_name, (reception, note, done, late) in SOES.items():
         deal = (

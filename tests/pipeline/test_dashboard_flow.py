@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pipeline import dashboard
+from pipeline import dashboard, services
 from pipeline.models import FollowUp, Sequence, SoeStep
 from prospects.models import Account, Conversation
 from tests.pipeline.conftest import at
@@ -173,6 +173,7 @@ def follow_ups(rep, history):
 
 
 def test_coaching_per_rep_and_happy_ears(manager, rep, teammate, soe, follow_ups):
+    services.opportunities_mark_stuck()  # the daily check, which coaching reads
     rows = {row["rep_id"]: row for row in dashboard.coaching(scope(manager))}
     assert set(rows) == {rep.pk, teammate.pk, manager.pk}
     figures = rows[rep.pk]
@@ -213,6 +214,10 @@ def test_a_rep_sees_only_their_own_coaching(
     other = reverse("pipeline:dashboard_rep", args=[teammate.pk])
     client.force_login(rep)
     assert client.get(own).status_code == 200
+    page = client.get(reverse("pipeline:dashboard"), {"owner": teammate.pk})
+    assert page.status_code == 200
+    assert 'name="owner"' not in page.content.decode()  # nothing to pick: it is their own
+    assert "Theo Mate" not in page.content.decode()
     assert client.get(other).status_code == 404  # a teammate, by changing the URL
     assert [r["rep"] for r in dashboard.coaching(scope(rep))] == ["Rita Rep"]
     # Another team's rep sees none of these deals in any figure.
