@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Model, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from pipeline import flow
 from pipeline.demo import seed_soe_templates
 from pipeline.models import (
     CloseReason,
@@ -399,6 +400,7 @@ class _Rows:
         held = FollowUpEvent.objects.filter(follow_up=OuterRef("pk")).order_by("at", "pk")
         _update(self.followups, created_at=_first(held, "at"))
         _update(self.conversations, created_at=F("occurred_at"))
+        flow.refresh(Opportunity, StageChange, ids=[deal.pk for deal in self.opportunities])
 
 
 def _first(rows: QuerySet[Model], column: str) -> Subquery:

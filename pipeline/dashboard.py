@@ -16,22 +16,19 @@ from functools import cached_property
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import (
+    Aggregate,
     Avg,
     Case,
     Count,
     DecimalField,
-    Exists,
     ExpressionWrapper,
     F,
     FloatField,
     Func,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -39,6 +36,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, TruncMonth
 from django.utils import timezone
 
+from pipeline.flow import WON_RANK
 from pipeline.models import (
     CloseReason,
     FollowUp,
@@ -56,7 +54,6 @@ from salesflow.core.models import User
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 ZERO = Value(Decimal(0), output_field=MONEY)
 OPEN, WON, LOST = Stage.Outcome.OPEN, Stage.Outcome.WON, Stage.Outcome.LOST
-WON_RANK = 32767  # past every open stage's position
 QUESTIONS = [
     ("has_problem", "Has a problem"),
     ("accepts_significance", "Accepts its significance"),
@@ -65,6 +62,28 @@ QUESTIONS = [
 
 
 # --- SQL helpers ---------------------------------------------------------------------------
+
+
+class Percentile(Aggregate):
+    """A continuous percentile (PostgreSQL's percentile_cont). SQLite, the database of a
+    quick local run, gets a Python aggregate of the same meaning (SqlitePercentile)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: object, fraction: float, **extra: Any) -> None:
+        # A number we choose, never user input, so it can sit in the SQL text.
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        return self.as_sql(
+            compiler,
+            connection,
+            function="salesflow_percentile",
+            template="%(function)s(%(expressions)s, %(fraction)s)",
+            **extra,
+        )
 
 
 class SqlitePercentile:
@@ -115,28 +134,9 @@ class DaysBetween(Func):
         )
 
 
-def _days_sql(end: str, start: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS double precision) / 86400"
-    return f"(julianday({end}) - julianday({start}))"
-
-
-def _percentile_sql(expression: str, fraction: float) -> str:
-    if connection.vendor == "postgresql":
-        return f"percentile_cont({fraction!r}) WITHIN GROUP (ORDER BY {expression})"
-    return f"salesflow_percentile({expression}, {fraction!r})"
-
-
-def _ids_sql(queryset: QuerySet) -> tuple[str, tuple]:
-    """A queryset's ids as SQL for `IN (...)`, without the model's ordering (a sort for
-    nothing)."""
-    return queryset.order_by().values("pk").query.sql_with_params()
-
-
-def _fetch(sql: str, params: list | tuple) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+def _ids(queryset: QuerySet) -> QuerySet:
+    """A queryset's ids for `__in`, without the model's ordering (a sort for nothing)."""
+    return queryset.order_by().values("pk")
 
 
 def _rate(part: int | None, whole: int | None) -> float | None:
@@ -362,30 +362,18 @@ def funnel(scope: Scope) -> list[dict[str, object]]:
     stages = _open_stages(scope)
     if not stages:
         return []
-    cohort_sql, cohort_params = _ids_sql(
-        scope.deals.filter(created_at__gte=scope.period.since, created_at__lt=scope.period.until)
+    cohort = scope.deals.filter(
+        created_at__gte=scope.period.since, created_at__lt=scope.period.until
     )
-    # Each deal's furthest stage (won beyond them all, lost not counted), then how many deals
-    # of each pipeline got that far: one pass over the history.
-    sql = f"""
-        SELECT deal.pipeline_id, furthest.rank, COUNT(*)
-        FROM (
-            SELECT sc.opportunity_id,
-                   MAX(CASE WHEN stage.outcome = %s THEN {WON_RANK}
-                            WHEN stage.outcome = %s THEN stage.position
-                            ELSE -1 END) AS rank
-            FROM pipeline_stagechange sc
-            JOIN pipeline_stage stage ON stage.id = sc.to_stage_id
-            WHERE sc.opportunity_id IN ({cohort_sql})
-            GROUP BY sc.opportunity_id
-        ) furthest
-        JOIN pipeline_opportunity deal ON deal.id = furthest.opportunity_id
-        GROUP BY deal.pipeline_id, furthest.rank
-    """
-    ranks = _fetch(sql, [WON, OPEN, *cohort_params])  # a row per pipeline and furthest stage
+    # How many deals of each pipeline got exactly this far (see pipeline.flow).
+    ranks = list(
+        cohort.order_by().values_list("pipeline_id", "furthest_rank").annotate(count=Count("pk"))
+    )
 
     def reached(pipeline: int, position: int) -> int:
-        return sum(count for of, rank, count in ranks if of == pipeline and rank >= position)
+        return sum(
+            n for of, rank, n in ranks if of == pipeline and rank is not None and rank >= position
+        )
 
     rows = []
     for index, stage in enumerate(stages):
@@ -416,34 +404,26 @@ def time_in_stage(scope: Scope) -> list[dict[str, object]]:
     stages = _open_stages(scope)
     if not stages:
         return []
-    deals_sql, deals_params = _ids_sql(scope.deals)
-    days = _days_sql("stays.left_at", "stays.at")
-    # Newest first, as the (opportunity, at, id) index is laid out, so the window needs no
-    # sort: the move after a change is the one before it in this order.
-    sql = f"""
-        SELECT stays.to_stage_id, COUNT(*),
-               {_percentile_sql(days, 0.5)}, {_percentile_sql(days, 0.8)}
-        FROM (
-            SELECT sc.to_stage_id, sc.at,
-                   LAG(sc.at) OVER (
-                       PARTITION BY sc.opportunity_id ORDER BY sc.at DESC, sc.id DESC
-                   ) AS left_at
-            FROM pipeline_stagechange sc
-            WHERE sc.opportunity_id IN ({deals_sql})
-        ) stays
-        WHERE stays.left_at >= %s AND stays.left_at < %s
-          AND stays.to_stage_id IN ({", ".join(["%s"] * len(stages))})
-        GROUP BY stays.to_stage_id
-    """
-    params = [*deals_params, scope.period.since, scope.period.until, *(s.pk for s in stages)]
-    figures = {stage: rest for stage, *rest in _fetch(sql, params)}
+    days = DaysBetween("left_at", "at")
+    figures = {
+        row["to_stage"]: row
+        for row in StageChange.objects.filter(
+            opportunity__in=_ids(scope.deals),
+            to_stage__in=stages,
+            left_at__gte=scope.period.since,
+            left_at__lt=scope.period.until,
+        )
+        .values("to_stage")
+        .annotate(stays=Count("pk"), median=Percentile(days, 0.5), p80=Percentile(days, 0.8))
+        .order_by()
+    }
     return [
         {
             "pipeline": stage.pipeline.name,
             "stage": stage.name,
-            "stays": figures[stage.pk][0],
-            "median_days": round(figures[stage.pk][1], 1),
-            "p80_days": round(figures[stage.pk][2], 1),
+            "stays": figures[stage.pk]["stays"],
+            "median_days": round(figures[stage.pk]["median"], 1),
+            "p80_days": round(figures[stage.pk]["p80"], 1),
         }
         for stage in stages
         if stage.pk in figures
@@ -650,35 +630,15 @@ def slipped_steps(scope: Scope) -> list[dict[str, object]]:
 
 def win_rate_by_readiness(scope: Scope) -> list[dict[str, object]]:
     """Deals decided in the period, by the three reflection answers as they stood when the
-    deal was qualified — its first move on from the stage it opened in, whose snapshot the
-    stage history keeps."""
-    decided_sql, decided_params = _ids_sql(
-        scope.deals.filter(scope.closed_in_period()).exclude(
-            close_reason__kind=CloseReason.Kind.DISQUALIFIED
-        )
-    )
-    # The first move is the last in newest-first order, the (opportunity, at, id) index's
-    # own: numbering that way needs no sort.
-    sql = f"""
-        SELECT first_move.has_problem, first_move.accepts_significance, first_move.ready_to_act,
-               SUM(CASE WHEN stage.outcome = %s THEN 1 ELSE 0 END), COUNT(*)
-        FROM (
-            SELECT sc.opportunity_id, sc.has_problem, sc.accepts_significance,
-                   sc.ready_to_act,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY sc.opportunity_id ORDER BY sc.at DESC, sc.id DESC
-                   ) AS n,
-                   COUNT(*) OVER (PARTITION BY sc.opportunity_id) AS moves
-            FROM pipeline_stagechange sc
-            WHERE sc.from_stage_id IS NOT NULL
-              AND sc.opportunity_id IN ({decided_sql})
-        ) first_move
-        JOIN pipeline_opportunity deal ON deal.id = first_move.opportunity_id
-        JOIN pipeline_stage stage ON stage.id = deal.stage_id
-        WHERE first_move.n = first_move.moves
-        GROUP BY first_move.has_problem, first_move.accepts_significance, first_move.ready_to_act
-    """
-    groups = _fetch(sql, [WON, *decided_params])  # a row per combination of answers: 27 at most
+    deal was qualified (its first move on to a later stage or to won; see pipeline.flow).
+    Deals never qualified are not counted."""
+    groups = list(
+        scope.deals.filter(scope.closed_in_period(), qualified_at__isnull=False)
+        .exclude(close_reason__kind=CloseReason.Kind.DISQUALIFIED)
+        .order_by()
+        .values_list(*(f"qualified_{name}" for name, _ in QUESTIONS))
+        .annotate(won=Count("pk", filter=Q(stage__outcome=WON)), decided=Count("pk"))
+    )  # a row per combination of answers: 27 at most
     rows = []
     labels = dict(Answer.choices)
     for position, (_, question) in enumerate(QUESTIONS):
@@ -713,8 +673,8 @@ def win_rate_by_readiness(scope: Scope) -> list[dict[str, object]]:
 
 def lead_sources(scope: Scope) -> list[dict[str, object]]:
     """Five cents in, ten cents out: per source, what it cost in the period, the leads
-    (accounts) it brought, the deals opened in the period that were qualified (moved on from
-    their first stage, not to lost), the value won in the period in the source's currency,
+    (accounts) it brought, the deals opened in the period that were qualified (moved on to a
+    later stage or won), the value won in the period in the source's currency,
     the cost per qualified deal and the return (won value ÷ cost)."""
     period = scope.period
     sources = LeadSource.objects.all()
@@ -726,9 +686,6 @@ def lead_sources(scope: Scope) -> list[dict[str, object]]:
         .annotate(count=Count("pk"))
         .values_list("lead_source", "count")
     )
-    qualified = StageChange.objects.filter(
-        opportunity=OuterRef("pk"), from_stage__isnull=False
-    ).exclude(to_stage__outcome=LOST)
     won = scope.closed_in_period() & Q(stage__outcome=WON, currency=F("lead_source__currency"))
     deals = {
         row["lead_source"]: row
@@ -738,7 +695,7 @@ def lead_sources(scope: Scope) -> list[dict[str, object]]:
             qualified=Count(
                 "pk",
                 filter=Q(
-                    Exists(qualified),
+                    qualified_at__isnull=False,
                     created_at__gte=period.since,
                     created_at__lt=period.until,
                 ),
@@ -804,59 +761,51 @@ def coaching(scope: Scope, *, rep: User | None = None) -> list[dict[str, object]
     and dismissed, patience broken (surfaced early on purpose); now: stuck deals and happy
     ears."""
     period = (scope.period.since, scope.period.until)
-
-    def count(queryset: QuerySet, owner: str) -> Coalesce:
-        return Coalesce(
-            Subquery(
-                queryset.filter(**{owner: OuterRef("pk")})
-                .order_by()
-                .values(owner)
-                .annotate(n=Count("pk"))
-                .values("n"),
-                output_field=IntegerField(),
-            ),
-            0,
+    people = list(scope.people if rep is None else scope.people.filter(pk=rep.pk))
+    ids = [person.pk for person in people]
+    # One grouped query per table, each a single pass, merged by person below.
+    talks = dict(
+        Conversation.objects.filter(logged_by__in=ids, occurred_at__range=period)
+        .order_by()
+        .values_list("logged_by")
+        .annotate(Count("pk"))
+    )
+    surfaced = Q(surfaced_at__range=period)
+    closed = Q(closed_at__range=period)
+    follow_ups = {
+        row.pop("owner"): row
+        for row in FollowUp.objects.filter(owner__in=ids)
+        .order_by()
+        .values("owner")
+        .annotate(
+            surfaced=Count("pk", filter=surfaced),
+            done=Count("pk", filter=closed & Q(status=FollowUp.Status.DONE)),
+            dismissed=Count("pk", filter=closed & Q(status=FollowUp.Status.DISMISSED)),
+            patience_broken=Count("pk", filter=surfaced & ~Q(surfaced_early_reason="")),
         )
-
-    follow_ups = FollowUp.objects.all()
-    open_deals = scope.deals.filter(stage__outcome=OPEN)
-    people = scope.people if rep is None else scope.people.filter(pk=rep.pk)
-    people = people.annotate(
-        conversations=count(Conversation.objects.filter(occurred_at__range=period), "logged_by"),
-        surfaced=count(follow_ups.filter(surfaced_at__range=period), "owner"),
-        done=count(
-            follow_ups.filter(status=FollowUp.Status.DONE, closed_at__range=period), "owner"
-        ),
-        dismissed=count(
-            follow_ups.filter(status=FollowUp.Status.DISMISSED, closed_at__range=period), "owner"
-        ),
-        patience_broken=count(
-            follow_ups.filter(surfaced_at__range=period).exclude(surfaced_early_reason=""),
-            "owner",
-        ),
-        # As the daily stuck check recorded it: working the rule out live for every open deal
-        # costs more than the rest of the dashboard together.
-        stuck=count(open_deals.filter(stuck_since__isnull=False), "owner"),
-        happy_ears=count(open_deals.filter(happy_ears_condition()), "owner"),
-    ).order_by("username")
+    }
+    deals = {
+        row.pop("owner"): row
+        for row in scope.deals.filter(owner__in=ids, stage__outcome=OPEN)
+        .order_by()
+        .values("owner")
+        .annotate(
+            # As the daily stuck check recorded it: working the rule out live for every open
+            # deal costs more than the rest of the dashboard together.
+            stuck=Count("pk", filter=Q(stuck_since__isnull=False)),
+            happy_ears=Count("pk", filter=happy_ears_condition()),
+        )
+    }
+    nothing = {"surfaced": 0, "done": 0, "dismissed": 0, "patience_broken": 0}
     return [
         {
             "rep_id": person.pk,
             "rep": person.get_full_name() or person.username,
-            **{
-                name: getattr(person, name)
-                for name in (
-                    "conversations",
-                    "surfaced",
-                    "done",
-                    "dismissed",
-                    "patience_broken",
-                    "stuck",
-                    "happy_ears",
-                )
-            },
+            "conversations": talks.get(person.pk, 0),
+            **follow_ups.get(person.pk, nothing),
+            **deals.get(person.pk, {"stuck": 0, "happy_ears": 0}),
         }
-        for person in people
+        for person in sorted(people, key=lambda person: person.username)
     ]
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from pipeline import services
+from pipeline import flow, services
 from pipeline.models import (
     CloseReason,
     FollowUp,
@@ -215,6 +215,7 @@ def seed_opportunities(*, now: datetime | None = None) -> int:
         if opportunity.closed_at:
             backdated["closed_at"] = now - timedelta(days=path[-1][1])
         Opportunity.objects.filter(pk=opportunity.pk).update(**backdated)
+        flow.refresh(Opportunity, StageChange, ids=[opportunity.pk])  # the history moved
         added += 1
     seed_sequences(now=now)
     seed_followups(now=now)
@@ -584,6 +585,7 @@ def seed_history(*, now: datetime | None = None, seed: int = 2026) -> int:
             Opportunity.objects.filter(pk=opportunity.pk).update(
                 created_at=opened, closed_at=moves[-1][1]
             )
+            flow.refresh(Opportunity, StageChange, ids=[opportunity.pk])  # the history moved
             Account.objects.filter(pk=account.pk).update(
                 created_at=opened - timedelta(days=rng.randint(0, 20))
             )

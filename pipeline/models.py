@@ -173,6 +173,14 @@ class Opportunity(models.Model):
 
     # A product specialist is brought in only once the deal is qualified: the three
     # readiness answers are yes, or a manager vouched for it with a note.
+    # Kept from the stage history by pipeline.flow, for the dashboard: the furthest stage
+    # reached, and when the deal was qualified with the prospect's answers at that moment.
+    furthest_rank = models.IntegerField(null=True, blank=True, editable=False)
+    qualified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    qualified_has_problem = models.CharField(max_length=8, blank=True, editable=False)
+    qualified_accepts_significance = models.CharField(max_length=8, blank=True, editable=False)
+    qualified_ready_to_act = models.CharField(max_length=8, blank=True, editable=False)
+
     specialist_requested_at = models.DateTimeField(null=True, blank=True)
     specialist_requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -229,6 +237,8 @@ class StageChange(models.Model):
         max_length=8, choices=Answer.choices, default=Answer.UNKNOWN
     )
     ready_to_act = models.CharField(max_length=8, choices=Answer.choices, default=Answer.UNKNOWN)
+    # When the deal moved on from this stage (kept by pipeline.flow): the end of this stay.
+    left_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -236,6 +246,7 @@ class StageChange(models.Model):
         indexes = [
             models.Index(fields=["opportunity", "-at", "-id"]),
             models.Index(fields=["to_stage", "at"]),
+            models.Index(fields=["left_at"]),
         ]
 
     def __str__(self) -> str:

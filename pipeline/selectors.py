@@ -30,7 +30,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, Greatest, Lead, RowNumber
+from django.db.models.functions import Coalesce, Greatest, RowNumber
 from django.http import Http404
 from django.utils import timezone
 
@@ -369,13 +369,11 @@ def opportunity_activity(*, opportunity: Opportunity) -> dict[str, object]:
 
 
 def stage_history(*, opportunity: Opportunity) -> list[StageChange]:
-    """Every move, newest first, each with how long the deal stayed in the stage it entered."""
+    """Every move, newest first; each one's left_at (kept by pipeline.flow) says how long the
+    deal stayed in the stage it entered."""
     return list(
         StageChange.objects.filter(opportunity=opportunity)
         .select_related("from_stage", "to_stage", "by", "reason")
-        .annotate(
-            left_at=Window(Lead("at"), order_by=[F("at").asc(), F("pk").asc()]),
-        )
         .order_by("-at", "-pk")
     )
 

@@ -15,7 +15,7 @@ from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
 
-from pipeline import patience, selectors
+from pipeline import flow, patience, selectors
 from pipeline.models import (
     CalendarFeed,
     CloseReason,
@@ -122,6 +122,7 @@ def opportunity_create(
         note="Deal opened",
         **_readiness(account),
     )
+    flow.refresh(Opportunity, StageChange, ids=[opportunity.pk])
     return opportunity
 
 
@@ -208,6 +209,7 @@ def opportunity_move_stage(
         reason=reason,
         **_readiness(stored.account),
     )
+    flow.refresh(Opportunity, StageChange, ids=[stored.pk])
     opportunity.stage = to_stage
     opportunity.closed_at = now if to_stage.is_closed else None
     opportunity.close_reason = reason

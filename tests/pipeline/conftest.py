@@ -145,7 +145,7 @@ def history(rep, teammate, manager, standard, stages, reason):
     Evaluation, Decision, then Won and Lost. The dashboard's tests assert their figures."""
     from decimal import Decimal
 
-    from pipeline import services
+    from pipeline import flow, services
     from pipeline.models import Opportunity, StageChange
     from prospects.models import Account, LeadSource
     from tests.factories import AccountFactory, SegmentFactory
@@ -196,6 +196,7 @@ def history(rep, teammate, manager, standard, stages, reason):
             {"closed_at": path[-1][1]} if path[-1][0] in {"Won", "Lost", "Disqualified"} else {}
         )
         Opportunity.objects.filter(pk=opportunity.pk).update(created_at=path[0][1], **closed)
+        flow.refresh(Opportunity, StageChange, ids=[opportunity.pk])  # the history moved
         deals[key] = Opportunity.objects.get(pk=opportunity.pk)
         return deals[key]
 
