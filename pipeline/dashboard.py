@@ -47,18 +47,13 @@ from pipeline.models import (
     StageChange,
 )
 from pipeline.selectors import current_why_text, opportunities_visible_to, with_activity
-from prospects.models import Account, Answer, Conversation, LeadSource
+from prospects.models import READINESS_QUESTIONS, Account, Answer, Conversation, LeadSource
 from prospects.selectors import visible_owners
 from salesflow.core.models import User
 
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 ZERO = Value(Decimal(0), output_field=MONEY)
 OPEN, WON, LOST = Stage.Outcome.OPEN, Stage.Outcome.WON, Stage.Outcome.LOST
-QUESTIONS = [
-    ("has_problem", "Has a problem"),
-    ("accepts_significance", "Accepts its significance"),
-    ("ready_to_act", "Is ready to act"),
-]
 
 
 # --- SQL helpers ---------------------------------------------------------------------------
@@ -636,12 +631,12 @@ def win_rate_by_readiness(scope: Scope) -> list[dict[str, object]]:
         scope.deals.filter(scope.closed_in_period(), qualified_at__isnull=False)
         .exclude(close_reason__kind=CloseReason.Kind.DISQUALIFIED)
         .order_by()
-        .values_list(*(f"qualified_{name}" for name, _ in QUESTIONS))
+        .values_list(*(f"qualified_{name}" for name, _ in READINESS_QUESTIONS))
         .annotate(won=Count("pk", filter=Q(stage__outcome=WON)), decided=Count("pk"))
     )  # a row per combination of answers: 27 at most
     rows = []
     labels = dict(Answer.choices)
-    for position, (_, question) in enumerate(QUESTIONS):
+    for position, (_, question) in enumerate(READINESS_QUESTIONS):
         for answer in (Answer.YES, Answer.NO, Answer.UNKNOWN):
             won = sum(group[3] for group in groups if group[position] == answer)
             count = sum(group[4] for group in groups if group[position] == answer)
@@ -733,7 +728,7 @@ def happy_ears_condition() -> Q:
     """Deals in commit stages whose evidence does not support the stage: the prospect has not
     said yes to all three reflection questions, or has not received an SOE keenly."""
     answers_missing = Q()
-    for name, _ in QUESTIONS:
+    for name, _ in READINESS_QUESTIONS:
         answers_missing |= ~Q(**{f"account__{name}": Answer.YES})
     return Q(
         stage__outcome=OPEN,
@@ -745,7 +740,7 @@ def happy_ears_flags(deal: Opportunity) -> list[str]:
     """Why a deal was flagged, from fields already loaded with it."""
     flags = [
         f"{question}: {getattr(deal.account, f'get_{name}_display')()}"
-        for name, question in QUESTIONS
+        for name, question in READINESS_QUESTIONS
         if getattr(deal.account, name) != Answer.YES
     ]
     soe = getattr(deal, "soe", None)

@@ -24,6 +24,8 @@ from django.db.models import Case, F, IntegerField, Max, OuterRef, Q, Subquery, 
 from django.db.models.functions import Coalesce
 
 WON_RANK = 32767  # past every open stage's position
+# The reflection questions' fields (prospects.models.READINESS_QUESTIONS), spelled out here
+# so the migration that first filled them keeps working whatever that list becomes.
 ANSWERS = ("has_problem", "accepts_significance", "ready_to_act")
 
 

@@ -134,7 +134,7 @@ def test_win_rate_by_readiness_when_qualified(manager, history):
     assert rows[("Has a problem", "Yes")] == (2, 2, 100.0)
     assert rows[("Has a problem", "No")] == (0, 1, 0.0)
     assert rows[("Has a problem", "Unknown")] == (0, 0, None)
-    assert rows[("Accepts its significance", "No")] == (1, 2, 50.0)
+    assert rows[("Accepts it is significant", "No")] == (1, 2, 50.0)
     assert rows[("Is ready to act", "Unknown")] == (0, 1, 0.0)
     assert rows[("All three", "Yes")] == (1, 1, 100.0)
 
@@ -196,7 +196,7 @@ def test_coaching_per_rep_and_happy_ears(manager, rep, teammate, soe, follow_ups
             "G",
             [
                 "Has a problem: Unknown",
-                "Accepts its significance: Unknown",
+                "Accepts it is significant: Unknown",
                 "Is ready to act: Unknown",
                 "No SOE",
             ],
