@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "salesflow.core",
     "prospects",
     "pipeline",
+    "pipeline.reviews",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class ReviewsConfig(AppConfig):
+    """Plusses/deltas reviews of the sales process: part of the pipeline, an app of its own
+    for its tables."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "pipeline.reviews"
+    label = "reviews"
+    verbose_name = "Plusses/deltas reviews"

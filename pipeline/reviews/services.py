@@ -1,0 +1,306 @@
+"""Every write of a review: the facilitator's phase moves and reveals, the participants'
+items and votes, groups and actions. Each checks who acts and in which phase, and changes
+nothing when it refuses."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from pipeline.models import Opportunity, Pipeline
+from pipeline.reviews.models import (
+    NEXT_PHASE,
+    REOPENABLE,
+    Action,
+    Group,
+    Item,
+    Participant,
+    PhaseChange,
+    Review,
+    Vote,
+)
+from salesflow.core.models import User
+
+Phase = Review.Phase
+REVEALING = {Phase.PLUSSES: Item.Kind.PLUS, Phase.DELTAS: Item.Kind.DELTA}
+MAX_TEXT = 500
+
+
+def can_facilitate(user: User) -> bool:
+    """Sales ops and admins run reviews."""
+    return user.is_active and (
+        user.role in {User.Role.SALES_OPS, User.Role.ADMIN} or user.is_superuser
+    )
+
+
+def _facilitating(actor: User) -> None:
+    if not can_facilitate(actor):
+        raise PermissionDenied("Only sales ops or an admin runs a review.")
+
+
+def _participating(actor: User, review: Review) -> None:
+    if not Participant.objects.filter(review=review, user=actor).exists():
+        raise PermissionDenied("You are not taking part in this review.")
+
+
+def _in_phase(review: Review, *phases: str) -> None:
+    if review.phase not in phases:
+        names = " or ".join(str(Phase(phase).label) for phase in phases)
+        raise ValidationError(
+            f"That belongs to “{names}”; the review is at “{review.get_phase_display()}”."
+        )
+
+
+def _text(text: str, *, most: int = MAX_TEXT) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("Write something first.")
+    if len(text) > most:
+        raise ValidationError(f"Keep it to {most} characters (this is {len(text)}).")
+    if "\x00" in text:
+        raise ValidationError("That text holds a character salesflow cannot keep.")
+    return text
+
+
+@transaction.atomic
+def review_create(
+    *,
+    actor: User,
+    title: str,
+    participants: list[User],
+    scope: str = Review.Scope.PROCESS,
+    pipeline: Pipeline | None = None,
+    quarter_start: date | None = None,
+    opportunity: Opportunity | None = None,
+    anonymous: bool = True,
+    votes_each: int = 3,
+) -> Review:
+    _facilitating(actor)
+    review = Review(
+        title=_text(title, most=200),
+        scope=scope,
+        pipeline=pipeline if scope == Review.Scope.PIPELINE else None,
+        quarter_start=quarter_start if scope == Review.Scope.QUARTER else None,
+        opportunity=opportunity if scope == Review.Scope.DEAL else None,
+        anonymous=anonymous,
+        votes_each=votes_each,
+        facilitator=actor,
+    )
+    if scope == Review.Scope.PIPELINE and pipeline is None:
+        raise ValidationError("Pick the pipeline the review looks at.")
+    if scope == Review.Scope.QUARTER and quarter_start is None:
+        raise ValidationError("Pick the quarter the review looks at.")
+    if scope == Review.Scope.DEAL and (opportunity is None or opportunity.closed_at is None):
+        raise ValidationError("Pick a won or lost deal.")
+    review.full_clean()
+    review.save()
+    people = [actor, *(person for person in participants if person.pk != actor.pk)]
+    Participant.objects.bulk_create(
+        Participant(review=review, user=person, position=position)
+        for position, person in enumerate(dict.fromkeys(people))
+    )
+    return review
+
+
+def _move(review: Review, *, actor: User, seen: str, to: str) -> Review:
+    """The guarded UPDATE: the move happens only from the phase the facilitator saw, so a
+    double click or a second tab moves the review once and is told where it is now."""
+    now = timezone.now()
+    moved = Review.objects.filter(pk=review.pk, phase=seen).update(phase=to, updated_at=now)
+    if moved != 1:
+        current = Review.objects.get(pk=review.pk)
+        raise ValidationError(
+            f"The review has already moved on: it is at “{current.get_phase_display()}”."
+        )
+    PhaseChange.objects.create(review=review, from_phase=seen, to_phase=to, at=now, by=actor)
+    review.phase = to
+    return review
+
+
+@transaction.atomic
+def review_advance(*, actor: User, review: Review, seen: str) -> Review:
+    """Move on to the next phase. Round the room ends only when every item is on the
+    board."""
+    _facilitating(actor)
+    if seen not in NEXT_PHASE:
+        raise ValidationError("The review is finished.")
+    kind = REVEALING.get(seen)
+    if kind and (hidden := review.items.filter(kind=kind, revealed_at=None).count()):
+        noun = {Item.Kind.PLUS: ("plus", "plusses"), Item.Kind.DELTA: ("delta", "deltas")}
+        raise ValidationError(f"Still to reveal: {hidden} {noun[kind][hidden != 1]}.")
+    return _move(review, actor=actor, seen=seen, to=NEXT_PHASE[seen])
+
+
+@transaction.atomic
+def review_reopen(*, actor: User, review: Review, seen: str) -> Review:
+    """Back to private writing, keeping every item and what was already revealed."""
+    _facilitating(actor)
+    if seen not in REOPENABLE:
+        raise ValidationError("Writing can be reopened only while going round the room.")
+    return _move(review, actor=actor, seen=seen, to=Phase.WRITING)
+
+
+@transaction.atomic
+def review_reveal_next(*, actor: User, review: Review, seen_revealed: int) -> Item | None:
+    """Put the next item on the board: from the next participant round the room who still
+    has one of the kind being revealed. `seen_revealed` is how many items the facilitator's
+    board showed: a second click on the same board reveals nothing more."""
+    _facilitating(actor)
+    review = Review.objects.select_for_update().get(pk=review.pk)  # one reveal at a time
+    _in_phase(review, Phase.PLUSSES, Phase.DELTAS)
+    kind = REVEALING[review.phase]
+    revealed = review.items.filter(revealed_at__isnull=False).exclude(kind=Item.Kind.FACT)
+    if revealed.count() != seen_revealed:
+        raise ValidationError("Someone revealed an item meanwhile; the board is up to date now.")
+    order = list(review.participants.values_list("user_id", flat=True))
+    last = revealed.filter(kind=kind).order_by("-reveal_order").values_list("author_id", flat=True)
+    start = (order.index(last[0]) + 1) if last and last[0] in order else 0
+    hidden = review.items.filter(kind=kind, revealed_at=None).order_by("created_at", "pk")
+    for offset in range(len(order)):
+        item = hidden.filter(author_id=order[(start + offset) % len(order)]).first()
+        if item is not None:
+            break
+    else:
+        item = hidden.first()  # an item whose author has left the review
+    if item is None:
+        return None
+    top = review.items.aggregate(top=Max("reveal_order"))["top"] or 0
+    item.revealed_at, item.reveal_order = timezone.now(), top + 1
+    item.save(update_fields=["revealed_at", "reveal_order"])
+    return item
+
+
+@transaction.atomic
+def item_write(*, actor: User, review: Review, kind: str, text: str) -> Item:
+    _participating(actor, review)
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    _in_phase(review, Phase.WRITING)
+    if kind not in {Item.Kind.PLUS, Item.Kind.DELTA}:
+        raise ValidationError("An item is a plus or a delta.")
+    return Item.objects.create(review=review, kind=kind, text=_text(text), author=actor)
+
+
+@transaction.atomic
+def item_edit(*, actor: User, item: Item, text: str) -> Item:
+    review = Review.objects.select_for_update().get(pk=item.review_id)
+    _in_phase(review, Phase.WRITING)
+    if item.author_id != actor.pk:
+        raise PermissionDenied("Only its author edits an item.")
+    if item.revealed_at:
+        raise ValidationError("That item is already on the board.")
+    item.text = _text(text)
+    item.save(update_fields=["text"])
+    return item
+
+
+@transaction.atomic
+def item_delete(*, actor: User, item: Item) -> None:
+    review = Review.objects.select_for_update().get(pk=item.review_id)
+    _in_phase(review, Phase.WRITING)
+    if item.author_id != actor.pk:
+        raise PermissionDenied("Only its author removes an item.")
+    if item.revealed_at:
+        raise ValidationError("That item is already on the board.")
+    item.delete()
+
+
+@transaction.atomic
+def group_items(*, actor: User, review: Review, items: list[Item], title: str) -> Group:
+    """Merge similar items into a titled group (dropping one on another)."""
+    _facilitating(actor)
+    _in_phase(review, Phase.GROUPING)
+    if len(items) < 2:
+        raise ValidationError("A group needs two items or more.")
+    if any(item.review_id != review.pk or item.revealed_at is None for item in items):
+        raise ValidationError("Group only items on this review's board.")
+    if len({item.kind for item in items}) != 1:
+        raise ValidationError("Group plusses with plusses and deltas with deltas.")
+    group = Group.objects.create(review=review, title=_text(title, most=200))
+    Item.objects.filter(pk__in=[item.pk for item in items]).update(group=group)
+    return group
+
+
+@transaction.atomic
+def vote_cast(
+    *, actor: User, review: Review, item: Item | None = None, group: Group | None = None
+) -> Vote:
+    """Spend one of the participant's votes on a delta or a group of deltas."""
+    _participating(actor, review)
+    # One voter's votes are counted one at a time, so a fast double click cannot overspend.
+    Participant.objects.select_for_update().get(review=review, user=actor)
+    review.refresh_from_db(fields=["phase", "votes_each"])
+    _in_phase(review, Phase.GROUPING)
+    if (item is None) == (group is None):
+        raise ValidationError("Vote for one delta or one group.")
+    if item is not None and (
+        item.review_id != review.pk or item.kind != Item.Kind.DELTA or item.revealed_at is None
+    ):
+        raise ValidationError("Votes go to deltas on this review's board.")
+    if group is not None and (
+        group.review_id != review.pk or not group.items.filter(kind=Item.Kind.DELTA).exists()
+    ):
+        raise ValidationError("Votes go to groups of deltas on this review's board.")
+    if Vote.objects.filter(review=review, voter=actor).count() >= review.votes_each:
+        raise ValidationError(f"You have spent all {review.votes_each} of your votes.")
+    return Vote.objects.create(review=review, voter=actor, item=item, group=group)
+
+
+@transaction.atomic
+def vote_withdraw(*, actor: User, vote: Vote) -> None:
+    if vote.voter_id != actor.pk:
+        raise PermissionDenied("That is not your vote.")
+    review = Review.objects.get(pk=vote.review_id)
+    _in_phase(review, Phase.GROUPING)
+    vote.delete()
+
+
+@transaction.atomic
+def action_create(
+    *,
+    actor: User,
+    review: Review,
+    text: str,
+    owner: User,
+    due_on: date,
+    source_item: Item | None = None,
+    source_group: Group | None = None,
+    **process_parts: object,
+) -> Action:
+    """Turn a delta into an action with an owner and a due date, optionally pointing at the
+    part of the process it changes (stage, patience_rule, question or soe_template)."""
+    _facilitating(actor)
+    _in_phase(review, Phase.ACTIONS)
+    if source_item is not None and source_item.review_id != review.pk:
+        raise ValidationError("That item belongs to another review.")
+    if source_group is not None and source_group.review_id != review.pk:
+        raise ValidationError("That group belongs to another review.")
+    unknown = set(process_parts) - {"stage", "patience_rule", "question", "soe_template"}
+    if unknown:
+        raise ValidationError(f"An action cannot point at {', '.join(sorted(unknown))}.")
+    if not owner.is_active:
+        raise ValidationError("Give the action to someone still on the team.")
+    action = Action(
+        review=review,
+        text=_text(text, most=300),
+        owner=owner,
+        due_on=due_on,
+        source_item=source_item,
+        source_group=source_group,
+        **process_parts,
+    )
+    action.full_clean()
+    action.save()
+    return action
+
+
+@transaction.atomic
+def action_done(*, actor: User, action: Action) -> Action:
+    if action.owner_id != actor.pk and not can_facilitate(actor):
+        raise PermissionDenied("Only the action's owner, or sales ops, marks it done.")
+    Action.objects.filter(pk=action.pk, done_at=None).update(done_at=timezone.now())
+    action.refresh_from_db(fields=["done_at"])
+    return action

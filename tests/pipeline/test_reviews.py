@@ -1,0 +1,205 @@
+"""A plusses/deltas review's rules, on PostgreSQL: phases, privacy, round the room, votes,
+actions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+
+from pipeline.reviews import selectors, services
+from pipeline.reviews.models import Item, PhaseChange, Review
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+Phase = Review.Phase
+
+
+@pytest.fixture
+def ops(db):
+    return UserFactory(role="sales_ops", first_name="Sam")
+
+
+@pytest.fixture
+def review(ops, rep, teammate):
+    return services.review_create(actor=ops, title="Q3 deltas", participants=[rep, teammate])
+
+
+def advance_to(review, ops, phase):
+    while review.phase != phase:
+        services.review_advance(actor=ops, review=review, seen=review.phase)
+
+
+def test_only_sales_ops_or_an_admin_runs_a_review(rep, manager, ops):
+    for user in (rep, manager):
+        with pytest.raises(PermissionDenied):
+            services.review_create(actor=user, title="Mine", participants=[])
+    assert not Review.objects.exists()
+    review = services.review_create(actor=ops, title="Theirs", participants=[rep])
+    assert [p.user for p in review.participants.all()] == [ops, rep]  # the facilitator too
+
+
+def test_a_double_click_or_a_second_tab_moves_the_phase_once(review, ops):
+    services.review_advance(actor=ops, review=review, seen=Phase.SETUP)
+    with pytest.raises(ValidationError, match="already moved on: it is at “Write privately”"):
+        services.review_advance(actor=ops, review=review, seen=Phase.SETUP)
+    assert Review.objects.get(pk=review.pk).phase == Phase.WRITING
+    assert PhaseChange.objects.filter(review=review).count() == 1
+
+
+def test_nobody_sees_anyone_elses_items_while_writing(review, ops, rep, teammate):
+    advance_to(review, ops, Phase.WRITING)
+    mine = services.item_write(actor=rep, review=review, kind="plus", text="Quick replies")
+    theirs = services.item_write(actor=teammate, review=review, kind="delta", text="Late SOEs")
+    assert list(selectors.board_items(review=review, user=rep)) == [mine]
+    assert list(selectors.board_items(review=review, user=teammate)) == [theirs]
+    assert list(selectors.board_items(review=review, user=ops)) == []  # the facilitator too
+    counts = {user.pk: n for user, n in selectors.items_written(review=review)}
+    assert counts == {ops.pk: 0, rep.pk: 1, teammate.pk: 1}
+
+
+def test_plusses_come_round_the_room_one_person_at_a_time_then_deltas(review, ops, rep, teammate):
+    advance_to(review, ops, Phase.WRITING)
+    services.item_write(actor=rep, review=review, kind="plus", text="R1")
+    services.item_write(actor=rep, review=review, kind="plus", text="R2")
+    services.item_write(actor=teammate, review=review, kind="plus", text="T1")
+    services.item_write(actor=rep, review=review, kind="delta", text="RD")
+    services.review_advance(actor=ops, review=review, seen=Phase.WRITING)
+    shown = []
+    while item := services.review_reveal_next(actor=ops, review=review, seen_revealed=len(shown)):
+        shown.append(item.text)
+    assert shown == ["R1", "T1", "R2"]  # round-robin, and no delta among the plusses
+    with pytest.raises(ValidationError, match="Still to reveal: 1 delta"):
+        services.review_advance(actor=ops, review=review, seen=Phase.DELTAS)
+    services.review_advance(actor=ops, review=review, seen=Phase.PLUSSES)
+    with pytest.raises(ValidationError, match=r"Still to reveal: 1 delta\."):
+        services.review_advance(actor=ops, review=review, seen=Phase.DELTAS)
+    assert services.review_reveal_next(actor=ops, review=review, seen_revealed=3).text == "RD"
+
+
+def test_a_second_reveal_click_on_the_same_board_reveals_nothing(review, ops, rep):
+    advance_to(review, ops, Phase.WRITING)
+    services.item_write(actor=rep, review=review, kind="plus", text="A")
+    services.item_write(actor=rep, review=review, kind="plus", text="B")
+    services.review_advance(actor=ops, review=review, seen=Phase.WRITING)
+    services.review_reveal_next(actor=ops, review=review, seen_revealed=0)
+    with pytest.raises(ValidationError, match="revealed an item meanwhile"):
+        services.review_reveal_next(actor=ops, review=review, seen_revealed=0)
+    assert review.items.filter(revealed_at__isnull=False).count() == 1
+
+
+def test_no_way_back_to_writing_except_reopen_which_keeps_everything(review, ops, rep):
+    advance_to(review, ops, Phase.WRITING)
+    services.item_write(actor=rep, review=review, kind="plus", text="A")
+    services.review_advance(actor=ops, review=review, seen=Phase.WRITING)
+    services.review_reveal_next(actor=ops, review=review, seen_revealed=0)
+    with pytest.raises(ValidationError):
+        services.item_write(actor=rep, review=review, kind="plus", text="late")
+    services.review_reopen(actor=ops, review=review, seen=Phase.PLUSSES)
+    late = services.item_write(actor=rep, review=review, kind="plus", text="late")
+    assert review.items.filter(revealed_at__isnull=False).count() == 1  # still on the board
+    assert late.revealed_at is None
+    services.review_advance(actor=ops, review=review, seen=Phase.WRITING)
+    assert services.review_reveal_next(actor=ops, review=review, seen_revealed=1) == late
+    advance_to(review, ops, Phase.GROUPING)
+    with pytest.raises(ValidationError, match="only while going round the room"):
+        services.review_reopen(actor=ops, review=review, seen=Phase.GROUPING)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * 501, "a\x00b"])
+def test_bad_items_are_refused_and_nothing_is_saved(review, ops, rep, text):
+    advance_to(review, ops, Phase.WRITING)
+    with pytest.raises(ValidationError):
+        services.item_write(actor=rep, review=review, kind="plus", text=text)
+    with pytest.raises(ValidationError):
+        services.item_write(actor=rep, review=review, kind="minus", text="No minuses here")
+    assert not Item.objects.exists()
+
+
+def test_only_the_author_edits_an_item_and_only_while_writing(review, ops, rep, teammate):
+    advance_to(review, ops, Phase.WRITING)
+    item = services.item_write(actor=rep, review=review, kind="delta", text="Slow")
+    with pytest.raises(PermissionDenied):
+        services.item_edit(actor=teammate, item=item, text="Mine now")
+    services.item_edit(actor=rep, item=item, text="Slow replies")
+    services.review_advance(actor=ops, review=review, seen=Phase.WRITING)
+    with pytest.raises(ValidationError):
+        services.item_edit(actor=rep, item=item, text="Changed later")
+    item.refresh_from_db()
+    assert item.text == "Slow replies"
+
+
+@pytest.fixture
+def voting(review, ops, rep, teammate):
+    advance_to(review, ops, Phase.WRITING)
+    deltas = [
+        services.item_write(actor=user, review=review, kind="delta", text=text)
+        for user, text in ((rep, "No SOE early"), (teammate, "SOE too late"), (rep, "Pricing"))
+    ]
+    advance_to(review, ops, Phase.DELTAS)
+    for count in range(3):
+        services.review_reveal_next(actor=ops, review=review, seen_revealed=count)
+    advance_to(review, ops, Phase.GROUPING)
+    return [Item.objects.get(pk=delta.pk) for delta in deltas]
+
+
+def test_votes_beyond_the_allowance_are_refused(review, rep, voting):
+    group = services.group_items(
+        actor=review.facilitator, review=review, items=voting[:2], title="SOE timing"
+    )
+    for _ in range(3):
+        services.vote_cast(actor=rep, review=review, group=group)
+    with pytest.raises(ValidationError, match="spent all 3"):
+        services.vote_cast(actor=rep, review=review, item=voting[2])
+    assert review.votes.filter(voter=rep).count() == 3
+
+
+def test_votes_and_actions_on_another_reviews_items_are_refused(review, ops, rep, voting):
+    other = services.review_create(actor=ops, title="Other", participants=[rep])
+    advance_to(other, ops, Phase.GROUPING)
+    with pytest.raises(ValidationError):
+        services.vote_cast(actor=rep, review=other, item=voting[0])
+    advance_to(other, ops, Phase.ACTIONS)
+    with pytest.raises(ValidationError, match="another review"):
+        services.action_create(
+            actor=ops,
+            review=other,
+            text="Fix",
+            owner=rep,
+            due_on=date(2027, 1, 1),
+            source_item=voting[0],
+        )
+    assert not other.votes.exists()
+    assert not other.actions.exists()
+
+
+def test_a_delta_becomes_an_action_pointing_at_a_stage(review, ops, rep, voting, stages):
+    advance_to(review, ops, Phase.ACTIONS)
+    action = services.action_create(
+        actor=ops,
+        review=review,
+        text="Offer the SOE in Qualified",
+        owner=rep,
+        due_on=date(2027, 1, 15),
+        source_item=voting[0],
+        stage=stages["Qualified"],
+    )
+    assert action.stage == stages["Qualified"]
+    services.action_done(actor=rep, action=action)
+    action.refresh_from_db()
+    assert action.done_at is not None
+
+
+def test_anonymous_items_name_no_author_and_outsiders_get_404(review, ops, rep, outsider):
+    advance_to(review, ops, Phase.WRITING)
+    item = services.item_write(actor=rep, review=review, kind="plus", text="Good calls")
+    assert selectors.item_author(review=review, item=item) is None
+    assert "Good calls" in str(item)
+    assert rep.username not in str(item)
+    assert selectors.get_review_for_user(rep, review.pk) == review
+    with pytest.raises(Http404):
+        selectors.get_review_for_user(outsider, review.pk)
+    with pytest.raises(PermissionDenied):
+        services.item_write(actor=outsider, review=review, kind="plus", text="Sneaky")
