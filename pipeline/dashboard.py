@@ -475,17 +475,31 @@ def outcomes(scope: Scope) -> list[dict[str, object]]:
 
 
 def segments(scope: Scope) -> list[dict[str, object]]:
-    """The same figures side by side for each segment (deals without one together)."""
+    """The same figures side by side for each segment (deals without one together), with how
+    far the deals opened in the period got: qualified, and won so far."""
+    opened = Q(created_at__gte=scope.period.since, created_at__lt=scope.period.until)
     rows = (
         scope.deals.values("account__segment__name", "currency")
-        .annotate(open=Count("pk", filter=Q(stage__outcome=OPEN)))
+        .annotate(
+            open=Count("pk", filter=Q(stage__outcome=OPEN)),
+            opened=Count("pk", filter=opened),
+            opened_qualified=Count("pk", filter=opened & Q(qualified_at__isnull=False)),
+            opened_won=Count("pk", filter=opened & Q(furthest_rank=WON_RANK)),
+        )
         .annotate(**_outcome_counts(scope.closed_in_period()))
         .order_by(F("account__segment__name").asc(nulls_last=True), "currency")
     )
     return [
-        _with_velocity({**row, "segment": row.pop("account__segment__name") or "No segment"})
+        _with_velocity(
+            {
+                **row,
+                "segment": row.pop("account__segment__name") or "No segment",
+                "qualified_share": _rate(row["opened_qualified"], row["opened"]),
+                "opened_won_share": _rate(row["opened_won"], row["opened"]),
+            }
+        )
         for row in rows
-        if row["open"] or row["won"] or row["lost"]
+        if row["open"] or row["won"] or row["lost"] or row["opened"]
     ]
 
 

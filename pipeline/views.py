@@ -784,6 +784,9 @@ DASHBOARD_TABLES: dict[str, tuple[Callable[[dashboard.Scope], list[dict]], list[
         [
             "segment",
             "currency",
+            "opened",
+            "opened_qualified",
+            "opened_won",
             "open",
             "won",
             "lost",

@@ -105,6 +105,16 @@ def test_segments_side_by_side(manager, history):
     assert hospitals["velocity"] == Decimal("0.00")  # nothing left open
     schools = rows[("Schools", "EUR")]
     assert (schools["open"], schools["disqualified"], schools["win_rate"]) == (2, 1, None)
+    # How far the deals opened in the period got: D went straight to lost, so of the schools
+    # only F was qualified.
+    got = {
+        key: (r["opened"], r["qualified_share"], r["opened_won_share"]) for key, r in rows.items()
+    }
+    assert got == {
+        ("Hospitals", "EUR"): (3, 100.0, 66.7),
+        ("Hospitals", "GBP"): (0, None, None),
+        ("Schools", "EUR"): (3, 33.3, 0.0),
+    }
 
 
 def test_soe_health(manager, rep, soe):
