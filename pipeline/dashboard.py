@@ -33,7 +33,14 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, TruncMonth
+from django.db.models.functions import (
+    Cast,
+    Coalesce,
+    ExtractMonth,
+    ExtractYear,
+    Round,
+    TruncMonth,
+)
 from django.utils import timezone
 
 from pipeline.flow import WON_RANK
@@ -171,9 +178,16 @@ class Period:
 
     @property
     def months(self) -> Decimal:
-        """How many months long, for a cost paid per month."""
-        days = (self.end - self.start).days + 1
-        return (Decimal(days) * 12 / Decimal("365.25")).quantize(Decimal("0.01"))
+        """How many months long, for a cost paid per month: whole calendar months count as
+        one each, the days left over as their share of an average month."""
+        after = self.end + timedelta(days=1)
+        whole = (after.year - self.start.year) * 12 + after.month - self.start.month
+        anniversary = _add_months(self.start, whole)
+        if anniversary > after:
+            whole -= 1
+            anniversary = _add_months(self.start, whole)
+        days_left = (after - anniversary).days
+        return (whole + Decimal(days_left) * 12 / Decimal("365.25")).quantize(Decimal("0.01"))
 
     def month_starts(self, most: int = 24) -> list[date]:
         """The first day of every month the period touches, the latest `most` of them."""
@@ -197,7 +211,11 @@ class Scope:
     @cached_property
     def period(self) -> Period:
         end = self.filters.end or self.today
-        start = self.filters.start or (end.replace(year=end.year - 1) + timedelta(days=1))
+        # A year back (29 February steps back to the 28th), then the day after.
+        year_ago = end.replace(
+            year=end.year - 1, day=min(end.day, 28) if end.month == 2 else end.day
+        )
+        start = self.filters.start or (year_ago + timedelta(days=1))
         return Period(start=min(start, end), end=end)
 
     @property
@@ -280,7 +298,7 @@ def pipeline_by_stage(scope: Scope) -> list[dict[str, object]]:
         .values(
             "pipeline__name", "stage__name", "stage__position", "stage__probability", "currency"
         )
-        .annotate(count=Count("pk"), amount=Sum("value"), weighted=Sum(_weighted()))
+        .annotate(count=Count("pk"), amount=Sum("value"), weighted=Round(Sum(_weighted()), 2))
         .order_by("pipeline__name", "stage__position", "stage__name", "currency")
     )
 
@@ -291,7 +309,7 @@ def forecast_by_month(scope: Scope) -> list[dict[str, object]]:
         scope.forecast_deals.filter(stage__outcome=OPEN)
         .annotate(month=TruncMonth("expected_close_date"))
         .values("month", "currency")
-        .annotate(count=Count("pk"), amount=Sum("value"), weighted=Sum(_weighted()))
+        .annotate(count=Count("pk"), amount=Sum("value"), weighted=Round(Sum(_weighted()), 2))
         .order_by(F("month").asc(nulls_last=True), "currency")
     )
 
@@ -313,9 +331,10 @@ def forecast_by_quarter(scope: Scope) -> list[dict[str, object]]:
     )
     return list(
         scope.forecast_deals.filter(stage__outcome=OPEN, expected_close_date__isnull=False)
-        .annotate(fiscal_year=fiscal_year, quarter=months_in / 3 + 1)
+        # Whole numbers before dividing: PostgreSQL's EXTRACT gives numeric, and 2 / 3 must be 0.
+        .annotate(fiscal_year=fiscal_year, quarter=Cast(months_in, IntegerField()) / 3 + 1)
         .values("fiscal_year", "quarter", "currency")
-        .annotate(count=Count("pk"), amount=Sum("value"), weighted=Sum(_weighted()))
+        .annotate(count=Count("pk"), amount=Sum("value"), weighted=Round(Sum(_weighted()), 2))
         .order_by("fiscal_year", "quarter", "currency")
     )
 
@@ -330,7 +349,7 @@ def commit_and_best_case(scope: Scope) -> list[dict[str, object]]:
         .annotate(
             best_case=Coalesce(Sum("value"), ZERO),
             commit=Coalesce(Sum("value", filter=commit), ZERO),
-            weighted=Coalesce(Sum(_weighted()), ZERO),
+            weighted=Coalesce(Round(Sum(_weighted()), 2), ZERO),
         )
         .order_by("currency")
     )
@@ -459,7 +478,9 @@ def _with_velocity(row: dict[str, object]) -> dict[str, object]:
         row["velocity"] = None
     else:
         velocity = row["open"] * Decimal(won) / Decimal(won + lost) * Decimal(average)
-        row["velocity"] = (velocity / Decimal(cycle)).quantize(Decimal("0.01"))
+        # A deal logged after it was signed has a cycle of minutes; a day is the shortest
+        # cycle that keeps velocity a sensible figure.
+        row["velocity"] = (velocity / Decimal(max(cycle, 1))).quantize(Decimal("0.01"))
     return row
 
 
@@ -508,7 +529,7 @@ def velocity_trend(scope: Scope) -> list[dict[str, object]]:
     value and cycle length of the deals closed in that month."""
     months = scope.period.month_starts()
     ends = [(month + timedelta(days=32)).replace(day=1) for month in months]
-    since = timezone.make_aware(datetime.combine(months[0], time.min))
+    since = max(_midnight(months[0]), scope.period.since)  # the first month from the period's start
     closed = (
         scope.deals.filter(closed_at__gte=since, closed_at__lt=scope.period.until)
         .annotate(month=TruncMonth("closed_at"))
@@ -546,6 +567,14 @@ def velocity_trend(scope: Scope) -> list[dict[str, object]]:
             }
             rows.append(_with_velocity(row))
     return rows
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day `months` later (or the month's last day, if it has no such day)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
 
 
 def _midnight(day: date) -> datetime:
@@ -712,12 +741,19 @@ def lead_sources(scope: Scope) -> list[dict[str, object]]:
             won_value=Coalesce(Sum("value", filter=won), ZERO),
         )
     }
+    # A monthly cost is the company's spend: it is not split by rep, team, pipeline or
+    # segment, so a narrowed view (or a rep's own) shows no cost for it rather than a wrong one.
+    narrowed = scope.sees_own_only or any(
+        (scope.filters.team, scope.filters.owner, scope.filters.pipeline, scope.filters.segment)
+    )
     rows = []
     for source in sources:
         count = leads.get(source.pk, 0)
         figures = deals.get(source.pk, {"qualified": 0, "won_value": Decimal(0)})
-        unit = count if source.cost_basis == LeadSource.CostBasis.PER_LEAD else period.months
-        cost = (source.cost * unit).quantize(Decimal("0.01"))
+        if source.cost_basis == LeadSource.CostBasis.PER_LEAD:
+            cost: Decimal | None = (source.cost * count).quantize(Decimal("0.01"))
+        else:
+            cost = None if narrowed else (source.cost * period.months).quantize(Decimal("0.01"))
         rows.append(
             {
                 "source": source.name,
@@ -727,7 +763,7 @@ def lead_sources(scope: Scope) -> list[dict[str, object]]:
                 "qualified": figures["qualified"],
                 "won_value": figures["won_value"],
                 "cost_per_qualified": (cost / figures["qualified"]).quantize(Decimal("0.01"))
-                if figures["qualified"]
+                if figures["qualified"] and cost is not None
                 else None,
                 "return": (figures["won_value"] / cost).quantize(Decimal("0.01")) if cost else None,
             }
@@ -773,8 +809,18 @@ def coaching(scope: Scope, *, rep: User | None = None) -> list[dict[str, object]
     people = list(scope.people if rep is None else scope.people.filter(pk=rep.pk))
     ids = [person.pk for person in people]
     # One grouped query per table, each a single pass, merged by person below.
+    # Conversations and follow-ups belong to accounts: they follow the account filters
+    # (segment, lead source); a pipeline filter does not apply to them.
+    accounts = {
+        key: value
+        for key, value in {
+            "account__segment_id": scope.filters.segment,
+            "account__lead_source_id": scope.filters.lead_source,
+        }.items()
+        if value
+    }
     talks = dict(
-        Conversation.objects.filter(logged_by__in=ids, occurred_at__range=period)
+        Conversation.objects.filter(logged_by__in=ids, occurred_at__range=period, **accounts)
         .order_by()
         .values_list("logged_by")
         .annotate(Count("pk"))
@@ -783,7 +829,7 @@ def coaching(scope: Scope, *, rep: User | None = None) -> list[dict[str, object]
     closed = Q(closed_at__range=period)
     follow_ups = {
         row.pop("owner"): row
-        for row in FollowUp.objects.filter(owner__in=ids)
+        for row in FollowUp.objects.filter(owner__in=ids, **accounts)
         .order_by()
         .values("owner")
         .annotate(

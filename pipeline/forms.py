@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 
 from pipeline import selectors
 from pipeline.dashboard import DashboardFilters
@@ -330,6 +331,9 @@ class DashboardFilterForm(forms.Form):
             if value is not None and not EARLIEST <= value <= LATEST:
                 self.add_error(name, "Pick a date between 2000 and 2100.")
                 data[name] = None
+        if data.get("start") and not data.get("end") and data["start"] > timezone.localdate():
+            self.add_error("start", "Pick a day up to today, or an Until date as well.")
+            data["start"] = None
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             self.add_error("end", "Pick a day after the start.")
             data["end"] = None

@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import (
     require_GET,
     require_http_methods,
@@ -875,9 +876,13 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         **tables,
     }
     template = "pipeline/dashboard.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#figures"  # a filter change redraws the figures, not the whole page
-    return render(request, template, context)
+    # A filter change redraws the figures, not the whole page; going back to a page htmx
+    # did not keep asks for the whole page again.
+    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
+        template += "#figures"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @require_GET

@@ -165,3 +165,15 @@ def test_hostile_filters_never_fail(client, manager, book):
         response = client.get(reverse("pipeline:dashboard"), params)
         assert response.status_code == 200
         assert "<script>" not in response.content.decode()
+
+
+def test_a_fiscal_quarter_is_one_row_whatever_its_months(manager, rep, open_deal, book):
+    """PostgreSQL's EXTRACT gives numeric: without whole numbers, January, February and
+    March were three quarters 1, 1.33 and 1.67."""
+    open_deal(rep, "Evaluation", expected_close_date=date(2027, 2, 10), value=1000)
+    open_deal(rep, "Evaluation", expected_close_date=date(2027, 3, 31), value=1000)
+    quarters = dashboard.forecast_by_quarter(figures(manager))
+    assert [(r["fiscal_year"], r["quarter"], r["count"]) for r in quarters] == [
+        (2027, 1, 4),
+        (2027, 2, 1),
+    ]

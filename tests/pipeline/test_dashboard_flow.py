@@ -156,9 +156,29 @@ def test_lead_source_return(manager, history):
     assert events["won_value"] == Decimal("16000.00")
     assert events["cost_per_qualified"] == Decimal("100.00")
     assert events["return"] == Decimal("53.33")
-    # Paid per month: 181 days are 5.95 months of 300; D went straight to lost, E never moved.
-    assert (web["leads"], web["qualified"], web["cost"]) == (3, 1, Decimal("1785.00"))
-    assert (web["cost_per_qualified"], web["return"]) == (Decimal("1785.00"), Decimal("0.00"))
+    # Paid per month: January to June is six months of 300; D went straight to lost, E never
+    # moved, so only F was qualified.
+    assert (web["leads"], web["qualified"], web["cost"]) == (3, 1, Decimal("1800.00"))
+    assert (web["cost_per_qualified"], web["return"]) == (Decimal("1800.00"), Decimal("0.00"))
+    # Narrowed to one segment, a monthly cost is not the segment's: it is not shown.
+    schools = {
+        r["source"]: r
+        for r in dashboard.lead_sources(scope(manager, segment=history["D"].account.segment_id))
+    }
+    assert (schools["Web"]["cost"], schools["Web"]["return"]) == (None, None)
+    assert schools["Web"]["leads"] == 3
+
+
+def test_a_period_counts_calendar_months_and_a_year_back_from_29_february(manager):
+    assert dashboard.Period(date(2026, 1, 1), date(2026, 6, 30)).months == Decimal("6.00")
+    assert dashboard.Period(date(2025, 11, 24), date(2026, 11, 23)).months == Decimal("12.00")
+    assert dashboard.Period(date(2026, 1, 1), date(2026, 1, 15)).months == Decimal("0.49")
+    leap = dashboard.Scope(user=manager, today=date(2028, 2, 29)).period
+    assert (leap.start, leap.end) == (date(2027, 3, 1), date(2028, 2, 29))
+    leap_end = dashboard.Scope(
+        user=manager, filters=dashboard.DashboardFilters(end=date(2024, 2, 29))
+    )
+    assert leap_end.period.start == date(2023, 3, 1)
 
 
 @pytest.fixture
@@ -286,3 +306,21 @@ def test_a_filter_change_answers_with_the_figures_only(client, manager, rep, his
     assert response.status_code == 200
     assert html.lstrip().startswith('<div id="figures"')
     assert "<html" not in html
+
+
+def test_going_back_to_a_page_htmx_did_not_keep_gets_the_whole_page(client, manager, history):
+    client.force_login(manager)
+    response = client.get(
+        reverse("pipeline:dashboard"),
+        PERIOD,
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    )
+    assert "<html" in response.content.decode()
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_future_start_without_an_end_is_refused_with_a_message(client, manager, history):
+    client.force_login(manager)
+    page = client.get(reverse("pipeline:dashboard"), {"start": "2099-01-01"}).content.decode()
+    assert "Pick a day up to today, or an Until date as well." in page
