@@ -4,14 +4,15 @@ nothing when it refuses."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 
-from pipeline.models import Opportunity, Pipeline
+from pipeline import dashboard
+from pipeline.models import Opportunity, Pipeline, SoeStep
 from pipeline.reviews.models import (
     NEXT_PHASE,
     REOPENABLE,
@@ -23,6 +24,7 @@ from pipeline.reviews.models import (
     Review,
     Vote,
 )
+from prospects.models import READINESS_QUESTIONS
 from salesflow.core.models import User
 
 Phase = Review.Phase
@@ -304,3 +306,81 @@ def action_done(*, actor: User, action: Action) -> Action:
     Action.objects.filter(pk=action.pk, done_at=None).update(done_at=timezone.now())
     action.refresh_from_db(fields=["done_at"])
     return action
+
+
+@transaction.atomic
+def review_seed_facts(*, actor: User, review: Review) -> list[Item]:
+    """Put read-only context cards from the data on the board before writing starts:
+    conversion between stages, slipped SOE steps, stuck deals and the top lost reasons for
+    the review's scope (a deal review: that deal's own story). Seeding again replaces them."""
+    _facilitating(actor)
+    _in_phase(review, Phase.SETUP)
+    review.items.filter(kind=Item.Kind.FACT).delete()
+    texts = _deal_facts(review.opportunity) if review.opportunity else _process_facts(review)
+    now = timezone.now()
+    return Item.objects.bulk_create(
+        Item(review=review, kind=Item.Kind.FACT, text=text[:MAX_TEXT], revealed_at=now)
+        for text in texts
+    )
+
+
+def _process_facts(review: Review) -> list[str]:
+    filters: dict[str, object] = {}
+    if review.pipeline_id:
+        filters["pipeline"] = review.pipeline_id
+    if review.quarter_start:
+        filters["start"] = review.quarter_start
+        filters["end"] = _quarter_end(review.quarter_start)
+    scope = dashboard.Scope(user=review.facilitator, filters=dashboard.DashboardFilters(**filters))
+    facts = [
+        f"Conversion {row['stage']} → {row['next_stage']}: {row['conversion']}% "
+        f"({row['went_on']} of {row['reached']})"
+        for row in dashboard.funnel(scope)
+        if row["reached"]
+    ]
+    late = SoeStep.objects.filter(
+        sequence__opportunity__in=scope.deals.filter(stage__outcome="open").order_by().values("pk"),
+        status=SoeStep.Status.OPEN,
+        target_date__lt=scope.today,
+    ).count()
+    stuck = scope.deals.filter(stage__outcome="open", stuck_since__isnull=False).count()
+    facts.append(f"SOE steps past their date on open deals: {late}. Stuck deals: {stuck}.")
+    lost = (
+        scope.deals.filter(scope.closed_in_period(), stage__outcome="lost")
+        .exclude(close_reason=None)
+        .order_by()
+        .values_list("close_reason__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "close_reason__name")[:3]
+    )
+    if lost:
+        facts.append("Top lost reasons: " + "; ".join(f"{name} ({n})" for name, n in lost) + ".")
+    return facts
+
+
+def _deal_facts(deal: Opportunity) -> list[str]:
+    changes = deal.stage_changes.select_related("from_stage", "to_stage", "reason").order_by(
+        "at", "pk"
+    )
+    path = " → ".join(change.to_stage.name for change in changes)
+    facts = [f"Path: {path}."]
+    last = changes.last()
+    if last is not None and last.reason is not None:
+        facts.append(f"{last.reason.get_kind_display()}: {last.reason.name}.")
+    soe = getattr(deal, "soe", None)
+    facts.append(
+        f"SOE received: {soe.get_reception_display().lower()}." if soe else "No SOE was shared."
+    )
+    if deal.qualified_at:
+        answers = "; ".join(
+            f"{question}: {getattr(deal, f'qualified_{name}') or 'unknown'}"
+            for name, question in READINESS_QUESTIONS
+        )
+        facts.append(f"When qualified — {answers}.")
+    return facts
+
+
+def _quarter_end(start: date) -> date:
+    month = start.month + 3
+    first_after = date(start.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+    return first_after - timedelta(days=1)

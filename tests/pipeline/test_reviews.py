@@ -203,3 +203,97 @@ def test_anonymous_items_name_no_author_and_outsiders_get_404(review, ops, rep, 
         selectors.get_review_for_user(outsider, review.pk)
     with pytest.raises(PermissionDenied):
         services.item_write(actor=outsider, review=review, kind="plus", text="Sneaky")
+
+
+def test_a_quarter_review_opens_with_facts_from_the_data(ops, rep, history):
+    review = services.review_create(
+        actor=ops,
+        title="Q1",
+        participants=[rep],
+        scope=Review.Scope.QUARTER,
+        quarter_start=date(2026, 1, 1),
+    )
+    facts = [item.text for item in services.review_seed_facts(actor=ops, review=review)]
+    assert facts[0] == "Conversion Lead → Qualified: 66.7% (4 of 6)"
+    assert "Stuck deals: 0." in facts[-2]
+    assert facts[-1].startswith("Top lost reasons: ")
+    # Seeding again replaces them; everyone sees them, before anyone writes.
+    services.review_seed_facts(actor=ops, review=review)
+    assert review.items.filter(kind=Item.Kind.FACT).count() == len(facts)
+    assert len(list(selectors.board_items(review=review, user=rep))) == len(facts)
+
+
+def test_a_deal_review_opens_with_that_deals_story(ops, rep, history):
+    review = services.review_create(
+        actor=ops, title="Why A won", participants=[rep], scope="deal", opportunity=history["A"]
+    )
+    facts = [item.text for item in services.review_seed_facts(actor=ops, review=review)]
+    assert (
+        facts[0] == "Path: Lead → Qualified → Solution development → Evaluation → Decision → Won."
+    )
+    assert facts[2] == "No SOE was shared."
+    assert facts[3] == (
+        "When qualified — Has a problem: yes; Accepts it is significant: yes; Is ready to act: yes."
+    )
+
+
+def test_the_markdown_summary_names_nobody_when_anonymous(review, ops, rep, voting, stages):
+    group = services.group_items(actor=ops, review=review, items=voting[:2], title="SOE *timing*")
+    services.vote_cast(actor=rep, review=review, group=group)
+    services.vote_cast(actor=rep, review=review, item=voting[2])
+    advance_to(review, ops, Phase.ACTIONS)
+    services.action_create(
+        actor=ops,
+        review=review,
+        text="Offer the SOE earlier",
+        owner=rep,
+        due_on=date(2027, 1, 15),
+        source_group=group,
+        stage=stages["Qualified"],
+    )
+    text = selectors.summary_markdown(review=review)
+    assert "## Deltas" in text
+    assert "- Pricing (1 vote)" in text
+    assert "**SOE \\*timing\\*** (1 vote): No SOE early; SOE too late" in text
+    assert (
+        "- [ ] Offer the SOE earlier — Rita Rep, due 15 Jan 2027 — about Standard: Qualified"
+        in text
+    )
+    assert "Theo" not in text  # a delta's author, anonymous
+    Review.objects.filter(pk=review.pk).update(anonymous=False)
+    review.refresh_from_db()
+    assert "- SOE too late — Theo Mate" in selectors.summary_markdown(review=review)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_facilitator_tabs_moving_at_once_move_the_review_once(ops, rep):
+    """On PostgreSQL, two requests racing: one moves the review, the other is told it moved."""
+    import threading
+
+    from django.db import connection
+
+    review = services.review_create(actor=ops, title="Race", participants=[rep])
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def click() -> None:
+        start.wait()
+        try:
+            services.review_advance(
+                actor=ops, review=Review.objects.get(pk=review.pk), seen=Phase.SETUP
+            )
+            outcomes.append("moved")
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    tabs = [threading.Thread(target=click) for _ in range(2)]
+    for tab in tabs:
+        tab.start()
+    for tab in tabs:
+        tab.join()
+    assert sorted(outcomes) == ["moved", "refused"]
+    assert PhaseChange.objects.filter(review=review).count() == 1
+    assert Review.objects.get(pk=review.pk).phase == Phase.WRITING
