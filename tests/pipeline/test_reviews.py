@@ -8,10 +8,12 @@ from datetime import date
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from hypothesis import given
 
 from pipeline.reviews import selectors, services
 from pipeline.reviews.models import Item, PhaseChange, Review
 from tests.factories import UserFactory
+from tests.hostile import fuzz, hostile
 
 pytestmark = pytest.mark.django_db
 Phase = Review.Phase
@@ -297,3 +299,21 @@ def test_two_facilitator_tabs_moving_at_once_move_the_review_once(ops, rep):
     assert sorted(outcomes) == ["moved", "refused"]
     assert PhaseChange.objects.filter(review=review).count() == 1
     assert Review.objects.get(pk=review.pk).phase == Phase.WRITING
+
+
+@fuzz
+@given(kind=hostile, text=hostile, title=hostile)
+def test_hostile_items_and_groups_are_refused_with_a_message(review, ops, rep, kind, text, title):
+    """Whatever a participant sends, a refusal is a clear message and nothing is half-saved."""
+    advance_to(review, ops, Phase.WRITING)
+    before = Item.objects.count()
+    clean = text.strip()
+    if kind in {"plus", "delta"} and 0 < len(clean) <= 500 and "\x00" not in clean:
+        assert services.item_write(actor=rep, review=review, kind=kind, text=text).text == clean
+    else:
+        with pytest.raises(ValidationError) as refused:
+            services.item_write(actor=rep, review=review, kind=kind, text=text)
+        assert refused.value.messages
+        assert Item.objects.count() == before
+    with pytest.raises(ValidationError, match=r"Group and vote"):
+        services.group_items(actor=ops, review=review, items=[], title=title)
