@@ -30,6 +30,7 @@ urlpatterns = [
     path("notifications/", core_views.notifications, name="notifications"),
     path("", include("prospects.urls")),
     path("", include("pipeline.urls")),
+    path("", include("pipeline.reviews.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -27,6 +27,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         NavItem("Home", reverse("home"), path == reverse("home")),
         NavItem("Accounts", accounts_url, path.startswith(accounts_url)),
         NavItem("Board", reverse("pipeline:board"), path.startswith("/board/")),
+        NavItem("Reviews", reverse("reviews:list"), path.startswith(reverse("reviews:list"))),
     ]
     if user.role != user.Role.REP:
         dashboard_url = reverse("pipeline:dashboard")

@@ -1,0 +1,203 @@
+"""Review pages: the list, the set-up form, the live board every participant follows, and the
+summary. Thin: each POST calls one service and answers with the board as it now is."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pipeline.reviews import selectors, services
+from pipeline.reviews.forms import ActionForm, GroupForm, ItemForm, ReviewForm
+from pipeline.reviews.models import Item, Review, Vote
+
+
+@require_GET
+def review_list(request: HttpRequest) -> HttpResponse:
+    reviews = (
+        selectors.reviews_for(request.user)
+        .select_related("facilitator")
+        .annotate(people=Count("participants", distinct=True))
+        .order_by("-created_at", "-pk")
+    )
+    page = Paginator(reviews, 25).get_page(request.GET.get("page"))
+    context = {"page": page, "can_facilitate": services.can_facilitate(request.user)}
+    return render(request, "reviews/list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def review_create(request: HttpRequest) -> HttpResponse:
+    if not services.can_facilitate(request.user):
+        raise PermissionDenied("Only sales ops or an admin runs a review.")
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            review = services.review_create(
+                actor=request.user,
+                participants=list(data.pop("participants")),
+                **data,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect("reviews:detail", pk=review.pk)
+    status = 422 if form.is_bound else 200
+    return render(request, "reviews/form.html", {"form": form}, status=status)
+
+
+def _board_context(request: HttpRequest, review: Review) -> dict[str, object]:
+    user = request.user
+    items = list(selectors.board_items(review=review, user=user).select_related("author"))
+    votes = dict(
+        Vote.objects.filter(review=review).order_by().values_list("item_id").annotate(Count("pk"))
+    )
+    group_votes = dict(
+        Vote.objects.filter(review=review, group__isnull=False)
+        .order_by()
+        .values_list("group_id")
+        .annotate(Count("pk"))
+    )
+    mine = Vote.objects.filter(review=review, voter=user).count()
+    facilitating = services.can_facilitate(user)
+    for item in items:
+        item.votes = votes.get(item.pk, 0)
+        item.shown_author = selectors.item_author(review=review, item=item)
+        item.mine = item.author_id == user.pk
+    groups = list(review.groups.all())
+    for group in groups:
+        group.votes = group_votes.get(group.pk, 0)
+        group.members = [item for item in items if item.group_id == group.pk]
+    revealed = sum(1 for item in items if item.revealed_at and item.kind != Item.Kind.FACT)
+    return {
+        "review": review,
+        "facts": [item for item in items if item.kind == Item.Kind.FACT],
+        "plusses": [i for i in items if i.kind == Item.Kind.PLUS and not i.group_id],
+        "deltas": [i for i in items if i.kind == Item.Kind.DELTA and not i.group_id],
+        "groups": groups,
+        "revealed": revealed,
+        "facilitating": facilitating,
+        "written": selectors.items_written(review=review) if facilitating else [],
+        "votes_left": review.votes_each - mine,
+        "actions": list(review.actions.select_related("owner")),
+        "item_form": ItemForm(),
+        "group_form": GroupForm(review=review) if facilitating else None,
+        "action_form": ActionForm(review=review) if facilitating else None,
+        "Phase": Review.Phase,
+    }
+
+
+@require_GET
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    review = selectors.get_review_for_user(request.user, pk)
+    template = "reviews/detail.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        # The poll: when the phase has moved on, the whole page must change, not the board.
+        if request.GET.get("phase") not in {None, review.phase}:
+            response = HttpResponse(status=204)
+            response["HX-Refresh"] = "true"
+            return response
+        template += "#board"
+    return render(request, template, _board_context(request, review))
+
+
+@require_POST
+def review_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Every change to a review: a form's button names its action."""
+    review = selectors.get_review_for_user(request.user, pk)
+    user, data = request.user, request.POST
+    try:
+        if action == "advance":
+            services.review_advance(actor=user, review=review, seen=data.get("seen", ""))
+        elif action == "reopen":
+            services.review_reopen(actor=user, review=review, seen=data.get("seen", ""))
+        elif action == "seed":
+            services.review_seed_facts(actor=user, review=review)
+        elif action == "reveal":
+            seen = data.get("seen_revealed", "")
+            if not seen.isdigit() or len(seen) > 6:
+                raise ValidationError("Reload the board and try again.")
+            services.review_reveal_next(actor=user, review=review, seen_revealed=int(seen))
+        elif action == "write":
+            form = ItemForm(data)
+            if not form.is_valid():
+                raise ValidationError("Write a plus or a delta, up to 500 characters.")
+            services.item_write(actor=user, review=review, **form.cleaned_data)
+        elif action == "delete":
+            item = _one(review.items.filter(author=user), data.get("item"))
+            services.item_delete(actor=user, item=item)
+        elif action == "group":
+            form = GroupForm(data, review=review)
+            if not form.is_valid():
+                raise ValidationError(
+                    "Tick two items or more on the board and give the group a title."
+                )
+            services.group_items(
+                actor=user,
+                review=review,
+                items=list(form.cleaned_data["items"]),
+                title=form.cleaned_data["title"],
+            )
+        elif action == "vote":
+            target = {"item": None, "group": None}
+            if data.get("group"):
+                target["group"] = _one(review.groups.all(), data.get("group"))
+            else:
+                target["item"] = _one(review.items.all(), data.get("item"))
+            services.vote_cast(actor=user, review=review, **target)
+        elif action == "unvote":
+            on = {"group_id": _pk(data.get("group"))} if data.get("group") else {}
+            on = on or {"item_id": _pk(data.get("item"))}
+            vote = Vote.objects.filter(review=review, voter=user, **on).order_by("-pk").first()
+            if vote is None:
+                raise ValidationError("You have no vote there.")
+            services.vote_withdraw(actor=user, vote=vote)
+        elif action == "action":
+            form = ActionForm(data, review=review)
+            if not form.is_valid():
+                raise ValidationError(
+                    "Say what will be done, by whom and by when ("
+                    + "; ".join(
+                        f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()
+                    )
+                    + ")."
+                )
+            fields = {key: value for key, value in form.cleaned_data.items() if value is not None}
+            services.action_create(actor=user, review=review, **fields)
+        elif action == "done":
+            services.action_done(actor=user, action=_one(review.actions.all(), data.get("action")))
+        else:
+            raise Http404("No such action.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("reviews:detail", pk=review.pk)
+
+
+def _pk(value: object) -> int:
+    text = str(value or "")
+    if not text.isdigit() or len(text) > 18:
+        raise ValidationError("That is not on this review's board.")
+    return int(text)
+
+
+def _one(queryset: QuerySet, pk: object) -> object:
+    """The row the form names, from what the review offers, or a clear refusal."""
+    found = queryset.filter(pk=_pk(pk)).first()
+    if found is None:
+        raise ValidationError("That is not on this review's board.")
+    return found
+
+
+@require_GET
+def review_summary(request: HttpRequest, pk: int) -> HttpResponse:
+    review = selectors.get_review_for_user(request.user, pk)
+    markdown = selectors.summary_markdown(review=review)
+    if request.GET.get("format") == "md":
+        response = HttpResponse(markdown, content_type="text/markdown; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="review-{review.pk}.md"'
+        return response
+    return render(request, "reviews/summary.html", {"review": review, "markdown": markdown})

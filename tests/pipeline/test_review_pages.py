@@ -1,0 +1,172 @@
+"""Review pages: access for the facilitator, a participant and an outsider; a whole review
+run through the pages; anonymity on every page and in the export."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.reviews import services
+from pipeline.reviews.models import Item, Review
+from tests.factories import UserFactory
+from tests.hostile import OK, fuzz, hostile, ids
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ops(db):
+    return UserFactory(role="sales_ops", first_name="Sam", last_name="Ops")
+
+
+@pytest.fixture
+def review(ops, rep, teammate):
+    return services.review_create(actor=ops, title="Q3 look back", participants=[rep, teammate])
+
+
+def act(client, review, verb, **data):
+    return client.post(reverse("reviews:act", args=[review.pk, verb]), data)
+
+
+def test_outsiders_get_404_and_only_sales_ops_sets_one_up(client, review, rep, outsider, manager):
+    client.force_login(outsider)
+    for url in (
+        reverse("reviews:detail", args=[review.pk]),
+        reverse("reviews:summary", args=[review.pk]),
+    ):
+        assert client.get(url).status_code == 404
+    assert act(client, review, "advance", seen="setup").status_code == 404
+    assert "Q3 look back" not in client.get(reverse("reviews:list")).content.decode()
+    client.force_login(rep)
+    assert client.get(reverse("reviews:detail", args=[review.pk])).status_code == 200
+    assert "Q3 look back" in client.get(reverse("reviews:list")).content.decode()
+    client.force_login(manager)
+    assert client.get(reverse("reviews:create")).status_code == 403
+
+
+def test_a_whole_review_through_the_pages(client, review, ops, rep, teammate, stages):
+    client.force_login(ops)
+    page = client.post(
+        reverse("reviews:create"),
+        {"title": "Made here", "scope": "process", "votes_each": 3, "participants": [rep.pk]},
+    )
+    assert page.status_code == 302
+    assert Review.objects.filter(title="Made here").exists()
+    act(client, review, "advance", seen="setup")
+    act(client, review, "advance", seen="setup")  # a double click: refused, nothing moves twice
+    assert Review.objects.get(pk=review.pk).phase == "writing"
+    for user, kind, text in (
+        (rep, "plus", "Plus from Rita"),
+        (teammate, "plus", "Plus from Theo"),
+        (rep, "delta", "Delta from Rita"),
+        (teammate, "delta", "Delta from Theo"),
+    ):
+        client.force_login(user)
+        act(client, review, "write", kind=kind, text=text)
+    page = client.get(reverse("reviews:detail", args=[review.pk])).content.decode()
+    assert "Delta from Theo" in page
+    assert "Delta from Rita" not in page  # private while writing
+    client.force_login(ops)
+    page = client.get(reverse("reviews:detail", args=[review.pk])).content.decode()
+    assert "Rita Rep 2" in page  # the facilitator sees counts only
+    assert "Plus from Rita" not in page
+    act(client, review, "advance", seen="writing")
+    for seen in range(2):
+        act(client, review, "reveal", seen_revealed=seen)
+    act(client, review, "advance", seen="plusses")
+    for seen in range(2, 4):
+        act(client, review, "reveal", seen_revealed=seen)
+    act(client, review, "advance", seen="deltas")
+    deltas = list(review.items.filter(kind="delta").order_by("pk"))
+    act(client, review, "group", items=[d.pk for d in deltas], title="Both deltas")
+    group = review.groups.get()
+    client.force_login(rep)
+    for _ in range(4):
+        act(client, review, "vote", group=group.pk)
+    assert review.votes.filter(voter=rep).count() == 3  # the fourth was refused
+    client.force_login(ops)
+    act(client, review, "advance", seen="grouping")
+    act(
+        client,
+        review,
+        "action",
+        text="Share SOEs sooner",
+        owner=rep.pk,
+        due_on="2027-01-31",
+        source_group=group.pk,
+        stage=stages["Qualified"].pk,
+    )
+    act(client, review, "advance", seen="actions")
+    summary = client.get(reverse("reviews:summary", args=[review.pk]))
+    text = summary.content.decode()
+    assert "Share SOEs sooner" in text
+    assert "Both deltas" in text
+    exported = client.get(reverse("reviews:summary", args=[review.pk]), {"format": "md"})
+    assert exported["Content-Type"].startswith("text/markdown")
+    # Anonymous: no item line names its author (an action names its owner, as it should).
+    items = [line for line in exported.content.decode().splitlines() if line.startswith("- ")]
+    assert items
+    assert all(" — " not in line for line in items if "due " not in line)
+    board = client.get(reverse("reviews:detail", args=[review.pk])).content.decode()
+    assert "Plus from Rita" in board
+    assert "— Rita" not in board.split("Actions")[0]
+
+
+def test_the_board_poll_answers_the_board_or_a_reload_when_the_phase_moved(client, review, ops):
+    client.force_login(ops)
+    url = reverse("reviews:detail", args=[review.pk])
+    board = client.get(url, {"phase": "setup"}, HTTP_HX_REQUEST="true")
+    assert board.content.decode().lstrip().startswith('<div id="review-board"')
+    services.review_advance(actor=ops, review=review, seen="setup")
+    moved = client.get(url, {"phase": "setup"}, HTTP_HX_REQUEST="true")
+    assert moved.status_code == 204
+    assert moved["HX-Refresh"] == "true"
+
+
+@fuzz
+@given(
+    action=st.sampled_from(
+        [
+            "advance",
+            "reopen",
+            "reveal",
+            "write",
+            "delete",
+            "group",
+            "vote",
+            "unvote",
+            "action",
+            "done",
+            "seed",
+            "nope",
+        ]
+    ),
+    data=st.dictionaries(
+        st.sampled_from(
+            [
+                "seen",
+                "seen_revealed",
+                "kind",
+                "text",
+                "item",
+                "items",
+                "group",
+                "title",
+                "owner",
+                "due_on",
+                "action",
+                "stage",
+            ]
+        ),
+        st.one_of(hostile, ids),
+    ),
+)
+def test_hostile_posts_never_fail_and_never_half_save(client, review, ops, action, data):
+    client.force_login(ops)
+    items = Item.objects.count()
+    response = act(client, review, action, **data)
+    assert response.status_code in OK
+    if response.status_code != 302 or action not in {"write", "seed"}:
+        assert Item.objects.count() == items
