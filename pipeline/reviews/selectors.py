@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from pipeline.reviews.models import Item, Review
+from pipeline.reviews.models import Action, Item, Review
 from pipeline.reviews.services import can_facilitate
 from salesflow.core.models import User
 
@@ -118,3 +118,12 @@ def _md(text: str) -> str:
     for mark in ("\\", "*", "_", "`", "[", "]", "#", "<", ">"):
         text = text.replace(mark, "\\" + mark)
     return " ".join(text.split())
+
+
+def open_actions_for(*, user: User, limit: int = 20) -> list[Action]:
+    """The user's review actions not yet done, soonest due first, for their home page."""
+    return list(
+        Action.objects.filter(owner=user, done_at=None)
+        .select_related("review")
+        .order_by("due_on", "pk")[:limit]
+    )

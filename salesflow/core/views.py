@@ -6,10 +6,12 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from pipeline import selectors as pipeline_selectors
+from pipeline.reviews import selectors as review_selectors
 from salesflow.core import health, selectors, services
 from salesflow.core.models import User
 
@@ -28,6 +30,8 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {
         "team": team,
         "members": selectors.team_members(team=team).exclude(pk=user.pk),
+        "review_actions": review_selectors.open_actions_for(user=user),
+        "today": timezone.localdate(),
     }
     if user.role == User.Role.REP:
         context["stuck_deals"] = pipeline_selectors.stuck_for_owner(user=user)

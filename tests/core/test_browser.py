@@ -69,6 +69,7 @@ def test_home_works_at_phone_width_with_the_keyboard(page: Page, live_server, re
         page.get_by_role("link", name="Home"),
         page.get_by_role("link", name="Accounts"),
         page.get_by_role("link", name="Board"),
+        page.get_by_role("link", name="Reviews"),
         page.get_by_role("searchbox", name="Search"),
         page.get_by_role("link", name="Log a conversation"),
         page.get_by_role("link", name="Notifications"),

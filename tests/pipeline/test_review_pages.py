@@ -170,3 +170,32 @@ def test_hostile_posts_never_fail_and_never_half_save(client, review, ops, actio
     assert response.status_code in OK
     if response.status_code != 302 or action not in {"write", "seed"}:
         assert Item.objects.count() == items
+
+
+def test_open_actions_show_on_their_owners_home_until_done_overdue_flagged(
+    client, review, ops, rep
+):
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    Review.objects.filter(pk=review.pk).update(phase="actions")
+    review.refresh_from_db()
+    today = timezone.localdate()
+    late = services.action_create(
+        actor=ops,
+        review=review,
+        text="Rewrite the lost-deal notes",
+        owner=rep,
+        due_on=today - timedelta(days=2),
+    )
+    services.action_create(
+        actor=ops, review=review, text="Offer the SOE earlier", owner=rep, due_on=date(2099, 1, 1)
+    )
+    client.force_login(rep)
+    home = client.get(reverse("home")).content.decode()
+    assert "Rewrite the lost-deal notes" in home
+    assert "Offer the SOE earlier" in home
+    assert home.count("overdue</span>") == 1
+    act(client, review, "done", action=late.pk)
+    assert "Rewrite the lost-deal notes" not in client.get(reverse("home")).content.decode()
