@@ -57,6 +57,7 @@ from pipeline.selectors import current_why_text, opportunities_visible_to, with_
 from prospects.models import READINESS_QUESTIONS, Account, Answer, Conversation, LeadSource
 from prospects.selectors import visible_owners
 from salesflow.core.models import User
+from salesflow.core.selectors import owned_visible_to
 
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 ZERO = Value(Decimal(0), output_field=MONEY)
@@ -141,6 +142,11 @@ def _ids(queryset: QuerySet) -> QuerySet:
     return queryset.order_by().values("pk")
 
 
+def _narrow(queryset: QuerySet, **lookups: object) -> QuerySet:
+    """The queryset filtered on the lookups that have a value (a filter left empty is none)."""
+    return queryset.filter(**{key: value for key, value in lookups.items() if value})
+
+
 def _rate(part: int | None, whole: int | None) -> float | None:
     """A percentage, or None when there is nothing to divide by."""
     return round(100 * (part or 0) / whole, 1) if whole else None
@@ -169,12 +175,12 @@ class Period:
 
     @property
     def since(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.start, time.min))
+        return _midnight(self.start)
 
     @property
     def until(self) -> datetime:
         """The first moment after the period."""
-        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+        return _midnight(self.end + timedelta(days=1))
 
     @property
     def months(self) -> Decimal:
@@ -228,39 +234,47 @@ class Scope:
         deals = opportunities_visible_to(self.user)
         if self.sees_own_only:
             deals = deals.filter(owner=self.user)  # a rep's dashboard is their own
-        lookups = {
-            "owner__team_id": self.filters.team,
-            "owner_id": self.filters.owner,
-            "pipeline_id": self.filters.pipeline,
-            "account__segment_id": self.filters.segment,
-            "lead_source_id": self.filters.lead_source,
-        }
-        return deals.filter(**{key: value for key, value in lookups.items() if value})
+        return _narrow(
+            deals,
+            owner__team_id=self.filters.team,
+            owner_id=self.filters.owner,
+            pipeline_id=self.filters.pipeline,
+            account__segment_id=self.filters.segment,
+            lead_source_id=self.filters.lead_source,
+        )
 
     @cached_property
     def forecast_deals(self) -> QuerySet[Opportunity]:
         """The deals for "pipeline now": dates, when given, bound the expected close."""
-        bounds = {
-            "expected_close_date__gte": self.filters.start,
-            "expected_close_date__lte": self.filters.end,
-        }
-        return self.deals.filter(**{key: value for key, value in bounds.items() if value})
+        return _narrow(
+            self.deals,
+            expected_close_date__gte=self.filters.start,
+            expected_close_date__lte=self.filters.end,
+        )
 
     @cached_property
     def accounts(self) -> QuerySet[Account]:
         """The accounts behind the lead counts, narrowed like the deals."""
-        accounts = Account.objects.all()
+        accounts = owned_visible_to(Account.objects.all(), self.user)
         if self.sees_own_only:
             accounts = accounts.filter(owner=self.user)
-        elif not self.user.sees_everything:
-            accounts = accounts.filter(owner__in=visible_owners(self.user))
+        return _narrow(
+            accounts,
+            owner__team_id=self.filters.team,
+            owner_id=self.filters.owner,
+            segment_id=self.filters.segment,
+            lead_source_id=self.filters.lead_source,
+        )
+
+    @property
+    def account_lookups(self) -> dict[str, int]:
+        """The filters that apply to anything kept on an account (conversations, follow-ups):
+        segment and lead source. A pipeline filter does not apply to them."""
         lookups = {
-            "owner__team_id": self.filters.team,
-            "owner_id": self.filters.owner,
-            "segment_id": self.filters.segment,
-            "lead_source_id": self.filters.lead_source,
+            "account__segment_id": self.filters.segment,
+            "account__lead_source_id": self.filters.lead_source,
         }
-        return accounts.filter(**{key: value for key, value in lookups.items() if value})
+        return {key: value for key, value in lookups.items() if value}
 
     @cached_property
     def people(self) -> QuerySet[User]:
@@ -275,13 +289,9 @@ class Scope:
             people = people.filter(pk=self.filters.owner)
         return people
 
-    def closed_in_period(self, prefix: str = "") -> Q:
-        return Q(
-            **{
-                f"{prefix}closed_at__gte": self.period.since,
-                f"{prefix}closed_at__lt": self.period.until,
-            }
-        )
+    def during(self, field: str) -> Q:
+        """`field` falls within the period."""
+        return Q(**{f"{field}__gte": self.period.since, f"{field}__lt": self.period.until})
 
 
 # --- Pipeline now --------------------------------------------------------------------------
@@ -376,9 +386,7 @@ def funnel(scope: Scope) -> list[dict[str, object]]:
     stages = _open_stages(scope)
     if not stages:
         return []
-    cohort = scope.deals.filter(
-        created_at__gte=scope.period.since, created_at__lt=scope.period.until
-    )
+    cohort = scope.deals.filter(scope.during("created_at"))
     # How many deals of each pipeline got exactly this far (see pipeline.flow).
     ranks = list(
         cohort.order_by().values_list("pipeline_id", "furthest_rank").annotate(count=Count("pk"))
@@ -422,10 +430,7 @@ def time_in_stage(scope: Scope) -> list[dict[str, object]]:
     figures = {
         row["to_stage"]: row
         for row in StageChange.objects.filter(
-            opportunity__in=_ids(scope.deals),
-            to_stage__in=stages,
-            left_at__gte=scope.period.since,
-            left_at__lt=scope.period.until,
+            scope.during("left_at"), opportunity__in=_ids(scope.deals), to_stage__in=stages
         )
         .values("to_stage")
         .annotate(stays=Count("pk"), median=Percentile(days, 0.5), p80=Percentile(days, 0.8))
@@ -489,7 +494,7 @@ def outcomes(scope: Scope) -> list[dict[str, object]]:
     rows = (
         scope.deals.values("currency")
         .annotate(open=Count("pk", filter=Q(stage__outcome=OPEN)))
-        .annotate(**_outcome_counts(scope.closed_in_period()))
+        .annotate(**_outcome_counts(scope.during("closed_at")))
         .order_by("currency")
     )
     return [_with_velocity(row) for row in rows if row["open"] or row["won"] or row["lost"]]
@@ -498,7 +503,7 @@ def outcomes(scope: Scope) -> list[dict[str, object]]:
 def segments(scope: Scope) -> list[dict[str, object]]:
     """The same figures side by side for each segment (deals without one together), with how
     far the deals opened in the period got: qualified, and won so far."""
-    opened = Q(created_at__gte=scope.period.since, created_at__lt=scope.period.until)
+    opened = scope.during("created_at")
     rows = (
         scope.deals.values("account__segment__name", "currency")
         .annotate(
@@ -507,7 +512,7 @@ def segments(scope: Scope) -> list[dict[str, object]]:
             opened_qualified=Count("pk", filter=opened & Q(qualified_at__isnull=False)),
             opened_won=Count("pk", filter=opened & Q(furthest_rank=WON_RANK)),
         )
-        .annotate(**_outcome_counts(scope.closed_in_period()))
+        .annotate(**_outcome_counts(scope.during("closed_at")))
         .order_by(F("account__segment__name").asc(nulls_last=True), "currency")
     )
     return [
@@ -592,7 +597,7 @@ def soe_health(scope: Scope) -> dict[str, object]:
     """Of the deals open now or closed in the period: how many have an SOE, and how the
     prospects received theirs."""
     Reception = Sequence.Reception
-    counts = scope.deals.filter(Q(stage__outcome=OPEN) | scope.closed_in_period()).aggregate(
+    counts = scope.deals.filter(Q(stage__outcome=OPEN) | scope.during("closed_at")).aggregate(
         deals=Count("pk"),
         with_soe=Count("pk", filter=Q(soe__isnull=False)),
         **{
@@ -621,7 +626,7 @@ def win_rate_by_reception(scope: Scope) -> list[dict[str, object]]:
     received their SOE (or had none)."""
     disqualified = Q(close_reason__kind=CloseReason.Kind.DISQUALIFIED)
     rows = (
-        scope.deals.filter(scope.closed_in_period())
+        scope.deals.filter(scope.during("closed_at"))
         .exclude(disqualified)
         .annotate(reception=Coalesce("soe__reception", Value("")))
         .values("reception")
@@ -671,39 +676,32 @@ def win_rate_by_readiness(scope: Scope) -> list[dict[str, object]]:
     deal was qualified (its first move on to a later stage or to won; see pipeline.flow).
     Deals never qualified are not counted."""
     groups = list(
-        scope.deals.filter(scope.closed_in_period(), qualified_at__isnull=False)
+        scope.deals.filter(scope.during("closed_at"), qualified_at__isnull=False)
         .exclude(close_reason__kind=CloseReason.Kind.DISQUALIFIED)
         .order_by()
         .values_list(*(f"qualified_{name}" for name, _ in READINESS_QUESTIONS))
         .annotate(won=Count("pk", filter=Q(stage__outcome=WON)), decided=Count("pk"))
     )  # a row per combination of answers: 27 at most
-    rows = []
     labels = dict(Answer.choices)
-    for position, (_, question) in enumerate(READINESS_QUESTIONS):
-        for answer in (Answer.YES, Answer.NO, Answer.UNKNOWN):
-            won = sum(group[3] for group in groups if group[position] == answer)
-            count = sum(group[4] for group in groups if group[position] == answer)
-            rows.append(
-                {
-                    "question": question,
-                    "answer": labels[answer],
-                    "won": won,
-                    "decided": count,
-                    "win_rate": _rate(won, count),
-                }
-            )
-    all_yes = [group for group in groups if group[:3] == (Answer.YES,) * 3]
-    won, count = sum(g[3] for g in all_yes), sum(g[4] for g in all_yes)
-    rows.append(
-        {
-            "question": "All three",
-            "answer": "Yes",
-            "won": won,
-            "decided": count,
-            "win_rate": _rate(won, count),
-        }
-    )
+    rows = [
+        _win_row(question, labels[answer], [g for g in groups if g[position] == answer])
+        for position, (_, question) in enumerate(READINESS_QUESTIONS)
+        for answer in (Answer.YES, Answer.NO, Answer.UNKNOWN)
+    ]
+    rows.append(_win_row("All three", "Yes", [g for g in groups if g[:3] == (Answer.YES,) * 3]))
     return rows
+
+
+def _win_row(question: str, answer: str, groups: list[tuple]) -> dict[str, object]:
+    """A readiness row from the answer groups it covers (each: answers, won, decided)."""
+    won, decided = sum(group[3] for group in groups), sum(group[4] for group in groups)
+    return {
+        "question": question,
+        "answer": answer,
+        "won": won,
+        "decided": decided,
+        "win_rate": _rate(won, decided),
+    }
 
 
 # --- Lead sources --------------------------------------------------------------------------
@@ -719,24 +717,19 @@ def lead_sources(scope: Scope) -> list[dict[str, object]]:
     if scope.filters.lead_source:
         sources = sources.filter(pk=scope.filters.lead_source)
     leads = dict(
-        scope.accounts.filter(created_at__gte=period.since, created_at__lt=period.until)
+        scope.accounts.filter(scope.during("created_at"))
         .values("lead_source")
         .annotate(count=Count("pk"))
         .values_list("lead_source", "count")
     )
-    won = scope.closed_in_period() & Q(stage__outcome=WON, currency=F("lead_source__currency"))
+    won = scope.during("closed_at") & Q(stage__outcome=WON, currency=F("lead_source__currency"))
     deals = {
         row["lead_source"]: row
         for row in scope.deals.filter(lead_source__isnull=False)
         .values("lead_source")
         .annotate(
             qualified=Count(
-                "pk",
-                filter=Q(
-                    qualified_at__isnull=False,
-                    created_at__gte=period.since,
-                    created_at__lt=period.until,
-                ),
+                "pk", filter=scope.during("created_at") & Q(qualified_at__isnull=False)
             ),
             won_value=Coalesce(Sum("value", filter=won), ZERO),
         )
@@ -805,31 +798,21 @@ def coaching(scope: Scope, *, rep: User | None = None) -> list[dict[str, object]
     """Per rep (or for one), over the period: conversations logged, follow-ups surfaced, done
     and dismissed, patience broken (surfaced early on purpose); now: stuck deals and happy
     ears."""
-    period = (scope.period.since, scope.period.until)
     people = list(scope.people if rep is None else scope.people.filter(pk=rep.pk))
     ids = [person.pk for person in people]
     # One grouped query per table, each a single pass, merged by person below.
-    # Conversations and follow-ups belong to accounts: they follow the account filters
-    # (segment, lead source); a pipeline filter does not apply to them.
-    accounts = {
-        key: value
-        for key, value in {
-            "account__segment_id": scope.filters.segment,
-            "account__lead_source_id": scope.filters.lead_source,
-        }.items()
-        if value
-    }
     talks = dict(
-        Conversation.objects.filter(logged_by__in=ids, occurred_at__range=period, **accounts)
+        Conversation.objects.filter(
+            scope.during("occurred_at"), logged_by__in=ids, **scope.account_lookups
+        )
         .order_by()
         .values_list("logged_by")
         .annotate(Count("pk"))
     )
-    surfaced = Q(surfaced_at__range=period)
-    closed = Q(closed_at__range=period)
+    surfaced, closed = scope.during("surfaced_at"), scope.during("closed_at")
     follow_ups = {
         row.pop("owner"): row
-        for row in FollowUp.objects.filter(owner__in=ids, **accounts)
+        for row in FollowUp.objects.filter(owner__in=ids, **scope.account_lookups)
         .order_by()
         .values("owner")
         .annotate(
@@ -883,9 +866,7 @@ def rep_coaching(scope: Scope, rep: User, *, limit: int = 50) -> RepCoaching:
         .order_by("stuck_since", "pk")[:limit]
     )
     broken = list(
-        FollowUp.objects.filter(
-            owner=rep, surfaced_at__range=(scope.period.since, scope.period.until)
-        )
+        FollowUp.objects.filter(scope.during("surfaced_at"), owner=rep, **scope.account_lookups)
         .exclude(surfaced_early_reason="")
         .select_related("account")
         .order_by("-surfaced_at", "-pk")[:limit]

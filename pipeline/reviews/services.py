@@ -346,7 +346,7 @@ def _process_facts(review: Review) -> list[str]:
     stuck = scope.deals.filter(stage__outcome="open", stuck_since__isnull=False).count()
     facts.append(f"SOE steps past their date on open deals: {late}. Stuck deals: {stuck}.")
     lost = (
-        scope.deals.filter(scope.closed_in_period(), stage__outcome="lost")
+        scope.deals.filter(scope.during("closed_at"), stage__outcome="lost")
         .exclude(close_reason=None)
         .order_by()
         .values_list("close_reason__name")
