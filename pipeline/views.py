@@ -724,6 +724,18 @@ def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 # --- Dashboard ------------------------------------------------------------------------------
 
+# What the outcome tables (per currency, per segment) share.
+OUTCOME_COLUMNS = [
+    "open",
+    "won",
+    "lost",
+    "disqualified",
+    "win_rate",
+    "won_value",
+    "average_won",
+    "cycle_days",
+    "velocity",
+]
 # name: (figures, CSV columns); the page shows the same rows.
 DASHBOARD_TABLES: dict[str, tuple[Callable[[dashboard.Scope], list[dict]], list[str]]] = {
     "stages": (
@@ -753,18 +765,7 @@ DASHBOARD_TABLES: dict[str, tuple[Callable[[dashboard.Scope], list[dict]], list[
     ),
     "outcomes": (
         dashboard.outcomes,
-        [
-            "currency",
-            "open",
-            "won",
-            "lost",
-            "disqualified",
-            "win_rate",
-            "won_value",
-            "average_won",
-            "cycle_days",
-            "velocity",
-        ],
+        ["currency", *OUTCOME_COLUMNS],
     ),
     "velocity": (
         dashboard.velocity_trend,
@@ -788,15 +789,7 @@ DASHBOARD_TABLES: dict[str, tuple[Callable[[dashboard.Scope], list[dict]], list[
             "opened",
             "opened_qualified",
             "opened_won",
-            "open",
-            "won",
-            "lost",
-            "disqualified",
-            "win_rate",
-            "won_value",
-            "average_won",
-            "cycle_days",
-            "velocity",
+            *OUTCOME_COLUMNS,
         ],
     ),
     "soe-receptions": (

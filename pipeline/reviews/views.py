@@ -53,16 +53,21 @@ def review_create(request: HttpRequest) -> HttpResponse:
 def _board_context(request: HttpRequest, review: Review) -> dict[str, object]:
     user = request.user
     items = list(selectors.board_items(review=review, user=user).select_related("author"))
-    votes = dict(
-        Vote.objects.filter(review=review).order_by().values_list("item_id").annotate(Count("pk"))
-    )
-    group_votes = dict(
-        Vote.objects.filter(review=review, group__isnull=False)
+    # Every vote of the review in one query: per delta, per group, and the user's own.
+    tally = list(
+        Vote.objects.filter(review=review)
         .order_by()
-        .values_list("group_id")
+        .values_list("item_id", "group_id", "voter_id")
         .annotate(Count("pk"))
     )
-    mine = Vote.objects.filter(review=review, voter=user).count()
+    votes: dict[int, int] = {}
+    group_votes: dict[int, int] = {}
+    for item_id, group_id, _, count in tally:
+        if item_id:
+            votes[item_id] = votes.get(item_id, 0) + count
+        else:
+            group_votes[group_id] = group_votes.get(group_id, 0) + count
+    mine = sum(count for _, _, voter, count in tally if voter == user.pk)
     facilitating = services.can_facilitate(user)
     for item in items:
         item.votes = votes.get(item.pk, 0)

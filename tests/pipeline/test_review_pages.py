@@ -199,3 +199,27 @@ def test_open_actions_show_on_their_owners_home_until_done_overdue_flagged(
     assert home.count("overdue</span>") == 1
     act(client, review, "done", action=late.pk)
     assert "Rewrite the lost-deal notes" not in client.get(reverse("home")).content.decode()
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_review_pages_query_count_is_constant(
+    client, ops, rep, teammate, size, django_assert_num_queries
+):
+    review = services.review_create(actor=ops, title="Sized", participants=[rep, teammate])
+    services.review_advance(actor=ops, review=review, seen="setup")
+    for number in range(size):
+        services.item_write(actor=rep, review=review, kind="delta", text=f"Delta {number}")
+    services.review_advance(actor=ops, review=review, seen="writing")
+    services.review_advance(actor=ops, review=review, seen="plusses")
+    for number in range(size):
+        services.review_reveal_next(actor=ops, review=review, seen_revealed=number)
+    services.review_advance(actor=ops, review=review, seen="deltas")
+    for _ in range(min(size, 3)):
+        services.vote_cast(actor=rep, review=review, item=review.items.first())
+    client.force_login(rep)
+    # Session, user, the review, its items, the votes, its groups, its actions, the unread count.
+    with django_assert_num_queries(8):
+        assert client.get(reverse("reviews:detail", args=[review.pk])).status_code == 200
+    # Session, user, the count and the page of reviews, the unread count.
+    with django_assert_num_queries(5):
+        assert client.get(reverse("reviews:list")).status_code == 200
