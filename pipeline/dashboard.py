@@ -188,10 +188,10 @@ class Period:
         one each, the days left over as their share of an average month."""
         after = self.end + timedelta(days=1)
         whole = (after.year - self.start.year) * 12 + after.month - self.start.month
-        anniversary = _add_months(self.start, whole)
+        anniversary = add_months(self.start, whole)
         if anniversary > after:
             whole -= 1
-            anniversary = _add_months(self.start, whole)
+            anniversary = add_months(self.start, whole)
         days_left = (after - anniversary).days
         return (whole + Decimal(days_left) * 12 / Decimal("365.25")).quantize(Decimal("0.01"))
 
@@ -574,7 +574,7 @@ def velocity_trend(scope: Scope) -> list[dict[str, object]]:
     return rows
 
 
-def _add_months(day: date, months: int) -> date:
+def add_months(day: date, months: int) -> date:
     """The same day `months` later (or the month's last day, if it has no such day)."""
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1

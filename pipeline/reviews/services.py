@@ -12,7 +12,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from pipeline import dashboard
-from pipeline.models import Opportunity, Pipeline, SoeStep
+from pipeline.models import Opportunity, Pipeline
 from pipeline.reviews.models import (
     NEXT_PHASE,
     REOPENABLE,
@@ -330,7 +330,7 @@ def _process_facts(review: Review) -> list[str]:
         filters["pipeline"] = review.pipeline_id
     if review.quarter_start:
         filters["start"] = review.quarter_start
-        filters["end"] = _quarter_end(review.quarter_start)
+        filters["end"] = dashboard.add_months(review.quarter_start, 3) - timedelta(days=1)
     scope = dashboard.Scope(user=review.facilitator, filters=dashboard.DashboardFilters(**filters))
     facts = [
         f"Conversion {row['stage']} → {row['next_stage']}: {row['conversion']}% "
@@ -338,11 +338,7 @@ def _process_facts(review: Review) -> list[str]:
         for row in dashboard.funnel(scope)
         if row["reached"]
     ]
-    late = SoeStep.objects.filter(
-        sequence__opportunity__in=scope.deals.filter(stage__outcome="open").order_by().values("pk"),
-        status=SoeStep.Status.OPEN,
-        target_date__lt=scope.today,
-    ).count()
+    late = sum(row["late"] for row in dashboard.slipped_steps(scope))
     stuck = scope.deals.filter(stage__outcome="open", stuck_since__isnull=False).count()
     facts.append(f"SOE steps past their date on open deals: {late}. Stuck deals: {stuck}.")
     lost = (
@@ -359,12 +355,10 @@ def _process_facts(review: Review) -> list[str]:
 
 
 def _deal_facts(deal: Opportunity) -> list[str]:
-    changes = deal.stage_changes.select_related("from_stage", "to_stage", "reason").order_by(
-        "at", "pk"
-    )
+    changes = list(deal.stage_changes.select_related("to_stage", "reason").order_by("at", "pk"))
     path = " → ".join(change.to_stage.name for change in changes)
     facts = [f"Path: {path}."]
-    last = changes.last()
+    last = changes[-1] if changes else None
     if last is not None and last.reason is not None:
         facts.append(f"{last.reason.get_kind_display()}: {last.reason.name}.")
     soe = getattr(deal, "soe", None)
@@ -378,9 +372,3 @@ def _deal_facts(deal: Opportunity) -> list[str]:
         )
         facts.append(f"When qualified — {answers}.")
     return facts
-
-
-def _quarter_end(start: date) -> date:
-    month = start.month + 3
-    first_after = date(start.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
-    return first_after - timedelta(days=1)
