@@ -67,7 +67,11 @@ class GroupForm(forms.Form):
         queryset=Item.objects.none(),
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input me-2"}),
     )
-    title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"class": "form-control"}))
+    title = forms.CharField(
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control", "list": "earlier-titles"}),
+    )
 
     def __init__(self, *args: object, review: Review, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

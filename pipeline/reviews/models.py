@@ -90,9 +90,17 @@ class Participant(models.Model):
         return f"{self.user} in {self.review}"
 
 
+def title_key(title: str) -> str:
+    """A group title as compared across reviews: case, punctuation and spacing ignored, so
+    "Pricing too late" and "pricing — too late!" are the same recurring group."""
+    return " ".join("".join(c if c.isalnum() else " " for c in title.casefold()).split())[:200]
+
+
 class Group(models.Model):
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="groups")
     title = models.CharField(max_length=200)
+    # title_key(title), kept so a group recurring across reviews is found by an index.
+    key = models.CharField(max_length=200, db_index=True, editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -100,6 +108,12 @@ class Group(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.key = title_key(self.title)
+        if "update_fields" in kwargs and "title" in (kwargs["update_fields"] or ()):
+            kwargs["update_fields"] = {*kwargs["update_fields"], "key"}
+        super().save(*args, **kwargs)
 
 
 class Item(models.Model):

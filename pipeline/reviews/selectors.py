@@ -4,10 +4,46 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 
-from pipeline.reviews.models import Action, Item, Review
+from pipeline.reviews.models import Action, Group, Item, Review
 from pipeline.reviews.services import can_facilitate
 from salesflow.core.models import User
+
+# What an action is shown with: its owner and the part of the process it changes.
+ACTION_PARTS = ("owner", "stage__pipeline", "patience_rule", "question", "soe_template")
+
+
+def action_part(action: Action, user: User | None = None) -> tuple[str, str | None]:
+    """The part of the process an action changes, in words, and where this user opens it:
+    a stage on its pipeline's board, an SOE template on the templates page, a patience rule
+    or a question in the admin for those who may edit them (None: no page for this user)."""
+    if action.stage_id:
+        url = reverse("pipeline:board_pipeline", args=[action.stage.pipeline_id])
+        return f"stage {action.stage.name} ({action.stage.pipeline.name})", url
+    if action.soe_template_id:
+        url = reverse("pipeline:soe_templates") + f"?segment={action.soe_template.segment_id}"
+        return f"SOE template {action.soe_template.name}", url
+    for part, label in (("patience_rule", "patience rule"), ("question", "question")):
+        if getattr(action, f"{part}_id"):
+            thing = getattr(action, part)
+            url = None
+            meta = thing._meta
+            if (
+                user
+                and user.is_staff
+                and user.has_perm(f"{meta.app_label}.change_{meta.model_name}")
+            ):
+                url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[thing.pk])
+            return f"{label} “{thing}”", url
+    return "", None
+
+
+def with_parts(actions: list[Action], user: User) -> list[Action]:
+    """Each action with `part` (words) and `part_url` set, for a page."""
+    for action in actions:
+        action.part, action.part_url = action_part(action, user)
+    return actions
 
 
 def reviews_for(user: User) -> QuerySet[Review]:
@@ -31,6 +67,59 @@ def board_items(*, review: Review, user: User) -> QuerySet[Item]:
     if review.phase not in {Review.Phase.SETUP, Review.Phase.WRITING}:
         visible |= Q(revealed_at__isnull=False)
     return review.items.filter(visible).select_related("group").order_by("reveal_order", "pk")
+
+
+def same_scope(review: Review) -> QuerySet[Review]:
+    """The reviews that looked at the same thing before this one: the whole process, the
+    same pipeline, an earlier quarter, an earlier deal. Their actions and delta groups are
+    what this one follows up."""
+    earlier = Review.objects.filter(scope=review.scope, created_at__lt=review.created_at)
+    if review.scope == Review.Scope.PIPELINE:
+        earlier = earlier.filter(pipeline_id=review.pipeline_id)
+    return earlier.exclude(pk=review.pk).order_by("-created_at", "-pk")
+
+
+def previous_review(review: Review) -> tuple[Review | None, list[Action]]:
+    """The last review of the same scope and its actions, done or not, soonest due first."""
+    previous = same_scope(review).select_related("facilitator").first()
+    if previous is None:
+        return None, []
+    actions = previous.actions.select_related(*ACTION_PARTS).order_by("due_on", "pk")
+    return previous, list(actions)
+
+
+def recurring(review: Review, groups: list[Group]) -> dict[int, list[str]]:
+    """For each delta group here whose title an earlier review of the same scope also used
+    for a group of deltas: the titles of those earlier reviews, newest first."""
+    keys = {group.key for group in groups if group.key}
+    if not keys:
+        return {}
+    seen: dict[str, list[str]] = {}
+    for key, title in (
+        Group.objects.filter(
+            key__in=keys,
+            review__in=same_scope(review).values("pk"),
+            items__kind=Item.Kind.DELTA,
+        )
+        .order_by("-review__created_at", "-review_id")
+        .values_list("key", "review__title")
+    ):
+        if title not in seen.setdefault(key, []):
+            seen[key].append(title)
+    return {group.pk: seen[group.key] for group in groups if group.key in seen}
+
+
+def earlier_group_titles(review: Review, limit: int = 50) -> list[str]:
+    """Titles of earlier delta groups of the same scope, offered when naming a group, so a
+    recurring theme keeps its name and is recognised."""
+    return list(
+        Group.objects.filter(
+            review__in=same_scope(review).values("pk"), items__kind=Item.Kind.DELTA
+        )
+        .order_by("title")
+        .values_list("title", flat=True)
+        .distinct()[:limit]
+    )
 
 
 def item_author(*, review: Review, item: Item) -> User | None:
@@ -62,7 +151,7 @@ def summary_markdown(*, review: Review) -> str:
         .annotate(votes=Count("vote"))
         .order_by("reveal_order", "pk")
     )
-    groups = list(review.groups.annotate(votes=Count("vote")).order_by("-votes", "pk"))
+    groups = list(review.groups.annotate(votes=Count("vote")).order_by("pk"))
 
     def line(item: Item) -> str:
         author = _author_name(review, item)
@@ -84,24 +173,36 @@ def summary_markdown(*, review: Review) -> str:
             out += ["", f"## {heading}", "", *(line(item) for item in chosen)]
     if groups:
         out += ["", "## Groups", ""]
+        again = recurring(review, groups)
         for group in groups:
-            members = "; ".join(_md(item.text) for item in items if item.group_id == group.pk)
-            out.append(f"- **{_md(group.title)}** ({_votes(group.votes)}): {members}")
-    actions = list(
-        review.actions.select_related("owner", "stage", "patience_rule", "question", "soe_template")
-    )
-    if actions:
-        out += ["", "## Actions", ""]
-        for action in actions:
-            part = action.stage or action.patience_rule or action.question or action.soe_template
-            about = f" — about {_md(str(part))}" if part else ""
-            done = " (done)" if action.done_at else ""
-            out.append(
-                f"- [{'x' if action.done_at else ' '}] {_md(action.text)} — "
-                f"{_md(action.owner.get_full_name() or action.owner.username)}, "
-                f"due {action.due_on:%d %b %Y}{about}{done}"
+            members = [item for item in items if item.group_id == group.pk]
+            votes = group.votes + sum(item.votes for item in members)
+            mark = (
+                f" — recurring, also in {_md('; '.join(again[group.pk]))}"
+                if group.pk in again
+                else ""
             )
+            texts = "; ".join(_md(item.text) for item in members)
+            out.append(f"- **{_md(group.title)}** ({_votes(votes)}){mark}: {texts}")
+    actions = list(review.actions.select_related(*ACTION_PARTS))
+    if actions:
+        out += ["", "## Actions", "", *(_action_line(action) for action in actions)]
+    previous, previous_actions = previous_review(review)
+    if previous is not None and previous_actions:
+        out += ["", f"## Since the last review: {_md(previous.title)}", ""]
+        out += [_action_line(action) for action in previous_actions]
     return "\n".join(out) + "\n"
+
+
+def _action_line(action: Action) -> str:
+    part, _ = action_part(action)
+    about = f" — about {_md(part)}" if part else ""
+    done = " (done)" if action.done_at else ""
+    return (
+        f"- [{'x' if action.done_at else ' '}] {_md(action.text)} — "
+        f"{_md(action.owner.get_full_name() or action.owner.username)}, "
+        f"due {action.due_on:%d %b %Y}{about}{done}"
+    )
 
 
 def _author_name(review: Review, item: Item) -> str:
@@ -122,8 +223,9 @@ def _md(text: str) -> str:
 
 def open_actions_for(*, user: User, limit: int = 20) -> list[Action]:
     """The user's review actions not yet done, soonest due first, for their home page."""
-    return list(
+    actions = (
         Action.objects.filter(owner=user, done_at=None)
-        .select_related("review")
+        .select_related("review", *ACTION_PARTS)
         .order_by("due_on", "pk")[:limit]
     )
+    return with_parts(list(actions), user)

@@ -210,20 +210,88 @@ def item_delete(*, actor: User, item: Item) -> None:
     item.delete()
 
 
-@transaction.atomic
-def group_items(*, actor: User, review: Review, items: list[Item], title: str) -> Group:
-    """Merge similar items into a titled group (dropping one on another)."""
-    _facilitating(actor)
-    _in_phase(review, Phase.GROUPING)
-    if len(items) < 2:
-        raise ValidationError("A group needs two items or more.")
+def _groupable(review: Review, items: list[Item]) -> None:
     if any(item.review_id != review.pk or item.revealed_at is None for item in items):
         raise ValidationError("Group only items on this review's board.")
+    if any(item.kind == Item.Kind.FACT for item in items):
+        raise ValidationError("Facts from the data stay as they are; group plusses or deltas.")
     if len({item.kind for item in items}) != 1:
         raise ValidationError("Group plusses with plusses and deltas with deltas.")
+
+
+def _dissolve_lonely(group_ids: set[int]) -> None:
+    """A group left with one item is no longer a group: the item stands alone again and the
+    votes spent on the group go back to their voters."""
+    lonely = [
+        pk
+        for pk, members in Group.objects.filter(pk__in=group_ids)
+        .annotate(members=Count("items"))
+        .values_list("pk", "members")
+        if members < 2
+    ]
+    Item.objects.filter(group__in=lonely).update(group=None)
+    Group.objects.filter(pk__in=lonely).delete()
+
+
+@transaction.atomic
+def group_items(*, actor: User, review: Review, items: list[Item], title: str = "") -> Group:
+    """Merge similar items into a titled group: the facilitator drops one item on another,
+    or ticks several. Without a title the group takes the first item's words."""
+    _facilitating(actor)
+    _in_phase(review, Phase.GROUPING)
+    if len({item.pk for item in items}) < 2:
+        raise ValidationError("A group needs two items or more.")
+    _groupable(review, items)
+    if not (title or "").strip():
+        first = " ".join(items[0].text.split())
+        title = first if len(first) <= 60 else first[:59].rstrip() + "…"
     group = Group.objects.create(review=review, title=_text(title, most=200))
+    left = {item.group_id for item in items if item.group_id}
     Item.objects.filter(pk__in=[item.pk for item in items]).update(group=group)
+    _dissolve_lonely(left)
     return group
+
+
+@transaction.atomic
+def group_add(*, actor: User, review: Review, item: Item, group: Group) -> Group:
+    """Drop an item on a group: it joins it (leaving the group it was in, if any)."""
+    _facilitating(actor)
+    _in_phase(review, Phase.GROUPING)
+    if group.review_id != review.pk:
+        raise ValidationError("That group belongs to another review.")
+    if item.group_id == group.pk:
+        return group
+    kinds = set(group.items.values_list("kind", flat=True))
+    _groupable(review, [item])
+    if kinds and kinds != {item.kind}:
+        raise ValidationError("Group plusses with plusses and deltas with deltas.")
+    left = {item.group_id} if item.group_id else set()
+    Item.objects.filter(pk=item.pk).update(group=group)
+    _dissolve_lonely(left)
+    return group
+
+
+@transaction.atomic
+def group_rename(*, actor: User, review: Review, group: Group, title: str) -> Group:
+    _facilitating(actor)
+    _in_phase(review, Phase.GROUPING)
+    if group.review_id != review.pk:
+        raise ValidationError("That group belongs to another review.")
+    group.title = _text(title, most=200)
+    group.save(update_fields=["title"])
+    return group
+
+
+@transaction.atomic
+def item_ungroup(*, actor: User, review: Review, item: Item) -> None:
+    """Take an item out of its group; a group left with one item dissolves."""
+    _facilitating(actor)
+    _in_phase(review, Phase.GROUPING)
+    if item.review_id != review.pk or item.group_id is None:
+        raise ValidationError("That item is not in a group on this board.")
+    group_id = item.group_id
+    Item.objects.filter(pk=item.pk).update(group=None)
+    _dissolve_lonely({group_id})
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pipeline.reviews import selectors, services
@@ -74,9 +75,13 @@ def _board_context(request: HttpRequest, review: Review) -> dict[str, object]:
         item.shown_author = selectors.item_author(review=review, item=item)
         item.mine = item.author_id == user.pk
     groups = list(review.groups.all())
+    recurring = selectors.recurring(review, groups)
     for group in groups:
-        group.votes = group_votes.get(group.pk, 0)
         group.members = [item for item in items if item.group_id == group.pk]
+        # Votes cast on a delta before it joined the group still count for the group.
+        group.votes = group_votes.get(group.pk, 0) + sum(item.votes for item in group.members)
+        group.recurs_in = recurring.get(group.pk, [])
+    previous, previous_actions = selectors.previous_review(review)
     revealed = sum(1 for item in items if item.revealed_at and item.kind != Item.Kind.FACT)
     return {
         "review": review,
@@ -86,9 +91,21 @@ def _board_context(request: HttpRequest, review: Review) -> dict[str, object]:
         "groups": groups,
         "revealed": revealed,
         "facilitating": facilitating,
+        "drag_here": facilitating and review.phase == Review.Phase.GROUPING,
         "written": selectors.items_written(review=review) if facilitating else [],
         "votes_left": review.votes_each - mine,
-        "actions": list(review.actions.select_related("owner")),
+        "actions": selectors.with_parts(
+            list(review.actions.select_related(*selectors.ACTION_PARTS)), user
+        ),
+        "previous": previous,
+        "previous_actions": selectors.with_parts(previous_actions, user),
+        "previous_done": sum(1 for action in previous_actions if action.done_at),
+        "today": timezone.localdate(),
+        "earlier_titles": (
+            selectors.earlier_group_titles(review)
+            if facilitating and review.phase == Review.Phase.GROUPING
+            else []
+        ),
         "item_form": ItemForm(),
         "group_form": GroupForm(review=review) if facilitating else None,
         "action_form": ActionForm(review=review) if facilitating else None,
@@ -138,15 +155,30 @@ def review_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         elif action == "group":
             form = GroupForm(data, review=review)
             if not form.is_valid():
-                raise ValidationError(
-                    "Tick two items or more on the board and give the group a title."
-                )
+                raise ValidationError("Tick two items or more on the board to group them.")
             services.group_items(
                 actor=user,
                 review=review,
                 items=list(form.cleaned_data["items"]),
                 title=form.cleaned_data["title"],
             )
+        elif action == "drop":
+            # Dragging one item onto another makes a group; onto a group, it joins it.
+            item = _one(review.items.all(), data.get("item"))
+            if data.get("onto_group"):
+                group = _one(review.groups.all(), data.get("onto_group"))
+                services.group_add(actor=user, review=review, item=item, group=group)
+            else:
+                onto = _one(review.items.all(), data.get("onto_item"))
+                services.group_items(actor=user, review=review, items=[onto, item])
+        elif action == "rename":
+            group = _one(review.groups.all(), data.get("group"))
+            services.group_rename(
+                actor=user, review=review, group=group, title=data.get("title", "")
+            )
+        elif action == "ungroup":
+            item = _one(review.items.all(), data.get("item"))
+            services.item_ungroup(actor=user, review=review, item=item)
         elif action == "vote":
             target = {"item": None, "group": None}
             if data.get("group"):

@@ -36,6 +36,8 @@ SALES_OPS: frozenset[str] = frozenset(
         for action in ("view", "add", "change", "delete")
     }
     | {"pipeline.view_opportunity", "pipeline.change_opportunity", "pipeline.view_stagechange"}
+    # Reviews are run on their own pages; the admin only shows them (never an item's author).
+    | {f"reviews.view_{model}" for model in ("review", "item", "action", "phasechange")}
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -205,20 +206,34 @@ def test_open_actions_show_on_their_owners_home_until_done_overdue_flagged(
 def test_review_pages_query_count_is_constant(
     client, ops, rep, teammate, size, django_assert_num_queries
 ):
-    review = services.review_create(actor=ops, title="Sized", participants=[rep, teammate])
-    services.review_advance(actor=ops, review=review, seen="setup")
-    for number in range(size):
-        services.item_write(actor=rep, review=review, kind="delta", text=f"Delta {number}")
-    services.review_advance(actor=ops, review=review, seen="writing")
-    services.review_advance(actor=ops, review=review, seen="plusses")
-    for number in range(size):
-        services.review_reveal_next(actor=ops, review=review, seen_revealed=number)
-    services.review_advance(actor=ops, review=review, seen="deltas")
-    for _ in range(min(size, 3)):
-        services.vote_cast(actor=rep, review=review, item=review.items.first())
+    from datetime import date
+
+    from pipeline.reviews.demo import run_review
+
+    # A review before it, with actions and the same group: the board follows both up.
+    run_review(
+        facilitator=ops,
+        title="Before",
+        written=[(rep, "delta", "One"), (teammate, "delta", "Two")],
+        groups={"Sized theme": ["One", "Two"]},
+        actions=[
+            {"text": f"Action {number}", "owner": rep, "due_on": date(2099, 1, 1)}
+            for number in range(min(size, 5))
+        ],
+    )
+    review = run_review(
+        facilitator=ops,
+        title="Sized",
+        written=[(rep, "delta", f"Delta {number}") for number in range(size + 2)],
+        groups={"Sized theme": [f"Delta {size}", f"Delta {size + 1}"]},
+        votes=[(rep, "Delta 0")] * min(size, 3),
+        finish=False,
+    )
+    Review.objects.filter(pk=review.pk).update(created_at=timezone.now())
     client.force_login(rep)
-    # Session, user, the review, its items, the votes, its groups, its actions, the unread count.
-    with django_assert_num_queries(8):
+    # Session, user, the review, its items, the votes, its groups, which of them recur, the
+    # review before and its actions, this one's actions, the unread count.
+    with django_assert_num_queries(11):
         assert client.get(reverse("reviews:detail", args=[review.pk])).status_code == 200
     # Session, user, the count and the page of reviews, the unread count.
     with django_assert_num_queries(5):

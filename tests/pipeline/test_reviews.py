@@ -258,7 +258,7 @@ def test_the_markdown_summary_names_nobody_when_anonymous(review, ops, rep, voti
     assert "- Pricing (1 vote)" in text
     assert "**SOE \\*timing\\*** (1 vote): No SOE early; SOE too late" in text
     assert (
-        "- [ ] Offer the SOE earlier — Rita Rep, due 15 Jan 2027 — about Standard: Qualified"
+        "- [ ] Offer the SOE earlier — Rita Rep, due 15 Jan 2027 — about stage Qualified (Standard)"
         in text
     )
     assert "Theo" not in text  # a delta's author, anonymous

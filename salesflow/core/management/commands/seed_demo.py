@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from pipeline.demo import seed_history, seed_opportunities
+from pipeline.reviews.demo import seed_reviews
 from prospects.demo import seed_prospects
 from salesflow.core import services
 from salesflow.core.models import Team, User
@@ -52,6 +53,7 @@ class Command(BaseCommand):
             accounts = seed_prospects()
             deals = seed_opportunities()
             history = seed_history()
+            reviews = seed_reviews()
         self._print_logins(people)
         if accounts:
             self.stdout.write(
@@ -61,6 +63,11 @@ class Command(BaseCommand):
             self.stdout.write(f"Added {deals} demo deals across the stages, a few of them stuck.")
         if history:
             self.stdout.write(f"Added {history} closed deals over six quarters, for the dashboard.")
+        if reviews:
+            self.stdout.write(
+                "Added a finished plusses/deltas review with its actions, and the next one, "
+                "ready to start (sign in as sam to facilitate)."
+            )
 
     def _seed_people(self) -> list[tuple[User, bool]]:
         team = Team.objects.filter(name=TEAM_NAME).first()

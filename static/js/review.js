@@ -1,0 +1,68 @@
+// The review board. The facilitator groups items by dragging one onto another (a new group)
+// or onto a group (it joins): the drop fills the hidden drop form and submits it, the same
+// POST as the tick boxes, so keyboard and phone users have the form and nothing differs.
+// The board refreshes itself every few seconds; that refresh waits while a drag is under way
+// or someone is typing in the board (renaming a group), so neither is swapped away.
+(function () {
+  "use strict";
+  let dragging = null;
+
+  function clear() {
+    document
+      .querySelectorAll(".review-dragging, .review-drop-over")
+      .forEach((el) => el.classList.remove("review-dragging", "review-drop-over"));
+  }
+
+  function target(event) {
+    const el = event.target.closest && event.target.closest("[data-drop-item], [data-drop-group]");
+    if (!el || !dragging || el.dataset.dropItem === dragging.dataset.dragItem) return null;
+    return el.dataset.kind === dragging.dataset.kind ? el : null;
+  }
+
+  document.addEventListener("dragstart", (event) => {
+    const card = event.target.closest && event.target.closest("[data-drag-item]");
+    if (!card) return;
+    dragging = card;
+    event.dataTransfer.setData("text/plain", card.dataset.dragItem);
+    event.dataTransfer.effectAllowed = "move";
+    card.classList.add("review-dragging");
+  });
+
+  document.addEventListener("dragend", () => {
+    dragging = null;
+    clear();
+  });
+
+  document.addEventListener("dragover", (event) => {
+    const el = target(event);
+    if (!el) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    el.classList.add("review-drop-over");
+  });
+
+  document.addEventListener("dragleave", (event) => {
+    const el = target(event);
+    if (el && !el.contains(event.relatedTarget)) el.classList.remove("review-drop-over");
+  });
+
+  document.addEventListener("drop", (event) => {
+    const el = target(event);
+    if (!el) return;
+    event.preventDefault();
+    const form = document.getElementById("drop-form");
+    form.elements.item.value = dragging.dataset.dragItem;
+    form.elements.onto_item.value = el.dataset.dropItem || "";
+    form.elements.onto_group.value = el.dataset.dropGroup || "";
+    dragging = null;
+    clear();
+    form.requestSubmit();
+  });
+
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const board = document.getElementById("review-board");
+    if (event.detail.elt !== board) return;
+    const typing = board.contains(document.activeElement) && document.activeElement.matches("input, textarea, select");
+    if (dragging || typing) event.preventDefault();
+  });
+})();
