@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
@@ -39,7 +41,7 @@ def action_part(action: Action, user: User | None = None) -> tuple[str, str | No
     return "", None
 
 
-def with_parts(actions: list[Action], user: User) -> list[Action]:
+def with_parts(actions: list[Action], user: User | None) -> list[Action]:
     """Each action with `part` (words) and `part_url` set, for a page."""
     for action in actions:
         action.part, action.part_url = action_part(action, user)
@@ -142,55 +144,88 @@ def items_written(*, review: Review) -> list[tuple[User, int]]:
     ]
 
 
-def summary_markdown(*, review: Review) -> str:
-    """The review as Markdown: context, plusses, deltas with their votes, groups, actions.
-    Names an item's author only when the review is not anonymous."""
+@dataclass
+class Summary:
+    """What a finished review says, for its printable page and its Markdown export."""
+
+    review: Review
+    facts: list[Item]
+    plusses: list[Item]
+    deltas: list[Item]
+    groups: list[Group]
+    actions: list[Action]
+    previous: Review | None
+    previous_actions: list[Action]
+
+
+def summary(*, review: Review, user: User | None = None) -> Summary:
+    """Everything on the board with its votes (a group's include its deltas'), the groups
+    with the earlier reviews they recur in, the actions, and the last review's actions.
+    `shown_author` is set only when the review is not anonymous."""
     items = list(
         review.items.filter(revealed_at__isnull=False)
-        .select_related("author", "group")
+        .select_related("author")
         .annotate(votes=Count("vote"))
         .order_by("reveal_order", "pk")
     )
+    for item in items:
+        item.shown_author = item_author(review=review, item=item)
     groups = list(review.groups.annotate(votes=Count("vote")).order_by("pk"))
+    again = recurring(review, groups)
+    for group in groups:
+        group.members = [item for item in items if item.group_id == group.pk]
+        group.votes += sum(item.votes for item in group.members)
+        group.recurs_in = again.get(group.pk, [])
+    previous, previous_actions = previous_review(review)
+    return Summary(
+        review=review,
+        facts=[item for item in items if item.kind == Item.Kind.FACT],
+        plusses=[item for item in items if item.kind == Item.Kind.PLUS],
+        deltas=[item for item in items if item.kind == Item.Kind.DELTA],
+        groups=sorted(groups, key=lambda group: -group.votes),
+        actions=with_parts(list(review.actions.select_related(*ACTION_PARTS)), user),
+        previous=previous,
+        previous_actions=with_parts(previous_actions, user),
+    )
+
+
+def summary_markdown(*, review: Review) -> str:
+    """The review as Markdown: context, plusses, deltas with their votes, groups, actions.
+    Names an item's author only when the review is not anonymous."""
+    data = summary(review=review)
 
     def line(item: Item) -> str:
-        author = _author_name(review, item)
+        author = item.shown_author
+        name = f" — {_md(author.get_full_name() or author.username)}" if author else ""
         votes = f" ({_votes(item.votes)})" if item.votes else ""
-        return f"- {_md(item.text)}{votes}{f' — {_md(author)}' if author else ''}"
+        return f"- {_md(item.text)}{votes}{name}"
 
     out = [
         f"# {_md(review.title)}",
         "",
         f"{review.get_scope_display()} · {review.created_at:%d %b %Y}",
     ]
-    for kind, heading in (
-        (Item.Kind.FACT, "From the data"),
-        (Item.Kind.PLUS, "Plusses"),
-        (Item.Kind.DELTA, "Deltas"),
+    for chosen, heading in (
+        (data.facts, "From the data"),
+        (data.plusses, "Plusses"),
+        (data.deltas, "Deltas"),
     ):
-        chosen = [item for item in items if item.kind == kind]
         if chosen:
             out += ["", f"## {heading}", "", *(line(item) for item in chosen)]
-    if groups:
+    if data.groups:
         out += ["", "## Groups", ""]
-        again = recurring(review, groups)
-        for group in groups:
-            members = [item for item in items if item.group_id == group.pk]
-            votes = group.votes + sum(item.votes for item in members)
-            mark = (
-                f" — recurring, also in {_md('; '.join(again[group.pk]))}"
-                if group.pk in again
-                else ""
+        for group in data.groups:
+            mark = f" — recurring, also in {_md('; '.join(group.recurs_in))}"
+            texts = "; ".join(_md(item.text) for item in group.members)
+            out.append(
+                f"- **{_md(group.title)}** ({_votes(group.votes)})"
+                f"{mark if group.recurs_in else ''}: {texts}"
             )
-            texts = "; ".join(_md(item.text) for item in members)
-            out.append(f"- **{_md(group.title)}** ({_votes(votes)}){mark}: {texts}")
-    actions = list(review.actions.select_related(*ACTION_PARTS))
-    if actions:
-        out += ["", "## Actions", "", *(_action_line(action) for action in actions)]
-    previous, previous_actions = previous_review(review)
-    if previous is not None and previous_actions:
-        out += ["", f"## Since the last review: {_md(previous.title)}", ""]
-        out += [_action_line(action) for action in previous_actions]
+    if data.actions:
+        out += ["", "## Actions", "", *(_action_line(action) for action in data.actions)]
+    if data.previous is not None and data.previous_actions:
+        out += ["", f"## Since the last review: {_md(data.previous.title)}", ""]
+        out += [_action_line(action) for action in data.previous_actions]
     return "\n".join(out) + "\n"
 
 
@@ -203,11 +238,6 @@ def _action_line(action: Action) -> str:
         f"{_md(action.owner.get_full_name() or action.owner.username)}, "
         f"due {action.due_on:%d %b %Y}{about}{done}"
     )
-
-
-def _author_name(review: Review, item: Item) -> str:
-    author = item_author(review=review, item=item)
-    return (author.get_full_name() or author.username) if author else ""
 
 
 def _votes(count: int) -> str:

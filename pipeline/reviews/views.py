@@ -83,12 +83,19 @@ def _board_context(request: HttpRequest, review: Review) -> dict[str, object]:
         group.recurs_in = recurring.get(group.pk, [])
     previous, previous_actions = selectors.previous_review(review)
     revealed = sum(1 for item in items if item.revealed_at and item.kind != Item.Kind.FACT)
+    deltas = [i for i in items if i.kind == Item.Kind.DELTA and not i.group_id]
+    delta_groups = [g for g in groups if g.members and g.members[0].kind == Item.Kind.DELTA]
+    if review.phase in {Review.Phase.ACTIONS, Review.Phase.SUMMARY}:
+        # Once the votes are in, the top deltas lead: they are the ones to act on.
+        deltas.sort(key=lambda item: -item.votes)
+        delta_groups.sort(key=lambda group: -group.votes)
     return {
         "review": review,
         "facts": [item for item in items if item.kind == Item.Kind.FACT],
         "plusses": [i for i in items if i.kind == Item.Kind.PLUS and not i.group_id],
-        "deltas": [i for i in items if i.kind == Item.Kind.DELTA and not i.group_id],
-        "groups": groups,
+        "deltas": deltas,
+        "plus_groups": [g for g in groups if g.members and g.members[0].kind == Item.Kind.PLUS],
+        "delta_groups": delta_groups,
         "revealed": revealed,
         "facilitating": facilitating,
         "drag_here": facilitating and review.phase == Review.Phase.GROUPING,
@@ -232,9 +239,16 @@ def _one(queryset: QuerySet, pk: object) -> object:
 @require_GET
 def review_summary(request: HttpRequest, pk: int) -> HttpResponse:
     review = selectors.get_review_for_user(request.user, pk)
-    markdown = selectors.summary_markdown(review=review)
     if request.GET.get("format") == "md":
+        markdown = selectors.summary_markdown(review=review)
         response = HttpResponse(markdown, content_type="text/markdown; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="review-{review.pk}.md"'
         return response
-    return render(request, "reviews/summary.html", {"review": review, "markdown": markdown})
+    data = selectors.summary(review=review, user=request.user)
+    context = {
+        "review": review,
+        "data": data,
+        "columns": [("Plusses", data.plusses, "plusses"), ("Deltas", data.deltas, "deltas")],
+        "today": timezone.localdate(),
+    }
+    return render(request, "reviews/summary.html", context)

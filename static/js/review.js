@@ -51,9 +51,10 @@
     if (!el) return;
     event.preventDefault();
     const form = document.getElementById("drop-form");
-    form.elements.item.value = dragging.dataset.dragItem;
-    form.elements.onto_item.value = el.dataset.dropItem || "";
-    form.elements.onto_group.value = el.dataset.dropGroup || "";
+    // namedItem: `elements.item` is the collection's own item() method, not the field.
+    form.elements.namedItem("item").value = dragging.dataset.dragItem;
+    form.elements.namedItem("onto_item").value = el.dataset.dropItem || "";
+    form.elements.namedItem("onto_group").value = el.dataset.dropGroup || "";
     dragging = null;
     clear();
     form.requestSubmit();

@@ -320,3 +320,24 @@ def test_seed_demo_holds_a_finished_review_and_the_next_one_ready(client, standa
     assert "Overdue</span>" in page
     call_command("seed_demo", force=True, stdout=StringIO())
     assert Review.objects.count() == 2
+
+
+def test_the_printable_summary_names_authors_only_when_not_anonymous(client, ops, rep, teammate):
+    today = timezone.localdate()
+    for anonymous in (True, False):
+        review = run_review(
+            facilitator=ops,
+            title=f"Open {anonymous}",
+            written=[(rep, "plus", "Whys early"), (teammate, "delta", "SOE late")],
+            votes=[(rep, "SOE late")],
+            actions=[{"text": "Draft SOE", "owner": teammate, "due_on": today}],
+            anonymous=anonymous,
+        )
+        client.force_login(rep)
+        page = client.get(reverse("reviews:summary", args=[review.pk])).content.decode()
+        items = page.split('id="s-actions"')[0]
+        assert "Whys early" in items
+        assert "1 vote</span>" in items
+        assert ("— Rita Rep" in items) is not anonymous
+        assert ("— Theo Mate" in items) is not anonymous
+        assert "Draft SOE — Theo Mate" in page  # an action always names its owner

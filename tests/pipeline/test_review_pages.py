@@ -104,6 +104,7 @@ def test_a_whole_review_through_the_pages(client, review, ops, rep, teammate, st
     text = summary.content.decode()
     assert "Share SOEs sooner" in text
     assert "Both deltas" in text
+    assert "— Rita" not in text.split('id="s-actions"')[0]  # anonymous: items name nobody
     exported = client.get(reverse("reviews:summary", args=[review.pk]), {"format": "md"})
     assert exported["Content-Type"].startswith("text/markdown")
     # Anonymous: no item line names its author (an action names its owner, as it should).
