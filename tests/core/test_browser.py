@@ -21,7 +21,16 @@ def watch_console(page: Page) -> list[str]:
         lambda message: problems.append(message.text) if message.type == "error" else None,
     )
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
+    # A request the browser abandoned because the page navigated away (a board's poll in
+    # flight when a form is submitted) is not a failure; any other failure is.
+    page.on(
+        "requestfailed",
+        lambda request: (
+            problems.append(f"request failed: {request.url} ({request.failure})")
+            if request.failure != "net::ERR_ABORTED"
+            else None
+        ),
+    )
     return problems
 
 
