@@ -341,3 +341,49 @@ def test_the_printable_summary_names_authors_only_when_not_anonymous(client, ops
         assert ("— Rita Rep" in items) is not anonymous
         assert ("— Theo Mate" in items) is not anonymous
         assert "Draft SOE — Theo Mate" in page  # an action always names its owner
+
+
+@pytest.mark.parametrize("phase", ["plusses", "grouping", "actions", "summary"])
+def test_no_view_or_export_names_an_author_of_an_anonymous_review(
+    client, ops, rep, teammate, phase
+):
+    """Rita and Theo write; the pages are read by sales ops (whose own name is in the menu)
+    and by each other. Neither name may appear on any page or export of the review."""
+    review = run_review(
+        facilitator=ops,
+        title="Anonymous all the way",
+        written=[(rep, "plus", "Whys early"), (teammate, "delta", "SOE late")],
+        votes=[(rep, "SOE late")],
+        actions=[{"text": "Draft SOE", "owner": ops, "due_on": timezone.localdate()}],
+        finish=False,
+    )
+    Review.objects.filter(pk=review.pk).update(phase=phase)
+    admin = UserFactory(role="admin", is_staff=True, is_superuser=True, first_name="Ada")
+    detail = reverse("reviews:detail", args=[review.pk])
+    summary = reverse("reviews:summary", args=[review.pk])
+    for reader, hidden in ((ops, ("Rita", "Theo")), (rep, ("Theo",)), (teammate, ("Rita",))):
+        client.force_login(reader)
+        for response in (
+            client.get(detail),
+            client.get(detail, {"phase": phase}, headers={"HX-Request": "true"}),  # the poll
+            client.get(summary),
+            client.get(summary, {"format": "md"}),
+            client.get(reverse("reviews:list")),
+        ):
+            assert response.status_code == 200
+            # The action form offers everyone as an owner: a list of people, not of authors.
+            page = re.sub(r"<select.*?</select>", "", response.content.decode(), flags=re.S)
+            for name in hidden:
+                assert name not in page, (reader, response.request["PATH_INFO"], name)
+    client.force_login(ops)  # the facilitator's home lists their actions; nobody's items
+    assert "Rita" not in client.get(reverse("home")).content.decode()
+    client.force_login(admin)
+    for url in (
+        reverse("admin:reviews_item_changelist"),
+        reverse("admin:reviews_item_change", args=[review.items.first().pk]),
+        reverse("admin:reviews_action_changelist"),
+        reverse("admin:reviews_phasechange_changelist"),
+    ):
+        page = client.get(url).content.decode()
+        assert "Rita" not in page, url
+        assert "Theo" not in page, url
