@@ -10,6 +10,17 @@ from pipeline.reviews.models import Action, Item, Participant, PhaseChange, Revi
 ITEM_FIELDS = ["kind", "text", "revealed_at", "reveal_order", "group"]
 
 
+class NoAuthorLookups:
+    """Refuse any filter in the address that goes through an item's author (`?author=3`,
+    `?items__author__id__exact=3`): Django's admin accepts lookups on a model's own fields
+    unless told not to, and that would list one person's items."""
+
+    def lookup_allowed(self, lookup, value, request=None):  # noqa: ANN001, ANN201 - Django's
+        if "author" in lookup.split("__"):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -37,7 +48,7 @@ class ActionInline(ReadOnlyInline):
 
 
 @admin.register(Review)
-class ReviewAdmin(ReadOnlyAdmin):
+class ReviewAdmin(NoAuthorLookups, ReadOnlyAdmin):
     list_display = ["title", "scope", "phase", "facilitator", "anonymous", "created_at"]
     list_filter = ["phase", "scope", "anonymous"]
     list_select_related = ["facilitator"]
@@ -46,7 +57,7 @@ class ReviewAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Item)
-class ItemAdmin(ReadOnlyAdmin):
+class ItemAdmin(NoAuthorLookups, ReadOnlyAdmin):
     list_display = ["text", "kind", "review", "revealed_at"]
     list_filter = ["kind"]
     list_select_related = ["review"]
@@ -55,7 +66,7 @@ class ItemAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Action)
-class ActionAdmin(ReadOnlyAdmin):
+class ActionAdmin(NoAuthorLookups, ReadOnlyAdmin):
     list_display = ["text", "owner", "due_on", "done_at", "review"]
     list_filter = ["done_at"]
     list_select_related = ["owner", "review"]
@@ -63,6 +74,6 @@ class ActionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PhaseChange)
-class PhaseChangeAdmin(ReadOnlyAdmin):
+class PhaseChangeAdmin(NoAuthorLookups, ReadOnlyAdmin):
     list_display = ["review", "from_phase", "to_phase", "at", "by"]
     list_select_related = ["review", "by"]

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from pipeline.models import PatienceRule, Stage
 from pipeline.reviews import services
-from pipeline.reviews.models import Item, Review
+from pipeline.reviews.models import Action, Item, Review
 from prospects.models import FacilitativeQuestion
 from salesflow.core.models import User
 
@@ -130,7 +130,7 @@ def seed_reviews(*, now: Any = None) -> int:
             {
                 "text": "Offer a draft SOE in every first qualified call",
                 "owner": ana,
-                "due_on": today - timedelta(days=20),
+                "due_on": today,
             },
             {
                 "text": "Ask “what happens if you do nothing?” before any proposal",
@@ -141,7 +141,7 @@ def seed_reviews(*, now: Any = None) -> int:
             {
                 "text": "Hold proposals for a week, then ask the buyer what changed",
                 "owner": maria,
-                "due_on": today - timedelta(days=5),
+                "due_on": today,
                 **({"patience_rule": rule} if rule else {"stage": stage}),
             },
             {
@@ -155,7 +155,10 @@ def seed_reviews(*, now: Any = None) -> int:
         votes_each=3,
         facts=True,
     )
-    first = finished.actions.order_by("pk").first()
+    # Set eight weeks ago: one action done since, one overdue, two still ahead.
+    first, _, late, _ = finished.actions.order_by("pk")
+    Action.objects.filter(pk=first.pk).update(due_on=today - timedelta(days=20))
+    Action.objects.filter(pk=late.pk).update(due_on=today - timedelta(days=5))
     services.action_done(actor=ana, action=first)
     # It happened eight weeks ago: the next review follows it.
     Review.objects.filter(pk=finished.pk).update(

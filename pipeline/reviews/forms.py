@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django import forms
 from django.utils import timezone
 
 from pipeline.models import Opportunity, PatienceRule, Pipeline, SoeTemplate, Stage
 from pipeline.reviews.models import Group, Item, Review
+from pipeline.reviews.services import ACTION_HORIZON_DAYS, is_quarter_start
 from prospects.models import FacilitativeQuestion
 from salesflow.core.fields import IdChoiceField, IdMultipleChoiceField
 from salesflow.core.models import User
@@ -39,6 +40,14 @@ class ReviewForm(forms.Form):
         queryset=User.objects.filter(is_active=True).order_by("first_name", "username"),
         widget=forms.CheckboxSelectMultiple,
     )
+
+    def clean_quarter_start(self) -> date | None:
+        day = self.cleaned_data.get("quarter_start")
+        if day is not None and not is_quarter_start(day):
+            raise forms.ValidationError(
+                "Give the quarter's first day: 1 January, 1 April, 1 July or 1 October."
+            )
+        return day
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -75,8 +84,14 @@ class GroupForm(forms.Form):
 
     def __init__(self, *args: object, review: Review, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["items"].queryset = review.items.filter(revealed_at__isnull=False).exclude(
-            kind=Item.Kind.FACT
+        self.fields["items"].queryset = (
+            review.items.filter(revealed_at__isnull=False)
+            .exclude(kind=Item.Kind.FACT)
+            .select_related("group")
+        )
+        self.fields["items"].label_from_instance = lambda item: (
+            f"{item.get_kind_display()}: {item.text}"
+            + (f" (in “{item.group.title}”)" if item.group_id else "")
         )
 
 
@@ -99,6 +114,17 @@ class ActionForm(forms.Form):
             kind=Item.Kind.DELTA, revealed_at__isnull=False
         )
         self.fields["source_group"].queryset = review.groups.all()
+        # The people in the room: an action's owner must be able to open the review.
+        owner = self.fields["owner"]
+        owner.queryset = User.objects.filter(
+            is_active=True, pk__in=review.participants.values("user")
+        ).order_by("first_name", "username")
+        owner.label_from_instance = lambda user: user.get_full_name() or user.username
+        today = timezone.localdate()
+        self.fields["due_on"].widget.attrs.update(
+            min=today.isoformat(), max=(today + timedelta(days=ACTION_HORIZON_DAYS)).isoformat()
+        )
+        self.fields["source_item"].label_from_instance = lambda item: item.text[:80]
         for name, field in self.fields.items():
             field.widget.attrs["class"] = (
                 "form-control" if name in {"text", "due_on"} else "form-select"

@@ -8,12 +8,20 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 
-from pipeline.reviews.models import Action, Group, Item, Review
+from pipeline.reviews.models import Action, Group, Item, Participant, Review
 from pipeline.reviews.services import can_facilitate
 from salesflow.core.models import User
 
 # What an action is shown with: its owner and the part of the process it changes.
-ACTION_PARTS = ("owner", "stage__pipeline", "patience_rule", "question", "soe_template")
+ACTION_PARTS = (
+    "owner",
+    "stage__pipeline",
+    "patience_rule",
+    "question",
+    "soe_template",
+    "source_item",
+    "source_group",
+)
 
 
 def action_part(action: Action, user: User | None = None) -> tuple[str, str | None]:
@@ -41,10 +49,18 @@ def action_part(action: Action, user: User | None = None) -> tuple[str, str | No
     return "", None
 
 
+def action_source(action: Action) -> str:
+    """The group or delta an action was made from, in words."""
+    if action.source_group_id:
+        return action.source_group.title
+    return action.source_item.text if action.source_item_id else ""
+
+
 def with_parts(actions: list[Action], user: User | None) -> list[Action]:
-    """Each action with `part` (words) and `part_url` set, for a page."""
+    """Each action with `part` (words), `part_url` and `source` set, for a page."""
     for action in actions:
         action.part, action.part_url = action_part(action, user)
+        action.source = action_source(action)
     return actions
 
 
@@ -52,12 +68,13 @@ def reviews_for(user: User) -> QuerySet[Review]:
     """Sales ops and admins see every review; anyone else the ones they are invited to."""
     if can_facilitate(user):
         return Review.objects.all()
-    return Review.objects.filter(participants__user=user)
+    # A subquery, not a join: counting a review's participants must count all of them.
+    return Review.objects.filter(pk__in=Participant.objects.filter(user=user).values("review"))
 
 
 def get_review_for_user(user: User, pk: object) -> Review:
     try:
-        return reviews_for(user).select_related("facilitator").get(pk=pk)
+        return reviews_for(user).select_related("facilitator", "pipeline", "opportunity").get(pk=pk)
     except (Review.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404("No such review.") from None
 
@@ -65,34 +82,36 @@ def get_review_for_user(user: User, pk: object) -> Review:
 def board_items(*, review: Review, user: User) -> QuerySet[Item]:
     """Context cards from the data, what is on the shared board, and the user's own items.
     While people write, nobody — the facilitator included — sees anyone else's."""
-    visible = Q(kind=Item.Kind.FACT) | Q(author=user)
-    if review.phase not in {Review.Phase.SETUP, Review.Phase.WRITING}:
-        visible |= Q(revealed_at__isnull=False)
+    # Writing reopened keeps what was already revealed on the board.
+    visible = Q(kind=Item.Kind.FACT) | Q(author=user) | Q(revealed_at__isnull=False)
     return review.items.filter(visible).select_related("group").order_by("reveal_order", "pk")
 
 
-def same_scope(review: Review) -> QuerySet[Review]:
-    """The reviews that looked at the same thing before this one: the whole process, the
-    same pipeline, an earlier quarter, an earlier deal. Their actions and delta groups are
-    what this one follows up."""
-    earlier = Review.objects.filter(scope=review.scope, created_at__lt=review.created_at)
+def same_scope(review: Review, user: User) -> QuerySet[Review]:
+    """The reviews this user may see that looked at the same thing before this one: the
+    whole process, the same pipeline, an earlier quarter, an earlier deal. Their actions
+    and delta groups are what this one follows up."""
+    earlier = reviews_for(user).filter(scope=review.scope, created_at__lt=review.created_at)
     if review.scope == Review.Scope.PIPELINE:
         earlier = earlier.filter(pipeline_id=review.pipeline_id)
     return earlier.exclude(pk=review.pk).order_by("-created_at", "-pk")
 
 
-def previous_review(review: Review) -> tuple[Review | None, list[Action]]:
-    """The last review of the same scope and its actions, done or not, soonest due first."""
-    previous = same_scope(review).select_related("facilitator").first()
+def previous_review(review: Review, user: User) -> tuple[Review | None, list[Action]]:
+    """The last review of the same scope this user may see, and its actions, done or not,
+    soonest due first."""
+    previous = same_scope(review, user).select_related("facilitator").first()
     if previous is None:
         return None, []
     actions = previous.actions.select_related(*ACTION_PARTS).order_by("due_on", "pk")
     return previous, list(actions)
 
 
-def recurring(review: Review, groups: list[Group]) -> dict[int, list[str]]:
-    """For each delta group here whose title an earlier review of the same scope also used
-    for a group of deltas: the titles of those earlier reviews, newest first."""
+def recurring(review: Review, groups: list[Group], user: User) -> dict[int, list[str]]:
+    """For each group of deltas here (`members` set) whose title an earlier review of the
+    same scope, that this user may see, also used for a group of deltas: the titles of
+    those earlier reviews, newest first."""
+    groups = [g for g in groups if g.members and g.members[0].kind == Item.Kind.DELTA]
     keys = {group.key for group in groups if group.key}
     if not keys:
         return {}
@@ -100,7 +119,7 @@ def recurring(review: Review, groups: list[Group]) -> dict[int, list[str]]:
     for key, title in (
         Group.objects.filter(
             key__in=keys,
-            review__in=same_scope(review).values("pk"),
+            review__in=same_scope(review, user).values("pk"),
             items__kind=Item.Kind.DELTA,
         )
         .order_by("-review__created_at", "-review_id")
@@ -111,12 +130,12 @@ def recurring(review: Review, groups: list[Group]) -> dict[int, list[str]]:
     return {group.pk: seen[group.key] for group in groups if group.key in seen}
 
 
-def earlier_group_titles(review: Review, limit: int = 50) -> list[str]:
+def earlier_group_titles(review: Review, user: User, limit: int = 50) -> list[str]:
     """Titles of earlier delta groups of the same scope, offered when naming a group, so a
     recurring theme keeps its name and is recognised."""
     return list(
         Group.objects.filter(
-            review__in=same_scope(review).values("pk"), items__kind=Item.Kind.DELTA
+            review__in=same_scope(review, user).values("pk"), items__kind=Item.Kind.DELTA
         )
         .order_by("title")
         .values_list("title", flat=True)
@@ -158,9 +177,9 @@ class Summary:
     previous_actions: list[Action]
 
 
-def summary(*, review: Review, user: User | None = None) -> Summary:
-    """Everything on the board with its votes (a group's include its deltas'), the groups
-    with the earlier reviews they recur in, the actions, and the last review's actions.
+def summary(*, review: Review, user: User) -> Summary:
+    """Everything on the board with its votes, the groups with the earlier reviews they
+    recur in, the actions, and the last review's actions, as `user` may see them.
     `shown_author` is set only when the review is not anonymous."""
     items = list(
         review.items.filter(revealed_at__isnull=False)
@@ -171,12 +190,12 @@ def summary(*, review: Review, user: User | None = None) -> Summary:
     for item in items:
         item.shown_author = item_author(review=review, item=item)
     groups = list(review.groups.annotate(votes=Count("vote")).order_by("pk"))
-    again = recurring(review, groups)
     for group in groups:
         group.members = [item for item in items if item.group_id == group.pk]
-        group.votes += sum(item.votes for item in group.members)
+    again = recurring(review, groups, user)
+    for group in groups:
         group.recurs_in = again.get(group.pk, [])
-    previous, previous_actions = previous_review(review)
+    previous, previous_actions = previous_review(review, user)
     return Summary(
         review=review,
         facts=[item for item in items if item.kind == Item.Kind.FACT],
@@ -189,10 +208,22 @@ def summary(*, review: Review, user: User | None = None) -> Summary:
     )
 
 
-def summary_markdown(*, review: Review) -> str:
+def scope_label(review: Review) -> str:
+    """What the review looks at, in words: the scope and which pipeline, quarter or deal."""
+    label = str(review.get_scope_display())
+    if review.pipeline_id:
+        return f"{label}: {review.pipeline.name}"
+    if review.quarter_start:
+        return f"{label}: the quarter from {review.quarter_start:%-d %b %Y}"
+    if review.opportunity_id:
+        return f"{label}: {review.opportunity.name}"
+    return label
+
+
+def summary_markdown(*, review: Review, user: User) -> str:
     """The review as Markdown: context, plusses, deltas with their votes, groups, actions.
     Names an item's author only when the review is not anonymous."""
-    data = summary(review=review)
+    data = summary(review=review, user=user)
 
     def line(item: Item) -> str:
         author = item.shown_author
@@ -203,7 +234,7 @@ def summary_markdown(*, review: Review) -> str:
     out = [
         f"# {_md(review.title)}",
         "",
-        f"{review.get_scope_display()} · {review.created_at:%d %b %Y}",
+        f"{_md(scope_label(review))} · {review.created_at:%d %b %Y}",
     ]
     for chosen, heading in (
         (data.facts, "From the data"),
@@ -232,6 +263,8 @@ def summary_markdown(*, review: Review) -> str:
 def _action_line(action: Action) -> str:
     part, _ = action_part(action)
     about = f" — about {_md(part)}" if part else ""
+    if source := action_source(action):
+        about += f" — from “{_md(source)}”"
     done = " (done)" if action.done_at else ""
     return (
         f"- [{'x' if action.done_at else ' '}] {_md(action.text)} — "

@@ -4,6 +4,8 @@ nothing when it refuses."""
 
 from __future__ import annotations
 
+import secrets
+from collections import Counter
 from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,6 +32,7 @@ from salesflow.core.models import User
 Phase = Review.Phase
 REVEALING = {Phase.PLUSSES: Item.Kind.PLUS, Phase.DELTAS: Item.Kind.DELTA}
 MAX_TEXT = 500
+ACTION_HORIZON_DAYS = 2 * 365
 
 
 def can_facilitate(user: User) -> bool:
@@ -94,8 +97,11 @@ def review_create(
     )
     if scope == Review.Scope.PIPELINE and pipeline is None:
         raise ValidationError("Pick the pipeline the review looks at.")
-    if scope == Review.Scope.QUARTER and quarter_start is None:
-        raise ValidationError("Pick the quarter the review looks at.")
+    if scope == Review.Scope.QUARTER and not is_quarter_start(quarter_start):
+        raise ValidationError(
+            "Pick the quarter the review looks at by its first day: 1 January, 1 April, "
+            "1 July or 1 October."
+        )
     if scope == Review.Scope.DEAL and (opportunity is None or opportunity.closed_at is None):
         raise ValidationError("Pick a won or lost deal.")
     review.full_clean()
@@ -106,6 +112,11 @@ def review_create(
         for position, person in enumerate(dict.fromkeys(people))
     )
     return review
+
+
+def is_quarter_start(day: date | None) -> bool:
+    """A calendar quarter's first day, in years whose quarters salesflow can count."""
+    return day is not None and 2000 <= day.year <= 2999 and day.day == 1 and day.month % 3 == 1
 
 
 def _move(review: Review, *, actor: User, seen: str, to: str) -> Review:
@@ -128,8 +139,10 @@ def review_advance(*, actor: User, review: Review, seen: str) -> Review:
     """Move on to the next phase. Round the room ends only when every item is on the
     board."""
     _facilitating(actor)
-    if seen not in NEXT_PHASE:
+    if seen == Phase.SUMMARY:
         raise ValidationError("The review is finished.")
+    if seen not in NEXT_PHASE:
+        raise ValidationError("Reload the board and try again.")
     kind = REVEALING.get(seen)
     if kind and (hidden := review.items.filter(kind=kind, revealed_at=None).count()):
         noun = {Item.Kind.PLUS: ("plus", "plusses"), Item.Kind.DELTA: ("delta", "deltas")}
@@ -148,9 +161,11 @@ def review_reopen(*, actor: User, review: Review, seen: str) -> Review:
 
 @transaction.atomic
 def review_reveal_next(*, actor: User, review: Review, seen_revealed: int) -> Item | None:
-    """Put the next item on the board: from the next participant round the room who still
-    has one of the kind being revealed. `seen_revealed` is how many items the facilitator's
-    board showed: a second click on the same board reveals nothing more."""
+    """Put the next item on the board, round the room: everyone's first item of the kind
+    being revealed before anyone's second. In a named review the room goes in participant
+    order; in an anonymous one each round goes in a fresh random order, so the order items
+    appear in says nothing about who wrote them. `seen_revealed` is how many items the
+    facilitator's board showed: a second click on the same board reveals nothing more."""
     _facilitating(actor)
     review = Review.objects.select_for_update().get(pk=review.pk)  # one reveal at a time
     _in_phase(review, Phase.PLUSSES, Phase.DELTAS)
@@ -158,18 +173,24 @@ def review_reveal_next(*, actor: User, review: Review, seen_revealed: int) -> It
     revealed = review.items.filter(revealed_at__isnull=False).exclude(kind=Item.Kind.FACT)
     if revealed.count() != seen_revealed:
         raise ValidationError("Someone revealed an item meanwhile; the board is up to date now.")
-    order = list(review.participants.values_list("user_id", flat=True))
-    last = revealed.filter(kind=kind).order_by("-reveal_order").values_list("author_id", flat=True)
-    start = (order.index(last[0]) + 1) if last and last[0] in order else 0
-    hidden = review.items.filter(kind=kind, revealed_at=None).order_by("created_at", "pk")
-    for offset in range(len(order)):
-        item = hidden.filter(author_id=order[(start + offset) % len(order)]).first()
-        if item is not None:
-            break
-    else:
-        item = hidden.first()  # an item whose author has left the review
-    if item is None:
+    hidden = list(review.items.filter(kind=kind, revealed_at=None).order_by("created_at", "pk"))
+    if not hidden:
         return None
+    shown = Counter(revealed.filter(kind=kind).values_list("author_id", flat=True))
+    waiting = {item.author_id for item in hidden}
+    fewest = min(shown[author] for author in waiting)
+    turn = [author for author in waiting if shown[author] == fewest]  # this round's left
+    if review.anonymous:
+        author = secrets.choice(sorted(turn, key=str))
+    else:
+        order = {
+            user_id: position
+            for position, user_id in enumerate(
+                review.participants.values_list("user_id", flat=True)
+            )
+        }
+        author = min(turn, key=lambda user_id: (order.get(user_id, len(order)), user_id or 0))
+    item = next(item for item in hidden if item.author_id == author)
     top = review.items.aggregate(top=Max("reveal_order"))["top"] or 0
     item.revealed_at, item.reveal_order = timezone.now(), top + 1
     item.save(update_fields=["revealed_at", "reveal_order"])
@@ -219,18 +240,29 @@ def _groupable(review: Review, items: list[Item]) -> None:
         raise ValidationError("Group plusses with plusses and deltas with deltas.")
 
 
-def _dissolve_lonely(group_ids: set[int]) -> None:
-    """A group left with one item is no longer a group: the item stands alone again and the
-    votes spent on the group go back to their voters."""
-    lonely = [
-        pk
-        for pk, members in Group.objects.filter(pk__in=group_ids)
-        .annotate(members=Count("items"))
-        .values_list("pk", "members")
-        if members < 2
-    ]
-    Item.objects.filter(group__in=lonely).update(group=None)
-    Group.objects.filter(pk__in=lonely).delete()
+def _regroup(items: list[Item], group: Group) -> None:
+    """Put the items in the group. Votes follow: a vote on a delta becomes a vote on the
+    group it joins. A group the items left keeps its votes while it still holds two items
+    or more; left with one, it dissolves and its votes go to that item; left empty, they go
+    to the group its items joined. Nobody's vote is lost or counted twice."""
+    left = {item.group_id for item in items if item.group_id and item.group_id != group.pk}
+    ids = [item.pk for item in items]
+    Vote.objects.filter(item_id__in=ids).update(item=None, group=group)
+    Item.objects.filter(pk__in=ids).update(group=group)
+    _settle(left, emptied_into=group)
+
+
+def _settle(group_ids: set[int], *, emptied_into: Group | None = None) -> None:
+    for old in Group.objects.filter(pk__in=group_ids).prefetch_related("items"):
+        members = list(old.items.all())
+        if len(members) >= 2:
+            continue
+        if members:
+            Vote.objects.filter(group=old).update(group=None, item=members[0])
+            Item.objects.filter(pk=members[0].pk).update(group=None)
+        elif emptied_into is not None:
+            Vote.objects.filter(group=old).update(group=emptied_into)
+        old.delete()
 
 
 @transaction.atomic
@@ -246,9 +278,7 @@ def group_items(*, actor: User, review: Review, items: list[Item], title: str = 
         first = " ".join(items[0].text.split())
         title = first if len(first) <= 60 else first[:59].rstrip() + "…"
     group = Group.objects.create(review=review, title=_text(title, most=200))
-    left = {item.group_id for item in items if item.group_id}
-    Item.objects.filter(pk__in=[item.pk for item in items]).update(group=group)
-    _dissolve_lonely(left)
+    _regroup(items, group)
     return group
 
 
@@ -265,9 +295,7 @@ def group_add(*, actor: User, review: Review, item: Item, group: Group) -> Group
     _groupable(review, [item])
     if kinds and kinds != {item.kind}:
         raise ValidationError("Group plusses with plusses and deltas with deltas.")
-    left = {item.group_id} if item.group_id else set()
-    Item.objects.filter(pk=item.pk).update(group=group)
-    _dissolve_lonely(left)
+    _regroup([item], group)
     return group
 
 
@@ -284,14 +312,15 @@ def group_rename(*, actor: User, review: Review, group: Group, title: str) -> Gr
 
 @transaction.atomic
 def item_ungroup(*, actor: User, review: Review, item: Item) -> None:
-    """Take an item out of its group; a group left with one item dissolves."""
+    """Take an item out of its group. The group keeps its votes; left with one item, it
+    dissolves and they go to that item."""
     _facilitating(actor)
     _in_phase(review, Phase.GROUPING)
     if item.review_id != review.pk or item.group_id is None:
         raise ValidationError("That item is not in a group on this board.")
     group_id = item.group_id
     Item.objects.filter(pk=item.pk).update(group=None)
-    _dissolve_lonely({group_id})
+    _settle({group_id})
 
 
 @transaction.atomic
@@ -351,8 +380,18 @@ def action_create(
     unknown = set(process_parts) - {"stage", "patience_rule", "question", "soe_template"}
     if unknown:
         raise ValidationError(f"An action cannot point at {', '.join(sorted(unknown))}.")
+    if sum(part is not None for part in process_parts.values()) > 1:
+        raise ValidationError("Point the action at one part of the process at most.")
     if not owner.is_active:
         raise ValidationError("Give the action to someone still on the team.")
+    # Its owner must be able to open the review to see where it came from and tick it off.
+    if not Participant.objects.filter(review=review, user=owner).exists():
+        raise ValidationError("Give the action to someone taking part in the review.")
+    today = timezone.localdate()
+    if not today <= due_on <= today + timedelta(days=ACTION_HORIZON_DAYS):
+        raise ValidationError(
+            f"Set a due date from today to {ACTION_HORIZON_DAYS // 365} years ahead."
+        )
     action = Action(
         review=review,
         text=_text(text, most=300),
@@ -397,6 +436,8 @@ def _process_facts(review: Review) -> list[str]:
     if review.pipeline_id:
         filters["pipeline"] = review.pipeline_id
     if review.quarter_start:
+        if not is_quarter_start(review.quarter_start):
+            raise ValidationError("This review's quarter is not one salesflow can count.")
         filters["start"] = review.quarter_start
         filters["end"] = dashboard.add_months(review.quarter_start, 3) - timedelta(days=1)
     scope = dashboard.Scope(user=review.facilitator, filters=dashboard.DashboardFilters(**filters))

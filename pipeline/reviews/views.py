@@ -3,13 +3,19 @@ summary. Thin: each POST calls one service and answers with the board as it now 
 
 from __future__ import annotations
 
+import hashlib
+import re
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pipeline.reviews import selectors, services
@@ -70,18 +76,20 @@ def _board_context(request: HttpRequest, review: Review) -> dict[str, object]:
             group_votes[group_id] = group_votes.get(group_id, 0) + count
     mine = sum(count for _, _, voter, count in tally if voter == user.pk)
     facilitating = services.can_facilitate(user)
+    # Anyone else sees only reviews they take part in; sales ops may look in on any.
+    participating = not facilitating or review.participants.filter(user=user).exists()
     for item in items:
         item.votes = votes.get(item.pk, 0)
         item.shown_author = selectors.item_author(review=review, item=item)
         item.mine = item.author_id == user.pk
     groups = list(review.groups.all())
-    recurring = selectors.recurring(review, groups)
     for group in groups:
         group.members = [item for item in items if item.group_id == group.pk]
-        # Votes cast on a delta before it joined the group still count for the group.
-        group.votes = group_votes.get(group.pk, 0) + sum(item.votes for item in group.members)
+        group.votes = group_votes.get(group.pk, 0)
+    recurring = selectors.recurring(review, groups, user)
+    for group in groups:
         group.recurs_in = recurring.get(group.pk, [])
-    previous, previous_actions = selectors.previous_review(review)
+    previous, previous_actions = selectors.previous_review(review, user)
     revealed = sum(1 for item in items if item.revealed_at and item.kind != Item.Kind.FACT)
     deltas = [i for i in items if i.kind == Item.Kind.DELTA and not i.group_id]
     delta_groups = [g for g in groups if g.members and g.members[0].kind == Item.Kind.DELTA]
@@ -98,6 +106,7 @@ def _board_context(request: HttpRequest, review: Review) -> dict[str, object]:
         "delta_groups": delta_groups,
         "revealed": revealed,
         "facilitating": facilitating,
+        "participating": participating,
         "drag_here": facilitating and review.phase == Review.Phase.GROUPING,
         "written": selectors.items_written(review=review) if facilitating else [],
         "votes_left": review.votes_each - mine,
@@ -109,7 +118,7 @@ def _board_context(request: HttpRequest, review: Review) -> dict[str, object]:
         "previous_done": sum(1 for action in previous_actions if action.done_at),
         "today": timezone.localdate(),
         "earlier_titles": (
-            selectors.earlier_group_titles(review)
+            selectors.earlier_group_titles(review, user)
             if facilitating and review.phase == Review.Phase.GROUPING
             else []
         ),
@@ -120,18 +129,35 @@ def _board_context(request: HttpRequest, review: Review) -> dict[str, object]:
     }
 
 
+# A form's CSRF token is masked afresh on every render: left out of the board's version.
+CSRF_VALUE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+
+
 @require_GET
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review = selectors.get_review_for_user(request.user, pk)
-    template = "reviews/detail.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        # The poll: when the phase has moved on, the whole page must change, not the board.
-        if request.GET.get("phase") not in {None, review.phase}:
-            response = HttpResponse(status=204)
-            response["HX-Refresh"] = "true"
-            return response
-        template += "#board"
-    return render(request, template, _board_context(request, review))
+    polled = request.htmx and not request.htmx.history_restore_request
+    # The poll: when the phase has moved on, the whole page must change, not the board.
+    if polled and request.GET.get("phase") not in {None, review.phase}:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    context = _board_context(request, review)
+    content = render_to_string("reviews/detail.html#board_content", context, request=request)
+    version = hashlib.sha256(CSRF_VALUE.sub("", content).encode()).hexdigest()[:16]
+    if polled and request.GET.get("v") == version:
+        # Nothing changed: no swap, so whatever has the keyboard's focus keeps it.
+        return HttpResponse(status=204)
+    # Rendered just above by the template engine, so already escaped.
+    context |= {"board_content": mark_safe(content), "board_version": version}
+    template = "reviews/detail.html#board" if polled else "reviews/detail.html"
+    return render(request, template, context)
+
+
+def _form_problem(form: forms.Form, lead: str) -> ValidationError:
+    """A form's errors as one sentence for the board's message."""
+    problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+    return ValidationError(f"{lead} ({problems}).")
 
 
 @require_POST
@@ -148,21 +174,25 @@ def review_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.review_seed_facts(actor=user, review=review)
         elif action == "reveal":
             seen = data.get("seen_revealed", "")
-            if not seen.isdigit() or len(seen) > 6:
+            if not (seen.isascii() and seen.isdigit()) or len(seen) > 6:
                 raise ValidationError("Reload the board and try again.")
-            services.review_reveal_next(actor=user, review=review, seen_revealed=int(seen))
+            if not services.review_reveal_next(actor=user, review=review, seen_revealed=int(seen)):
+                messages.info(request, "Everything of this kind is on the board: move on.")
         elif action == "write":
             form = ItemForm(data)
             if not form.is_valid():
                 raise ValidationError("Write a plus or a delta, up to 500 characters.")
             services.item_write(actor=user, review=review, **form.cleaned_data)
+        elif action == "edit":
+            item = _one(review.items.filter(author=user), data.get("item"))
+            services.item_edit(actor=user, item=item, text=data.get("text", ""))
         elif action == "delete":
             item = _one(review.items.filter(author=user), data.get("item"))
             services.item_delete(actor=user, item=item)
         elif action == "group":
             form = GroupForm(data, review=review)
             if not form.is_valid():
-                raise ValidationError("Tick two items or more on the board to group them.")
+                raise _form_problem(form, "Tick two items or more on the board to group them")
             services.group_items(
                 actor=user,
                 review=review,
@@ -203,13 +233,7 @@ def review_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         elif action == "action":
             form = ActionForm(data, review=review)
             if not form.is_valid():
-                raise ValidationError(
-                    "Say what will be done, by whom and by when ("
-                    + "; ".join(
-                        f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()
-                    )
-                    + ")."
-                )
+                raise _form_problem(form, "Say what will be done, by whom and by when")
             fields = {key: value for key, value in form.cleaned_data.items() if value is not None}
             services.action_create(actor=user, review=review, **fields)
         elif action == "done":
@@ -223,7 +247,8 @@ def review_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 def _pk(value: object) -> int:
     text = str(value or "")
-    if not text.isdigit() or len(text) > 18:
+    # isascii(): "²" is a digit to str.isdigit() and not a number to int().
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise ValidationError("That is not on this review's board.")
     return int(text)
 
@@ -240,7 +265,7 @@ def _one(queryset: QuerySet, pk: object) -> object:
 def review_summary(request: HttpRequest, pk: int) -> HttpResponse:
     review = selectors.get_review_for_user(request.user, pk)
     if request.GET.get("format") == "md":
-        markdown = selectors.summary_markdown(review=review)
+        markdown = selectors.summary_markdown(review=review, user=request.user)
         response = HttpResponse(markdown, content_type="text/markdown; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="review-{review.pk}.md"'
         return response
@@ -249,6 +274,7 @@ def review_summary(request: HttpRequest, pk: int) -> HttpResponse:
         "review": review,
         "data": data,
         "columns": [("Plusses", data.plusses, "plusses"), ("Deltas", data.deltas, "deltas")],
+        "scope_label": selectors.scope_label(review),
         "today": timezone.localdate(),
     }
     return render(request, "reviews/summary.html", context)

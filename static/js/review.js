@@ -60,6 +60,35 @@
     form.requestSubmit();
   });
 
+  // What a participant is typing is kept in this tab until they add it. When the facilitator
+  // moves on first, the page reloads into the next phase: the text is shown there instead
+  // of being lost (or put back in the form, if writing was reopened).
+  const page = document.querySelector("[data-review-id]");
+  const draftKey = page && "salesflow-review-draft-" + page.dataset.reviewId;
+  const draftForm = document.querySelector("[data-draft-form]");
+  const draftField = draftForm && draftForm.querySelector("textarea");
+  if (draftKey) {
+    const kept = sessionStorage.getItem(draftKey);
+    if (kept && draftField) {
+      draftField.value = kept;
+    } else if (kept) {
+      const notice = document.getElementById("review-draft");
+      notice.querySelector("[data-draft-text]").textContent = kept;
+      notice.hidden = false;
+      notice.querySelector("[data-draft-dismiss]").addEventListener("click", () => {
+        sessionStorage.removeItem(draftKey);
+        notice.hidden = true;
+      });
+    }
+  }
+  if (draftField) {
+    draftField.addEventListener("input", () => {
+      if (draftField.value.trim()) sessionStorage.setItem(draftKey, draftField.value);
+      else sessionStorage.removeItem(draftKey);
+    });
+    draftForm.addEventListener("submit", () => sessionStorage.removeItem(draftKey));
+  }
+
   document.addEventListener("htmx:beforeRequest", (event) => {
     const board = document.getElementById("review-board");
     if (event.detail.elt !== board) return;

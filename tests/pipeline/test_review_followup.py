@@ -79,6 +79,11 @@ def grouping(ops, participants, title="Q4 look back", **setup):
     )
 
 
+def recurs(review, group, user):
+    group.members = list(group.items.all())
+    return selectors.recurring(review, [group], user)
+
+
 def board(client, review):
     return client.get(reverse("reviews:detail", args=[review.pk])).content.decode()
 
@@ -91,7 +96,7 @@ def test_the_next_review_of_the_scope_opens_on_the_last_ones_actions(
     client, ops, rep, teammate, last_quarter
 ):
     upcoming = services.review_create(actor=ops, title="Q4 look back", participants=[rep])
-    previous, actions = selectors.previous_review(upcoming)
+    previous, actions = selectors.previous_review(upcoming, ops)
     assert previous == last_quarter
     assert [action.text for action in actions] == [
         "Lost reasons in their words",  # soonest due first
@@ -107,7 +112,7 @@ def test_the_next_review_of_the_scope_opens_on_the_last_ones_actions(
     assert page.count("Open</span>") == 1
     assert "1 of 3 done." in page
     # ... and the summary carries them too.
-    markdown = selectors.summary_markdown(review=upcoming)
+    markdown = selectors.summary_markdown(review=upcoming, user=ops)
     assert "## Since the last review: Q3 look back" in markdown
     assert "- [x] Draft SOE in the first call" in markdown
 
@@ -117,17 +122,17 @@ def test_another_scope_or_pipeline_does_not_follow_up(ops, rep, teammate, last_q
     first = services.review_create(
         actor=ops, title="Pipeline", participants=[rep], scope="pipeline", pipeline=standard
     )
-    assert selectors.previous_review(first) == (None, [])  # a pipeline review follows its own
+    assert selectors.previous_review(first, ops) == (None, [])  # a pipeline review follows its own
     second = services.review_create(
         actor=ops, title="Pipeline again", participants=[rep], scope="pipeline", pipeline=standard
     )
-    assert selectors.previous_review(second)[0] == first
+    assert selectors.previous_review(second, ops)[0] == first
     third = services.review_create(
         actor=ops, title="Partners", participants=[rep], scope="pipeline", pipeline=other
     )
-    assert selectors.previous_review(third) == (None, [])
+    assert selectors.previous_review(third, ops) == (None, [])
     # The first review of all has nothing before it.
-    assert selectors.previous_review(last_quarter) == (None, [])
+    assert selectors.previous_review(last_quarter, ops) == (None, [])
 
 
 def test_a_delta_group_that_comes_back_is_marked_recurring(
@@ -140,7 +145,7 @@ def test_a_delta_group_that_comes_back_is_marked_recurring(
         actor=ops, review=review, items=[late, proposal], title="soe — TOO late!"
     )
     assert title_key("soe — TOO late!") == title_key("SOE too late") == "soe too late"
-    assert selectors.recurring(review, [again]) == {again.pk: ["Q3 look back"]}
+    assert recurs(review, again, ops) == {again.pk: ["Q3 look back"]}
     client.force_login(teammate)
     page = board(client, review)
     assert page.count(">Recurring</span>") == 1
@@ -150,7 +155,7 @@ def test_a_delta_group_that_comes_back_is_marked_recurring(
     assert '<option value="SOE too late">' in board(client, review)
     # Renamed to something new, it no longer recurs.
     services.group_rename(actor=ops, review=review, group=again, title="Proposals go quiet")
-    assert selectors.recurring(review, [Group.objects.get(pk=again.pk)]) == {}
+    assert recurs(review, Group.objects.get(pk=again.pk), ops) == {}
 
 
 def test_a_group_recurs_only_within_the_same_scope(ops, rep, teammate, last_quarter, standard):
@@ -161,7 +166,7 @@ def test_a_group_recurs_only_within_the_same_scope(ops, rep, teammate, last_quar
         items=list(Item.objects.filter(review=review, kind="delta")[:2]),
         title="SOE too late",
     )
-    assert selectors.recurring(review, [group]) == {}
+    assert recurs(review, group, ops) == {}
 
 
 def test_dropping_one_item_on_another_groups_them_and_on_a_group_adds_it(
@@ -186,16 +191,44 @@ def test_dropping_one_item_on_another_groups_them_and_on_a_group_adds_it(
     assert group.items.count() == 3
     act(client, review, "rename", group=group.pk, title="Pilots and proposals drift")
     assert Group.objects.get(pk=group.pk).title == "Pilots and proposals drift"
-    # Votes on a delta before it joined count for its group.
+    # A vote on the group, and (below) a vote on a delta before it joins another group.
     services.vote_cast(actor=rep, review=review, group=group)
     page = board(client, review)
-    assert 'title="votes, with those on its deltas">1<' in page
-    # Taking items out: a group left with one item dissolves and its votes go back.
+    assert 'title="votes">1<' in page
+    # Taking items out: a group left with one item dissolves and its votes go to that item.
     act(client, review, "ungroup", item=silence.pk)
     act(client, review, "ungroup", item=late.pk)
     assert not Group.objects.filter(pk=group.pk).exists()
     assert Item.objects.filter(review=review, group__isnull=False).count() == 0
-    assert not Vote.objects.filter(voter=rep).exists()
+    assert list(Vote.objects.filter(voter=rep).values_list("item", "group")) == [
+        (scope_item.pk, None)
+    ]
+
+
+def test_votes_follow_the_deltas_into_groups_and_can_always_be_taken_back(
+    client, ops, rep, teammate
+):
+    review = grouping(ops, [rep, teammate])
+    late, scope_item, silence = (
+        Item.objects.get(text=text)
+        for text in ("SOE late again", "Nobody agreed the pilot scope", "Proposal silence")
+    )
+    services.vote_cast(actor=teammate, review=review, item=late)
+    services.vote_cast(actor=rep, review=review, item=scope_item)
+    client.force_login(ops)
+    act(client, review, "drop", item=late.pk, onto_item=scope_item.pk)
+    group = Group.objects.get(review=review)
+    assert Vote.objects.filter(group=group).count() == 2  # both votes now count for the group
+    client.force_login(teammate)
+    assert "Your votes left: <strong>2</strong>" in board(client, review)
+    act(client, review, "unvote", group=group.pk)  # taken back from where it now counts
+    assert not Vote.objects.filter(voter=teammate).exists()
+    # Regrouping by ticking boxes (the keyboard's way) keeps the group's votes.
+    client.force_login(ops)
+    act(client, review, "group", items=[late.pk, scope_item.pk, silence.pk], title="Drift")
+    regrouped = Group.objects.get(review=review)
+    assert regrouped.title == "Drift"
+    assert list(Vote.objects.values_list("voter", "group")) == [(rep.pk, regrouped.pk)]
 
 
 def test_only_the_facilitator_groups_and_only_while_grouping(client, ops, rep, teammate):
@@ -308,7 +341,7 @@ def test_seed_demo_holds_a_finished_review_and_the_next_one_ready(client, standa
     assert finished.groups.get().title == "Share the SOE earlier"
     assert finished.votes.count() == 6
     assert upcoming.items.filter(kind="fact").exists()
-    assert selectors.previous_review(upcoming)[0] == finished
+    assert selectors.previous_review(upcoming, upcoming.facilitator)[0] == finished
     from salesflow.core.models import User
 
     client.force_login(User.objects.get(username="ana"))

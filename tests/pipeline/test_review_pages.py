@@ -177,7 +177,7 @@ def test_hostile_posts_never_fail_and_never_half_save(client, review, ops, actio
 def test_open_actions_show_on_their_owners_home_until_done_overdue_flagged(
     client, review, ops, rep
 ):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from django.utils import timezone
 
@@ -185,14 +185,16 @@ def test_open_actions_show_on_their_owners_home_until_done_overdue_flagged(
     review.refresh_from_db()
     today = timezone.localdate()
     late = services.action_create(
+        actor=ops, review=review, text="Rewrite the lost-deal notes", owner=rep, due_on=today
+    )
+    late.due_on = today - timedelta(days=2)  # and then two days went by
+    late.save(update_fields=["due_on"])
+    services.action_create(
         actor=ops,
         review=review,
-        text="Rewrite the lost-deal notes",
+        text="Offer the SOE earlier",
         owner=rep,
-        due_on=today - timedelta(days=2),
-    )
-    services.action_create(
-        actor=ops, review=review, text="Offer the SOE earlier", owner=rep, due_on=date(2099, 1, 1)
+        due_on=today + timedelta(days=30),
     )
     client.force_login(rep)
     home = client.get(reverse("home")).content.decode()
@@ -218,7 +220,7 @@ def test_review_pages_query_count_is_constant(
         written=[(rep, "delta", "One"), (teammate, "delta", "Two")],
         groups={"Sized theme": ["One", "Two"]},
         actions=[
-            {"text": f"Action {number}", "owner": rep, "due_on": date(2099, 1, 1)}
+            {"text": f"Action {number}", "owner": rep, "due_on": date.today()}
             for number in range(min(size, 5))
         ],
     )

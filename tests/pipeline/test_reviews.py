@@ -253,18 +253,23 @@ def test_the_markdown_summary_names_nobody_when_anonymous(review, ops, rep, voti
         source_group=group,
         stage=stages["Qualified"],
     )
-    text = selectors.summary_markdown(review=review)
+    text = selectors.summary_markdown(review=review, user=review.facilitator)
     assert "## Deltas" in text
     assert "- Pricing (1 vote)" in text
-    assert "**SOE \\*timing\\*** (1 vote): No SOE early; SOE too late" in text
+    members = "; ".join(  # in the order they were revealed (random in an anonymous review)
+        Item.objects.filter(group=group).order_by("reveal_order").values_list("text", flat=True)
+    )
+    assert f"**SOE \\*timing\\*** (1 vote): {members}" in text
     assert (
-        "- [ ] Offer the SOE earlier — Rita Rep, due 15 Jan 2027 — about stage Qualified (Standard)"
-        in text
+        "- [ ] Offer the SOE earlier — Rita Rep, due 15 Jan 2027 — about stage Qualified "
+        "(Standard) — from “SOE \\*timing\\*”" in text
     )
     assert "Theo" not in text  # a delta's author, anonymous
     Review.objects.filter(pk=review.pk).update(anonymous=False)
     review.refresh_from_db()
-    assert "- SOE too late — Theo Mate" in selectors.summary_markdown(review=review)
+    assert "- SOE too late — Theo Mate" in selectors.summary_markdown(
+        review=review, user=review.facilitator
+    )
 
 
 @pytest.mark.postgres
