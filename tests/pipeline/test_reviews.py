@@ -72,7 +72,10 @@ def test_plusses_come_round_the_room_one_person_at_a_time_then_deltas(review, op
     shown = []
     while item := services.review_reveal_next(actor=ops, review=review, seen_revealed=len(shown)):
         shown.append(item.text)
-    assert shown == ["R1", "T1", "R2"]  # round-robin, and no delta among the plusses
+    # Round the room (everyone's first, then the seconds; within a round the order is random
+    # since the review is anonymous), and no delta among the plusses.
+    assert sorted(shown[:2]) == ["R1", "T1"]
+    assert shown[2:] == ["R2"]
     with pytest.raises(ValidationError, match="Still to reveal: 1 delta"):
         services.review_advance(actor=ops, review=review, seen=Phase.DELTAS)
     services.review_advance(actor=ops, review=review, seen=Phase.PLUSSES)
