@@ -61,9 +61,7 @@ def pages(subjects: Subjects) -> list[Page]:
         for user in both:
             # Page 200 for whoever has that many, else their last: each user's own deep page.
             number = account_list_page(user, query, DEEP_ACCOUNT_PAGE)
-            label = f"{name}, page {DEEP_ACCOUNT_PAGE}"
-            if number < DEEP_ACCOUNT_PAGE:
-                label = f"{name}, last page ({number})"
+            label = f"{name}, page {DEEP_ACCOUNT_PAGE} or last (p. {number})"
             found.append(Page(label, user, _with_query(accounts, {**query, "page": number})))
 
     add(
