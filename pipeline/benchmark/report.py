@@ -97,31 +97,31 @@ def sweep_table(results: list[SweepResult]) -> str:
     return markdown_table(
         [
             "due follow-ups",
+            "each worker surfaced",
+            "surfaced exactly once",
             "workers",
             "seconds",
             "per second",
-            "each worker surfaced",
-            "surfaced exactly once",
             "insert s",
             "cleanup s",
         ],
         [
             [
                 f"{r.followups:,}",
-                r.workers,
-                r.seconds,
-                f"{r.per_second:,}",
                 " + ".join(f"{share:,}" for share in r.shares) or "-",
                 "yes"
                 if r.exactly_once
                 else f"NO: {r.surfaced_once:,} once, {r.surfaced_twice:,} twice "
                 f"{'; '.join(r.errors)}".strip(),
+                r.workers,
+                r.seconds,
+                f"{r.per_second:,}",
                 r.insert_seconds,
                 r.cleanup_seconds,
             ]
             for r in results
         ],
-        right=2,
+        right=5,
     )
 
 

@@ -151,7 +151,7 @@ def test_bench_measures_pages_posts_sweep_and_throughput_and_leaves_the_data_set
     assert dataset_sizes() == before
     for heading in (
         "| page | user | median ms | p95 ms | queries | slowest query ms | status |",
-        "| due follow-ups | workers |",
+        "| due follow-ups | each worker surfaced | surfaced exactly once | workers |",
         "| server | connections | seconds | requests | requests/s | p50 ms | p99 ms | errors |",
     ):
         assert heading in printed
