@@ -28,8 +28,10 @@ run: seed
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
-# Time the main pages on a 20,000-deal data set (BENCH_ARGS="--opportunities 2000" for
-# another size). It WRITES bench- data into DATABASE_URL's database: give it one of its own.
+# Measure the data set already in DATABASE_URL's database (fill it first with seed_scale):
+# pages, POSTs, the follow-up sweep and throughput. BENCH_ARGS="--requests 10 --duration 10"
+# for a quicker run. What it writes to measure it deletes again; still, give it a database
+# of its own.
 bench: migrate
 	$(BIN)/python manage.py bench $(BENCH_ARGS)
 

@@ -6,47 +6,167 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.db.models import Count, F, Max, Min, OuterRef, Subquery
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery
+from django.utils.timezone import now
 
 from pipeline import bench
-from pipeline.models import FollowUp, Sequence, SoeStep, StageChange
-from pipeline.selectors import opportunities_visible_to
+from pipeline.benchmark.report import dataset_sizes
+from pipeline.models import FollowUp, Opportunity, Pipeline, Sequence, SoeStep, StageChange
+from pipeline.reviews.models import Item, Participant, Review
+from prospects.models import Account
 from salesflow.core.models import User
 
 pytestmark = pytest.mark.django_db
 
+# Every page, as the users who open it; "board: …" once per pipeline.
 PAGES = {
-    "board",
-    "accounts",
-    "accounts, last page",
-    "accounts, filtered",
-    "deal, long history",
-    "dashboard",
+    "accounts, page 1",
+    "accounts, filtered, page 1",
+    "account, most conversations",
+    "deal, longest history",
+    "SOE, most steps",
+    "Today (home)",
+    "dashboard, whole company",
+    "dashboard, one team",
+    "dashboard, own figures",
+    "review board, finished",
 }
+POSTS = {"POST log a conversation", "POST move a stage", "POST plan a follow-up"}
 
 
-def run_bench(tmp_path, name: str) -> tuple[str, dict]:
+def run_bench(tmp_path, **options) -> tuple[str, dict]:
     out = StringIO()
-    path = tmp_path / f"{name}.json"
-    call_command("bench", opportunities=200, requests=2, warmup=1, json=str(path), stdout=out)
+    path = tmp_path / "bench.json"
+    defaults = {"requests": 2, "warmup": 1, "rerun": 1, "sweep": [40, 150], "duration": 2}
+    call_command("bench", **{**defaults, **options}, json=str(path), stdout=out)
     return out.getvalue(), json.loads(path.read_text())
 
 
+def finished_review(*, facilitator: User, participant: User, items: int) -> Review:
+    review = Review.objects.create(
+        title="Q3 process", facilitator=facilitator, phase=Review.Phase.SUMMARY
+    )
+    Participant.objects.create(review=review, user=participant)
+    for number in range(items):
+        kind = Item.Kind.PLUS if number % 2 else Item.Kind.DELTA
+        Item.objects.create(review=review, kind=kind, text=f"Item {number}", revealed_at=now())
+    return review
+
+
 @pytest.mark.postgres
-def test_bench_measures_every_page_as_admin_and_busy_rep_then_reuses_the_data_set(tmp_path):
-    printed, report = run_bench(tmp_path, "first")
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)  # the sweep's workers and gunicorn read committed rows
+def test_bench_measures_pages_posts_sweep_and_throughput_and_leaves_the_data_set_as_it_was(
+    tmp_path,
+):
+    bench.build(200)
+    admin = User.objects.get(username=bench.admin_username())
+    busiest = (
+        User.objects.filter(role=User.Role.REP)
+        .annotate(
+            open_deals=Count("opportunities", filter=Q(opportunities__closed_at__isnull=True))
+        )
+        .order_by("-open_deals", "pk")
+        .first()
+    )
+    finished_review(facilitator=admin, participant=busiest, items=1)
+    biggest = finished_review(facilitator=admin, participant=busiest, items=4)
+    before = dataset_sizes()
+
+    printed, report = run_bench(tmp_path)
+
+    # Who is measured comes from the data: the admin, the rep with the most open deals, the
+    # deal with the longest history among the rep's, the finished review with most items.
+    subjects = report["subjects"]
+    assert subjects["admin"] == admin.username
+    assert subjects["rep"] == busiest.username
+    longest = (
+        Opportunity.objects.filter(owner=busiest)
+        .annotate(moves=Count("stage_changes"))
+        .aggregate(most=Max("moves"))["most"]
+    )
+    assert subjects["long_history_deal"]["stage_changes"] == longest
+    assert subjects["review"] == {"pk": biggest.pk, "items": 4}
+
     results = report["pages"]
-    assert {result["label"] for result in results} == PAGES
-    assert {result["user"] for result in results} == {"bench-admin", report["busy_rep"]["username"]}
-    assert len(results) == 2 * len(PAGES)
-    for result in results:
+    gets = [result for result in results if result["method"] == "GET"]
+    labels = {result["label"] for result in gets}
+    assert labels >= PAGES
+    boards = {label for label in labels if label.startswith("board: ")}
+    assert boards == {f"board: {pipeline.name}" for pipeline in Pipeline.objects.all()}
+    deep = {label for label in labels if " or last (p. " in label}
+    assert {label.split(" (p. ")[0] for label in deep} == {
+        "accounts, page 200 or last",
+        "accounts, filtered, page 200 or last",
+    }
+    assert any(label.startswith("search ") for label in labels)
+    for result in gets:
         assert result["status"] == 200, result
         assert len(result["samples_ms"]) == 2
         assert f"| {result['label']} | {result['user']} | {result['median_ms']} |" in printed
-    assert "| page | user | median ms | p95 ms | queries | status |" in printed
-    assert report["build"]["added"]["opportunities"] == 200
-    assert report["dataset"]["opportunities"] == 200
+    # Each page as the admin and the rep, but the dashboards: the company's as the admin,
+    # the team's as its manager and the admin, the rep's own as the rep.
+    both = {admin.username, busiest.username}
+    dashboards = {
+        "dashboard, whole company": {admin.username},
+        "dashboard, one team": {busiest.team.manager.username, admin.username},
+        "dashboard, own figures": {busiest.username},
+    }
+    for label in labels:
+        users = {r["user"] for r in gets if r["label"].split(" (p. ")[0] == label.split(" (p. ")[0]}
+        assert users == dashboards.get(label, both), label
 
+    # Each POST, as the admin and as the rep, wrote what it says (one conversation, one
+    # stage change, one follow-up per request) and was undone.
+    posts = [result for result in results if result["method"] == "POST"]
+    assert {(r["label"], r["user"]) for r in posts} == {
+        (label, user) for label in POSTS for user in (admin.username, busiest.username)
+    }
+    for result in posts:
+        assert result["status"] == result["expected_status"], result
+        assert result["effect"]["expected"] == 3  # one warm-up and two timed requests
+        assert result["effect"]["found"] == 3, result
+        assert result["effect"]["undone"] is True
+    assert not Account.objects.filter(name__startswith="bench-harness").exists()
+
+    # Each due follow-up surfaced exactly once by the two racing workers, then removed.
+    assert [sweep["followups"] for sweep in report["sweep"]] == [40, 150]
+    for sweep in report["sweep"]:
+        assert sweep["workers"] == 2
+        assert sweep["exactly_once"] is True, sweep
+        assert sweep["surfaced_once"] == sweep["followups"]
+        assert sweep["surfaced_twice"] == 0
+        assert sum(sweep["shares"]) == sweep["followups"]
+        assert sweep["left_behind"] == 0
+    assert not FollowUp.objects.filter(purpose__startswith="bench-harness").exists()
+
+    load = report["throughput"]
+    assert load["problems"] == []
+    assert load["requests"] > 0
+    assert load["errors"] == 0, load
+    assert load["redirects"] == 0
+    assert set(load["preflight"].values()) == {200}
+
+    assert report["dataset_changed"] == {}
+    assert dataset_sizes() == before
+    for heading in (
+        "| page | user | median ms | p95 ms | queries | slowest query ms | status |",
+        "| due follow-ups | each worker surfaced | surfaced exactly once | workers |",
+        "| server | connections | seconds | requests | requests/s | p50 ms | p99 ms | errors |",
+    ):
+        assert heading in printed
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_bench_says_what_is_missing_on_an_empty_database():
+    with pytest.raises(CommandError, match="No active admin"):
+        call_command("bench", stdout=StringIO())
+
+
+@pytest.mark.postgres
+def test_the_builder_gives_the_promised_shape():
+    bench.build(200)
     # The promised shape: a history for every deal, starting with "Deal opened" when the
     # deal was created, closed deals with a reason that fits, some skipped stages.
     deals = bench.bench_opportunities()
@@ -75,12 +195,6 @@ def test_bench_measures_every_page_as_admin_and_busy_rep_then_reuses_the_data_se
         to_stage__position__gt=F("from_stage__position") + 1,
     )
     assert skips.exists()
-    # The deal page shows the longest history the busy rep can open; deal 0 always has
-    # a long one.
-    rep = User.objects.get(username=report["busy_rep"]["username"])
-    visible = opportunities_visible_to(rep).annotate(moves=Count("stage_changes"))
-    longest = visible.aggregate(most=Max("moves"))["most"]
-    assert report["long_history_deal"]["stage_changes"] == longest
     assert deals.get(name__startswith="bench-000000 ").stage_changes.count() >= 15
     # Several conversations per account, SOEs on a good share of deals, some follow-ups.
     accounts = bench.bench_accounts().annotate(talks=Count("conversations"))
@@ -89,9 +203,8 @@ def test_bench_measures_every_page_as_admin_and_busy_rep_then_reuses_the_data_se
     assert SoeStep.objects.filter(status="done").exists()
     assert {"keen", "lukewarm"} <= set(Sequence.objects.values_list("reception", flat=True))
     assert FollowUp.objects.filter(status="held").exists()
-
-    _, again = run_bench(tmp_path, "again")
-    assert again["build"]["added"] == {}
+    # A rerun reuses the data set.
+    assert bench.build(200)["added"] == {}
     assert bench.bench_opportunities().count() == 200
 
 
@@ -110,4 +223,4 @@ def test_bench_tops_up_a_smaller_data_set_without_touching_it():
 def test_bench_refuses_sqlite(monkeypatch):
     monkeypatch.setattr(connection, "vendor", "sqlite")
     with pytest.raises(CommandError, match="PostgreSQL only"):
-        call_command("bench", opportunities=10, stdout=StringIO())
+        call_command("bench", stdout=StringIO())

@@ -1,0 +1,12 @@
+"""The benchmark harness behind ``manage.py bench``: it measures whatever data set the
+database holds (built by ``seed_scale``, the old ``pipeline.bench`` builder or anything
+else) and picks who and what to measure by querying the data, never by a name prefix.
+
+- ``subjects``: the users, pages and records to measure, found in the data;
+- ``timing``: server time of GETs and POSTs through Django's test client, with every SQL
+  statement recorded so the slowest can be run again alone;
+- ``actions``: the main POSTs, made repeatable on throwaway records that are deleted after;
+- ``sweep``: the follow-up sweep, two OS processes racing over the same due rows;
+- ``throughput``: gunicorn with production settings under a fixed-duration ``wrk`` load;
+- ``report``: row counts, PostgreSQL settings and the Markdown tables.
+"""

@@ -1,0 +1,92 @@
+"""The pages measured (GETs), each as the users who would open it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.urls import reverse
+
+from pipeline.benchmark.subjects import Subjects
+from prospects import selectors as prospect_selectors
+from prospects.forms import AccountFilterForm
+from prospects.views import ACCOUNTS_PER_PAGE
+from salesflow.core.models import User
+
+# The deep page of the account list: OFFSET 4,975, where an unindexed sort hurts most.
+DEEP_ACCOUNT_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Page:
+    label: str
+    user: User
+    url: str
+
+
+def account_list_page(user: User, query: dict[str, object], wanted: int) -> int:
+    """Page `wanted` of the user's (filtered) account list, or its last page if shorter."""
+    # The view's own parsing, so the page number is the one the view would paginate to.
+    form = AccountFilterForm({k: str(v) for k, v in query.items()} or None, user=user)
+    filters = form.filters() if form.is_bound else prospect_selectors.AccountFilters()
+    accounts = prospect_selectors.account_list(user=user, filters=filters)
+    return min(wanted, Paginator(accounts, ACCOUNTS_PER_PAGE).num_pages)
+
+
+def _with_query(url: str, query: dict[str, object]) -> str:
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def pages(subjects: Subjects) -> list[Page]:
+    """What is measured, in the order of the table: each page as the admin (who sees every
+    team's data) and as the rep with the most open deals, unless the page is someone
+    else's (the team dashboard is the manager's). Add pages here."""
+    admin, rep = subjects.admin, subjects.rep
+    both = (admin, rep)
+    found: list[Page] = []
+
+    def add(label: str, url: str, users: tuple[User | None, ...] = both) -> None:
+        found.extend(Page(label, user, url) for user in users if user is not None)
+
+    for pipeline in subjects.pipelines:
+        add(f"board: {pipeline.name}", reverse("pipeline:board_pipeline", args=[pipeline.pk]))
+
+    accounts = reverse("prospects:account_list")
+    filters: dict[str, object] = {"has_problem": "yes"}
+    if subjects.segment is not None:
+        filters["segment"] = subjects.segment.pk
+    for name, query in (("accounts", {}), ("accounts, filtered", filters)):
+        found.extend(Page(f"{name}, page 1", user, _with_query(accounts, query)) for user in both)
+        for user in both:
+            # Page 200 for whoever has that many, else their last: each user's own deep page.
+            number = account_list_page(user, query, DEEP_ACCOUNT_PAGE)
+            label = f"{name}, page {DEEP_ACCOUNT_PAGE} or last (p. {number})"
+            found.append(Page(label, user, _with_query(accounts, {**query, "page": number})))
+
+    add(
+        "account, most conversations",
+        reverse("prospects:account_detail", args=[subjects.biggest_account.pk]),
+    )
+    add(
+        "deal, longest history",
+        reverse("pipeline:opportunity_detail", args=[subjects.long_history_deal.pk]),
+    )
+    if subjects.soe_deal is not None:
+        add("SOE, most steps", reverse("pipeline:soe", args=[subjects.soe_deal.pk]))
+    add("Today (home)", reverse("home"), (rep, admin))
+
+    dashboard = reverse("pipeline:dashboard")
+    add("dashboard, whole company", dashboard, (admin,))
+    if subjects.team is not None:
+        team_view = _with_query(dashboard, {"team": subjects.team.pk})
+        add("dashboard, one team", team_view, (subjects.manager, admin))
+    add("dashboard, own figures", dashboard, (rep,))
+
+    if subjects.review is not None:
+        review = reverse("reviews:detail", args=[subjects.review.pk])
+        add("review board, finished", review, (admin, subjects.review_user))
+
+    search = _with_query(reverse("prospects:search"), {"q": subjects.search_term})
+    add(f"search “{subjects.search_term}”", search)
+    return found
