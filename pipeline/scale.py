@@ -44,9 +44,10 @@ import threading
 import time
 import zoneinfo
 from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.apps import apps
@@ -228,45 +229,78 @@ KINDS_IN_ORDER = [
     ConversationKind.DECISION,
 ]
 RECEPTIONS = ["keen"] * 4 + ["lukewarm", "lukewarm", "declined"] + ["not_shared"] * 3
+# Django computes an enum's .values afresh on each use: read them once.
+CHANNELS = list(Channel.values)
+BUYING_ROLES = list(Contact.BuyingRole.values)
 ANSWERS = ("has_problem", "accepts_significance", "ready_to_act")
 UNKNOWN_STATE = (Answer.UNKNOWN.value,) * 3
 
-# The tables COPY fills, with the columns written, in the order rows are generated.
-# Tables marked leaf have nothing pointing at them: their ids come from the column default
-# (the same sequence) as COPY inserts, so only parents' id blocks are reserved up front.
-COPY_TABLES: dict[str, tuple[type[Model] | Any, list[str], bool]] = {}
-
-
-def _table(model: type[Model] | Any, columns: str, *, leaf: bool = False) -> None:
-    COPY_TABLES[model._meta.db_table] = (model, columns.split(), leaf)
-
-
-_table(Account, "id name website segment_id lead_source_id owner_id status disqualified_reason "
-       "has_problem has_problem_changed_at accepts_significance accepts_significance_changed_at "
-       "ready_to_act ready_to_act_changed_at created_at updated_at")  # fmt: skip
-_table(Contact, "id account_id name title email phone buying_role")
-_table(Conversation, "id account_id logged_by_id occurred_at channel kind notes emotion_found "
-       "has_problem accepts_significance ready_to_act created_at")  # fmt: skip
-_table(Conversation.contacts.through, "conversation_id contact_id", leaf=True)
-_table(Conversation.questions_asked.through, "conversation_id facilitativequestion_id", leaf=True)
-_table(WhyNote, "id account_id text said_by_id said_on recorded_by_id created_at")
-_table(AccountEvent, "account_id kind occurred_at actor_id conversation_id why_note_id summary",
-       leaf=True)  # fmt: skip
-_table(Opportunity, "id account_id name owner_id pipeline_id stage_id value currency "
-       "expected_close_date lead_source_id next_step close_reason_id closed_at stuck_since "
-       "furthest_rank qualified_at qualified_has_problem qualified_accepts_significance "
-       "qualified_ready_to_act specialist_override_note created_at updated_at")  # fmt: skip
-_table(StageChange, "opportunity_id from_stage_id to_stage_id at by_id note reason_id "
-       "has_problem accepts_significance ready_to_act left_at", leaf=True)  # fmt: skip
-_table(Sequence, "id opportunity_id template_id reception reception_note reception_at created_at")
-_table(SoeStep, "id sequence_id position text kind_id proposed_by_id proposed_on "
-       "source_conversation_id owner_side responsible_contact_id responsible_user_id "
-       "target_date first_target_date notes status done_on skip_reason updated_at")  # fmt: skip
-_table(SoeChange, "sequence_id step_id action at by_id summary old_target_date", leaf=True)
-_table(FollowUp, "id account_id opportunity_id owner_id channel draft purpose status review "
-       "review_comment surface_at holds end_of_quarter proposed surfaced_at "
-       "surfaced_early_reason closed_at dismissed_reason created_at")  # fmt: skip
-_table(FollowUpEvent, "follow_up_id action at by_id note", leaf=True)
+# The tables COPY fills and the columns written. Leaf tables (True) have nothing pointing
+# at them: their ids come from the column default (the same sequence) as COPY inserts, so
+# id blocks are reserved up front only for the parents.
+COPY_TABLES: dict[str, tuple[type[Model] | Any, list[str], bool]] = {
+    model._meta.db_table: (model, columns.split(), leaf)
+    for model, columns, leaf in [
+        (
+            Account,
+            "id name website segment_id lead_source_id owner_id status disqualified_reason "
+            "has_problem has_problem_changed_at accepts_significance "
+            "accepts_significance_changed_at ready_to_act ready_to_act_changed_at "
+            "created_at updated_at",
+            False,
+        ),
+        (Contact, "id account_id name title email phone buying_role", False),
+        (
+            Conversation,
+            "id account_id logged_by_id occurred_at channel kind notes emotion_found "
+            "has_problem accepts_significance ready_to_act created_at",
+            False,
+        ),
+        (Conversation.contacts.through, "conversation_id contact_id", True),
+        (Conversation.questions_asked.through, "conversation_id facilitativequestion_id", True),
+        (WhyNote, "id account_id text said_by_id said_on recorded_by_id created_at", False),
+        (
+            AccountEvent,
+            "account_id kind occurred_at actor_id conversation_id why_note_id summary",
+            True,
+        ),
+        (
+            Opportunity,
+            "id account_id name owner_id pipeline_id stage_id value currency "
+            "expected_close_date lead_source_id next_step close_reason_id closed_at stuck_since "
+            "furthest_rank qualified_at qualified_has_problem qualified_accepts_significance "
+            "qualified_ready_to_act specialist_override_note created_at updated_at",
+            False,
+        ),
+        (
+            StageChange,
+            "opportunity_id from_stage_id to_stage_id at by_id note reason_id "
+            "has_problem accepts_significance ready_to_act left_at",
+            True,
+        ),
+        (
+            Sequence,
+            "id opportunity_id template_id reception reception_note reception_at created_at",
+            False,
+        ),
+        (
+            SoeStep,
+            "id sequence_id position text kind_id proposed_by_id proposed_on "
+            "source_conversation_id owner_side responsible_contact_id responsible_user_id "
+            "target_date first_target_date notes status done_on skip_reason updated_at",
+            False,
+        ),
+        (SoeChange, "sequence_id step_id action at by_id summary old_target_date", True),
+        (
+            FollowUp,
+            "id account_id opportunity_id owner_id channel draft purpose status review "
+            "review_comment surface_at holds end_of_quarter proposed surfaced_at "
+            "surfaced_early_reason closed_at dismissed_reason created_at",
+            False,
+        ),
+        (FollowUpEvent, "follow_up_id action at by_id note", True),
+    ]
+}
 
 # Every table the data set writes to, for ANALYZE and for the report.
 ANALYZED: list[type[Model] | Any] = [User, Team, *(model for model, _, _ in COPY_TABLES.values())]
@@ -296,15 +330,18 @@ class Clock:
         self._days: dict[int, str] = {}
         self._local: dict[int, date] = {}
         self.today = self.local_date(self.now)
+        # Tens of millions of times are written: a day's text and a time of day's text,
+        # looked up and joined, cost a fraction of formatting each one.
+        self._seconds = [
+            f" {h:02d}:{m:02d}:{s:02d}+00" for h in range(24) for m in range(60) for s in range(60)
+        ]
 
     def ts(self, seconds: int) -> str:
         day, rest = divmod(seconds, 86_400)
         text = self._days.get(day)
         if text is None:
             text = self._days[day] = (date(1970, 1, 1) + timedelta(days=day)).isoformat()
-        hours, rest = divmod(rest, 3600)
-        minutes, secs = divmod(rest, 60)
-        return f"{text} {hours:02d}:{minutes:02d}:{secs:02d}+00"
+        return text + self._seconds[rest]
 
     def local_date(self, seconds: int) -> date:
         # By the hour: the zone's offset never changes inside an hour.
@@ -320,7 +357,8 @@ class Clock:
         return int(moment.timestamp())
 
     def iso(self, seconds: int) -> str:
-        return datetime.fromtimestamp(seconds, UTC).isoformat()
+        """As datetime.isoformat() writes it (what patience keeps in a hold's "until")."""
+        return self.ts(seconds).replace(" ", "T")[:-3] + "+00:00"
 
 
 # --- The plan: every count decided up front, so id blocks can be reserved ------------------
@@ -572,6 +610,25 @@ class Buffers:
     lines: dict[str, list[str]] = field(default_factory=lambda: {t: [] for t in COPY_TABLES})
 
 
+@dataclass
+class AccountFacts:
+    """What the deals, SOEs and follow-ups of an account need to know about it."""
+
+    id: int
+    owner: int
+    manager: int
+    mates: list[int]  # the owner's teammates (or the owner alone)
+    source: int
+    segment: int
+    start: int
+    contacts: list[int]
+    first_talk: int  # id of the first conversation; the others follow in time order
+    talk_times: list[int]
+    talk_kinds: list[str]
+    ready_times: list[int]  # when the account's readiness answers changed…
+    ready_states: list[tuple[str, ...]]  # …and what they became
+
+
 class Generator:
     """Turns the plan into CSV lines, one account (with everything hanging off it) at a
     time, in account order; ids are the reserved bases plus a running index."""
@@ -647,7 +704,7 @@ class Generator:
         lines = out["prospects_contact"]
         for c, contact_id in enumerate(contacts):
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            role = "champion" if c == 0 else rng.choice(Contact.BuyingRole.values)
+            role = "champion" if c == 0 else rng.choice(BUYING_ROLES)
             email = f"{first}.{last}{c}@{domain}".lower()
             title = rng.choice(TITLES)
             lines.append(f'{contact_id},{account_id},"{first} {last}",{q(title)},{email},"",{role}')
@@ -669,8 +726,8 @@ class Generator:
         doubtful = rng.random() < 0.2
         state = list(UNKNOWN_STATE)
         changed: list[int | None] = [None, None, None]
-        ready_times: list[int] = []  # when the account's answers changed…
-        ready_states: list[tuple[str, ...]] = []  # …and what they became
+        ready_times: list[int] = []
+        ready_states: list[tuple[str, ...]] = []
         lines = out["prospects_conversation"]
         links = out["prospects_conversation_contacts"]
         asked = out["prospects_conversation_questions_asked"]
@@ -697,7 +754,7 @@ class Generator:
             by = owner if rng.random() < 0.92 else rng.choice(mates)
             stamp = t.ts(at)
             lines.append(
-                f"{talk_id},{account_id},{by},{stamp},{rng.choice(Channel.values)},{kind},"
+                f"{talk_id},{account_id},{by},{stamp},{rng.choice(CHANNELS)},{kind},"
                 f"{rng.choice(self.q_notes)},{rng.choice(self.q_emotions)},"
                 f"{answers[0]},{answers[1]},{answers[2]},{stamp}"
             )
@@ -733,6 +790,21 @@ class Generator:
 
         events.append(f'{account_id},created,{t.ts(start)},{owner},,,""')
 
+        facts = AccountFacts(
+            id=account_id,
+            owner=owner,
+            manager=manager,
+            mates=mates,
+            source=source.pk,
+            segment=segment.pk,
+            start=start,
+            contacts=contacts,
+            first_talk=first_talk,
+            talk_times=moments,
+            talk_kinds=talk_kinds,
+            ready_times=ready_times,
+            ready_states=ready_states,
+        )
         # Deals on the account, each with its history, perhaps an SOE.
         won_at: int | None = None
         last_close: tuple[int, CloseReason] | None = None
@@ -742,10 +814,7 @@ class Generator:
         for d in deal_numbers:
             deal_id = self.base["deal"] + d
             deal_owner = owner if rng.random() < 0.9 else rng.choice(mates)
-            closed, close_reason = self.deal(
-                d, deal_id, account_id, deal_owner, manager, source.pk, start, out,
-                (first_talk, moments), contacts, ready_times, ready_states, segment.pk,
-            )  # fmt: skip
+            closed, close_reason = self.deal(d, deal_id, deal_owner, facts, out)
             all_deals.append((deal_id, deal_owner))
             if closed is None:
                 open_deals.append((deal_id, deal_owner))
@@ -788,7 +857,7 @@ class Generator:
             f"{account_id},{name},{q(website)},{segment.pk},{source.pk},{owner},{status},"
             f"{q(reason_text)},{readiness},{t.ts(start)},{t.ts(updated)}"
         )
-        self.followups(i, account_id, owner, open_deals, all_deals, start, talk_kinds, moments, out)
+        self.followups(i, facts, open_deals, all_deals, out)
 
     # --- a deal ---
 
@@ -814,21 +883,14 @@ class Generator:
         self,
         d: int,
         deal_id: int,
-        account_id: int,
         owner: int,
-        manager: int,
-        source: int,
-        start: int,
+        account: AccountFacts,
         out: dict[str, list[str]],
-        talks: tuple[int, list[int]],
-        contacts: list[int],
-        ready_times: list[int],
-        ready_states: list[tuple[str, ...]],
-        segment: int,
     ) -> tuple[int | None, CloseReason | None]:
         """One deal and its stage history; returns (closed at, reason) for a closed one."""
         rng, ctx, t, plan = self.rng, self.ctx, self.clock, self.plan
-        now = self.now
+        now, start = self.now, account.start
+        ready_times, ready_states = account.ready_times, account.ready_states
         is_open = plan.deal_open[d]
         moves = plan.deal_changes[d]
         outcome = "open" if is_open else "won" if plan.deal_won[d] else "lost"
@@ -863,7 +925,7 @@ class Generator:
             closing = stage.outcome != "open"
             note = q(rng.choice(CLOSE_NOTES)) if closing else '"Deal opened"' if step == 0 else '""'
             left = t.ts(moments[step + 1]) if step + 1 < len(moments) else ""
-            by = owner if rng.random() < 0.92 else manager
+            by = owner if rng.random() < 0.92 else account.manager
             lines.append(
                 f"{deal_id},{previous.pk if previous else ''},{stage.pk},{t.ts(at)},{by},{note},"
                 f"{reason.pk if closing else ''},{answers[0]},{answers[1]},{answers[2]},{left}"
@@ -890,15 +952,14 @@ class Generator:
         name = q(f"{PREFIX}{d:06d} {rng.choice(PRODUCTS)}")
         next_step = q(rng.choice(NEXT_STEPS)) if is_open else '""'
         out["pipeline_opportunity"].append(
-            f"{deal_id},{account_id},{name},{owner},{ctx.pipeline.pk},{path[-1].pk},{value}.00,"
-            f"{rng.choice(CURRENCIES)},{expected},{source},{next_step},"
+            f"{deal_id},{account.id},{name},{owner},{ctx.pipeline.pk},{path[-1].pk},{value}.00,"
+            f"{rng.choice(CURRENCIES)},{expected},{account.source},{next_step},"
             f"{reason.pk if reason else ''},{t.ts(closed) if closed else ''},,{furthest},"
             f'{q_at},{q_answers[0]},{q_answers[1]},{q_answers[2]},"",'
             f"{t.ts(moments[0])},{t.ts(moments[-1])}"
         )
         if plan.deal_steps[d]:
-            self.soe(plan.deal_steps[d], deal_id, owner, path, moments, closed, talks, contacts,
-                     segment, out)  # fmt: skip
+            self.soe(plan.deal_steps[d], deal_id, owner, path, moments, closed, account, out)
         return closed, reason
 
     # --- an SOE ---
@@ -911,9 +972,7 @@ class Generator:
         path: list[Stage],
         moments: list[int],
         closed: int | None,
-        talks: tuple[int, list[int]],
-        contacts: list[int],
-        segment: int,
+        account: AccountFacts,
         out: dict[str, list[str]],
     ) -> None:
         """Started when the deal reached solution development (or on opening): template
@@ -924,21 +983,20 @@ class Generator:
         sequence_id = self._take("sequence")
         first_step = self._take("step", n_steps)
         later = {stage.pk for stage in ctx.open_stages[2:]}
-        entered = next((at for stage, at in zip(path, moments, strict=True) if stage.pk in later),
-                       moments[0])  # fmt: skip
+        reached = (at for stage, at in zip(path, moments, strict=True) if stage.pk in later)
+        entered = next(reached, moments[0])
         finished = closed if closed is not None else now
         started = max(moments[0], min(entered + 600, finished - 120))
-        template, seeds = ctx.templates.get(segment, (None, []))
+        template, seeds = ctx.templates.get(account.segment, (None, []))
         if template is None or len(seeds) > n_steps or rng.random() < 0.1:
             template, seeds = None, []
         changes = out["pipeline_soechange"]
         summary = q(f"From the template “{template.name}”" if template else "Blank")
         changes.append(f"{sequence_id},,started,{t.ts(started)},{owner},{summary},")
         # The conversation the steps came up in: the account's last one before the start.
-        first_talk, times = talks
-        heard = bisect_right(times, started) - 1
-        talk_id = str(first_talk + heard) if heard >= 0 else ""
-        champion, last_contact = contacts[0], contacts[-1]
+        heard = bisect_right(account.talk_times, started) - 1
+        talk_id = str(account.first_talk + heard) if heard >= 0 else ""
+        champion, last_contact = account.contacts[0], account.contacts[-1]
         today = t.today
         lines = out["pipeline_soestep"]
         step_times = [started]
@@ -1015,18 +1073,14 @@ class Generator:
     def followups(
         self,
         i: int,
-        account_id: int,
-        owner: int,
+        account: AccountFacts,
         open_deals: list[tuple[int, int]],
         all_deals: list[tuple[int, int]],
-        start: int,
-        talk_kinds: list[str],
-        talks: list[int],
         out: dict[str, list[str]],
     ) -> None:
         """Follow-ups in every state, each with the history followup_* services write."""
         rng, ctx, t = self.rng, self.ctx, self.clock
-        now = self.now
+        now, start, owner = self.now, account.start, account.owner
         day = 86_400
         count = self.plan.followups[i]
         if not count:
@@ -1050,7 +1104,7 @@ class Generator:
             created = max(created, start + 60)
             proposed = rng.random() < 0.3
             if proposed:
-                label = ConversationKind(talk_kinds[-1]).label.lower()
+                label = ConversationKind(account.talk_kinds[-1]).label.lower()
                 purpose = PURPOSE_AFTER.format(kind=label)
             else:
                 purpose = rng.choice(PURPOSES)
@@ -1059,7 +1113,8 @@ class Generator:
             rule = rng.choice(HOLD_RULES)
             if status == "held":
                 rule = rule or "after_conversation"
-                surface_at = now + rng.randint(3600, 30 * day)
+                # Two days ahead at least, so "due now" stays as loaded for a day or two.
+                surface_at = now + rng.randint(2 * day, 30 * day)
             elif rule is None:
                 surface_at = created
             elif status == "due":
@@ -1073,9 +1128,9 @@ class Generator:
             if rule is None:
                 holds, held_note = '"[]"', "no rule applies: due at once"
             else:
-                why = rules[rule].why
-                holds = q(json.dumps([{"rule": rule, "until": t.iso(surface_at), "why": why}]))
-                held_note = why
+                held_note = rules[rule].why
+                hold = {"rule": rule, "until": t.iso(surface_at), "why": held_note}
+                holds = q(json.dumps([hold], ensure_ascii=False))
             end_of_quarter = "t" if rule == "end_of_quarter" else "f"
             events.append(
                 f"{follow_id},held,{t.ts(created)},{'' if proposed else by},{q(held_note)}"
@@ -1099,7 +1154,7 @@ class Generator:
                     events.append(f"{follow_id},{status},{closed_at},{by},{q(dismissed)}")
             held_status = "held" if held else status
             lines.append(
-                f"{follow_id},{account_id},{_n(deal_id)},{by},{rng.choice(Channel.values)},"
+                f"{follow_id},{account.id},{_n(deal_id)},{by},{rng.choice(CHANNELS)},"
                 f'{q(rng.choice(DRAFTS))},{q(purpose)},{held_status},"","",{t.ts(surface_at)},'
                 f"{holds},{end_of_quarter},{'t' if proposed else 'f'},{surfaced_at},{q(early)},"
                 f"{closed_at},{q(dismissed)},{t.ts(created)}"
@@ -1213,7 +1268,7 @@ def drop_secondary(tables: list[str]) -> Dropped:
     return Dropped(indexes=indexes, foreign_keys=foreign_keys)
 
 
-def restore_secondary(dropped: Dropped, seconds: dict[str, float]) -> None:
+def restore_secondary(dropped: Dropped, seconds: dict[str, dict[str, float]]) -> None:
     """Build the indexes back (with the memory a sort of this size wants) and add the
     foreign keys back, which checks every row against its parent in one pass per key."""
     with connection.cursor() as cursor:
@@ -1221,11 +1276,13 @@ def restore_secondary(dropped: Dropped, seconds: dict[str, float]) -> None:
         for table, _, definition in dropped.indexes:
             started = time.perf_counter()
             cursor.execute(definition)
-            seconds[table] = seconds.get(table, 0.0) + time.perf_counter() - started
+            spent = seconds[table].get("indexes", 0.0) + time.perf_counter() - started
+            seconds[table]["indexes"] = spent
         for table, name, definition in dropped.foreign_keys:
             started = time.perf_counter()
             cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
-            seconds[table] = seconds.get(table, 0.0) + time.perf_counter() - started
+            spent = seconds[table].get("indexes", 0.0) + time.perf_counter() - started
+            seconds[table]["indexes"] = spent
 
 
 # --- Reviews, through the services -------------------------------------------------------
@@ -1412,7 +1469,7 @@ class Report:
     size: str
     seed: int
     rows: dict[str, int]  # per table, as counted after loading
-    seconds: dict[str, float]  # per table: COPY, index rebuild and ANALYZE
+    seconds: dict[str, dict[str, float]]  # per table: "copy", "indexes" (and keys), "analyze"
     steps: dict[str, float]  # the load's phases
     total: float
 
@@ -1436,7 +1493,7 @@ def load(
     now = now or timezone.now()
     began = time.perf_counter()
     steps: dict[str, float] = {}
-    seconds: dict[str, float] = {}
+    seconds: dict[str, dict[str, float]] = defaultdict(dict)
 
     def lap(name: str, since: float) -> float:
         steps[name] = round(time.perf_counter() - since, 2)
@@ -1480,7 +1537,7 @@ def load(
             copier.finish()
         steps["generate rows (beside COPY)"] = round(generating, 2)
         for table, spent in copier.seconds.items():
-            seconds[table] = spent
+            seconds[table]["copy"] = spent
         mark = lap("generate and COPY", mark)
         if dropped is not None:
             restore_secondary(dropped, seconds)
@@ -1492,7 +1549,7 @@ def load(
             table = model._meta.db_table
             started = time.perf_counter()
             cursor.execute(f'ANALYZE "{table}"')
-            seconds[table] = seconds.get(table, 0.0) + time.perf_counter() - started
+            seconds[table]["analyze"] = time.perf_counter() - started
     mark = lap("analyze", mark)
     rows = counts()
     lap("count", mark)
@@ -1500,7 +1557,10 @@ def load(
         size=size_name,
         seed=seed,
         rows=rows,
-        seconds={table: round(spent, 2) for table, spent in seconds.items()},
+        seconds={
+            table: {phase: round(spent, 2) for phase, spent in phases.items()}
+            for table, phases in seconds.items()
+        },
         steps=steps,
         total=round(time.perf_counter() - began, 2),
     )

@@ -62,15 +62,23 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         expected = scale.expected_counts(size)
         width = max(len(name) for name in report.rows)
-        self.stdout.write(f"\n{'table':<{width}}  {'rows':>10}  {'seconds':>8}")
-        for name, rows in report.rows.items():
-            seconds = report.seconds.get(name)
-            spent = f"{seconds:8.2f}" if seconds is not None else " " * 8
-            flag = "" if expected.get(name, rows) == rows else f"  (expected {expected[name]})"
-            self.stdout.write(f"{name:<{width}}  {rows:>10,}  {spent}{flag}")
+        phases = ["copy", "indexes", "analyze"]
         self.stdout.write(
-            "\nSeconds per table: COPY (while the next rows are generated), rebuilding its "
-            "indexes and foreign keys, and ANALYZE."
+            f"\n{'table':<{width}}  {'rows':>10}  {'COPY s':>7}  {'index s':>7}  "
+            f"{'ANALYZE':>7}  {'total s':>7}"
+        )
+        for name, rows in report.rows.items():
+            spent = report.seconds.get(name)
+            line = f"{name:<{width}}  {rows:>10,}"
+            if spent is not None:
+                line += "".join(f"  {spent.get(phase, 0.0):7.2f}" for phase in phases)
+                line += f"  {sum(spent.values()):7.2f}"
+            if expected.get(name, rows) != rows:
+                line += f"  (expected {expected[name]:,})"
+            self.stdout.write(line)
+        self.stdout.write(
+            "\nCOPY runs while the next rows are generated; index s is rebuilding the table's "
+            "indexes and foreign keys after the load (0 with --keep-indexes)."
         )
         for step, seconds in report.steps.items():
             self.stdout.write(f"  {step}: {seconds} s")
