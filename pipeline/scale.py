@@ -751,7 +751,9 @@ class Generator:
             if ready_states == [] or tuple(state) != ready_states[-1]:
                 ready_times.append(at)
                 ready_states.append(tuple(state))
-            by = owner if rng.random() < 0.92 else rng.choice(mates)
+            # The owner logs it, now and then the team's manager: the only people besides
+            # sales ops who may edit the account (teammates see it read-only).
+            by = owner if rng.random() < 0.92 else manager
             stamp = t.ts(at)
             lines.append(
                 f"{talk_id},{account_id},{by},{stamp},{rng.choice(CHANNELS)},{kind},"
@@ -925,7 +927,13 @@ class Generator:
             closing = stage.outcome != "open"
             note = q(rng.choice(CLOSE_NOTES)) if closing else '"Deal opened"' if step == 0 else '""'
             left = t.ts(moments[step + 1]) if step + 1 < len(moments) else ""
-            by = owner if rng.random() < 0.92 else account.manager
+            # Opened by someone who may edit the account (a teammate's deal on it was
+            # opened by the manager, who may hand deals to the team); moved by the deal's
+            # owner or the manager.
+            if step == 0 and owner != account.owner:
+                by = account.manager
+            else:
+                by = owner if rng.random() < 0.92 else account.manager
             lines.append(
                 f"{deal_id},{previous.pk if previous else ''},{stage.pk},{t.ts(at)},{by},{note},"
                 f"{reason.pk if closing else ''},{answers[0]},{answers[1]},{answers[2]},{left}"
@@ -1132,9 +1140,10 @@ class Generator:
                 hold = {"rule": rule, "until": t.iso(surface_at), "why": held_note}
                 holds = q(json.dumps([hold], ensure_ascii=False))
             end_of_quarter = "t" if rule == "end_of_quarter" else "f"
-            events.append(
-                f"{follow_id},held,{t.ts(created)},{'' if proposed else by},{q(held_note)}"
-            )
+            # Drafted by someone who may edit the account; surfaced, done or dismissed by
+            # its owner (followup_* allow the follow-up's owner too).
+            drafted = "" if proposed else account.owner
+            events.append(f"{follow_id},held,{t.ts(created)},{drafted},{q(held_note)}")
             surfaced_at = closed_at = ""
             early = dismissed = ""
             if not held:

@@ -171,6 +171,45 @@ def test_deal_histories_keep_the_rules_of_the_services(loaded):
     assert backs.exists()
 
 
+def test_every_write_is_by_someone_the_services_allow(loaded):
+    """Accounts are edited by their owner, the owner's manager or sales ops; deals by their
+    owner or the manager; a follow-up is also closed by its own owner."""
+    from salesflow.core.selectors import can_edit_owned
+
+    users = {user.pk: user for user in User.objects.filter(username__startswith=scale.PREFIX)}
+    accounts = Account.objects.filter(name__startswith=scale.PREFIX)
+    deals = scale_deals()
+    followups = FollowUpEvent.objects.filter(follow_up__account__in=accounts).exclude(by=None)
+    on_accounts = {
+        *Conversation.objects.filter(account__in=accounts).values_list(
+            "logged_by", "account__owner"
+        ),
+        *WhyNote.objects.filter(account__in=accounts).values_list("recorded_by", "account__owner"),
+        *AccountEvent.objects.filter(account__in=accounts).values_list("actor", "account__owner"),
+        *StageChange.objects.filter(opportunity__in=deals, from_stage=None).values_list(
+            "by", "opportunity__account__owner"
+        ),
+        *followups.filter(action="held").values_list("by", "follow_up__account__owner"),
+    }
+    on_deals = {
+        *StageChange.objects.filter(opportunity__in=deals)
+        .exclude(from_stage=None)
+        .values_list("by", "opportunity__owner"),
+        *SoeChange.objects.filter(sequence__opportunity__in=deals).values_list(
+            "by", "sequence__opportunity__owner"
+        ),
+    }
+    assert len(on_accounts) > SMALL.reps
+    for actor, owner in on_accounts | on_deals:
+        assert can_edit_owned(users[actor], users[owner]), (actor, owner)
+    for actor, owner, account_owner in followups.exclude(action="held").values_list(
+        "by", "follow_up__owner", "follow_up__account__owner"
+    ):
+        assert actor == owner or can_edit_owned(users[actor], users[account_owner])
+    # Some deals are run by a teammate of the account's owner (a manager handed them over).
+    assert deals.exclude(owner=F("account__owner")).exists()
+
+
 def test_flow_facts_are_what_refresh_computes(loaded):
     deals = scale_deals()
     fields = ["furthest_rank", "qualified_at", *(f"qualified_{a}" for a in flow.ANSWERS)]
@@ -341,12 +380,12 @@ def test_followups_hold_surface_and_close_as_the_services_do(loaded):
     by_followup = defaultdict(list)
     for event in events.order_by("at", "pk"):
         by_followup[event.follow_up_id].append(event)
-    for follow_up in followups:
+    for follow_up in followups.select_related("account"):
         history = by_followup[follow_up.pk]
         actions = [event.action for event in history]
         assert actions[0] == "held"
         assert history[0].at == follow_up.created_at
-        assert history[0].by_id in {None, follow_up.owner_id}
+        assert history[0].by_id in {None, follow_up.account.owner_id}
         if follow_up.status == "held":
             assert actions == ["held"]
         else:
