@@ -1358,11 +1358,12 @@ def seed_reviews(ctx: Context, size: Size, seed: int, now: datetime) -> None:
         for person in people:
             votes += [(person, rng.choice(targets)) for _ in range(rng.randint(0, allowance))]
         due = timezone.localdate(held)
+        today = timezone.localdate(now)  # actions are due ahead when made; moved back below
         actions = [
             {
                 "text": text,
                 "owner": rng.choice(people),
-                "due_on": due + timedelta(days=rng.randint(7, 45)),
+                "due_on": today + timedelta(days=rng.randint(7, 45)),
                 **({"stage": stage} if n == 0 else {}),
                 **({"patience_rule": rule} if n == 1 and rule else {}),
                 **({"question": question} if n == 2 and question else {}),
@@ -1416,6 +1417,11 @@ def _backdate_review(review: Review, held: datetime) -> None:
                 f"UPDATE {model._meta.db_table} SET {sets} WHERE {key} = %s",
                 [shift] * len(columns) + [review.pk],
             )
+        # Due dates move with the day the review was held.
+        cursor.execute(
+            f"UPDATE {Action._meta.db_table} SET due_on = due_on + %s WHERE review_id = %s",
+            [shift.days, review.pk],
+        )
 
 
 # --- The whole load -------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The benchmark harness behind ``manage.py bench``: it measures whatever data set the
-database holds (built by ``seed_scale``, the old ``pipeline.bench`` builder or anything
-else) and picks who and what to measure by querying the data, never by a name prefix.
+database holds (built by ``seed_scale`` or anything else) and picks who and what to measure
+by querying the data, never by a name prefix.
 
 - ``subjects``: the users, pages and records to measure, found in the data;
 - ``timing``: server time of GETs and POSTs through Django's test client, with every SQL

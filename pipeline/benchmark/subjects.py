@@ -1,5 +1,5 @@
 """Who and what to measure, found by querying the data set: the harness must work on any
-data set (seed_scale's, the old bench builder's, a copy of production), so nothing here
+data set (seed_scale's, a copy of production, any other), so nothing here
 relies on names or prefixes."""
 
 from __future__ import annotations
