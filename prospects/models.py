@@ -124,6 +124,8 @@ class Account(models.Model):
         indexes = [
             models.Index(fields=["owner", "name"]),
             models.Index(fields=["status", "name"]),
+            # The account list's order: a page is read off the index, not sorted from all.
+            models.Index(fields=["name", "id"], name="account_list_order"),
         ]
         constraints = [
             models.CheckConstraint(

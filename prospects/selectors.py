@@ -116,7 +116,8 @@ _FILTER_LOOKUPS = {
 
 
 def account_list(*, user: User, filters: AccountFilters) -> QuerySet[Account]:
-    accounts = accounts_visible_to(user).select_related("owner", "segment", "lead_source")
+    """The accounts the user may see that pass the filters, in the list's order."""
+    accounts = accounts_visible_to(user)
     for field, lookup in _FILTER_LOOKUPS.items():
         value = getattr(filters, field)
         if value:
@@ -124,6 +125,12 @@ def account_list(*, user: User, filters: AccountFilters) -> QuerySet[Account]:
     if filters.q:
         accounts = accounts.filter(name__icontains=filters.q)
     return accounts.order_by("name", "pk")
+
+
+def accounts_by_id(ids: list[int]) -> list[Account]:
+    """These accounts, in this order, with what the account list shows of each."""
+    found = Account.objects.select_related("owner", "segment", "lead_source").in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
 
 
 def current_why(*, account: Account) -> WhyNote | None:

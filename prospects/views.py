@@ -52,9 +52,12 @@ def _form_errors_to(form: object, error: ValidationError) -> None:
 def account_list(request: HttpRequest) -> HttpResponse:
     form = AccountFilterForm(request.GET or None, user=request.user)
     filters = form.filters() if form.is_bound else selectors.AccountFilters()
-    page = _page(
-        request, selectors.account_list(user=request.user, filters=filters), ACCOUNTS_PER_PAGE
-    )
+    # Page through the ids alone, then read the page's rows with what they show: a deep
+    # page sorts narrow (name, id) rows, not every visible account joined to its owner,
+    # segment and source.
+    accounts = selectors.account_list(user=request.user, filters=filters)
+    page = _page(request, accounts.values_list("pk", flat=True), ACCOUNTS_PER_PAGE)
+    page.object_list = selectors.accounts_by_id(list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
