@@ -368,10 +368,10 @@ def opportunity_activity(*, opportunity: Opportunity) -> dict[str, object]:
     )
 
 
-def stage_history(*, opportunity: Opportunity) -> list[StageChange]:
-    """Every move, newest first; each one's left_at (kept by pipeline.flow) says how long the
-    deal stayed in the stage it entered."""
-    return list(
+def stage_history(*, opportunity: Opportunity) -> QuerySet[StageChange]:
+    """Every move, newest first (the deal page shows it a page at a time); each one's
+    left_at (kept by pipeline.flow) says how long the deal stayed in the stage it entered."""
+    return (
         StageChange.objects.filter(opportunity=opportunity)
         .select_related("from_stage", "to_stage", "by", "reason")
         .order_by("-at", "-pk")

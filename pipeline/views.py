@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -52,12 +53,14 @@ from pipeline.models import (
     SoeTemplate,
     SoeTemplateStep,
     Stage,
+    StageChange,
 )
 from prospects import selectors as prospect_selectors
 from prospects.models import Segment
 from prospects.views import _form_errors_to, _safe, _why_context
 from salesflow.core.models import User
 
+MOVES_ON_DEAL_PAGE = 25
 CONVERSATIONS_ON_DEAL_PAGE = 10
 
 
@@ -198,6 +201,23 @@ def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, selectors.get_opportunity_for_user(request.user, pk))
 
 
+@dataclass
+class MovesPage:
+    moves: list[StageChange]
+    number: int
+    has_older: bool
+
+
+def _moves_page(opportunity: Opportunity, asked: str | None) -> MovesPage:
+    number = int(asked) if asked and asked.isascii() and asked.isdigit() and len(asked) < 7 else 1
+    number = max(number, 1)
+    start = (number - 1) * MOVES_ON_DEAL_PAGE
+    rows = list(
+        selectors.stage_history(opportunity=opportunity)[start : start + MOVES_ON_DEAL_PAGE + 1]
+    )
+    return MovesPage(rows[:MOVES_ON_DEAL_PAGE], number, len(rows) > MOVES_ON_DEAL_PAGE)
+
+
 def _detail(
     request: HttpRequest,
     opportunity: Opportunity,
@@ -218,7 +238,10 @@ def _detail(
         "can_edit_account": prospect_selectors.can_edit_account(request.user, account),
         **_why_context(account),
         "activity": selectors.opportunity_activity(opportunity=opportunity),
-        "history": selectors.stage_history(opportunity=opportunity),
+        # A deal that went back and forth for years has hundreds of moves: newest first,
+        # a page at a time (one row more than shown says whether there are older ones,
+        # without counting them all).
+        "history": _moves_page(opportunity, request.GET.get("moves")),
         "conversations": latest[:CONVERSATIONS_ON_DEAL_PAGE],
         "more_conversations": len(latest) > CONVERSATIONS_ON_DEAL_PAGE,
         "qualified": selectors.is_qualified_for_specialist(opportunity=opportunity),

@@ -172,6 +172,29 @@ def test_deal_page_query_count_is_constant(
     assert response.status_code == 200
 
 
+def test_a_long_stage_history_comes_a_page_at_a_time(client, rep, deal, stages, log_yes):
+    from pipeline import services
+
+    log_yes(deal.account)
+    for n in range(30):  # 31 moves with the opening one
+        target = stages["Evaluation"] if n % 2 == 0 else stages["Qualified"]
+        services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=target)
+    client.force_login(rep)
+    url = reverse("pipeline:opportunity_detail", args=[deal.pk])
+    first = client.get(url)
+    assert len(first.context["history"].moves) == 25
+    assert "Older moves" in first.content.decode()
+    assert "Newer moves" not in first.content.decode()
+    second = client.get(url, {"moves": 2})
+    moves = second.context["history"].moves
+    assert len(moves) == 6
+    assert moves[-1].from_stage is None  # the opening move, last
+    assert "Newer moves" in second.content.decode()
+    assert "Older moves" not in second.content.decode()
+    for odd in ("²", "-1", "0", "99999999999", "x"):
+        assert client.get(url, {"moves": odd}).status_code == 200
+
+
 def _admin_data(client, deal, **changes):
     url = reverse("admin:pipeline_opportunity_change", args=[deal.pk])
     form = client.get(url).context["adminform"].form
