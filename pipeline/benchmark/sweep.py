@@ -116,10 +116,28 @@ def create_due(count: int) -> datetime:
     return EPOCH + timedelta(seconds=count)
 
 
+def _forget_inherited_connections() -> None:
+    """Drop, without closing, any database connection the fork copied from the parent.
+
+    The parent closes its connections before forking, but a connection left inside a
+    transaction or closed within one is kept by Django's close(); two children reusing the
+    same inherited socket garble each other's results. Closing it here would end the
+    parent's session too, so the child only lets go of it and opens its own."""
+    for alias in connections:
+        conn = connections[alias]
+        conn.connection = None
+        conn.in_atomic_block = False
+        conn.savepoint_ids = []
+        conn.atomic_blocks = []
+        conn.needs_rollback = False
+        conn.closed_in_transaction = False
+
+
 def _sweep_in_child(now: datetime, go: Any, results: Any) -> None:
     """One worker: wait for the start signal, sweep, report. Runs in a forked process."""
     from pipeline import services
 
+    _forget_inherited_connections()
     batches: list[int] = []
     # Notifications are a task of their own; here they are counted, never queued.
     services._queue_notifications = lambda ids: batches.append(len(ids))

@@ -132,7 +132,9 @@ def test_filters_narrow_the_board(client, rep, teammate, manager, standard, open
     assert fragment.content.decode().lstrip().startswith('<div id="board-columns"')
 
 
-def test_each_column_loads_its_first_50_cards_then_more(client, rep, standard, stages):
+def test_each_column_loads_its_first_cards_then_more(client, rep, standard, stages):
+    per = selectors.CARDS_PER_COLUMN
+    total = 2 * per + 20
     account = AccountFactory(owner=rep)
     Opportunity.objects.bulk_create(
         Opportunity(
@@ -143,25 +145,25 @@ def test_each_column_loads_its_first_50_cards_then_more(client, rep, standard, s
             stage=stages["Lead"],
             value=n,
         )
-        for n in range(120)
+        for n in range(total)
     )
     client.force_login(rep)
     response = client.get(reverse("pipeline:board"))
     lead = response.context["columns"][0]
-    assert (lead.count, len(lead.cards), lead.has_more) == (120, 50, True)
+    assert (lead.count, len(lead.cards), lead.has_more) == (total, per, True)
     more_url = reverse("pipeline:board_column", args=[stages["Lead"].pk])
-    assert f"{more_url}?offset=50" in response.content.decode()
-    page = client.get(more_url, {"offset": 50}, **HTMX)
-    assert len(page.context["cards"]) == 50
+    assert f"{more_url}?offset={per}" in response.content.decode()
+    page = client.get(more_url, {"offset": per}, **HTMX)
+    assert len(page.context["cards"]) == per
     assert page.context["more"]
-    assert "offset=100" in page.content.decode()
-    last = client.get(more_url, {"offset": 100}, **HTMX)
+    assert f"offset={2 * per}" in page.content.decode()
+    last = client.get(more_url, {"offset": 2 * per}, **HTMX)
     assert len(last.context["cards"]) == 20
     assert not last.context["more"]
     seen = {card.pk for card in lead.cards} | {card.pk for card in page.context["cards"]}
     seen |= {card.pk for card in last.context["cards"]}
-    assert len(seen) == 120
-    plain = client.get(more_url, {"offset": 50})
+    assert len(seen) == total
+    plain = client.get(more_url, {"offset": per})
     assert plain.status_code == 200
     assert b"Deals in Lead" in plain.content
 
@@ -192,7 +194,9 @@ def test_board_query_count_is_constant(
     # Session and user, the stage, the column's stages (for the cards' select), ids, cards.
     with django_assert_max_num_queries(6):
         response = client.get(
-            reverse("pipeline:board_column", args=[stages["Lead"].pk]), {"offset": 50}, **HTMX
+            reverse("pipeline:board_column", args=[stages["Lead"].pk]),
+            {"offset": selectors.CARDS_PER_COLUMN},
+            **HTMX,
         )
     assert response.status_code == 200
 
@@ -210,7 +214,7 @@ def test_board_selector_reads_counts_in_sql_not_by_loading_every_deal(
     with django_assert_max_num_queries(4):
         columns = selectors.board(user=rep, pipeline=standard, filters=selectors.BoardFilters())
         assert columns[0].count == 300
-        assert len(columns[0].cards) == 50
+        assert len(columns[0].cards) == selectors.CARDS_PER_COLUMN
 
 
 def test_cards_a_user_cannot_move_have_no_move_form(client, rep, teammate, open_deal):
