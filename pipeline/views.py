@@ -58,6 +58,7 @@ from pipeline.models import (
 from prospects import selectors as prospect_selectors
 from prospects.models import Segment
 from prospects.views import _form_errors_to, _safe, _why_context
+from salesflow.core.fields import whole_number
 from salesflow.core.models import User
 
 MOVES_ON_DEAL_PAGE = 25
@@ -209,8 +210,7 @@ class MovesPage:
 
 
 def _moves_page(opportunity: Opportunity, asked: str | None) -> MovesPage:
-    number = int(asked) if asked and asked.isascii() and asked.isdigit() and len(asked) < 7 else 1
-    number = max(number, 1)
+    number = whole_number(asked, most=999_999) or 1
     start = (number - 1) * MOVES_ON_DEAL_PAGE
     rows = list(
         selectors.stage_history(opportunity=opportunity)[start : start + MOVES_ON_DEAL_PAGE + 1]

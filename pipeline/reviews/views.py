@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pipeline.reviews import selectors, services
 from pipeline.reviews.forms import ActionForm, GroupForm, ItemForm, ReviewForm
 from pipeline.reviews.models import Item, Review, Vote
+from salesflow.core.fields import whole_number
 
 
 @require_GET
@@ -89,7 +90,6 @@ def _board_context(request: HttpRequest, review: Review) -> dict[str, object]:
     recurring = selectors.recurring(review, groups, user)
     for group in groups:
         group.recurs_in = recurring.get(group.pk, [])
-    previous, previous_actions = selectors.previous_review(review, user)
     revealed = sum(1 for item in items if item.revealed_at and item.kind != Item.Kind.FACT)
     deltas = [i for i in items if i.kind == Item.Kind.DELTA and not i.group_id]
     delta_groups = [g for g in groups if g.members and g.members[0].kind == Item.Kind.DELTA]
@@ -113,6 +113,16 @@ def _board_context(request: HttpRequest, review: Review) -> dict[str, object]:
         "actions": selectors.with_parts(
             list(review.actions.select_related(*selectors.ACTION_PARTS)), user
         ),
+        "Phase": Review.Phase,
+    }
+
+
+def _page_context(request: HttpRequest, review: Review) -> dict[str, object]:
+    """What the page shows around the board; the board's poll needs none of it."""
+    user = request.user
+    facilitating = services.can_facilitate(user)
+    previous, previous_actions = selectors.previous_review(review, user)
+    return {
         "previous": previous,
         "previous_actions": selectors.with_parts(previous_actions, user),
         "previous_done": sum(1 for action in previous_actions if action.done_at),
@@ -125,7 +135,6 @@ def _board_context(request: HttpRequest, review: Review) -> dict[str, object]:
         "item_form": ItemForm(),
         "group_form": GroupForm(review=review) if facilitating else None,
         "action_form": ActionForm(review=review) if facilitating else None,
-        "Phase": Review.Phase,
     }
 
 
@@ -150,8 +159,9 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponse(status=204)
     # Rendered just above by the template engine, so already escaped.
     context |= {"board_content": mark_safe(content), "board_version": version}
-    template = "reviews/detail.html#board" if polled else "reviews/detail.html"
-    return render(request, template, context)
+    if polled:
+        return render(request, "reviews/detail.html#board", context)
+    return render(request, "reviews/detail.html", context | _page_context(request, review))
 
 
 def _form_problem(form: forms.Form, lead: str) -> ValidationError:
@@ -173,10 +183,10 @@ def review_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         elif action == "seed":
             services.review_seed_facts(actor=user, review=review)
         elif action == "reveal":
-            seen = data.get("seen_revealed", "")
-            if not (seen.isascii() and seen.isdigit()) or len(seen) > 6:
+            seen = whole_number(data.get("seen_revealed"), most=999_999)
+            if seen is None:
                 raise ValidationError("Reload the board and try again.")
-            if not services.review_reveal_next(actor=user, review=review, seen_revealed=int(seen)):
+            if not services.review_reveal_next(actor=user, review=review, seen_revealed=seen):
                 messages.info(request, "Everything of this kind is on the board: move on.")
         elif action == "write":
             form = ItemForm(data)
@@ -246,11 +256,10 @@ def review_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 def _pk(value: object) -> int:
-    text = str(value or "")
-    # isascii(): "²" is a digit to str.isdigit() and not a number to int().
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+    number = whole_number(value)
+    if number is None:
         raise ValidationError("That is not on this review's board.")
-    return int(text)
+    return number
 
 
 def _one(queryset: QuerySet, pk: object) -> object:

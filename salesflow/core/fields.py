@@ -12,12 +12,23 @@ from django.core.exceptions import ValidationError
 MAX_ID = 2**63 - 1
 
 
-def _check_id(field: forms.Field, value: object) -> None:
-    text = str(value).strip()
+def whole_number(value: object, *, most: int = MAX_ID) -> int | None:
+    """The value as a whole number from 0 to `most`, or None when it is not one: for ids
+    and page numbers read from a request."""
+    text = str(value if value is not None else "").strip()
     # isascii(): str.isdigit() also accepts characters such as "²" that int() refuses.
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(most)):
+        return None
+    number = int(text)
+    return number if number <= most else None
+
+
+def _check_id(field: forms.Field, value: object) -> None:
+    if whole_number(value) is None:
         raise ValidationError(
-            field.error_messages["invalid_choice"], code="invalid_choice", params={"value": text}
+            field.error_messages["invalid_choice"],
+            code="invalid_choice",
+            params={"value": str(value).strip()},
         )
 
 

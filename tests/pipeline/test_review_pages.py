@@ -238,6 +238,14 @@ def test_review_pages_query_count_is_constant(
     # review before and its actions, this one's actions, the unread count.
     with django_assert_num_queries(11):
         assert client.get(reverse("reviews:detail", args=[review.pk])).status_code == 200
+    # The poll, every 3 s from every screen: the board alone (session, user, the review, its
+    # items, votes, groups, which recur, its actions), not the review before nor the menu.
+    poll = {"phase": review.phase}
+    with django_assert_num_queries(8):
+        response = client.get(
+            reverse("reviews:detail", args=[review.pk]), poll, headers={"HX-Request": "true"}
+        )
+        assert response.status_code == 200
     # Session, user, the count and the page of reviews, the unread count.
     with django_assert_num_queries(5):
         assert client.get(reverse("reviews:list")).status_code == 200
