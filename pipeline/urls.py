@@ -22,6 +22,7 @@ urlpatterns = [
     path("deals/<int:pk>/soe.ics", views.soe_ics, name="soe_ics"),
     path("soe/templates/", views.soe_templates, name="soe_templates"),
     path("dashboard/", views.dashboard_page, name="dashboard"),
+    path("dashboard/refresh/", views.dashboard_refresh, name="dashboard_refresh"),
     path("dashboard/<str:table>.csv", views.dashboard_csv, name="dashboard_csv"),
     path("dashboard/reps/<int:pk>/", views.dashboard_rep, name="dashboard_rep"),
     path("accounts/<int:pk>/follow-ups/new/", views.followup_create, name="followup_create"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -759,97 +759,65 @@ OUTCOME_COLUMNS = [
     "cycle_days",
     "velocity",
 ]
-# name: (figures, CSV columns); the page shows the same rows.
-DASHBOARD_TABLES: dict[str, tuple[Callable[[dashboard.Scope], list[dict]], list[str]]] = {
-    "stages": (
-        dashboard.pipeline_by_stage,
-        [
-            "pipeline__name",
-            "stage__name",
-            "stage__probability",
-            "currency",
-            "count",
-            "amount",
-            "weighted",
-        ],
-    ),
-    "months": (dashboard.forecast_by_month, ["month", "currency", "count", "amount", "weighted"]),
-    "quarters": (
-        dashboard.forecast_by_quarter,
-        ["fiscal_year", "quarter", "currency", "count", "amount", "weighted"],
-    ),
-    "funnel": (
-        dashboard.funnel,
-        ["pipeline", "stage", "reached", "next_stage", "went_on", "conversion"],
-    ),
-    "time-in-stage": (
-        dashboard.time_in_stage,
-        ["pipeline", "stage", "stays", "median_days", "p80_days"],
-    ),
-    "outcomes": (
-        dashboard.outcomes,
-        ["currency", *OUTCOME_COLUMNS],
-    ),
-    "velocity": (
-        dashboard.velocity_trend,
-        [
-            "month",
-            "currency",
-            "open",
-            "won",
-            "lost",
-            "win_rate",
-            "average_won",
-            "cycle_days",
-            "velocity",
-        ],
-    ),
-    "segments": (
-        dashboard.segments,
-        [
-            "segment",
-            "currency",
-            "opened",
-            "opened_qualified",
-            "opened_won",
-            *OUTCOME_COLUMNS,
-        ],
-    ),
-    "soe-receptions": (
-        dashboard.win_rate_by_reception,
-        ["reception", "won", "decided", "win_rate"],
-    ),
-    "slipped-steps": (dashboard.slipped_steps, ["rep", "open_steps", "late", "moved"]),
-    "readiness": (
-        dashboard.win_rate_by_readiness,
-        ["question", "answer", "won", "decided", "win_rate"],
-    ),
-    "lead-sources": (
-        dashboard.lead_sources,
-        [
-            "source",
-            "currency",
-            "cost",
-            "leads",
-            "qualified",
-            "won_value",
-            "cost_per_qualified",
-            "return",
-        ],
-    ),
-    "coaching": (
-        dashboard.coaching,
-        [
-            "rep",
-            "conversations",
-            "surfaced",
-            "done",
-            "dismissed",
-            "patience_broken",
-            "stuck",
-            "happy_ears",
-        ],
-    ),
+# The CSV downloads: a figure's name (see dashboard.FIGURES) and its columns. The page shows
+# the same rows.
+DASHBOARD_CSV: dict[str, list[str]] = {
+    "stages": [
+        "pipeline__name",
+        "stage__name",
+        "stage__probability",
+        "currency",
+        "count",
+        "amount",
+        "weighted",
+    ],
+    "months": ["month", "currency", "count", "amount", "weighted"],
+    "quarters": ["fiscal_year", "quarter", "currency", "count", "amount", "weighted"],
+    "funnel": ["pipeline", "stage", "reached", "next_stage", "went_on", "conversion"],
+    "time-in-stage": ["pipeline", "stage", "stays", "median_days", "p80_days"],
+    "outcomes": ["currency", *OUTCOME_COLUMNS],
+    "velocity": [
+        "month",
+        "currency",
+        "open",
+        "won",
+        "lost",
+        "win_rate",
+        "average_won",
+        "cycle_days",
+        "velocity",
+    ],
+    "segments": [
+        "segment",
+        "currency",
+        "opened",
+        "opened_qualified",
+        "opened_won",
+        *OUTCOME_COLUMNS,
+    ],
+    "soe-receptions": ["reception", "won", "decided", "win_rate"],
+    "slipped-steps": ["rep", "open_steps", "late", "moved"],
+    "readiness": ["question", "answer", "won", "decided", "win_rate"],
+    "lead-sources": [
+        "source",
+        "currency",
+        "cost",
+        "leads",
+        "qualified",
+        "won_value",
+        "cost_per_qualified",
+        "return",
+    ],
+    "coaching": [
+        "rep",
+        "conversations",
+        "surfaced",
+        "done",
+        "dismissed",
+        "patience_broken",
+        "stuck",
+        "happy_ears",
+    ],
 }
 
 
@@ -862,11 +830,11 @@ def _dashboard_scope(request: HttpRequest) -> tuple[DashboardFilterForm, dashboa
 @require_GET
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     """Every figure as a table (readable without JavaScript), each with its CSV; the funnel
-    and the velocity trend also as charts drawn from the same rows."""
+    and the velocity trend also as charts drawn from the same rows. The figures are the
+    ones kept for this view if they are recent (the page says when they were worked out)."""
     form, scope = _dashboard_scope(request)
-    tables = {
-        name.replace("-", "_"): figures(scope) for name, (figures, _) in DASHBOARD_TABLES.items()
-    }
+    kept = dashboard.snapshot(scope)
+    tables = {name.replace("-", "_"): rows for name, rows in kept.figures.items()}
     charts = {
         "funnel": [
             {"pipeline": row["pipeline"], "stage": row["stage"], "reached": row["reached"]}
@@ -885,8 +853,8 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "form": form,
         "query": request.GET.urlencode(),
         "scope": scope,
-        "totals": dashboard.commit_and_best_case(scope),
-        "soe": dashboard.soe_health(scope),
+        "snapshot": kept,
+        "keep_minutes": settings.SALESFLOW_DASHBOARD_KEEP_MINUTES,
         "charts_json": json.dumps(charts, cls=DjangoJSONEncoder),
         "commit_probability": settings.SALESFLOW_COMMIT_PROBABILITY,
         **tables,
@@ -901,17 +869,30 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@require_POST
+def dashboard_refresh(request: HttpRequest) -> HttpResponse:
+    """Work the figures of this view out again now, then show them."""
+    _, scope = _dashboard_scope(request)
+    asked_at = timezone.now()
+    if dashboard.snapshot(scope, refresh=True).taken_at < asked_at:
+        messages.info(request, "These figures were worked out less than a minute ago.")
+    # Back to the view, with the filters that were valid (the others were ignored).
+    query = urlencode({name: value for name, value in asdict(scope.filters).items() if value})
+    return redirect(reverse("pipeline:dashboard") + (f"?{query}" if query else ""))
+
+
 @require_GET
 def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
-    if table not in DASHBOARD_TABLES:
+    """One table of the page as CSV: the same rows the page shows."""
+    if table not in DASHBOARD_CSV:
         raise Http404("No such table.")
-    figures, columns = DASHBOARD_TABLES[table]
+    columns = DASHBOARD_CSV[table]
     _, scope = _dashboard_scope(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="salesflow-{table}.csv"'
     writer = csv.writer(response)
     writer.writerow(columns)
-    for row in figures(scope):
+    for row in dashboard.snapshot(scope).figures[table]:
         writer.writerow(_safe(tuple(row[column] for column in columns)))
     return response
 

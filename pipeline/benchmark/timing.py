@@ -112,15 +112,20 @@ def measure(
     requests: int,
     warmup: int,
     rerun: int,
+    prepare: Callable[[], None] | None = None,
 ) -> Result:
     """Warm up (caches, connections, compiled templates), then time `requests` calls of
-    `send(i)`; `i` counts every call, warm-up included, so a POST can alternate."""
+    `send(i)`; `i` counts every call, warm-up included, so a POST can alternate. `prepare`,
+    if given, runs before each call, untimed."""
+    prepare = prepare or (lambda: None)
     for number in range(warmup):
+        prepare()
         send(number)
     times: list[float] = []
     recorded: list[list[Query]] = []
     status, size = expected_status, 0
     for number in range(warmup, warmup + requests):
+        prepare()
         recorder = QueryRecorder()
         with connection.execute_wrapper(recorder):
             started = time.perf_counter()

@@ -254,6 +254,11 @@ SALESFLOW_COMMIT_PROBABILITY = env_int("SALESFLOW_COMMIT_PROBABILITY", 70, minim
 SALESFLOW_FISCAL_YEAR_START_MONTH = env_int(
     "SALESFLOW_FISCAL_YEAR_START_MONTH", 1, minimum=1, maximum=12
 )
+# How long the dashboard's figures are kept once worked out (the page says when they were):
+# at the size of a large company they take seconds of database time.
+SALESFLOW_DASHBOARD_KEEP_MINUTES = env_int(
+    "SALESFLOW_DASHBOARD_KEEP_MINUTES", 10, minimum=1, maximum=24 * 60
+)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "record-worker-heartbeat": {

@@ -292,9 +292,9 @@ def test_the_page_shows_every_section_and_its_csv(client, manager, soe, follow_u
 
 
 def dashboard_tables():
-    from pipeline.views import DASHBOARD_TABLES
+    from pipeline.views import DASHBOARD_CSV
 
-    return list(DASHBOARD_TABLES)
+    return list(DASHBOARD_CSV)
 
 
 def test_a_filter_change_answers_with_the_figures_only(client, manager, rep, history):

@@ -15,6 +15,7 @@ import time
 from argparse import ArgumentTypeError
 from collections.abc import Callable
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from pipeline import dashboard
 from pipeline.benchmark import actions, report, sweep, throughput
 from pipeline.benchmark.pages import Page, pages
 from pipeline.benchmark.subjects import NothingToMeasure, Subjects, find_subjects
@@ -233,6 +235,11 @@ class Command(BaseCommand):
                             user=page.user.username,
                             method="GET",
                             url=page.url,
+                            prepare=(
+                                partial(dashboard.forget, dashboard.Scope(user=page.user))
+                                if page.unkept
+                                else None
+                            ),
                             **timing,
                         )
                     )

@@ -1,0 +1,153 @@
+"""The dashboard's figures are kept for a few minutes once worked out, shared by everyone who
+sees the same deals with the same filters, and worked out again on request."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import pytest
+from django.core.cache import cache
+from django.core.cache.backends import locmem
+from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline import dashboard
+from tests.factories import TeamFactory, UserFactory
+from tests.hostile import fuzz, ids
+
+pytestmark = pytest.mark.django_db
+
+
+def open_deals(client, **filters) -> int:
+    """How many open deals the page's "by stage" table counts (read from its CSV)."""
+    response = client.get(reverse("pipeline:dashboard_csv", args=["stages"]), filters)
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    return sum(int(row["count"]) for row in rows)
+
+
+def age(scope: dashboard.Scope, minutes: int) -> None:
+    """Make the figures kept for `scope` look `minutes` older."""
+    key = dashboard._snapshot_key(scope)
+    kept = cache.get(key)
+    cache.set(key, dashboard.Snapshot(kept.taken_at - timedelta(minutes=minutes), kept.figures))
+
+
+def test_the_page_shows_the_kept_figures_until_they_are_worked_out_again(
+    client, manager, rep, open_deal
+):
+    open_deal(rep)
+    client.force_login(manager)
+    page = client.get(reverse("pipeline:dashboard")).content.decode()
+    assert "Figures as of" in page
+    assert "kept for 10 minutes" in page
+    assert open_deals(client) == 1
+
+    open_deal(rep)
+    assert open_deals(client) == 1  # the kept figures, page and CSV alike
+
+    # Asked again within a minute: the same figures, and the page says why.
+    response = client.post(reverse("pipeline:dashboard_refresh"), follow=True)
+    assert "worked out less than a minute ago" in response.content.decode()
+    assert open_deals(client) == 1
+
+    age(dashboard.Scope(user=manager), minutes=2)
+    response = client.post(reverse("pipeline:dashboard_refresh"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("pipeline:dashboard")
+    assert open_deals(client) == 2
+
+
+def test_kept_figures_expire_by_themselves(client, manager, rep, open_deal, settings, monkeypatch):
+    settings.SALESFLOW_DASHBOARD_KEEP_MINUTES = 1
+    open_deal(rep)
+    client.force_login(manager)
+    assert open_deals(client) == 1
+    open_deal(rep)
+    assert open_deals(client) == 1
+    # A minute later, as the cache's clock sees it: the figures are gone and worked out anew.
+    later = time.time() + 61
+    with monkeypatch.context() as patch:
+        patch.setattr(locmem.time, "time", lambda: later)
+        assert open_deals(client) == 2
+
+
+def test_refresh_keeps_the_filters(client, manager, rep, teammate, open_deal):
+    open_deal(rep)
+    open_deal(teammate)
+    client.force_login(manager)
+    assert open_deals(client, owner=rep.pk) == 1
+    open_deal(rep)
+    age(
+        dashboard.Scope(user=manager, filters=dashboard.DashboardFilters(owner=rep.pk)),
+        minutes=2,
+    )
+    query = urlencode({"owner": rep.pk})
+    response = client.post(f"{reverse('pipeline:dashboard_refresh')}?{query}")
+    assert response["Location"] == f"{reverse('pipeline:dashboard')}?{query}"
+    assert open_deals(client, owner=rep.pk) == 2
+    assert open_deals(client) == 3  # the whole team's view was never kept: worked out now
+
+
+def test_only_people_who_see_the_same_deals_share_kept_figures(
+    client, manager, rep, teammate, outsider, open_deal
+):
+    admin = UserFactory(role="admin", is_staff=True, is_superuser=True)
+    sales_ops = UserFactory(role="sales_ops")
+    other_manager = UserFactory(role="manager", team=TeamFactory())
+
+    def key(user, **filters):
+        filters = dashboard.DashboardFilters(**filters)
+        return dashboard._snapshot_key(dashboard.Scope(user=user, filters=filters))
+
+    assert key(admin) == key(sales_ops)  # both see every deal
+    assert len({key(admin), key(manager), key(other_manager), key(rep), key(teammate)}) == 5
+    assert key(manager) != key(manager, owner=rep.pk)
+
+    open_deal(rep)
+    open_deal(outsider)
+    client.force_login(admin)
+    assert open_deals(client) == 2
+    # The outsider's own figures are not the company's kept ones, nor the rep's team's.
+    client.force_login(manager)
+    assert open_deals(client) == 1
+    client.force_login(outsider)
+    assert open_deals(client) == 1
+    client.force_login(sales_ops)
+    assert open_deals(client) == 2
+
+
+def test_a_kept_page_reads_no_figures(client, manager, rep, open_deal, django_assert_num_queries):
+    open_deal(rep)
+    client.force_login(manager)
+    client.get(reverse("pipeline:dashboard"))
+    # Session and user, the unread count and the five filters' choices: no figure.
+    with django_assert_num_queries(8):
+        assert client.get(reverse("pipeline:dashboard")).status_code == 200
+
+
+def test_refresh_asks_for_a_post_and_a_signed_in_user(client, manager):
+    assert client.post(reverse("pipeline:dashboard_refresh")).status_code == 302  # to sign in
+    client.force_login(manager)
+    assert client.get(reverse("pipeline:dashboard_refresh")).status_code == 405
+
+
+@fuzz
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["owner", "team", "pipeline", "segment", "lead_source", "start", "end"]),
+        ids,
+    )
+)
+def test_refresh_with_hostile_filters_never_fails(client, manager, rep, params):
+    client.force_login(manager)
+    query = urlencode(params)
+    response = client.post(f"{reverse('pipeline:dashboard_refresh')}?{query}")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("pipeline:dashboard"))
+    assert client.get(response["Location"]).status_code == 200
