@@ -659,9 +659,7 @@ def slipped_steps(scope: Scope) -> list[dict[str, object]]:
     moved = Q(target_date__gt=F("first_target_date"))
     return list(
         SoeStep.objects.filter(
-            sequence__opportunity__in=scope.deals.filter(OPEN_NOW)
-            .order_by()
-            .values("pk"),
+            sequence__opportunity__in=scope.deals.filter(OPEN_NOW).order_by().values("pk"),
             status=SoeStep.Status.OPEN,
         )
         .values(

@@ -25,7 +25,8 @@ rules the services keep, and tests/pipeline/test_seed_scale.py checks them on th
   of their status (held, surfaced or surfaced early, done, dismissed).
 
 The reviews (forty at large) are few, so they are played through the review services
-(pipeline.reviews.demo.run_review) and then moved back in time.
+(pipeline.reviews.demo.run_review) and then moved back in time. Last, the stuck check runs
+as the beat would (services.opportunities_mark_stuck): stuck_since and the owners' notices.
 
 Everything is tagged: teams, users, accounts, deals and reviews are named ``scale-…``, so
 seed_demo's data can live beside it. Deterministic for a seed: the same seed gives the same
@@ -57,6 +58,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from pipeline import flow
+from pipeline import services as pipeline_services
 from pipeline.demo import seed_soe_templates
 from pipeline.models import (
     CalendarFeed,
@@ -1566,6 +1568,15 @@ def load(
             cursor.execute(f'ANALYZE "{table}"')
             seconds[table]["analyze"] = time.perf_counter() - started
     mark = lap("analyze", mark)
+    # The stuck check, as the beat runs it every morning: it records which deals are stuck
+    # (Today and the coaching figures read that) and tells each owner once. One transaction,
+    # so its thousands of small ones are savepoints, not commits.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        pipeline_services.opportunities_mark_stuck(now=now)
+        for model in (Opportunity, Notification):
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+    mark = lap("stuck check", mark)
     rows = counts()
     lap("count", mark)
     return Report(

@@ -188,16 +188,19 @@ def stuck_opportunities(
 ) -> QuerySet[Opportunity]:
     now = now or timezone.now()
     stages = list(Stage.objects.filter(outcome=Stage.Outcome.OPEN, stuck_after_days__isnull=False))
-    # A deal with a follow-up held back on purpose (still waiting) is marinating, not stuck.
-    # Asked per deal through the follow-ups' deal index, not as one list of every deal
-    # with a held follow-up (tens of thousands of rows read to exclude a few).
-    marinating = FollowUp.objects.filter(
-        opportunity=OuterRef("pk"), status=FollowUp.Status.HELD, surface_at__gt=now
-    )
     return (
         with_activity(opportunities.filter(closed_at__isnull=True))
         .filter(stuck_condition(stages, now=now))
-        .exclude(Exists(marinating))
+        .exclude(Exists(_marinating(now)))
+    )
+
+
+def _marinating(now: datetime) -> QuerySet[FollowUp]:
+    """A deal with a follow-up held back on purpose (still waiting) is marinating, not
+    stuck. Asked per deal through the follow-ups' deal index, not as one list of every deal
+    with a held follow-up (tens of thousands of rows read to exclude a few)."""
+    return FollowUp.objects.filter(
+        opportunity=OuterRef("pk"), status=FollowUp.Status.HELD, surface_at__gt=now
     )
 
 
@@ -211,12 +214,25 @@ def current_why_text() -> Subquery:
 
 
 def stuck_for_owner(*, user: User, limit: int = 20) -> list[Opportunity]:
-    """The user's own stuck deals, longest idle first, each with its account's current why."""
+    """The user's deals the stuck check found, longest stuck first, each with its last
+    activity and its account's current why.
+
+    The check's finding, not the rule worked out live: for a rep with thousands of open
+    deals that means every deal's last activity, at every visit. Activity on a deal clears
+    the finding at once (services.opportunities_unstick); a deal that turned stuck since
+    the morning's check waits for the next one. A follow-up held for the deal since makes
+    it marinating, not stuck.
+    """
     return list(
-        stuck_opportunities(Opportunity.objects.filter(owner=user))
+        with_activity(
+            Opportunity.objects.filter(
+                owner=user, closed_at__isnull=True, stuck_since__isnull=False
+            )
+        )
+        .exclude(Exists(_marinating(timezone.now())))
         .select_related("account", "stage")
         .annotate(why_text=current_why_text())
-        .order_by("last_activity_at", "pk")[:limit]
+        .order_by("stuck_since", "pk")[:limit]
     )
 
 
@@ -598,16 +614,31 @@ FOLLOWUP_MAY_SURFACE = Q(status=FollowUp.Status.HELD) & (
 )
 
 
+TODAY_FOLLOWUPS = 50
+
+
 def followups_due(*, user: User, now: datetime | None = None) -> list[FollowUp]:
     """The user's Today list: surfaced follow-ups and held ones whose time has come (due is
     read from the database, so the list is right even before the sweep has run)."""
     now = now or timezone.now()
-    due = Q(status=FollowUp.Status.SURFACED) | (FOLLOWUP_MAY_SURFACE & Q(surface_at__lte=now))
+    mine = FollowUp.objects.filter(owner=user)
+    surfaced = mine.filter(status=FollowUp.Status.SURFACED)
+    due = mine.filter(FOLLOWUP_MAY_SURFACE, surface_at__lte=now)
+    if connection.features.supports_slicing_ordering_in_compound:
+        # The first 50 of each kind, each read in order from the (owner, status, surface_at)
+        # index, then the first 50 of those: a rep who left 13,000 surfaced follow-ups
+        # undone no longer has all of them sorted at every visit.
+        first = [
+            part.order_by("surface_at", "pk").values("pk")[:TODAY_FOLLOWUPS]
+            for part in (surfaced, due)
+        ]
+        wanted = FollowUp.objects.filter(pk__in=first[0].union(first[1], all=True))
+    else:
+        wanted = surfaced | due
     return list(
-        FollowUp.objects.filter(due, owner=user)
-        .select_related("account", "opportunity")
+        wanted.select_related("account", "opportunity")
         .annotate(why_text=current_why_text())
-        .order_by("surface_at", "pk")[:50]
+        .order_by("surface_at", "pk")[:TODAY_FOLLOWUPS]
     )
 
 

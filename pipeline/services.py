@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import CharField, Exists, F, OuterRef, Q, Value
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
@@ -283,11 +283,7 @@ def opportunities_mark_stuck(*, now: datetime | None = None) -> tuple[int, int]:
     """
     now = now or timezone.now()
     stuck = selectors.stuck_opportunities(Opportunity.objects.all(), now=now)
-    unstuck = (
-        Opportunity.objects.filter(stuck_since__isnull=False)
-        .exclude(pk__in=stuck.values("pk"))
-        .update(stuck_since=None)
-    )
+    unstuck = opportunities_unstick(Opportunity.objects.all(), now=now)
     newly = (
         stuck.filter(stuck_since__isnull=True)
         .select_related("account", "stage")
@@ -311,6 +307,22 @@ def opportunities_mark_stuck(*, now: datetime | None = None) -> tuple[int, int]:
                 )
                 count += 1
     return count, unstuck
+
+
+def opportunities_unstick(
+    opportunities: QuerySet[Opportunity], *, now: datetime | None = None
+) -> int:
+    """Forget the check's finding for those of the deals that are no longer stuck.
+
+    Called by the daily check, and by what counts as activity on a deal (a conversation on
+    its account, a change to its SOE) for the deals it touched: Today's stuck list and the
+    coaching figures read the finding, and must drop a deal as soon as someone works on it.
+    A conversation logged long after it happened may leave the deal stuck: the rule
+    decides, not the kind of write.
+    """
+    found = opportunities.filter(stuck_since__isnull=False)
+    still = selectors.stuck_opportunities(found, now=now)
+    return found.exclude(pk__in=still.values("pk")).update(stuck_since=None)
 
 
 def _revisit_prompt(why: str | None) -> str:
@@ -367,6 +379,7 @@ def _record(
         summary=summary[:400],
         old_target_date=old_target_date,
     )
+    opportunities_unstick(Opportunity.objects.filter(pk=sequence.opportunity_id))
 
 
 def _check_step(step: SoeStep) -> None:

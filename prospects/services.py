@@ -171,6 +171,7 @@ def conversation_log(
     # Imported here: the pipeline app builds on this one, not the other way round.
     from pipeline import services as pipeline_services
 
+    pipeline_services.opportunities_unstick(account.opportunities.all())
     pipeline_services.followup_after_conversation(actor=actor, conversation=conversation)
     return conversation
 

@@ -55,10 +55,17 @@ def money(value: Decimal | None, currency: str = "") -> str:
 def stage_options(stages: list[Stage], current: int) -> str:
     """The <option>s of a card's "Move to" select, built in Python: the board renders
     hundreds of cards, and a template loop per card costs more than the rest of the card."""
+    return _stage_options(tuple((stage.pk, stage.name) for stage in stages), current)
+
+
+@lru_cache(maxsize=1024)
+def _stage_options(stages: tuple[tuple[int, str], ...], current: int) -> str:
+    """Built once per pipeline and current stage, not once per card (a stage's name is part
+    of the key, so a renamed stage is built anew)."""
     return format_html_join(
         "",
         '<option value="{}"{}>{}</option>',
-        ((stage.pk, SELECTED if stage.pk == current else "", stage.name) for stage in stages),
+        ((pk, SELECTED if pk == current else "", name) for pk, name in stages),
     )
 
 

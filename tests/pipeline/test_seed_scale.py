@@ -21,7 +21,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from pipeline import flow, scale
+from pipeline import flow, scale, selectors, services
 from pipeline.models import (
     FollowUp,
     FollowUpEvent,
@@ -33,7 +33,7 @@ from pipeline.models import (
 )
 from pipeline.reviews.models import NEXT_PHASE, Review, Vote
 from prospects.models import READINESS_QUESTIONS, Account, AccountEvent, Conversation, WhyNote
-from salesflow.core.models import Team, User
+from salesflow.core.models import Notification, Team, User
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -220,6 +220,16 @@ def test_flow_facts_are_what_refresh_computes(loaded):
     assert {row["pk"]: row for row in deals.values("pk", *fields)} == before
     after = StageChange.objects.filter(opportunity__in=deals).values_list("pk", "left_at")
     assert dict(after) == left
+
+
+def test_the_stuck_check_has_run_and_told_each_owner_once(loaded):
+    stuck = set(selectors.stuck_opportunities(scale_deals()).values_list("pk", flat=True))
+    found = set(scale_deals().filter(stuck_since__isnull=False).values_list("pk", flat=True))
+    assert stuck
+    assert found == stuck
+    told = Notification.objects.filter(kind=Notification.Kind.STUCK_DEAL)
+    assert told.count() == len(stuck)
+    assert services.opportunities_mark_stuck() == (0, 0)  # nothing left to find or tell
 
 
 def test_readiness_answers_are_what_conversation_log_leaves(loaded):

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pipeline import selectors, services
-from pipeline.models import Opportunity, StageChange
+from pipeline.models import FollowUp, Opportunity, StageChange
 from prospects import services as prospect_services
 from salesflow.core.models import Notification
 
@@ -87,10 +87,22 @@ def test_marking_notifies_the_owner_once_with_the_why_and_a_move_unsticks(rep, d
 
 
 @pytest.mark.django_db
-def test_a_deal_that_comes_back_to_life_is_unstuck_by_the_daily_run(rep, deal, log_yes):
+def test_a_deal_that_comes_back_to_life_is_unstuck(rep, deal, stages, log_yes):
     idle(deal, 20)
     services.opportunities_mark_stuck()
-    log_yes(deal.account)
+    log_yes(deal.account)  # at once, by the conversation
+    deal.refresh_from_db()
+    assert deal.stuck_since is None
+    assert services.opportunities_mark_stuck() == (0, 0)
+
+
+@pytest.mark.django_db
+def test_a_deal_the_rules_no_longer_call_stuck_is_unstuck_by_the_daily_run(deal, stages):
+    idle(deal, 20)
+    services.opportunities_mark_stuck()
+    stage = stages["Qualified"]
+    stage.stuck_after_days = 60  # sales ops gives the stage more time
+    stage.save()
     assert services.opportunities_mark_stuck() == (0, 1)
     deal.refresh_from_db()
     assert deal.stuck_since is None
@@ -106,12 +118,70 @@ def test_the_rep_home_lists_stuck_deals_with_their_why(client, rep, deal, open_d
     )
     idle(deal, 20)
     fresh = open_deal(rep)
+    services.opportunities_mark_stuck()  # Today lists what the check found
     client.force_login(rep)
     html = client.get(reverse("home")).content.decode()
     assert "Stuck deals" in html
     assert "Beds blocked all weekend" in html
     assert reverse("pipeline:opportunity_detail", args=[deal.pk]) in html
     assert reverse("pipeline:opportunity_detail", args=[fresh.pk]) not in html
+
+
+def today_lists(client, deal) -> bool:
+    html = client.get(reverse("home")).content.decode()
+    return reverse("pipeline:opportunity_detail", args=[deal.pk]) in html
+
+
+@pytest.mark.django_db
+def test_today_lists_the_checks_findings_and_activity_takes_a_deal_off_at_once(
+    client, rep, deal, log_yes
+):
+    client.force_login(rep)
+    idle(deal, 20)
+    assert not today_lists(client, deal)  # stuck since the last check: the next one finds it
+    services.opportunities_mark_stuck()
+    assert today_lists(client, deal)
+
+    # A conversation logged today is activity: off the list, and the finding forgotten.
+    log_yes(deal.account)
+    assert not today_lists(client, deal)
+    assert Opportunity.objects.get(pk=deal.pk).stuck_since is None
+    assert Notification.objects.filter(user=rep, kind="stuck_deal").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_conversation_logged_long_after_it_happened_leaves_the_deal_stuck(
+    client, rep, deal, log_yes
+):
+    client.force_login(rep)
+    idle(deal, 40)
+    services.opportunities_mark_stuck()
+    log_yes(deal.account, when=timezone.now() - timedelta(days=30))
+    assert today_lists(client, deal)
+    assert Opportunity.objects.get(pk=deal.pk).stuck_since is not None
+
+
+@pytest.mark.django_db
+def test_an_soe_change_or_a_held_follow_up_takes_a_deal_off_today(client, rep, deal, open_deal):
+    client.force_login(rep)
+    other = open_deal(rep)
+    for each in (deal, other):
+        idle(each, 20)
+    services.opportunities_mark_stuck()
+    assert today_lists(client, deal)
+    assert today_lists(client, other)
+
+    services.soe_start(actor=rep, opportunity=deal)
+    assert not today_lists(client, deal)
+    assert Opportunity.objects.get(pk=deal.pk).stuck_since is None
+
+    follow_up = services.followup_create(
+        actor=rep, account=other.account, opportunity=other, purpose="Ask about the pilot"
+    )
+    assert today_lists(client, other)  # no rule holds it back: due now, nothing marinates
+    # Held back a week (as a patience rule would): the deal is marinating, not stuck.
+    FollowUp.objects.filter(pk=follow_up.pk).update(surface_at=timezone.now() + timedelta(days=7))
+    assert not today_lists(client, other)
 
 
 @pytest.mark.django_db
