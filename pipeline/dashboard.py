@@ -946,16 +946,46 @@ def snapshot(scope: Scope, *, refresh: bool = False) -> Snapshot:
     """The figures kept for this scope if they are recent enough, else worked out now and
     kept for SALESFLOW_DASHBOARD_KEEP_MINUTES. `refresh` works them out again unless they
     are less than REFRESH_AFTER old."""
-    key = _snapshot_key(scope)
-    kept = cache.get(key)
+    kept = cache.get(_snapshot_key(scope))
     if isinstance(kept, Snapshot) and not (refresh and kept.refreshable):
         return kept
+    return _take(scope)
+
+
+def _take(scope: Scope) -> Snapshot:
     taken = Snapshot(
         taken_at=timezone.now(),
         figures={name: figure(scope) for name, figure in FIGURES.items()},
     )
-    cache.set(key, taken, timeout=settings.SALESFLOW_DASHBOARD_KEEP_MINUTES * 60)
+    cache.set(_snapshot_key(scope), taken, timeout=settings.SALESFLOW_DASHBOARD_KEEP_MINUTES * 60)
     return taken
+
+
+def shared_scopes() -> list[Scope]:
+    """The views most often opened and slowest to work out, without filters: the whole
+    company (as anyone who sees every deal sees it) and each team (as its manager does)."""
+    viewers = User.objects.filter(is_active=True).filter(
+        Q(role__in=[User.Role.SALES_OPS, User.Role.ADMIN]) | Q(is_superuser=True)
+    )
+    managers = User.objects.filter(is_active=True, role=User.Role.MANAGER, team__isnull=False)
+    scopes: dict[str, Scope] = {}
+    for user in [*viewers.order_by("pk")[:1], *managers.order_by("team_id", "pk")]:
+        scope = Scope(user=user)
+        scopes.setdefault(_snapshot_key(scope), scope)
+    return list(scopes.values())
+
+
+def keep_fresh(*, older_than: timedelta) -> int:
+    """Work the shared views out again when their kept figures are missing or older than
+    `older_than`, so that whoever opens them finds them ready. Returns how many."""
+    worked_out = 0
+    for scope in shared_scopes():
+        kept = cache.get(_snapshot_key(scope))
+        if isinstance(kept, Snapshot) and timezone.now() - kept.taken_at < older_than:
+            continue
+        _take(scope)
+        worked_out += 1
+    return worked_out
 
 
 def forget(scope: Scope) -> None:

@@ -1,6 +1,9 @@
-from celery import shared_task
+from datetime import timedelta
 
-from pipeline import services
+from celery import shared_task
+from django.conf import settings
+
+from pipeline import dashboard, services
 
 
 # Safe to run twice (each deal is claimed with a conditional UPDATE, so nobody is told
@@ -25,3 +28,10 @@ def surface_due_followups() -> int:
 @shared_task(acks_late=True)
 def notify_followups_surfaced(follow_up_ids: list[int]) -> int:
     return services.followups_notify_surfaced(follow_up_ids=follow_up_ids)
+
+
+# Safe to run twice: it only works figures out again, and the newest are kept.
+@shared_task
+def keep_dashboards_fresh() -> int:
+    keep = timedelta(minutes=settings.SALESFLOW_DASHBOARD_KEEP_MINUTES)
+    return dashboard.keep_fresh(older_than=keep / 2)

@@ -270,6 +270,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pipeline.tasks.surface_due_followups",
         "schedule": 60.0,
     },
+    # The whole company's and each team's dashboard, worked out again before they expire.
+    "keep-dashboards-fresh": {
+        "task": "pipeline.tasks.keep_dashboards_fresh",
+        "schedule": SALESFLOW_DASHBOARD_KEEP_MINUTES * 30.0,
+    },
     # Daily, before the working day starts: who has deals that went quiet.
     "mark-stuck-deals": {
         "task": "pipeline.tasks.mark_stuck_deals",

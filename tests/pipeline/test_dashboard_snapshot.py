@@ -151,3 +151,47 @@ def test_refresh_with_hostile_filters_never_fails(client, manager, rep, params):
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("pipeline:dashboard"))
     assert client.get(response["Location"]).status_code == 200
+
+
+def test_the_company_and_each_team_are_worked_out_before_anyone_asks(
+    client, manager, rep, open_deal, django_assert_num_queries
+):
+    UserFactory(role="admin", is_staff=True, is_superuser=True)
+    UserFactory(role="sales_ops")  # sees what the admin sees: one view for both
+    UserFactory(role="manager", team=TeamFactory())
+    open_deal(rep)
+    hour = timedelta(hours=1)
+    assert len(dashboard.shared_scopes()) == 3  # the company, and two teams
+    assert dashboard.keep_fresh(older_than=hour) == 3
+    assert dashboard.keep_fresh(older_than=hour) == 0  # all recent
+    age(dashboard.Scope(user=manager), minutes=90)
+    assert dashboard.keep_fresh(older_than=hour) == 1
+
+    client.force_login(manager)
+    with django_assert_num_queries(8):  # kept: no figure read
+        assert client.get(reverse("pipeline:dashboard")).status_code == 200
+    assert open_deals(client) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_the_background_job_runs_on_a_real_worker(celery_worker_thread, manager, rep, open_deal):
+    from pipeline.tasks import keep_dashboards_fresh
+
+    open_deal(rep)
+    key = dashboard._snapshot_key(dashboard.Scope(user=manager))
+    assert cache.get(key) is None
+    keep_dashboards_fresh.delay()
+    deadline = time.monotonic() + 60  # a loaded CI machine can be slow to hand it over
+    while cache.get(key) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    kept = cache.get(key)
+    assert sum(row["count"] for row in kept.figures["stages"]) == 1
+
+
+def test_the_background_job_is_on_the_beat_schedule(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["keep-dashboards-fresh"]
+    assert entry["task"] == "pipeline.tasks.keep_dashboards_fresh"
+    # Every half of the time figures are kept: the shared views never expire.
+    assert entry["schedule"] == settings.SALESFLOW_DASHBOARD_KEEP_MINUTES * 30
