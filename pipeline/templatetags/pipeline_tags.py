@@ -8,8 +8,8 @@ from django import template
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from pipeline.models import Stage
 
@@ -93,3 +93,84 @@ def percent(value: float | None) -> str:
 def days(value: float | None) -> str:
     """Days with one decimal, or "—" when there were none."""
     return "—" if value is None else f"{floatformat(value, '-1')} d"
+
+
+@register.simple_tag(takes_context=True)
+def deal_card(context: template.Context, card: object) -> SafeString:
+    """One card of the board (pipeline/opportunity_card.html), built with format_html.
+
+    The board renders a hundred cards and more on every view; as a template each cost about
+    half a millisecond (forty-odd variable lookups, each escaped), most of the page's time.
+    `card` comes from pipeline.selectors._cards: `editable`, `is_stuck`, `soe_reception`
+    and `stage_entered_at` are worked out there.
+    """
+    classes = "deal-card card" + (" can-move" if card.editable else "")
+    classes += " is-stuck" if card.is_stuck else ""
+    days = days_since(card.stage_entered_at)
+    parts = [
+        format_html(
+            '<li class="{}" id="deal-{}" data-stage="{}"><div class="card-body p-2">'
+            '<div class="d-flex justify-content-between align-items-start gap-1">'
+            '<a class="fw-semibold text-break" href="{}">{}</a>'
+            '<span class="owner-initials" title="Owner: {}">'
+            '<span class="visually-hidden">Owner: </span>{}</span></div>',
+            classes,
+            card.pk,
+            card.stage_id,
+            deal_url("pipeline:opportunity_detail", card.pk),
+            card.account.name,
+            card.owner.display_name,
+            card.owner.initials,
+        )
+    ]
+    if card.name != card.account.name:
+        parts.append(
+            format_html('<div class="small text-body-secondary text-break">{}</div>', card.name)
+        )
+    parts.append(
+        format_html(
+            '<div class="d-flex flex-wrap justify-content-between gap-1 small mt-1">'
+            '<span class="deal-value">{}</span><span>{} day{} in stage</span></div>',
+            money(card.value, card.currency),
+            days,
+            "" if days == 1 else "s",
+        )
+    )
+    if card.is_stuck:
+        parts.append(
+            mark_safe('<span class="badge text-bg-danger mt-1">Stuck — revisit the why</span>')
+        )
+    if card.soe_reception in {"lukewarm", "declined"}:
+        parts.append(
+            format_html(
+                '<span class="badge text-bg-warning mt-1">SOE {}</span>', card.soe_reception
+            )
+        )
+    if card.editable:
+        move_url = deal_url("pipeline:opportunity_move", card.pk)
+        query = context.get("query")
+        token = context.get("csrf_token")
+        parts.append(
+            format_html(
+                '<form class="move-form d-flex gap-1 mt-2" method="post" action="{}" hx-post="{}"'
+                ' hx-target="closest .deal-card" hx-swap="delete">{}'
+                '<input type="hidden" name="from_stage" value="{}">'
+                '<input type="hidden" name="next" value="board">'
+                '<label class="visually-hidden" for="move-{}">Move {} to</label>'
+                '<select class="form-select form-select-sm" name="stage" id="move-{}">{}</select>'
+                '<button class="btn btn-sm btn-outline-secondary" type="submit">Move</button>'
+                "</form>",
+                move_url,
+                f"{move_url}?{query}" if query else move_url,
+                format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
+                if token and str(token) != "NOTPROVIDED"
+                else "",
+                card.stage_id,
+                card.pk,
+                card.account.name,
+                card.pk,
+                stage_options(context["stages"], card.stage_id),
+            )
+        )
+    parts.append(mark_safe("</div></li>"))
+    return mark_safe("".join(parts))

@@ -257,6 +257,25 @@ def test_card_helpers_match_reverse_and_escape_stage_names(deal, stages):
     assert f'<option value="{stages["Qualified"].pk}" selected>Qualified</option>' in html
 
 
+def test_a_card_escapes_what_people_typed_and_carries_the_filters_and_token(
+    client, rep, standard, open_deal
+):
+    account = AccountFactory(owner=rep, name='<script>alert("a")</script>')
+    deal = open_deal(rep, account=account, name="Tom & Jerry <b>", value=1)
+    client.force_login(rep)
+    client.get(reverse("pipeline:board"))  # sets the CSRF cookie
+    html = client.get(reverse("pipeline:board"), {"owner": rep.pk}).content.decode()
+    card = re.search(rf'<li class="deal-card[^"]*" id="deal-{deal.pk}".*?</li>', html, re.S)
+    assert card is not None
+    text = card.group(0)
+    assert "<script>" not in text
+    assert "&lt;script&gt;alert(&quot;a&quot;)&lt;/script&gt;" in text
+    assert "Tom &amp; Jerry &lt;b&gt;" in text
+    assert f'hx-post="/deals/{deal.pk}/move/?owner={rep.pk}"' in text
+    assert 'name="csrfmiddlewaretoken" value="' in text
+    assert "0 days in stage" in text
+
+
 def test_money_shows_cents_only_when_there_are_some():
     from decimal import Decimal
 
