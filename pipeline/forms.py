@@ -202,7 +202,9 @@ class SoeStepForm(forms.ModelForm):
         self.fields["responsible_contact"].queryset = contacts
         self.fields["proposed_by"].queryset = contacts
         self.fields["responsible_user"].queryset = prospect_selectors.visible_owners(user)
-        conversations = selectors.soe_conversations(opportunity=opportunity)
+        conversations = selectors.soe_conversations(
+            opportunity=opportunity, keep=self.instance.source_conversation_id
+        )
         self.fields["source_conversation"].queryset = conversations
         self.fields["source_conversation"].label_from_instance = lambda conversation: (
             f"{conversation.occurred_at:%d %b %Y} · {conversation.get_kind_display()}"

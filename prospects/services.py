@@ -470,4 +470,8 @@ def account_merge(
         summary=f"Merged “{duplicate.name}” into this account"[:300],
     )
     duplicate.delete()
+    from pipeline import services as pipeline_services
+
+    # The duplicate's conversations may be newer than anything on the survivor's deals.
+    pipeline_services.opportunities_unstick(survivor.opportunities.all())
     return survivor

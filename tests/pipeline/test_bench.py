@@ -170,3 +170,11 @@ def test_bench_refuses_sqlite(monkeypatch):
     monkeypatch.setattr(connection, "vendor", "sqlite")
     with pytest.raises(CommandError, match="PostgreSQL only"):
         call_command("bench", stdout=StringIO())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_bench_asks_for_redis_before_measuring_throughput(settings):
+    settings.REDIS_URL = ""
+    with pytest.raises(CommandError, match="export REDIS_URL"):
+        call_command("bench", stdout=StringIO())

@@ -46,6 +46,7 @@ def test_the_page_shows_the_kept_figures_until_they_are_worked_out_again(
     page = client.get(reverse("pipeline:dashboard")).content.decode()
     assert "Figures as of" in page
     assert "kept for 10 minutes" in page
+    assert "each team's are worked out again" in page
     assert open_deals(client) == 1
 
     open_deal(rep)
@@ -129,6 +130,14 @@ def test_a_kept_page_reads_no_figures(client, manager, rep, open_deal, django_as
     # Session and user, the unread count and the five filters' choices: no figure.
     with django_assert_num_queries(8):
         assert client.get(reverse("pipeline:dashboard")).status_code == 200
+
+
+def test_a_reps_page_does_not_speak_of_the_teams_views(client, rep, open_deal):
+    open_deal(rep)
+    client.force_login(rep)
+    page = client.get(reverse("pipeline:dashboard")).content.decode()
+    assert "Figures as of" in page
+    assert "each team's" not in page
 
 
 def test_refresh_asks_for_a_post_and_a_signed_in_user(client, manager):

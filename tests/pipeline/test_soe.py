@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -385,3 +386,31 @@ def test_a_keyboard_move_returns_to_the_moved_step(client, rep, deal, soe):
     assert response["Location"].endswith(f"#step-{second.pk}")
     assert order(soe) == ["Second", "First"]
     assert soe.changes.filter(action="moved").get().summary == "Now: Second → First"
+
+
+def test_a_step_offers_the_accounts_latest_conversations_and_the_one_it_names(
+    client, rep, deal, soe, log_yes
+):
+    now = timezone.now()
+    talks = [log_yes(deal.account, when=now - timedelta(days=days)) for days in range(60, 7, -1)]
+    oldest = talks[0]
+    step = add(rep, soe, "Pilot with two wards", source_conversation=oldest)
+    client.force_login(rep)
+
+    def offered(url: str) -> list[str]:
+        html = client.get(url).content.decode()
+        select = re.search(r'<select name="source_conversation".*?</select>', html, re.S)
+        return re.findall(r'<option value="(\d+)"', select.group(0))
+
+    latest = [str(talk.pk) for talk in reversed(talks)][: selectors.SOE_CONVERSATION_CHOICES]
+    assert offered(reverse("pipeline:soe", args=[deal.pk])) == latest
+    # Editing the step still offers the old conversation it names.
+    assert offered(reverse("pipeline:soe_step_edit", args=[step.pk])) == [*latest, str(oldest.pk)]
+    # A new step can name a conversation the form offered, not one it did not.
+    url = reverse("pipeline:soe_step_add", args=[deal.pk])
+    step = {"text": "Board meeting", "owner_side": "prospect"}
+    client.post(url, {**step, "source_conversation": latest[0]})
+    assert order(soe) == ["Pilot with two wards", "Board meeting"]
+    response = client.post(url, {**step, "text": "Budget", "source_conversation": oldest.pk})
+    assert response.status_code in {200, 422}
+    assert order(soe) == ["Pilot with two wards", "Board meeting"]

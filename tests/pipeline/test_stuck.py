@@ -13,6 +13,7 @@ from pipeline import selectors, services
 from pipeline.models import FollowUp, Opportunity, StageChange
 from prospects import services as prospect_services
 from salesflow.core.models import Notification
+from tests.factories import AccountFactory
 
 
 def idle(deal, days):
@@ -182,6 +183,16 @@ def test_an_soe_change_or_a_held_follow_up_takes_a_deal_off_today(client, rep, d
     # Held back a week (as a patience rule would): the deal is marinating, not stuck.
     FollowUp.objects.filter(pk=follow_up.pk).update(surface_at=timezone.now() + timedelta(days=7))
     assert not today_lists(client, other)
+
+
+@pytest.mark.django_db
+def test_merging_in_an_account_with_a_recent_conversation_unsticks_the_deals(rep, deal, log_yes):
+    idle(deal, 20)
+    services.opportunities_mark_stuck()
+    twin = AccountFactory(owner=rep, name="St Brigid's (duplicate)")
+    log_yes(twin)
+    prospect_services.account_merge(actor=rep, survivor=deal.account, duplicate=twin, values={})
+    assert Opportunity.objects.get(pk=deal.pk).stuck_since is None
 
 
 @pytest.mark.django_db

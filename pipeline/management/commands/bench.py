@@ -129,6 +129,12 @@ class Command(BaseCommand):
             )
         begun = timezone.now()
         skip = set(options["skip"])
+        if "throughput" not in skip and not settings.REDIS_URL:
+            raise CommandError(
+                "Throughput runs gunicorn with the production settings, which need Redis: "
+                "export REDIS_URL (redis://127.0.0.1:6379/0), or leave it out with "
+                "--skip throughput."
+            )
         # A crashed earlier run may have left throwaway records; they are not the data set.
         actions.remove_leftovers()
         sweep.remove_tagged()
