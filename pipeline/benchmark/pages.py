@@ -77,6 +77,10 @@ def pages(subjects: Subjects) -> list[Page]:
     )
     if subjects.soe_deal is not None:
         add("SOE, most steps", reverse("pipeline:soe", args=[subjects.soe_deal.pk]))
+    # An SOE's forms offer the account's conversations: the biggest account's is the test.
+    deals = subjects.biggest_account.opportunities.filter(soe__isnull=False).order_by("pk")
+    if (on_biggest := deals.first()) is not None:
+        add("SOE, on the biggest account", reverse("pipeline:soe", args=[on_biggest.pk]))
     add("Today (home)", reverse("home"), (rep, admin))
 
     dashboard = reverse("pipeline:dashboard")

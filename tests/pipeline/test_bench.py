@@ -23,6 +23,7 @@ PAGES = {
     "account, most conversations",
     "deal, longest history",
     "SOE, most steps",
+    "SOE, on the biggest account",
     "Today (home)",
     "dashboard, whole company",
     "dashboard, whole company, worked out",
