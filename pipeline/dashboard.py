@@ -924,8 +924,12 @@ class Snapshot:
     figures: dict[str, Any]
 
     @property
+    def age(self) -> timedelta:
+        return timezone.now() - self.taken_at
+
+    @property
     def refreshable(self) -> bool:
-        return timezone.now() - self.taken_at >= REFRESH_AFTER
+        return self.age >= REFRESH_AFTER
 
 
 def _snapshot_key(scope: Scope) -> str:
@@ -946,10 +950,15 @@ def snapshot(scope: Scope, *, refresh: bool = False) -> Snapshot:
     """The figures kept for this scope if they are recent enough, else worked out now and
     kept for SALESFLOW_DASHBOARD_KEEP_MINUTES. `refresh` works them out again unless they
     are less than REFRESH_AFTER old."""
-    kept = cache.get(_snapshot_key(scope))
-    if isinstance(kept, Snapshot) and not (refresh and kept.refreshable):
+    kept = _kept(scope)
+    if kept is not None and not (refresh and kept.refreshable):
         return kept
     return _take(scope)
+
+
+def _kept(scope: Scope) -> Snapshot | None:
+    kept = cache.get(_snapshot_key(scope))
+    return kept if isinstance(kept, Snapshot) else None
 
 
 def _take(scope: Scope) -> Snapshot:
@@ -980,8 +989,8 @@ def keep_fresh(*, older_than: timedelta) -> int:
     `older_than`, so that whoever opens them finds them ready. Returns how many."""
     worked_out = 0
     for scope in shared_scopes():
-        kept = cache.get(_snapshot_key(scope))
-        if isinstance(kept, Snapshot) and timezone.now() - kept.taken_at < older_than:
+        kept = _kept(scope)
+        if kept is not None and kept.age < older_than:
             continue
         _take(scope)
         worked_out += 1
