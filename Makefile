@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format migrate seed bench
+.PHONY: install run stop test lint format migrate seed bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ run: seed
 	@echo "Sign in with one of the demo users above."
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+
+# With DATABASE_URL unset, salesflow's own PostgreSQL (under var/postgres/) keeps running
+# after run or test so the next one starts at once; this stops it.
+stop: install
+	$(BIN)/python manage.py embedded_db stop
 
 # Measure the data set already in DATABASE_URL's database (fill it first with seed_scale):
 # pages, POSTs, the follow-up sweep and throughput. BENCH_ARGS="--requests 10 --duration 10"

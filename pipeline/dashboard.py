@@ -9,7 +9,6 @@ aggregates (a rate from two counts), never a loop over deals.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -75,8 +74,8 @@ OPEN_NOW = Q(closed_at__isnull=True)
 
 
 class Percentile(Aggregate):
-    """A continuous percentile (PostgreSQL's percentile_cont). SQLite, the database of a
-    quick local run, gets a Python aggregate of the same meaning (SqlitePercentile)."""
+    """A continuous percentile (PostgreSQL's percentile_cont): linear interpolation between
+    the closest ranks; NULLs are left out, and no rows give NULL."""
 
     function = "percentile_cont"
     template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
@@ -86,62 +85,15 @@ class Percentile(Aggregate):
         # A number we choose, never user input, so it can sit in the SQL text.
         super().__init__(expression, fraction=repr(float(fraction)), **extra)
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
-        return self.as_sql(
-            compiler,
-            connection,
-            function="salesflow_percentile",
-            template="%(function)s(%(expressions)s, %(fraction)s)",
-            **extra,
-        )
-
-
-class SqlitePercentile:
-    """percentile_cont for SQLite (the database of a quick local run), registered on its
-    connections as salesflow_percentile: linear interpolation between the closest ranks."""
-
-    def __init__(self) -> None:
-        self.values: list[float] = []
-        self.fraction = 0.5
-
-    def step(self, value: float | None, fraction: float) -> None:
-        self.fraction = fraction
-        if value is not None:
-            self.values.append(value)
-
-    def finalize(self) -> float | None:
-        if not self.values:
-            return None
-        values = sorted(self.values)
-        position = (len(values) - 1) * self.fraction
-        low = math.floor(position)
-        high = min(low + 1, len(values) - 1)
-        return values[low] + (values[high] - values[low]) * (position - low)
-
 
 class DaysBetween(Func):
-    """Days, with fractions, from the second timestamp to the first."""
+    """Days, with fractions, from the second timestamp to the first: the seconds of their
+    difference (an interval) over a day's 86,400."""
 
     arity = 2
+    template = "CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision) / 86400"
+    arg_joiner = " - "
     output_field = FloatField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision) / 86400",
-            arg_joiner=" - ",
-            **extra,
-        )
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="(julianday(%(expressions)s))",
-            arg_joiner=") - julianday(",
-            **extra,
-        )
 
 
 def _ids(queryset: QuerySet) -> QuerySet:

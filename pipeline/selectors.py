@@ -97,7 +97,7 @@ def get_opportunity_for_user(user: User, pk: object, *, for_edit: bool = False) 
             )
             .get(pk=int(pk))  # type: ignore[call-overload]
         )
-    except (Opportunity.DoesNotExist, TypeError, ValueError, OverflowError):
+    except (Opportunity.DoesNotExist, TypeError, ValueError):
         raise Http404("No such deal.") from None
     if for_edit and not can_edit_opportunity(user, opportunity):
         raise PermissionDenied("This deal is read-only for you.")
@@ -152,11 +152,10 @@ def with_activity(opportunities: QuerySet[Opportunity]) -> QuerySet[Opportunity]
         last_conversation_at=Subquery(conversed),
         last_soe_change_at=Subquery(soe_changed),
     ).annotate(
-        # Coalesce inside: SQLite's MAX() of a NULL is NULL, PostgreSQL's GREATEST skips it.
+        # PostgreSQL's GREATEST skips NULLs (a deal with no conversation or SOE change yet),
+        # and stage_entered_at is never NULL (it falls back to created_at), so neither is this.
         last_activity_at=Greatest(
-            F("stage_entered_at"),
-            Coalesce(F("last_conversation_at"), F("stage_entered_at")),
-            Coalesce(F("last_soe_change_at"), F("stage_entered_at")),
+            F("stage_entered_at"), F("last_conversation_at"), F("last_soe_change_at")
         )
     )
 
@@ -698,7 +697,7 @@ def get_followup_for_user(user: User, pk: object) -> FollowUp:
             .filter(account__in=accounts_visible_to(user))
             .get(pk=int(pk))  # type: ignore[call-overload]
         )
-    except (FollowUp.DoesNotExist, TypeError, ValueError, OverflowError):
+    except (FollowUp.DoesNotExist, TypeError, ValueError):
         raise Http404("No such follow-up.") from None
 
 

@@ -103,7 +103,7 @@ def board_column(request: HttpRequest, pk: int) -> HttpResponse:
     """More cards of one column: an htmx fragment, or a plain page of that stage's deals."""
     try:
         stage = Stage.objects.select_related("pipeline").get(pk=pk, outcome=Stage.Outcome.OPEN)
-    except (Stage.DoesNotExist, OverflowError):  # SQLite cannot even look up a huge id
+    except Stage.DoesNotExist:
         raise Http404("No such stage.") from None
     form = BoardFilterForm(request.GET or None, user=request.user)
     filters = form.filters() if form.is_bound else selectors.BoardFilters()
@@ -346,12 +346,9 @@ def specialist_override(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _step_for_user(user: User, pk: int) -> SoeStep:
     """A step, if the user may edit its deal (404 outside their reach, 403 read-only)."""
-    try:
-        deal_id = (
-            SoeStep.objects.filter(pk=pk).values_list("sequence__opportunity_id", flat=True).first()
-        )
-    except OverflowError:  # SQLite cannot even look up a huge id
-        deal_id = None
+    deal_id = (
+        SoeStep.objects.filter(pk=pk).values_list("sequence__opportunity_id", flat=True).first()
+    )
     if deal_id is None:
         raise Http404("No such step.")
     opportunity = selectors.get_opportunity_for_user(user, deal_id, for_edit=True)

@@ -1,13 +1,13 @@
-"""Find accounts, contacts and conversation notes: PostgreSQL full-text search, or a plain
-case-insensitive match on SQLite (the embedded mode)."""
+"""Find accounts, contacts and conversation notes with PostgreSQL full-text search (the
+"simple" configuration: no stemming, no stop words; each word matches as a prefix)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from django.db import connection
-from django.db.models import Q, QuerySet
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db.models import QuerySet
 
 # The text each model is searched by. Migration 0003 indexes exactly these expressions.
 SEARCH_FIELDS: dict[str, tuple[str, ...]] = {
@@ -26,20 +26,10 @@ def terms(text: str) -> list[str]:
 def matching(queryset: QuerySet, model_name: str, words: list[str]) -> QuerySet:
     """Rows whose search text holds every word (as a prefix, so "kest" finds "Kestrel")."""
     fields = SEARCH_FIELDS[model_name]
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
-
-        query = SearchQuery(
-            " & ".join(f"{word}:*" for word in words), config="simple", search_type="raw"
-        )
-        return queryset.annotate(search=SearchVector(*fields, config="simple")).filter(search=query)
-    condition = Q()
-    for word in words:
-        any_field = Q()
-        for name in fields:
-            any_field |= Q(**{f"{name}__icontains": word})
-        condition &= any_field
-    return queryset.filter(condition)
+    query = SearchQuery(
+        " & ".join(f"{word}:*" for word in words), config="simple", search_type="raw"
+    )
+    return queryset.annotate(search=SearchVector(*fields, config="simple")).filter(search=query)
 
 
 @dataclass

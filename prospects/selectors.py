@@ -53,7 +53,7 @@ def get_account_for_user(user: User, pk: object, *, for_edit: bool = False) -> A
             .select_related("owner", "segment", "lead_source")
             .get(pk=int(pk))
         )  # type: ignore[call-overload]
-    except (Account.DoesNotExist, TypeError, ValueError, OverflowError):
+    except (Account.DoesNotExist, TypeError, ValueError):
         raise Http404("No such account.") from None
     if for_edit and not can_edit_account(user, account):
         raise PermissionDenied("This account is read-only for you.")
@@ -66,7 +66,7 @@ def get_contact_for_user(user: User, pk: object, *, for_edit: bool = False) -> C
             pk=int(pk),  # type: ignore[call-overload]
             account__in=accounts_visible_to(user),
         )
-    except (Contact.DoesNotExist, TypeError, ValueError, OverflowError):
+    except (Contact.DoesNotExist, TypeError, ValueError):
         raise Http404("No such contact.") from None
     if for_edit:
         get_account_for_user(user, contact.account_id, for_edit=True)
@@ -279,7 +279,7 @@ def get_import_for_user(user: User, pk: object) -> AccountImport:
         imports = imports.filter(uploaded_by=user)
     try:
         return imports.get(pk=int(pk))  # type: ignore[call-overload]
-    except (AccountImport.DoesNotExist, TypeError, ValueError, OverflowError):
+    except (AccountImport.DoesNotExist, TypeError, ValueError):
         raise Http404("No such import.") from None
 
 

@@ -11,7 +11,7 @@ import os
 import zoneinfo
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -107,26 +107,41 @@ def env_time_zone(name: str, default: str, *, environ: Mapping[str, str] | None 
     return value
 
 
-_DATABASE_SCHEMES = {"postgres", "postgresql", "pgsql", "sqlite"}
+_DATABASE_SCHEMES = {"postgres", "postgresql", "pgsql"}
 
 
-def env_database(
-    name: str, default: str, *, environ: Mapping[str, str] | None = None
-) -> dict[str, Any]:
-    """Parse a database URL; salesflow supports PostgreSQL and (for the embedded mode) SQLite."""
-    url = env_str(name, default, environ=environ)
+def env_database(name: str, *, environ: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+    """Parse a PostgreSQL database URL, or None when it is unset (the embedded server)."""
+    url = _raw(name, environ)
+    if not url:
+        return None
     scheme = urlsplit(url).scheme
     if scheme not in _DATABASE_SCHEMES:
         raise ImproperlyConfigured(
-            f"{name} must be a postgres:// or sqlite:// URL, not {scheme or 'no scheme'!r}."
+            f"{name} must be a postgres:// URL, not {scheme or 'no scheme'!r}: salesflow "
+            f"runs on PostgreSQL only. Leave {name} unset and salesflow starts a PostgreSQL "
+            "server of its own under SALESFLOW_VAR_DIR (var/postgres/)."
         )
     try:
         config = dj_database_url.parse(url, conn_health_checks=True)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} could not be parsed: {exc}") from None
-    if scheme != "sqlite" and not config.get("NAME"):
+    if not config.get("NAME"):
         raise ImproperlyConfigured(f"{name} must name a database, e.g. postgres://host/salesflow.")
     return config
+
+
+def database_url(settings_dict: Mapping[str, Any]) -> str:
+    """A DATABASES entry as the postgres:// URL env_database reads back: for a process that
+    must use the same database (in tests, the test database; with the embedded server, its
+    socket folder as the host)."""
+    credentials = quote(settings_dict.get("USER") or "", safe="")
+    if settings_dict.get("PASSWORD"):
+        credentials += ":" + quote(settings_dict["PASSWORD"], safe="")
+    # A Unix socket's folder is spelt percent-encoded in the host part.
+    host = quote(settings_dict.get("HOST") or "127.0.0.1", safe="")
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"postgres://{credentials}@{host}{port}/{quote(settings_dict['NAME'], safe='')}"
 
 
 def env_redis_url(name: str, *, environ: Mapping[str, str] | None = None) -> str | None:

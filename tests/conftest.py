@@ -1,8 +1,9 @@
 """Shared fixtures: users by role, a real Celery worker, and a Chromium browser.
 
-Tests that need a server carry a marker (``postgres``, ``redis``, ``browser``). Without
-the server they are skipped with the reason; in CI (CI=true) they fail instead, so a
-missing service can never turn a red run green.
+Every test runs on PostgreSQL (DATABASE_URL's, or the embedded one). Tests that need Redis
+or Chromium carry a marker (``redis``, ``browser``). Without it they are skipped with the
+reason; in CI (CI=true) they fail instead, so a missing service can never turn a red run
+green.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(settings.BASE_DIR) / "var" / "artifacts"
 
 _MISSING = {
-    "postgres": "needs PostgreSQL: set DATABASE_URL or run it on 127.0.0.1:5432",
     "redis": "needs Redis: set REDIS_URL or run it on 127.0.0.1:6379",
     "browser": f"needs Chromium at {CHROMIUM} (apt-get install chromium)",
 }

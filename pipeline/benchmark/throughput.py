@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 from string import Template
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -36,6 +35,7 @@ from django.db import connection
 from django.test import override_settings
 
 from salesflow.core.models import User
+from salesflow.env import database_url
 
 # A slow answer is measured as latency; only one slower than this is an error. Under 16
 # connections on 2 cores a dashboard may wait a while in gunicorn's queue.
@@ -135,18 +135,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def database_url() -> str:
-    """This connection's database as a URL for the server's process: in tests that is
-    the test database, not the one DATABASE_URL names."""
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db["HOST"] or "127.0.0.1"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}"
-
-
 def create_session(user: User, secret_key: str) -> str:
     """A signed-in session for `user` that a server running with `secret_key` accepts."""
     engine = import_module(settings.SESSION_ENGINE)
@@ -185,7 +173,8 @@ def _server_env(secret_key: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "salesflow.settings.production",
         "SECRET_KEY": secret_key,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": database_url(),
+        # This connection's database: in tests that is the test database, not DATABASE_URL's.
+        "DATABASE_URL": database_url(connection.settings_dict),
         "REDIS_URL": settings.REDIS_URL or "",
         "LOG_LEVEL": "WARNING",
     }

@@ -75,7 +75,7 @@ def reviews_for(user: User) -> QuerySet[Review]:
 def get_review_for_user(user: User, pk: object) -> Review:
     try:
         return reviews_for(user).select_related("facilitator", "pipeline", "opportunity").get(pk=pk)
-    except (Review.DoesNotExist, ValueError, TypeError, OverflowError):
+    except (Review.DoesNotExist, ValueError, TypeError):
         raise Http404("No such review.") from None
 
 

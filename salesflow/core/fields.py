@@ -1,7 +1,8 @@
 """Form fields that refuse ids no database row can have, before any query is made.
 
-A huge number in a choice field is an "invalid choice" to the user; without this check
-SQLite raises OverflowError (a 500) while converting it for the query.
+A number too big for any id column (or not a whole number at all) in a choice field is an
+"invalid choice" to the user, said plainly and before the database is asked: no query is
+spent on a value that cannot match.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Settings shared by every environment; each value comes from the environment.
 
-With nothing set, salesflow runs "embedded": SQLite and a file-system Celery broker
-under ``var/``, so a laptop without PostgreSQL or Redis runs the whole app, background
-jobs included. Setting DATABASE_URL / REDIS_URL switches to PostgreSQL / Redis.
+With nothing set, salesflow runs "embedded": a private PostgreSQL server it starts itself
+and a file-system Celery broker, both under ``var/``, so a laptop without a database server
+or Redis runs the whole app, background jobs included. Setting DATABASE_URL / REDIS_URL
+switches to your PostgreSQL / Redis.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import holidays
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
+from salesflow.core import embedded_db
 from salesflow.env import (
     env_bool,
     env_choice,
@@ -97,22 +99,14 @@ TEMPLATES = [
 ]
 
 # --- Data -----------------------------------------------------------------------------
-DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'salesflow.sqlite3'}")}
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    # The embedded mode's web, worker and beat write the same file. A transaction takes the
-    # write lock when it begins and waits for it (up to 20 s): one that began reading and
-    # then wrote was refused at once ("database is locked") whenever another wrote. WAL
-    # lets pages read meanwhile.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
-    )
+# DATABASE_URL unset: the embedded PostgreSQL under var/postgres/, started by the first
+# process that connects (salesflow.core.embedded_db).
+DATABASES = {"default": env_database("DATABASE_URL") or embedded_db.database_settings(VAR_DIR)}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    # PostgreSQL's JIT compiles any query whose estimate passes a threshold; for a web page's
-    # queries the compiling (~70 ms, measured on the dashboard and board) costs far more than
-    # it saves.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# PostgreSQL's JIT compiles any query whose estimate passes a threshold; for a web page's
+# queries the compiling (~70 ms, measured on the dashboard and board) costs far more than it
+# saves.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_redis_url("REDIS_URL")

@@ -16,7 +16,7 @@ if SECRET_KEY == INSECURE_DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECR
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names salesflow answers to.")
-env_str("DATABASE_URL")  # production never falls back to the embedded SQLite file
+env_str("DATABASE_URL")  # production never starts the embedded PostgreSQL
 if not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set in production (Celery broker and cache).")
 

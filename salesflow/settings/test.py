@@ -1,8 +1,9 @@
-"""Test settings: PostgreSQL and Redis when they are configured or answer locally.
+"""Test settings: PostgreSQL always, Redis when it is configured or answers locally.
 
-``make test`` uses DATABASE_URL / REDIS_URL when set, else probes the default local
-ports; without servers it runs on SQLite and the tests that need a server skip (or, in
-CI, fail). The conftest reads TEST_SERVICES to decide.
+``make test`` uses DATABASE_URL when set, else the embedded PostgreSQL under var/ (started
+on first use, like ``make run``'s). It uses REDIS_URL when set, else probes Redis's default
+local port; without Redis the tests that need it skip (or, in CI, fail). The conftest reads
+TEST_SERVICES to decide.
 """
 
 from __future__ import annotations
@@ -10,12 +11,8 @@ from __future__ import annotations
 import os
 import socket
 
-from salesflow.env import env_database
-
 from .base import *  # noqa: F403
-from .base import DATABASES
 
-LOCAL_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/salesflow"
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/1"
 
 
@@ -27,17 +24,11 @@ def _answers(host: str, port: int) -> bool:
         return False
 
 
-if not os.environ.get("DATABASE_URL") and _answers("127.0.0.1", 5432):
-    DATABASES = {"default": env_database("DATABASE_URL", LOCAL_POSTGRES_URL)}
-
 REDIS_URL = os.environ.get("REDIS_URL") or (
     LOCAL_REDIS_URL if _answers("127.0.0.1", 6379) else None
 )
 
-TEST_SERVICES = {
-    "postgres": DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql",
-    "redis": REDIS_URL is not None,
-}
+TEST_SERVICES = {"redis": REDIS_URL is not None}
 
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL

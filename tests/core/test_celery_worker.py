@@ -20,7 +20,6 @@ def wait_for(condition, timeout: float = 20.0) -> bool:
     return False
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_worker_runs_a_task_through_redis_and_writes_to_postgres(celery_worker_thread, settings):
@@ -32,7 +31,6 @@ def test_worker_runs_a_task_through_redis_and_writes_to_postgres(celery_worker_t
     assert celery_worker_thread.hostname.endswith(heartbeat.worker)
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_task_enqueued_inside_a_transaction_waits_for_commit(celery_worker_thread):

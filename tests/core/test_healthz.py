@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from salesflow.core import services
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 
 
 def test_healthz_is_200_when_database_and_broker_answer(client):

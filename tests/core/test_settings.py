@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from salesflow import env
+from salesflow.core.embedded_db.server import EmbeddedServer
 
 ROOT = Path(settings.BASE_DIR)
 GOOD_SECRET = "k3y-" + "x7Q9pL2mZ4vB8nR1" * 4
@@ -41,8 +42,8 @@ def run_manage(*args: str, extra_env: dict[str, str], timeout: int = 120):
         (lambda e: env.env_int("DEBUG", 1, maximum=23, environ=e), "24"),
         (lambda e: env.env_list("DEBUG", [], environ=e), "a,,b"),
         (lambda e: env.env_time_zone("DEBUG", "UTC", environ=e), "Mars/Olympus_Mons"),
-        (lambda e: env.env_database("DEBUG", "sqlite://", environ=e), "mysql://db/x"),
-        (lambda e: env.env_database("DEBUG", "sqlite://", environ=e), "postgres://host"),
+        (lambda e: env.env_database("DEBUG", environ=e), "mysql://db/x"),
+        (lambda e: env.env_database("DEBUG", environ=e), "postgres://host"),
         (lambda e: env.env_redis_url("DEBUG", environ=e), "http://cache:6379"),
         (lambda e: env.env_redis_url("DEBUG", environ=e), "redis://cache:port/0"),
         (lambda e: env.env_redis_url("DEBUG", environ=e), "redis://cache:6379/zero"),
@@ -71,7 +72,7 @@ def test_well_formed_values_parse():
     assert env.env_int("I", 0, environ=environ) == 42
     assert env.env_list("L", [], environ=environ) == ["a.example", "b.example"]
     assert env.env_time_zone("Z", "UTC", environ=environ) == "America/New_York"
-    database = env.env_database("D", "sqlite://", environ=environ)
+    database = env.env_database("D", environ=environ)
     assert (database["HOST"], database["PORT"], database["NAME"]) == ("db", 5433, "sales")
     assert env.env_redis_url("R", environ=environ) == "redis://cache:6380/2"
     email = env.env_email("E", "console://", environ=environ)
@@ -147,7 +148,7 @@ EMBEDDED_JOB = textwrap.dedent(
     from salesflow.core.tasks import record_worker_heartbeat
     import time
 
-    assert settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    assert settings.DATABASES["default"]["ENGINE"] == "salesflow.core.embedded_db"
     assert app.conf.broker_url.startswith("filesystem://")
     assert check_broker(app.conf.broker_url, app.conf.broker_transport_options).ok
     with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
@@ -161,15 +162,39 @@ EMBEDDED_JOB = textwrap.dedent(
 
 
 def test_embedded_default_boots_and_runs_background_jobs_without_servers(tmp_path):
-    """Nothing set: SQLite under var/, the file-system broker, and a worker that runs a job."""
+    """Nothing set: the embedded PostgreSQL and the file-system broker under var/, and a
+    worker that runs a job."""
     embedded = {
         "DJANGO_SETTINGS_MODULE": "salesflow.settings.base",
         "SALESFLOW_VAR_DIR": str(tmp_path),
     }
-    migrate = run_manage("migrate", "--noinput", extra_env=embedded)
-    assert migrate.returncode == 0, migrate.stderr
-    assert (tmp_path / "salesflow.sqlite3").exists()
+    try:
+        migrate = run_manage("migrate", "--noinput", extra_env=embedded, timeout=300)
+        assert migrate.returncode == 0, migrate.stderr
+        assert (tmp_path / "postgres" / "data" / "PG_VERSION").exists()
 
-    job = run_manage("shell", "-c", EMBEDDED_JOB, extra_env=embedded)
-    assert job.returncode == 0, job.stderr
-    assert "heartbeats: 1" in job.stdout
+        job = run_manage("shell", "-c", EMBEDDED_JOB, extra_env=embedded)
+        assert job.returncode == 0, job.stderr
+        assert "heartbeats: 1" in job.stdout
+    finally:
+        EmbeddedServer.for_var_dir(tmp_path).stop()
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"USER": "sales", "PASSWORD": "p@ss/w:rd", "HOST": "db", "PORT": 5433, "NAME": "crm"},
+        {
+            "USER": "postgres",
+            "PASSWORD": "",
+            "HOST": "/srv/sales flow/var/postgres",
+            "PORT": "5432",
+            "NAME": "test_salesflow",
+        },
+    ],
+)
+def test_a_database_entry_round_trips_through_its_url(entry):
+    """A child process given database_url() connects where this one does, a socket folder
+    (the embedded server) included."""
+    parsed = env.env_database("D", environ={"D": env.database_url(entry)})
+    assert {key: parsed[key] for key in entry} == {**entry, "PORT": int(entry["PORT"])}

@@ -182,7 +182,6 @@ def test_the_company_and_each_team_are_worked_out_before_anyone_asks(
     assert open_deals(client) == 1
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_the_background_job_runs_on_a_real_worker(celery_worker_thread, manager, rep, open_deal):

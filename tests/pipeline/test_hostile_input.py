@@ -151,6 +151,29 @@ def test_impossible_ids_in_urls(client, rep, deal, pk):
         assert client.get(url).status_code in {200, 404}
 
 
+@pytest.mark.parametrize("pk", [2**63 - 1, 2**63, 2**70])
+@pytest.mark.parametrize(
+    ("method", "name", "more"),
+    [
+        ("get", "pipeline:board_column", []),
+        ("get", "pipeline:opportunity_detail", []),
+        ("get", "pipeline:soe_step_edit", []),
+        ("post", "pipeline:soe_step_status", ["done"]),
+        ("get", "pipeline:followup_detail", []),
+        ("post", "pipeline:followup_review", []),
+        ("post", "pipeline:followup_action", ["done"]),
+        ("get", "reviews:detail", []),
+        ("get", "reviews:summary", []),
+        ("post", "reviews:act", ["advance"]),
+    ],
+)
+def test_ids_beyond_any_row_are_404(client, sales_ops, method, name, more, pk):
+    """An id past a bigint's range finds no row on PostgreSQL, like any unknown id."""
+    client.force_login(sales_ops)
+    url = reverse(name, args=[pk, *more])
+    assert getattr(client, method)(url).status_code == 404
+
+
 def test_a_hostile_why_is_escaped_in_a_stuck_notification(rep, deal):
     from datetime import timedelta
 

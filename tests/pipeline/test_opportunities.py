@@ -222,7 +222,6 @@ def test_merging_accounts_moves_their_deals(rep, deal):
     assert StageChange.objects.filter(opportunity=deal).count() == 1
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_people_moving_the_same_card_at_once_one_wins_one_is_told(
     rep, manager, standard, stages, open_deal

@@ -22,6 +22,7 @@ from django.utils import timezone
 from pipeline import patience, services
 from pipeline.models import FollowUp, FollowUpEvent, PatienceRule
 from salesflow.core.models import Notification
+from salesflow.env import database_url
 from tests.factories import AccountFactory
 
 LONDON = "Europe/London"
@@ -302,13 +303,10 @@ def _due_follow_ups(owner, count: int) -> None:
 
 def _process_env(settings, **extra: str) -> dict[str, str]:
     """The environment for a separate salesflow process that uses the test database."""
-    db = settings.DATABASES["default"]
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "salesflow.settings.base",
-        "DATABASE_URL": f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}",
+        "DATABASE_URL": database_url(settings.DATABASES["default"]),
         "DEBUG": "true",
         **extra,
     }
@@ -350,7 +348,6 @@ def _start_redis(port: int, folder) -> subprocess.Popen:
 # --- Exactly once, with real concurrency and a real worker ----------------------------------
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_surface_each_due_follow_up_exactly_once(rep):
     from django.db import connection
@@ -386,7 +383,6 @@ def test_two_sweeps_at_once_surface_each_due_follow_up_exactly_once(rep):
     assert surfaced_events.values("follow_up").distinct().count() == 5000
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_surfaces_and_notifies_once(celery_worker_thread, rep):
@@ -422,7 +418,6 @@ def test_a_due_follow_up_can_be_done_before_the_sweep_reaches_it(rep, account):
     assert services.followups_surface_due() == 0
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_with_the_broker_down_follow_ups_are_saved_and_surface_and_everyone_is_told_later(rep):
     """The queue is only a courier: with it unreachable, follow-ups are still created and
@@ -504,7 +499,6 @@ def test_the_manager_sees_patience_broken_with_its_reason(client, rep, manager, 
     assert "Their board meets today" in client.get(reverse("home")).content.decode()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_sweep_killed_half_way_loses_nothing_and_doubles_nothing(rep, settings):
     """SIGKILL a process in the middle of a sweep: whole batches are surfaced, the rest are
@@ -544,7 +538,6 @@ def mock_delay():
     return mock.patch("pipeline.tasks.notify_followups_surfaced.delay")
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_redis_really_stopped_then_started_nothing_is_lost(rep, tmp_path, caplog):
@@ -631,7 +624,6 @@ def test_an_after_conversation_rule_names_its_conversation_kind():
         rule.full_clean()
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_celery_worker_killed_mid_sweep_then_restarted_surfaces_each_once(

@@ -275,7 +275,6 @@ def test_the_markdown_summary_names_nobody_when_anonymous(review, ops, rep, voti
     )
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_facilitator_tabs_moving_at_once_move_the_review_once(ops, rep):
     """On PostgreSQL, two requests racing: one moves the review, the other is told it moved."""

@@ -204,7 +204,6 @@ def test_the_board_and_deal_page_show_the_stuck_badge(client, rep, deal):
     assert "Revisit their why" in page
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_the_daily_task_runs_on_a_real_worker(celery_worker_thread, rep, deal):

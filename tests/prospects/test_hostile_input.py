@@ -181,3 +181,20 @@ def test_unknown_ids_are_404(client, rep, pk, page):
         return
     url = f"/accounts/{abs(pk)}/timeline/?page={page}"
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("pk", [2**63 - 1, 2**63, 2**70])
+def test_ids_beyond_any_row_are_404(client, rep, account, pk):
+    """An id past a bigint's range finds no row on PostgreSQL, like any unknown id."""
+    client.force_login(rep)
+    for url in (
+        reverse("prospects:account_detail", args=[pk]),
+        reverse("prospects:contact_edit", args=[pk]),
+        reverse("prospects:account_import_detail", args=[pk]),
+        reverse("prospects:account_merge", args=[account.pk]) + f"?other={pk}",
+    ):
+        assert client.get(url).status_code == 404, url
+    with pytest.raises(Account.DoesNotExist):
+        Account.objects.get(pk=pk)
+    assert not Account.objects.filter(pk=pk).exists()
+    assert not Contact.objects.filter(account_id=pk).exists()  # a foreign key, too

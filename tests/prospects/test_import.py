@@ -122,7 +122,6 @@ def test_import_report_is_the_uploaders_own(client, rep, teammate, outsider, seg
         assert client.get(url).status_code == 404
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_large_file_runs_on_the_worker_with_progress(

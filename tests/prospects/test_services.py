@@ -120,7 +120,6 @@ def test_owners_a_user_may_assign(rep, teammate, manager, outsider, sales_ops):
     assert AccountEvent.objects.get(account=account).kind == "created"
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_editors_changing_status_at_once_record_one_change(rep, manager, account):
     import threading

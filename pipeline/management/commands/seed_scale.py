@@ -18,8 +18,8 @@ class Command(BaseCommand):
     help = (
         "Load the scale data set: --size large (100,000 accounts, 2,000,000 conversations, "
         "200,000 deals, 1,000,000 follow-ups…) or --size small (a hundredth, for tests). "
-        "Everything is named scale-… beside any demo data. PostgreSQL only; refuses to run "
-        "twice unless --replace."
+        "Everything is named scale-… beside any demo data. Refuses to run twice unless "
+        "--replace."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -38,11 +38,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if connection.vendor != "postgresql":
-            raise CommandError(
-                f"seed_scale loads with PostgreSQL COPY, and this database is "
-                f"{connection.vendor}. Set DATABASE_URL=postgres://… to a database of its own."
-            )
         size = scale.SIZES[options["size"]]
         self.stdout.write(
             f"Loading the {options['size']} scale data set (seed {options['seed']}) into "
