@@ -9,6 +9,8 @@ green.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,6 +99,25 @@ def manager(team):
     team.manager = user
     team.save(update_fields=["manager"])
     return user
+
+
+# --- Embedded PostgreSQL --------------------------------------------------------------
+
+
+@pytest.fixture
+def embedded_var_dir() -> Iterator[Path]:
+    """A SALESFLOW_VAR_DIR for a private embedded PostgreSQL, stopped and removed afterwards.
+
+    Not under pytest's tmp_path: as root the server runs as another user, who must pass
+    through every parent folder, and pytest closes its own folder to others again whenever
+    a session starts (another run's session included).
+    """
+    from salesflow.core.embedded_db.server import EmbeddedServer
+
+    folder = Path(tempfile.mkdtemp(prefix="salesflow-test-"))
+    yield folder
+    EmbeddedServer.for_var_dir(folder).stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- Celery ---------------------------------------------------------------------------

@@ -210,12 +210,15 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Celery ---------------------------------------------------------------------------
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT: str | None = None  # the URL's scheme says
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 else:
-    # kombu's file-system transport: a queue that needs no server, for the embedded mode.
+    # kombu's file-system transport: a queue that needs no server, for the embedded mode;
+    # ours writes each file whole (salesflow/core/filequeue.py).
     _queue_dir = VAR_DIR / "celery" / "queue"
     _queue_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://localhost//"
+    CELERY_BROKER_TRANSPORT = "salesflow.core.filequeue:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),

@@ -32,6 +32,7 @@ TEST_SERVICES = {"redis": REDIS_URL is not None}
 
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT = None
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 # Test workers consume a queue of their own, never a developer's running worker's.
 CELERY_TASK_DEFAULT_QUEUE = "salesflow-tests"

@@ -50,12 +50,8 @@ SEARCH = textwrap.dedent(
 
 
 @pytest.fixture
-def var_dir(tmp_path: Path):
-    """A folder of the test's own for the server; its server is stopped afterwards."""
-    folder = tmp_path / "var"
-    folder.mkdir()
-    yield folder
-    EmbeddedServer.for_var_dir(folder).stop()
+def var_dir(embedded_var_dir: Path) -> Path:  # the folder of the server under test
+    return embedded_var_dir
 
 
 def embedded(var_dir: Path) -> dict[str, str]:

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from salesflow import env
-from salesflow.core.embedded_db.server import EmbeddedServer
 
 ROOT = Path(settings.BASE_DIR)
 GOOD_SECRET = "k3y-" + "x7Q9pL2mZ4vB8nR1" * 4
@@ -161,23 +160,20 @@ EMBEDDED_JOB = textwrap.dedent(
 )
 
 
-def test_embedded_default_boots_and_runs_background_jobs_without_servers(tmp_path):
+def test_embedded_default_boots_and_runs_background_jobs_without_servers(embedded_var_dir):
     """Nothing set: the embedded PostgreSQL and the file-system broker under var/, and a
     worker that runs a job."""
     embedded = {
         "DJANGO_SETTINGS_MODULE": "salesflow.settings.base",
-        "SALESFLOW_VAR_DIR": str(tmp_path),
+        "SALESFLOW_VAR_DIR": str(embedded_var_dir),
     }
-    try:
-        migrate = run_manage("migrate", "--noinput", extra_env=embedded, timeout=300)
-        assert migrate.returncode == 0, migrate.stderr
-        assert (tmp_path / "postgres" / "data" / "PG_VERSION").exists()
+    migrate = run_manage("migrate", "--noinput", extra_env=embedded, timeout=300)
+    assert migrate.returncode == 0, migrate.stderr
+    assert (embedded_var_dir / "postgres" / "data" / "PG_VERSION").exists()
 
-        job = run_manage("shell", "-c", EMBEDDED_JOB, extra_env=embedded)
-        assert job.returncode == 0, job.stderr
-        assert "heartbeats: 1" in job.stdout
-    finally:
-        EmbeddedServer.for_var_dir(tmp_path).stop()
+    job = run_manage("shell", "-c", EMBEDDED_JOB, extra_env=embedded)
+    assert job.returncode == 0, job.stderr
+    assert "heartbeats: 1" in job.stdout
 
 
 @pytest.mark.parametrize(
