@@ -49,11 +49,6 @@ SEARCH = textwrap.dedent(
 )
 
 
-@pytest.fixture
-def var_dir(embedded_var_dir: Path) -> Path:  # the folder of the server under test
-    return embedded_var_dir
-
-
 def embedded(var_dir: Path) -> dict[str, str]:
     return {"DJANGO_SETTINGS_MODULE": "salesflow.settings.base", "SALESFLOW_VAR_DIR": str(var_dir)}
 
@@ -68,25 +63,25 @@ def postmasters(data_dir: Path) -> list[psutil.Process]:
     return found
 
 
-def test_starts_migrates_searches_and_comes_back_after_a_crash(var_dir):
-    server = EmbeddedServer.for_var_dir(var_dir)
-    migrate = run_manage("migrate", "--noinput", extra_env=embedded(var_dir), timeout=300)
+def test_starts_migrates_searches_and_comes_back_after_a_crash(embedded_var_dir):
+    server = EmbeddedServer.for_var_dir(embedded_var_dir)
+    migrate = run_manage("migrate", "--noinput", extra_env=embedded(embedded_var_dir), timeout=300)
     assert migrate.returncode == 0, migrate.stderr
     assert (server.data_dir / "PG_VERSION").exists()
     assert server.socket_path.is_socket()
     first = server.pid()
     assert first is not None
 
-    shell = run_manage("shell", "-c", SEARCH, extra_env=embedded(var_dir))
+    shell = run_manage("shell", "-c", SEARCH, extra_env=embedded(embedded_var_dir))
     assert shell.returncode == 0, shell.stderr
-    assert f"engine: postgresql {var_dir / 'postgres'}" in shell.stdout
+    assert f"engine: postgresql {embedded_var_dir / 'postgres'}" in shell.stdout
     # A prefix of a word in the notes: PostgreSQL's full-text search on its GIN index.
     assert "found: ['Kestrel Hospital']" in shell.stdout
 
     # Stopped cleanly, the next connection starts it again.
     assert server.stop()
     assert server.pid() is None
-    again = run_manage("shell", "-c", SEARCH, extra_env=embedded(var_dir))
+    again = run_manage("shell", "-c", SEARCH, extra_env=embedded(embedded_var_dir))
     assert again.returncode == 0, again.stderr
     assert "found: ['Kestrel Hospital']" in again.stdout
 
@@ -99,7 +94,7 @@ def test_starts_migrates_searches_and_comes_back_after_a_crash(var_dir):
     assert (server.data_dir / "postmaster.pid").exists()
     assert server.pid() is None
 
-    after = run_manage("shell", "-c", SEARCH, extra_env=embedded(var_dir))
+    after = run_manage("shell", "-c", SEARCH, extra_env=embedded(embedded_var_dir))
     assert after.returncode == 0, after.stderr
     assert "found: ['Kestrel Hospital']" in after.stdout
     restarted = server.pid()
@@ -114,10 +109,10 @@ START = "from salesflow.core.embedded_db.server import EmbeddedServer; import sy
 )
 
 
-def test_two_processes_starting_at_once_get_one_server(var_dir):
+def test_two_processes_starting_at_once_get_one_server(embedded_var_dir):
     starters = [
         subprocess.Popen(
-            [sys.executable, "-c", START, str(var_dir)],
+            [sys.executable, "-c", START, str(embedded_var_dir)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -128,24 +123,24 @@ def test_two_processes_starting_at_once_get_one_server(var_dir):
     outputs = [starter.communicate(timeout=120) for starter in starters]
     assert [starter.returncode for starter in starters] == [0, 0], outputs
     pids = {int(stdout.strip()) for stdout, _ in outputs}
-    server = EmbeddedServer.for_var_dir(var_dir)
+    server = EmbeddedServer.for_var_dir(embedded_var_dir)
     assert pids == {server.pid()}
     assert [process.pid for process in postmasters(server.data_dir)] == list(pids)
     # Asked again, it is the same server: nothing is started twice.
     assert server.start() in pids
 
 
-def test_a_server_is_left_running_for_the_next_process(var_dir):
-    server = EmbeddedServer.for_var_dir(var_dir)
-    status = run_manage("embedded_db", "status", extra_env=embedded(var_dir))
+def test_a_server_is_left_running_for_the_next_process(embedded_var_dir):
+    server = EmbeddedServer.for_var_dir(embedded_var_dir)
+    status = run_manage("embedded_db", "status", extra_env=embedded(embedded_var_dir))
     assert "Not running" in status.stdout
-    start = run_manage("embedded_db", "start", extra_env=embedded(var_dir))
+    start = run_manage("embedded_db", "start", extra_env=embedded(embedded_var_dir))
     assert start.returncode == 0, start.stderr
     pid = server.pid()
     assert f"Running (pid {pid})" in start.stdout
     time.sleep(0.5)  # the command's process has exited; the server has not
     assert server.pid() == pid
-    stop = run_manage("embedded_db", "stop", extra_env=embedded(var_dir))
+    stop = run_manage("embedded_db", "stop", extra_env=embedded(embedded_var_dir))
     assert "Stopped." in stop.stdout
     assert server.pid() is None
 
