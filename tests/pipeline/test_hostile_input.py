@@ -9,7 +9,17 @@ from hypothesis import strategies as st
 
 from pipeline.models import Opportunity, StageChange
 from salesflow.core.models import Notification
-from tests.hostile import OK, fuzz, hostile, ids
+from tests.hostile import (
+    BAD_CHARSETS,
+    OK,
+    assert_refused_as_not_utf8,
+    bodies_in,
+    csrf_client,
+    fuzz,
+    hostile,
+    ids,
+    post_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -599,3 +609,65 @@ def test_no_admin_lookup_path_tells_one_authors_items_from_anothers(
         mine = set(Item.objects.filter(author=rep).values_list("pk", flat=True))
         theirs = set(Item.objects.filter(author=teammate).values_list("pk", flat=True))
         assert (shown[rep], shown[teammate]) != (mine, theirs), path
+
+
+# --- Forms sent in a character encoding other than UTF-8 --------------------------------
+
+
+def every_write():
+    from pipeline.models import CalendarFeed, FollowUp, SoeChange, SoeStep
+    from pipeline.reviews.models import Item, Review
+
+    return (
+        state(),
+        soe_state(),
+        followup_state(),
+        SoeStep.objects.count(),
+        SoeChange.objects.count(),
+        FollowUp.objects.count(),
+        CalendarFeed.objects.count(),
+        Review.objects.count(),
+        Item.objects.count(),
+    )
+
+
+@pytest.mark.parametrize("charset", BAD_CHARSETS)
+def test_every_pipeline_form_sent_in_another_charset_is_refused_with_400(
+    rep, deal, soe, stages, charset
+):
+    from pipeline import services
+
+    follow_up = services.followup_create(actor=rep, account=deal.account, purpose="Ask")
+    step = soe.steps.first()
+    forms = [
+        (reverse("pipeline:opportunity_create", args=[deal.account_id]), {"name": "Déjà vu"}),
+        (reverse("pipeline:opportunity_edit", args=[deal.pk]), {"name": "Déjà vu"}),
+        (reverse("pipeline:opportunity_move", args=[deal.pk]), {"stage": stages["Evaluation"].pk}),
+        (reverse("pipeline:specialist_request", args=[deal.pk]), {}),
+        (reverse("pipeline:specialist_override", args=[deal.pk]), {"note": "Sûr"}),
+        (
+            reverse("pipeline:soe_step_add", args=[deal.pk]),
+            {"text": "Réunion", "owner_side": "prospect"},
+        ),
+        (reverse("pipeline:soe_reorder", args=[deal.pk]), {"move": step.pk, "direction": "down"}),
+        (reverse("pipeline:soe_reception", args=[deal.pk]), {"reception": "keen", "note": "Très"}),
+        (reverse("pipeline:soe_step_edit", args=[step.pk]), {"text": "Été", "owner_side": "us"}),
+        (
+            reverse("pipeline:soe_step_status", args=[step.pk, "skip"]),
+            {"reason": "Plus nécessaire"},
+        ),
+        (reverse("pipeline:followup_create", args=[deal.account_id]), {"purpose": "Café"}),
+        (reverse("pipeline:followup_action", args=[follow_up.pk, "dismiss"]), {"reason": "Non"}),
+        (reverse("pipeline:followup_review", args=[follow_up.pk]), {"decision": "approve"}),
+        (reverse("pipeline:calendar_settings"), {"action": "renew"}),
+        (reverse("pipeline:dashboard_refresh"), {}),
+        (reverse("reviews:create"), {"title": "Trimestre", "scope": "process"}),
+        (reverse("logout"), {}),
+    ]
+    client, token = csrf_client(rep)
+    before = every_write()
+    for url, data in forms:
+        for body, content_type in bodies_in(charset, {**data, "csrfmiddlewaretoken": token}):
+            assert_refused_as_not_utf8(post_in(client, url, body, content_type))
+    assert every_write() == before
+    assert client.get(reverse("home")).status_code == 200  # still signed in: logout refused too
