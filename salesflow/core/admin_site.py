@@ -2,8 +2,9 @@
 search or order by.
 
 Some columns are kept for the product's own use only — who wrote an item of a review, who
-cast a vote — and the admin must not become the way round that. An app declares them with
-`private_column(Model, "field")` (pipeline/reviews/admin.py does). This site then puts
+cast a vote, the hash of a calendar feed's key — and the admin must not become the way
+round that. An app declares them with `private_column(Model, "field")` (the reviews' and
+the pipeline's admin.py do). This site then puts
 `PrivateColumnGuard` in front of every model admin registered on it, Django's own and
 third-party ones included, so a lookup in the address whose path goes through a private
 column is refused whichever admin it is sent to and however it is spelled: `?author=3`,
