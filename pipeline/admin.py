@@ -23,6 +23,10 @@ from pipeline.models import (
     StepKind,
 )
 from pipeline.services import OPPORTUNITY_FIELDS
+from salesflow.core.admin_site import private_column
+
+# Only a hash of the feed's secret is kept; still, no admin filters by it.
+private_column(CalendarFeed, "token_hash")
 
 
 class StageFormSet(BaseInlineFormSet):
@@ -232,7 +236,7 @@ class SoeChangeAdmin(ReadOnlyAdmin):
 class CalendarFeedAdmin(admin.ModelAdmin):
     list_display = ["user", "created_at"]
     list_select_related = ["user"]
-    fields = ["user", "created_at"]  # never the token: it is the feed's only key
+    fields = ["user", "created_at"]  # never the token's hash
     readonly_fields = ["user", "created_at"]
 
     def has_add_permission(self, request):  # noqa: ANN001, ANN201 - Django's signature

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 
 from django.conf import settings
@@ -453,16 +454,26 @@ class SoeChange(models.Model):
 
 class CalendarFeed(models.Model):
     """A person's private iCalendar feed of their open SOE steps. Whoever holds the token
-    reads the feed, so it is long and random, and revoking deletes it for good."""
+    in its address reads the feed, so the token is long and random — and salesflow keeps
+    only its SHA-256: the address is shown once, when it is made, and neither the admin nor
+    a copy of the database can give it back. Revoking deletes the feed for good."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
     )
-    token = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        """The one way a feed's token is stored and looked up. A plain SHA-256 is enough:
+        the token carries 256 random bits, so there is nothing to guess from its hash, and
+        finding the row by the hash of what was presented compares no secret byte by byte
+        that a stopwatch could read."""
+        return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 # --- Artificial patience: follow-ups held back on purpose ------------------------------

@@ -561,7 +561,11 @@ FEED_MAX_STEPS = 2000
 def feed_steps(*, token: str) -> tuple[User | None, QuerySet[SoeStep]]:
     """The feed's owner and their open dated steps: on deals they own or steps they carry,
     never anyone else's. An unknown or revoked token finds nobody."""
-    feed = CalendarFeed.objects.select_related("user").filter(token=token).first()
+    feed = (
+        CalendarFeed.objects.select_related("user")
+        .filter(token_hash=CalendarFeed.hash_token(token))
+        .first()
+    )
     if feed is None or not feed.user.is_active:
         return None, SoeStep.objects.none()
     steps = (

@@ -632,12 +632,15 @@ def soe_set_reception(
 # --- Calendar feed ----------------------------------------------------------------------
 
 
-def calendar_feed_renew(*, user: User) -> CalendarFeed:
-    """A new secret feed address for the user; any earlier address stops working."""
+def calendar_feed_renew(*, user: User) -> tuple[CalendarFeed, str]:
+    """A new secret feed address for the user; any earlier address stops working. Returns
+    the feed and its token, which is kept nowhere: show it now or never."""
+    token = secrets.token_urlsafe(32)
     feed, _ = CalendarFeed.objects.update_or_create(
-        user=user, defaults={"token": secrets.token_urlsafe(32)}
+        user=user,
+        defaults={"token_hash": CalendarFeed.hash_token(token), "created_at": timezone.now()},
     )
-    return feed
+    return feed, token
 
 
 def calendar_feed_revoke(*, user: User) -> None:

@@ -561,22 +561,26 @@ def soe_ics(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def calendar_settings(request: HttpRequest) -> HttpResponse:
-    """The user's private feed address: make one, replace it, or switch it off."""
-    if request.method == "POST":
-        if request.POST.get("action") == "revoke":
-            services.calendar_feed_revoke(user=request.user)
-            messages.success(request, "Feed switched off: its address shows nothing any more.")
-        else:
-            services.calendar_feed_renew(user=request.user)
-            messages.success(request, "New feed address made; any earlier one stopped working.")
+    """The user's private feed address: make one, replace it, or switch it off. A new
+    address is shown on the answer to the POST that made it, and only there: salesflow
+    keeps a hash of its secret, not the secret."""
+    if request.method == "POST" and request.POST.get("action") == "revoke":
+        services.calendar_feed_revoke(user=request.user)
+        messages.success(request, "Feed switched off: its address shows nothing any more.")
         return redirect("pipeline:calendar_settings")
-    feed = CalendarFeed.objects.filter(user=request.user).first()
-    url = (
-        request.build_absolute_uri(reverse("pipeline:calendar_feed", args=[feed.token]))
-        if feed
-        else None
+    feed_url = None
+    if request.method == "POST":
+        feed, token = services.calendar_feed_renew(user=request.user)
+        feed_url = request.build_absolute_uri(reverse("pipeline:calendar_feed", args=[token]))
+        messages.success(request, "New feed address made; any earlier one stopped working.")
+    else:
+        feed = CalendarFeed.objects.filter(user=request.user).first()
+    response = render(
+        request, "pipeline/calendar_settings.html", {"feed": feed, "feed_url": feed_url}
     )
-    return render(request, "pipeline/calendar_settings.html", {"feed": feed, "feed_url": url})
+    # No cache, the browser's included, may keep the one page that shows the address.
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_not_required

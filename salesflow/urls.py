@@ -33,7 +33,3 @@ urlpatterns = [
     path("", include("pipeline.reviews.urls")),
     path("admin/", admin.site.urls),
 ]
-
-admin.site.site_header = "salesflow administration"
-admin.site.site_title = "salesflow admin"
-admin.site.index_title = "Configuration and data"

@@ -4,6 +4,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from salesflow.core.middleware import utf8_only_wsgi
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesflow.settings.base")
 
-application = get_wsgi_application()
+application = utf8_only_wsgi(get_wsgi_application())

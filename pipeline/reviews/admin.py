@@ -1,24 +1,18 @@
 """Reviews in the admin, read-only: they are written through the review pages. No list,
-form or search here shows or looks up who wrote an item, anonymous review or not: the
-author is kept only so people can change their own items while writing."""
+form, search or filter here or in any other admin shows or looks up who wrote an item,
+anonymous review or not, nor who cast a vote: the author is kept only so people can change
+their own items while writing, the voter so nobody spends more votes than they have."""
 
 from django.contrib import admin
 
 from pipeline.admin import ReadOnlyAdmin
-from pipeline.reviews.models import Action, Item, Participant, PhaseChange, Review
+from pipeline.reviews.models import Action, Item, Participant, PhaseChange, Review, Vote
+from salesflow.core.admin_site import private_column
+
+private_column(Item, "author")
+private_column(Vote, "voter")
 
 ITEM_FIELDS = ["kind", "text", "revealed_at", "reveal_order", "group"]
-
-
-class NoAuthorLookups:
-    """Refuse any filter in the address that goes through an item's author (`?author=3`,
-    `?items__author__id__exact=3`): Django's admin accepts lookups on a model's own fields
-    unless told not to, and that would list one person's items."""
-
-    def lookup_allowed(self, lookup, value, request=None):  # noqa: ANN001, ANN201 - Django's
-        if "author" in lookup.split("__"):
-            return False
-        return super().lookup_allowed(lookup, value, request)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -48,7 +42,7 @@ class ActionInline(ReadOnlyInline):
 
 
 @admin.register(Review)
-class ReviewAdmin(NoAuthorLookups, ReadOnlyAdmin):
+class ReviewAdmin(ReadOnlyAdmin):
     list_display = ["title", "scope", "phase", "facilitator", "anonymous", "created_at"]
     list_filter = ["phase", "scope", "anonymous"]
     list_select_related = ["facilitator"]
@@ -57,7 +51,7 @@ class ReviewAdmin(NoAuthorLookups, ReadOnlyAdmin):
 
 
 @admin.register(Item)
-class ItemAdmin(NoAuthorLookups, ReadOnlyAdmin):
+class ItemAdmin(ReadOnlyAdmin):
     list_display = ["text", "kind", "review", "revealed_at"]
     list_filter = ["kind"]
     list_select_related = ["review"]
@@ -66,7 +60,7 @@ class ItemAdmin(NoAuthorLookups, ReadOnlyAdmin):
 
 
 @admin.register(Action)
-class ActionAdmin(NoAuthorLookups, ReadOnlyAdmin):
+class ActionAdmin(ReadOnlyAdmin):
     list_display = ["text", "owner", "due_on", "done_at", "review"]
     list_filter = ["done_at"]
     list_select_related = ["owner", "review"]
@@ -74,6 +68,6 @@ class ActionAdmin(NoAuthorLookups, ReadOnlyAdmin):
 
 
 @admin.register(PhaseChange)
-class PhaseChangeAdmin(NoAuthorLookups, ReadOnlyAdmin):
+class PhaseChangeAdmin(ReadOnlyAdmin):
     list_display = ["review", "from_phase", "to_phase", "at", "by"]
     list_select_related = ["review", "by"]

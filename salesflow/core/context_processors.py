@@ -16,11 +16,30 @@ class NavItem:
     active: bool
 
 
+# Where sales ops and admins configure the process, in the admin: each of these both staff
+# roles may view (salesflow.core.permissions.SALES_OPS; an admin may do anything).
+ADMIN_PAGES = [
+    ("Pipelines and stages", "admin:pipeline_pipeline_changelist"),
+    ("Close reasons", "admin:pipeline_closereason_changelist"),
+    ("Patience rules", "admin:pipeline_patiencerule_changelist"),
+    ("Question library", "admin:prospects_facilitativequestion_changelist"),
+    ("Kinds of SOE step", "admin:pipeline_stepkind_changelist"),
+    ("Edit SOE templates", "admin:pipeline_soetemplate_changelist"),
+    ("Segments", "admin:prospects_segment_changelist"),
+    ("Lead sources", "admin:prospects_leadsource_changelist"),
+    ("Teams", "admin:core_team_changelist"),
+    ("People", "admin:core_user_changelist"),
+    ("Everything in the admin", "admin:index"),
+]
+
+
 def navigation(request: HttpRequest) -> dict[str, object]:
-    """The main navigation for the signed-in user's role; later features add their entries."""
+    """The main navigation for the signed-in user's role: the pages everyone works in on
+    the bar, and for sales ops and admins the pages that configure the process in one
+    "Configure" menu, so the bar stays one line wide (at 1280 px) for every role."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "configure_groups": []}
     path = request.path
     accounts_url = reverse("prospects:account_list")
     items = [
@@ -29,17 +48,32 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         NavItem("Board", reverse("pipeline:board"), path.startswith("/board/")),
         NavItem("Reviews", reverse("reviews:list"), path.startswith(reverse("reviews:list"))),
     ]
+    admin_url = reverse("admin:index")
+    configure: list[tuple[str, list[NavItem]]] = []
     if user.role != user.Role.REP:
         dashboard_url = reverse("pipeline:dashboard")
         items.append(NavItem("Dashboard", dashboard_url, path.startswith(dashboard_url)))
         # Managers and sales ops compare the SOE templates with how buyers really went.
         templates_url = reverse("pipeline:soe_templates")
-        items.append(NavItem("SOE templates", templates_url, path.startswith(templates_url)))
+        templates = NavItem("SOE templates", templates_url, path.startswith(templates_url))
+        if user.is_staff:
+            configure.append(("", [templates]))
+        else:
+            items.append(templates)
     if user.is_staff:
-        admin_url = reverse("admin:index")
-        items.append(NavItem("Admin", admin_url, path.startswith(admin_url)))
+        admin_pages = [
+            NavItem(label, reverse(name), path == reverse(name)) for label, name in ADMIN_PAGES
+        ]
+        configure.append(("In the admin", admin_pages))
     return {
         "nav_items": items,
+        # (heading, links) groups of the "Configure" menu, a divider between groups.
+        "configure_groups": configure,
+        "configure_active": bool(configure)
+        and (
+            path.startswith(admin_url)
+            or any(item.active for _, group in configure for item in group)
+        ),
         # Lazy: pages that never show the navigation (htmx fragments) pay no query for it.
         "unread_notifications": SimpleLazyObject(
             lambda: selectors.unread_notification_count(user=user)

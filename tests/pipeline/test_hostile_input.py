@@ -9,7 +9,17 @@ from hypothesis import strategies as st
 
 from pipeline.models import Opportunity, StageChange
 from salesflow.core.models import Notification
-from tests.hostile import OK, fuzz, hostile, ids
+from tests.hostile import (
+    BAD_CHARSETS,
+    OK,
+    assert_refused_as_not_utf8,
+    bodies_in,
+    csrf_client,
+    fuzz,
+    hostile,
+    ids,
+    post_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -441,3 +451,223 @@ def test_dashboard_filters_pages_and_csv(client, manager, rep, deal, params, tab
         response = client.get(url, params, **extra)
         assert response.status_code == 200
         assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+# --- The admin never filters by a review item's author, nor by a voter -----------------
+
+# Every spelling Django's admin accepts for a filter that ends on Item.author, from each
+# admin that reaches items: the item's own columns, attnames, transforms and lookups, and
+# paths through groups, the review and an action's source item. `{me}` is the author's id,
+# `{name}` their username.
+AUTHOR_LOOKUPS = {
+    "reviews_item": [
+        "author={me}",
+        "author_id={me}",
+        "author__id={me}",
+        "author__pk={me}",
+        "author__exact={me}",
+        "author_id__exact={me}",
+        "author__id__exact={me}",
+        "author__in={me},{other}",
+        "author_id__in={me},{other}",
+        "author__isnull=false",
+        "author_id__isnull=true",
+        "author__gt={before}",
+        "author_id__lt={after}",
+        "author__gte={me}",
+        "author__lte={me}",
+        "author_id__range={me},{me}",
+        "author__username={name}",
+        "author__username__startswith={name}",
+        "author__first_name__icontains=rita",
+        "author__email__endswith=example.test",
+        "group__items__author={me}",
+        "group__items__author_id__in={me}",
+        "review__items__author__username={name}",
+        "vote__voter={me}",
+        "vote__voter_id={me}",
+        "_popup=1&_to_field=author",
+        "_popup=1&_to_field=author_id",
+    ],
+    "reviews_review": [
+        "items__author={me}",
+        "items__author_id={me}",
+        "items__author__id__exact={me}",
+        "items__author_id__in={me}",
+        "items__author__isnull=true",
+        "items__author__username__startswith={name}",
+        "groups__items__author_id={me}",
+        "votes__voter={me}",
+        "votes__voter_id__in={me}",
+    ],
+    "reviews_action": [
+        "source_item__author={me}",
+        "source_item__author_id={me}",
+        "source_group__items__author__pk={me}",
+        "review__items__author_id={me}",
+    ],
+    "reviews_phasechange": ["review__items__author_id={me}", "review__votes__voter={me}"],
+}
+
+
+@pytest.fixture
+def written_review(rep, teammate, sales_ops):
+    """An anonymous review with an item by each of two people, grouped and voted on, and
+    an action made from one of them."""
+    from datetime import date
+
+    from pipeline.reviews.demo import run_review
+    from pipeline.reviews.models import Action, Item
+
+    review = run_review(
+        facilitator=sales_ops,
+        title="Quarter review",
+        written=[(rep, "delta", "Rita's secret delta"), (teammate, "delta", "Theo's delta")],
+        groups={"Slow": ["Rita's secret delta", "Theo's delta"]},
+        votes=[(rep, "Slow")],
+    )
+    Action.objects.create(
+        review=review,
+        text="Act on it",
+        owner=teammate,
+        due_on=date(2030, 1, 1),
+        source_item=Item.objects.get(text="Rita's secret delta"),
+        source_group=review.groups.get(),
+    )
+    return review
+
+
+@pytest.fixture
+def superuser(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(role="admin", is_staff=True, is_superuser=True, username="root")
+
+
+@pytest.mark.parametrize(
+    ("admin_page", "lookup"),
+    [(page, lookup) for page, lookups in AUTHOR_LOOKUPS.items() for lookup in lookups],
+)
+def test_no_admin_lookup_filters_by_an_items_author_or_a_voter(
+    client, superuser, rep, teammate, written_review, admin_page, lookup
+):
+    client.force_login(superuser)
+    query = lookup.format(
+        me=rep.pk,
+        other=superuser.pk,
+        before=rep.pk - 1,
+        after=rep.pk + 1,
+        name=rep.username,
+    )
+    response = client.get(reverse(f"admin:{admin_page}_changelist") + "?" + query)
+    assert response.status_code == 400, query
+    assert "Rita's secret delta" not in response.content.decode()
+
+
+def test_the_admin_still_filters_items_by_what_they_are(client, superuser, written_review):
+    client.force_login(superuser)
+    url = reverse("admin:reviews_item_changelist")
+    response = client.get(url, {"kind": "delta", "group": written_review.groups.get().pk})
+    assert response.status_code == 200
+    assert "Rita&#x27;s secret delta" in response.content.decode()
+
+
+@fuzz
+@given(
+    path=st.lists(
+        st.sampled_from(
+            [
+                *("author", "author_id", "id", "pk", "group", "items", "review", "username"),
+                *("voter", "vote", "votes", "exact", "in", "isnull", "startswith", "text"),
+            ]
+        ),
+        min_size=1,
+        max_size=5,
+    ).map("__".join),
+    admin_page=st.sampled_from(sorted(AUTHOR_LOOKUPS)),
+)
+def test_no_admin_lookup_path_tells_one_authors_items_from_anothers(
+    client, superuser, rep, teammate, written_review, path, admin_page
+):
+    """Whatever the path, asking with one author's id and then with another's never
+    splits the items by who wrote them; and nothing answers 500."""
+    from pipeline.reviews.models import Item, Review
+
+    client.force_login(superuser)
+    url = reverse(f"admin:{admin_page}_changelist")
+    model = {"reviews_item": Item, "reviews_review": Review}.get(admin_page)
+    shown = {}
+    for person in (rep, teammate):
+        value = person.username if path.endswith("username") else person.pk
+        response = client.get(url, {path: value})
+        assert response.status_code in {200, 302, 400}, path
+        if response.status_code != 200 or model is None:
+            continue
+        shown[person] = {row.pk for row in response.context["cl"].result_list}
+    # An item's own id could equal a person's by chance; that splits nothing by author.
+    if model is Item and len(shown) == 2 and path.split("__")[0] not in {"id", "pk"}:
+        mine = set(Item.objects.filter(author=rep).values_list("pk", flat=True))
+        theirs = set(Item.objects.filter(author=teammate).values_list("pk", flat=True))
+        assert (shown[rep], shown[teammate]) != (mine, theirs), path
+
+
+# --- Forms sent in a character encoding other than UTF-8 --------------------------------
+
+
+def every_write():
+    from pipeline.models import CalendarFeed, FollowUp, SoeChange, SoeStep
+    from pipeline.reviews.models import Item, Review
+
+    return (
+        state(),
+        soe_state(),
+        followup_state(),
+        SoeStep.objects.count(),
+        SoeChange.objects.count(),
+        FollowUp.objects.count(),
+        CalendarFeed.objects.count(),
+        Review.objects.count(),
+        Item.objects.count(),
+    )
+
+
+@pytest.mark.parametrize("charset", BAD_CHARSETS)
+def test_every_pipeline_form_sent_in_another_charset_is_refused_with_400(
+    rep, deal, soe, stages, charset
+):
+    from pipeline import services
+
+    follow_up = services.followup_create(actor=rep, account=deal.account, purpose="Ask")
+    step = soe.steps.first()
+    forms = [
+        (reverse("pipeline:opportunity_create", args=[deal.account_id]), {"name": "Déjà vu"}),
+        (reverse("pipeline:opportunity_edit", args=[deal.pk]), {"name": "Déjà vu"}),
+        (reverse("pipeline:opportunity_move", args=[deal.pk]), {"stage": stages["Evaluation"].pk}),
+        (reverse("pipeline:specialist_request", args=[deal.pk]), {}),
+        (reverse("pipeline:specialist_override", args=[deal.pk]), {"note": "Sûr"}),
+        (
+            reverse("pipeline:soe_step_add", args=[deal.pk]),
+            {"text": "Réunion", "owner_side": "prospect"},
+        ),
+        (reverse("pipeline:soe_reorder", args=[deal.pk]), {"move": step.pk, "direction": "down"}),
+        (reverse("pipeline:soe_reception", args=[deal.pk]), {"reception": "keen", "note": "Très"}),
+        (reverse("pipeline:soe_step_edit", args=[step.pk]), {"text": "Été", "owner_side": "us"}),
+        (
+            reverse("pipeline:soe_step_status", args=[step.pk, "skip"]),
+            {"reason": "Plus nécessaire"},
+        ),
+        (reverse("pipeline:followup_create", args=[deal.account_id]), {"purpose": "Café"}),
+        (reverse("pipeline:followup_action", args=[follow_up.pk, "dismiss"]), {"reason": "Non"}),
+        (reverse("pipeline:followup_review", args=[follow_up.pk]), {"decision": "approve"}),
+        (reverse("pipeline:calendar_settings"), {"action": "renew"}),
+        (reverse("pipeline:dashboard_refresh"), {}),
+        (reverse("reviews:create"), {"title": "Trimestre", "scope": "process"}),
+        (reverse("logout"), {}),
+    ]
+    client, token = csrf_client(rep)
+    before = every_write()
+    for url, data in forms:
+        for body, content_type in bodies_in(charset, {**data, "csrfmiddlewaretoken": token}):
+            assert_refused_as_not_utf8(post_in(client, url, body, content_type))
+    assert every_write() == before
+    assert client.get(reverse("home")).status_code == 200  # still signed in: logout refused too

@@ -249,3 +249,58 @@ def test_review_pages_query_count_is_constant(
     # Session, user, the count and the page of reviews, the unread count.
     with django_assert_num_queries(5):
         assert client.get(reverse("reviews:list")).status_code == 200
+
+
+def crawl(client, start: str = "/", limit: int = 200) -> dict[str, str]:
+    """Every page reachable from `start` by following links on the site (GET only, the
+    admin left out): path → its HTML."""
+    import re
+    from urllib.parse import urljoin, urlsplit
+
+    seen, queue, pages = {start}, [start], {}
+    while queue and len(pages) < limit:
+        path = queue.pop(0)
+        response = client.get(path)
+        if response.status_code != 200 or "text/html" not in response["Content-Type"]:
+            continue
+        html = response.content.decode()
+        pages[path] = html
+        for href in re.findall(r'href="([^"#]+)', html):
+            target = urlsplit(urljoin(path, href.replace("&amp;", "&")))
+            link = target.path + (f"?{target.query}" if target.query else "")
+            if target.netloc or link in seen or link.startswith(("/admin/", "/static/")):
+                continue
+            seen.add(link)
+            queue.append(link)
+    return pages
+
+
+@pytest.mark.parametrize("who", ["ops", "rep"])
+def test_no_page_title_has_markup_in_it(client, ops, rep, teammate, deal, who):
+    """Every page a facilitator (and a rep) reaches names itself in plain text: a title
+    holds no tag, whatever the page or the names typed into it."""
+    import re
+
+    from pipeline import services as pipeline_services
+    from pipeline.reviews.demo import run_review
+
+    run_review(
+        facilitator=ops,
+        title="<i>Q3</i> look back & more",
+        written=[(rep, "plus", "Pilots <b>work</b>"), (teammate, "delta", "Late SOEs")],
+    )
+    sequence = pipeline_services.soe_start(actor=rep, opportunity=deal)
+    pipeline_services.soe_step_add(actor=rep, sequence=sequence, text="Board <em>meeting</em>")
+    pipeline_services.followup_create(actor=rep, account=deal.account, purpose="Ask <why>")
+    client.force_login({"ops": ops, "rep": rep}[who])
+    pages = crawl(client)
+    assert len(pages) >= 25, sorted(pages)
+    assert any("/summary/" in path for path in pages), sorted(pages)
+    if who == "rep":
+        assert any(path.endswith("/soe/") for path in pages), sorted(pages)
+    for path, html in pages.items():
+        titles = re.findall(r"<title>(.*?)</title>", html, re.DOTALL)
+        assert len(titles) == 1, path
+        for character in "<>\n":
+            assert character not in titles[0], (path, titles[0])
+        assert titles[0].strip(), path

@@ -85,3 +85,48 @@ def test_rep_builds_an_soe_from_a_template_and_sees_the_lukewarm_warning_on_the_
     page.emulate_media(media="print")
     screenshot(page, "soe-letter")
     assert [v for v in violations if "favicon" not in v] == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_each_soe_steps_action_buttons_stay_on_one_line(
+    page: Page, live_server, rep, deal, width, screenshot
+):
+    from pipeline import services
+
+    sequence = services.soe_start(actor=rep, opportunity=deal)
+    for text in (
+        "IT security review with the trust's information governance lead",
+        "Pilot on two wards",
+        "Board approval",
+    ):
+        services.soe_step_add(actor=rep, sequence=sequence, text=text)
+    services.soe_step_done(actor=rep, step=sequence.steps.get(text="Pilot on two wards"))
+    violations = watch_console(page)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, live_server.url, rep.username)
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server.url}/deals/{deal.pk}/soe/")
+    expect(page.locator(".soe-step")).to_have_count(3)
+    screenshot(page, f"soe-step-actions-{width}")
+    buttons = page.evaluate(
+        """() => [...document.querySelectorAll('.soe-step .btn')].map((button) => {
+            const style = getComputedStyle(button);
+            // One line of text: the button is no taller than its line height plus padding
+            // and borders, and nothing in it is cut off.
+            const oneLine = parseFloat(style.lineHeight) + parseFloat(style.paddingTop)
+                + parseFloat(style.paddingBottom) + parseFloat(style.borderTopWidth)
+                + parseFloat(style.borderBottomWidth);
+            const shown = button.cloneNode(true);
+            shown.querySelectorAll('.visually-hidden').forEach((hidden) => hidden.remove());
+            return {text: shown.textContent.trim(), height: button.getBoundingClientRect().height,
+                    oneLine, fits: button.scrollWidth <= button.clientWidth};
+        })"""
+    )
+    assert {button["text"] for button in buttons} >= {"Done", "Skip", "Reopen", "Edit"}
+    for button in buttons:
+        assert button["height"] <= button["oneLine"] + 1, button
+        assert button["fits"], button
+    # The reason box keeps room to type in, and the page never scrolls sideways.
+    assert page.get_by_label("Why skip “Board approval”?").bounding_box()["width"] >= 120
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert violations == []

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline import calendar, services
 from pipeline.models import CalendarFeed
-from tests.factories import ContactFactory
+from tests.factories import ContactFactory, UserFactory
+from tests.hostile import fuzz
 
 pytestmark = pytest.mark.django_db
 
@@ -93,11 +98,9 @@ def test_the_feed_shows_only_its_owners_open_steps_and_nothing_after_revoking(
     done = soe.steps.get(text="Board meeting")
     services.soe_step_done(actor=rep, step=done)
     client.force_login(rep)
-    client.post(reverse("pipeline:calendar_settings"), {"action": "renew"})
-    token = CalendarFeed.objects.get(user=rep).token
-    assert len(token) >= 40
+    feed_url = made_address(client)
+    assert len(feed_url.rsplit("/", 1)[1]) >= 40
     client.logout()
-    feed_url = reverse("pipeline:calendar_feed", args=[token])
     text = client.get(feed_url).content.decode()
     assert "IT security review" in text
     assert "Board meeting" not in text  # done
@@ -108,12 +111,19 @@ def test_the_feed_shows_only_its_owners_open_steps_and_nothing_after_revoking(
     assert client.get(feed_url).status_code == 404
 
 
+def made_address(client) -> str:
+    """Make a new feed address on the settings page; return its path, as shown there."""
+    response = client.post(reverse("pipeline:calendar_settings"), {"action": "renew"})
+    assert response.status_code == 200
+    return urlsplit(response.context["feed_url"]).path
+
+
 def test_a_new_address_retires_the_old_one(client, rep):
     client.force_login(rep)
-    client.post(reverse("pipeline:calendar_settings"), {"action": "renew"})
-    old = CalendarFeed.objects.get(user=rep).token
-    client.post(reverse("pipeline:calendar_settings"), {"action": "renew"})
-    assert client.get(reverse("pipeline:calendar_feed", args=[old])).status_code == 404
+    old = made_address(client)
+    new = made_address(client)
+    assert client.get(old).status_code == 404
+    assert client.get(new).status_code == 200
 
 
 @pytest.mark.parametrize("size", [1, 40])
@@ -123,9 +133,9 @@ def test_feed_query_count_is_constant(client, rep, open_deal, size, django_asser
         services.soe_step_add(
             actor=rep, sequence=sequence, text=f"Step {n}", target_date=timezone.localdate()
         )
-    feed = services.calendar_feed_renew(user=rep)
+    _, token = services.calendar_feed_renew(user=rep)
     with django_assert_max_num_queries(2):
-        response = client.get(reverse("pipeline:calendar_feed", args=[feed.token]))
+        response = client.get(reverse("pipeline:calendar_feed", args=[token]))
     assert response.content.decode().count("BEGIN:VEVENT") == size
 
 
@@ -141,8 +151,8 @@ def test_the_feed_never_shows_a_step_on_a_deal_its_owner_cannot_see(
     step = soe.steps.get(text="Board meeting")
     # Say the outsider carried this step once (before moving team): still not in their feed.
     type(step).objects.filter(pk=step.pk).update(responsible_user=outsider)
-    feed = services.calendar_feed_renew(user=outsider)
-    text = client.get(reverse("pipeline:calendar_feed", args=[feed.token])).content.decode()
+    _, token = services.calendar_feed_renew(user=outsider)
+    text = client.get(reverse("pipeline:calendar_feed", args=[token])).content.decode()
     assert "Board meeting" not in text
 
 
@@ -156,3 +166,93 @@ def test_the_download_marks_done_steps_and_drops_control_characters(client, rep,
     assert "\x07" not in text
     assert "\x1b" not in text
     assert "CANCELLED" not in text
+
+
+# --- The feed's secret is kept as a hash only -------------------------------------------
+
+
+def test_a_feed_address_is_shown_once_and_only_its_hash_is_kept(client, rep, deal, soe):
+    client.force_login(rep)
+    response = client.post(reverse("pipeline:calendar_settings"), {"action": "renew"})
+    url = response.context["feed_url"]
+    token = url.rsplit("/", 1)[1].removesuffix(".ics")
+    assert url in response.content.decode()
+    assert "only time salesflow shows it" in response.content.decode()
+    assert response["Cache-Control"] == "no-store"
+    # Stored: the token's SHA-256, and nothing from which the token could be read back.
+    feed = CalendarFeed.objects.get(user=rep)
+    assert feed.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in str(CalendarFeed.objects.filter(pk=feed.pk).values().get())
+    assert "token" not in {field.name for field in CalendarFeed._meta.get_fields()}
+    # Shown once: the page says the feed is on, without the address, which still works.
+    page = client.get(reverse("pipeline:calendar_settings")).content.decode()
+    assert token not in page
+    assert "salesflow cannot show it again" in page
+    client.logout()
+    assert "IT security review" in client.get(urlsplit(url).path).content.decode()
+
+
+def test_the_admin_can_neither_confirm_nor_recover_a_feed_token(client, rep):
+    _, token = services.calendar_feed_renew(user=rep)
+    digest = CalendarFeed.hash_token(token)
+    client.force_login(UserFactory(role="admin", is_staff=True, is_superuser=True))
+    url = reverse("admin:pipeline_calendarfeed_changelist")
+    for query in (
+        f"token={token}",
+        f"token__startswith={token[:3]}",
+        f"token__exact={token}",
+        f"token_hash={digest}",
+        f"token_hash__startswith={digest[:2]}",
+        f"token_hash__in={digest},x",
+        f"token_hash__regex=^{digest[0]}",
+        f"user__calendar_feed__token_hash={digest}",
+        "_popup=1&_to_field=token_hash",
+    ):
+        response = client.get(f"{url}?{query}")
+        assert response.status_code in {302, 400}, query  # 302: back to the list, "?e=1"
+        assert rep.username not in response.content.decode(), query
+    assert client.get(url).status_code == 200
+    change = client.get(reverse("admin:pipeline_calendarfeed_change", args=[rep.calendar_feed.pk]))
+    assert digest not in change.content.decode()
+
+
+@fuzz
+@given(token=st.text(max_size=100))
+def test_any_feed_address_that_was_not_made_is_404(client, rep, token):
+    services.calendar_feed_renew(user=rep)
+    response = client.get(f"/calendar/feed/{quote(token, safe='')}.ics")
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_feeds_made_before_hashing_keep_their_addresses(client):
+    """The migration hashes existing tokens: an address handed out before it still works,
+    and the token itself is no longer stored."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = (
+        ("pipeline", "0010_open_deal_totals"),
+        ("pipeline", "0011_calendar_feed_token_hash"),
+    )
+    user = UserFactory()
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO pipeline_calendarfeed (user_id, token, created_at)"
+                " VALUES (%s, 'an-address-from-before', now())",
+                [user.pk],
+            )
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert after in MigrationExecutor(connection).loader.applied_migrations
+    response = client.get(reverse("pipeline:calendar_feed", args=["an-address-from-before"]))
+    assert response.status_code == 200
+    assert "BEGIN:VCALENDAR" in response.content.decode()
+    assert CalendarFeed.objects.get(user=user).token_hash == CalendarFeed.hash_token(
+        "an-address-from-before"
+    )

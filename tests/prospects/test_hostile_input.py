@@ -8,7 +8,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from prospects.models import Account, AccountEvent, Contact, Conversation, WhyNote
-from tests.hostile import fuzz, hostile, ids
+from tests.hostile import (
+    BAD_CHARSETS,
+    assert_refused_as_not_utf8,
+    bodies_in,
+    csrf_client,
+    fuzz,
+    hostile,
+    ids,
+    post_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +207,71 @@ def test_ids_beyond_any_row_are_404(client, rep, account, pk):
         Account.objects.get(pk=pk)
     assert not Account.objects.filter(pk=pk).exists()
     assert not Contact.objects.filter(account_id=pk).exists()  # a foreign key, too
+
+
+# --- Forms sent in a character encoding other than UTF-8 --------------------------------
+
+FORMS = {
+    "prospects:account_create": {"name": "Café Ltd", "status": "prospect"},
+    "prospects:account_edit": {"name": "Café Ltd", "status": "prospect"},
+    "prospects:contact_create": {"name": "Zoë Ng", "buying_role": "champion"},
+    "prospects:contact_edit": {"name": "Zoë Ng", "buying_role": "champion"},
+    "prospects:why_edit": {"text": "Beds blocked — all weekend", "said_on": "2026-01-05"},
+    "prospects:conversation_create": {
+        "occurred_at": "2026-01-05T10:00",
+        "channel": "call",
+        "kind": "discovery",
+        "notes": "Ça va",
+    },
+    "prospects:account_merge": {"other": "1"},
+    "prospects:quick_log": {"account": "1"},
+    "prospects:account_import": {"file": "name\nCafé"},
+}
+
+
+def form_url(name, account, contact) -> str:
+    if name in {"prospects:account_create", "prospects:quick_log", "prospects:account_import"}:
+        return reverse(name)
+    return reverse(name, args=[contact.pk if name == "prospects:contact_edit" else account.pk])
+
+
+@pytest.mark.parametrize("charset", BAD_CHARSETS)
+def test_every_prospects_form_sent_in_another_charset_is_refused_with_400(
+    rep, account, contact, charset
+):
+    client, token = csrf_client(rep)
+    before = counts()
+    for name, data in FORMS.items():
+        for body, content_type in bodies_in(charset, {**data, "csrfmiddlewaretoken": token}):
+            response = post_in(client, form_url(name, account, contact), body, content_type)
+            assert_refused_as_not_utf8(response)
+    assert counts() == before
+
+
+@pytest.mark.parametrize("charset", BAD_CHARSETS)
+def test_signing_in_with_a_form_in_another_charset_is_refused_with_400(rep, charset):
+    from axes.models import AccessAttempt
+
+    client, token = csrf_client()
+    data = {"username": rep.username, "password": "wrong", "csrfmiddlewaretoken": token}
+    for body, content_type in bodies_in(charset, data):
+        assert_refused_as_not_utf8(post_in(client, reverse("login"), body, content_type))
+    assert not AccessAttempt.objects.exists()  # nothing was read, so nothing counted
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "UTF-8", "utf8", "UTF8", "utf_8"])
+def test_a_form_that_names_utf8_however_spelt_is_read(rep, account, charset):
+    client, token = csrf_client(rep)
+    url = reverse("prospects:account_edit", args=[account.pk])
+    data = {
+        "name": "Café Ltd",
+        "status": "prospect",
+        "owner": rep.pk,
+        "segment": account.segment_id,
+        "csrfmiddlewaretoken": token,
+    }
+    for body, content_type in bodies_in(charset, data):
+        response = post_in(client, url, body, content_type)
+        assert response.status_code == 302, content_type
+        account.refresh_from_db()
+        assert account.name == "Café Ltd"
