@@ -615,7 +615,8 @@ def released(rep, account):
     rep.team.review_followups = True
     rep.team.save()
     follow_up = services.followup_create(actor=rep, account=account, purpose="Ask about budget")
-    assert follow_up.review == "pending" and follow_up.surface_at <= timezone.now()
+    assert follow_up.review == "pending"
+    assert follow_up.surface_at <= timezone.now()
     rep.team.review_followups = False
     rep.team.save()
     return follow_up
@@ -653,7 +654,8 @@ def test_a_follow_up_a_team_stopped_reviewing_waits_for_its_time_and_can_surface
     FollowUp.objects.filter(pk=released.pk).update(surface_at=timezone.now() + timedelta(days=2))
     client.force_login(rep)
     page = followup_page(client, released)
-    assert "Due now" not in page and "Mark done" not in page
+    assert "Due now" not in page
+    assert "Mark done" not in page
     assert "Surface now" in page  # nothing but its time stands in the way
     assert selectors.followups_to_review(user=manager) == []  # nor on the manager's list
     with pytest.raises(ValidationError, match="not waiting for a review"):
@@ -668,7 +670,8 @@ def test_a_draft_waiting_for_the_managers_review_is_not_due_on_any_page(client, 
     follow_up = services.followup_create(actor=rep, account=account, purpose="Ask about budget")
     client.force_login(rep)
     page = followup_page(client, follow_up)
-    assert "Due now" not in page and "Mark done" not in page and "Surface now" not in page
+    for action in ("Due now", "Mark done", "Surface now"):
+        assert action not in page
     assert "surfaces only once the manager approves" in page
     account_page = client.get(reverse("prospects:account_detail", args=[account.pk]))
     assert "waiting for the manager's review" in account_page.content.decode()
