@@ -446,6 +446,13 @@ def stage_history(*, opportunity: Opportunity) -> QuerySet[StageChange]:
     )
 
 
+def accounts_have_won_deal(*, accounts: list[Account]) -> bool:
+    """Whether any of the accounts has a won deal, which makes an account a customer."""
+    return Opportunity.objects.filter(
+        account__in=accounts, stage__outcome=Stage.Outcome.WON
+    ).exists()
+
+
 def account_opportunities(*, account: Account) -> QuerySet[Opportunity]:
     return (
         Opportunity.objects.filter(account=account)

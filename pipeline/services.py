@@ -210,6 +210,11 @@ def opportunity_move_stage(
         **_readiness(stored.account),
     )
     flow.refresh(Opportunity, StageChange, ids=[stored.pk])
+    if to_stage.outcome == Stage.Outcome.WON:
+        # A prospect that buys is a customer: part of winning, wherever the win is made.
+        prospect_services.account_become_customer(
+            account=stored.account, actor=actor, because=f"won “{stored.name}”", at=now
+        )
     opportunity.stage = to_stage
     opportunity.closed_at = now if to_stage.is_closed else None
     opportunity.close_reason = reason
