@@ -145,8 +145,8 @@ def deal_card(context: template.Context, card: object) -> SafeString:
         # Held back on purpose: quiet, and meant to be (Today lists it as held back).
         parts.append(
             format_html(
-                '<span class="badge text-bg-light border mt-1 text-wrap">'
-                "Marinating: follow-up held until {}</span>",
+                '<span class="badge text-bg-light border fw-normal text-start text-wrap mt-1">'
+                'Marinating: follow-up held until <span class="text-nowrap">{}</span></span>',
                 date_format(timezone.localtime(card.marinating_until), "D j M"),
             )
         )
