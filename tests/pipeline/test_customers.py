@@ -8,11 +8,13 @@ import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from hypothesis import given
 
 from pipeline import services
 from prospects import services as prospect_services
 from prospects.models import Account, AccountEvent
 from tests.factories import AccountFactory, UserFactory
+from tests.hostile import OK, fuzz, hostile
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +178,33 @@ def test_the_migration_makes_accounts_that_won_before_customers(rep, deal, stage
         deal.closed_at,
     )
     assert Account.objects.get(pk=lost.pk).status == "prospect"
+
+
+@fuzz
+@given(name=hostile, website=hostile, status=hostile, why=hostile)
+def test_hostile_account_edits_never_make_a_winner_a_prospect(
+    client, rep, deal, stages, reason, name, website, status, why
+):
+    """In the rep's form and the admin's, whatever is sent: a page or a refusal, never a
+    500, and an account with a won deal stays a customer."""
+    if deal.stage.outcome != "won":
+        win(rep, deal, stages, reason)
+    account = Account.objects.get(pk=deal.account_id)
+    admin_user = UserFactory(role="admin", is_staff=True, is_superuser=True)
+    data = {
+        "name": name,
+        "website": website,
+        "owner": rep.pk,
+        "status": status,
+        "disqualified_reason": why,
+        "contacts-TOTAL_FORMS": "0",
+        "contacts-INITIAL_FORMS": "0",
+    }
+    for user, url in (
+        (rep, reverse("prospects:account_edit", args=[account.pk])),
+        (admin_user, reverse("admin:prospects_account_change", args=[account.pk])),
+    ):
+        client.force_login(user)
+        response = client.post(url, data)
+        assert response.status_code in OK
+        assert Account.objects.get(pk=account.pk).status == "customer"
