@@ -55,7 +55,12 @@ from pipeline.models import (
     Stage,
     StageChange,
 )
-from pipeline.selectors import current_why_text, opportunities_visible_to, with_activity
+from pipeline.selectors import (
+    current_why_text,
+    found_stuck_condition,
+    opportunities_visible_to,
+    with_activity,
+)
 from prospects.models import READINESS_QUESTIONS, Account, Answer, Conversation, LeadSource
 from prospects.selectors import visible_owners
 from salesflow.core.models import User
@@ -785,9 +790,10 @@ def coaching(scope: Scope, *, rep: User | None = None) -> list[dict[str, object]
         .order_by()
         .values("owner")
         .annotate(
-            # As the daily stuck check recorded it: working the rule out live for every open
-            # deal costs more than the rest of the dashboard together.
-            stuck=Count("pk", filter=Q(stuck_since__isnull=False)),
+            # As the daily stuck check recorded it (less the deals marinating since, as
+            # Today shows it): working the rule out live for every open deal costs more
+            # than the rest of the dashboard together.
+            stuck=Count("pk", filter=found_stuck_condition(now=timezone.now())),
             happy_ears=Count("pk", filter=happy_ears_condition()),
         )
     }
@@ -817,7 +823,7 @@ def rep_coaching(scope: Scope, rep: User, *, limit: int = 50) -> RepCoaching:
     """One rep's coaching view: their figures, and the deals and follow-ups behind them."""
     deals = scope.deals.filter(OPEN_NOW, owner=rep)
     stuck = list(
-        with_activity(deals.filter(stuck_since__isnull=False))
+        with_activity(deals.filter(found_stuck_condition(now=timezone.now())))
         .select_related("account", "stage")
         .annotate(why_text=current_why_text())
         .order_by("stuck_since", "pk")[:limit]

@@ -24,7 +24,14 @@ from pipeline.models import (
     StepKind,
 )
 from prospects import services as prospect_services
-from prospects.models import Account, Contact, Conversation, LeadSource, Segment
+from prospects.models import (
+    Account,
+    AccountEvent,
+    Contact,
+    Conversation,
+    LeadSource,
+    Segment,
+)
 from salesflow.core.models import User
 
 # Accounts that exist only for their deals: no conversations yet, so they go quiet.
@@ -214,6 +221,7 @@ def seed_opportunities(*, now: datetime | None = None) -> int:
         backdated = {"created_at": now - timedelta(days=path[0][1])}
         if opportunity.closed_at:
             backdated["closed_at"] = now - timedelta(days=path[-1][1])
+            _status_changed_at(account, backdated["closed_at"])
         Opportunity.objects.filter(pk=opportunity.pk).update(**backdated)
         flow.refresh(Opportunity, StageChange, ids=[opportunity.pk])  # the history moved
         added += 1
@@ -222,6 +230,14 @@ def seed_opportunities(*, now: datetime | None = None) -> int:
     if added:
         services.opportunities_mark_stuck()
     return added
+
+
+def _status_changed_at(account: Account, closed_at: datetime) -> None:
+    """A won demo deal made its account a customer (opportunity_move_stage does) today;
+    the timeline says so when the deal was won. Demo accounts change status no other way."""
+    AccountEvent.objects.filter(account=account, kind=AccountEvent.Kind.STATUS).update(
+        occurred_at=closed_at
+    )
 
 
 # --- Sequences of Events ------------------------------------------------------------------
@@ -585,6 +601,7 @@ def seed_history(*, now: datetime | None = None, seed: int = 2026) -> int:
             Opportunity.objects.filter(pk=opportunity.pk).update(
                 created_at=opened, closed_at=moves[-1][1]
             )
+            _status_changed_at(account, moves[-1][1])
             flow.refresh(Opportunity, StageChange, ids=[opportunity.pk])  # the history moved
             Account.objects.filter(pk=account.pk).update(
                 created_at=opened - timedelta(days=rng.randint(0, 20))

@@ -160,12 +160,13 @@ def with_activity(opportunities: QuerySet[Opportunity]) -> QuerySet[Opportunity]
     )
 
 
-def stuck_condition(stages: list[Stage], *, now: datetime) -> Q:
+def idle_condition(stages: list[Stage], *, now: datetime) -> Q:
     """Deals idle for longer than their stage allows; needs the with_activity annotations.
 
     One cutoff per stage, worked out here and picked by the deal's stage, so the test is a
     single comparison that every database runs the same way. (One comparison per stage,
     OR-ed, made PostgreSQL work a deal's last activity out once per stage: five times.)
+    Idle is not yet stuck: see stuck_condition.
     """
     cutoffs = [
         When(stage_id=stage.pk, then=Value(now - timedelta(days=stage.stuck_after_days)))
@@ -176,6 +177,24 @@ def stuck_condition(stages: list[Stage], *, now: datetime) -> Q:
         return Q(pk__in=[])
     # A stage with no cutoff gives NULL, and nothing is less than NULL: never stuck.
     return Q(last_activity_at__lt=Case(*cutoffs, default=None, output_field=DateTimeField()))
+
+
+def stuck_condition(stages: list[Stage], *, now: datetime) -> Q:
+    """THE rule for a stuck deal, worked out live: idle for longer than its stage allows,
+    and not marinating (no follow-up held back on purpose for it). The board's cards, the
+    deal page and the daily check (which records its finding in stuck_since, for Today and
+    the coaching figures: see found_stuck_condition) all apply this one. Needs the
+    with_activity annotations."""
+    return idle_condition(stages, now=now) & ~Exists(_marinating(now))
+
+
+def found_stuck_condition(*, now: datetime) -> Q:
+    """The daily check's finding as it stands now: what it found stuck (stuck_since), less
+    the deals marinating since. Activity clears the finding at once
+    (services.opportunities_unstick), and so does holding a follow-up back for the deal; a
+    follow-up held some other way (or a deal that turned stuck since the morning's check)
+    waits for the next check, while this keeps Today and the coaching figures right."""
+    return Q(stuck_since__isnull=False) & ~Exists(_marinating(now))
 
 
 def _flag(condition: Q) -> Case:
@@ -189,20 +208,24 @@ def stuck_opportunities(
 ) -> QuerySet[Opportunity]:
     now = now or timezone.now()
     stages = list(Stage.objects.filter(outcome=Stage.Outcome.OPEN, stuck_after_days__isnull=False))
-    return (
-        with_activity(opportunities.filter(closed_at__isnull=True))
-        .filter(stuck_condition(stages, now=now))
-        .exclude(Exists(_marinating(now)))
+    return with_activity(opportunities.filter(closed_at__isnull=True)).filter(
+        stuck_condition(stages, now=now)
     )
 
 
 def _marinating(now: datetime) -> QuerySet[FollowUp]:
-    """A deal with a follow-up held back on purpose (still waiting) is marinating, not
-    stuck. Asked per deal through the follow-ups' deal index, not as one list of every deal
-    with a held follow-up (tens of thousands of rows read to exclude a few)."""
+    """The follow-ups that make a deal marinating, not stuck: held back on purpose, their
+    time not yet come. Asked per deal through the follow-ups' deal index, not as one list
+    of every deal with a held follow-up (tens of thousands of rows read to exclude a few)."""
     return FollowUp.objects.filter(
         opportunity=OuterRef("pk"), status=FollowUp.Status.HELD, surface_at__gt=now
     )
+
+
+def marinating_until(*, now: datetime) -> Subquery:
+    """When the deal's first held follow-up surfaces (NULL: not marinating), as an
+    annotation: what the board's cards and the deal page say instead of "Stuck"."""
+    return Subquery(_marinating(now).order_by("surface_at").values("surface_at")[:1])
 
 
 def current_why_text() -> Subquery:
@@ -219,18 +242,15 @@ def stuck_for_owner(*, user: User, limit: int = 20) -> list[Opportunity]:
     activity and its account's current why.
 
     The check's finding, not the rule worked out live: for a rep with thousands of open
-    deals that means every deal's last activity, at every visit. Activity on a deal clears
-    the finding at once (services.opportunities_unstick); a deal that turned stuck since
-    the morning's check waits for the next one. A follow-up held for the deal since makes
-    it marinating, not stuck.
+    deals that means every deal's last activity, at every visit. found_stuck_condition
+    says how the finding is kept right between checks.
     """
     return list(
         with_activity(
             Opportunity.objects.filter(
-                owner=user, closed_at__isnull=True, stuck_since__isnull=False
+                found_stuck_condition(now=timezone.now()), owner=user, closed_at__isnull=True
             )
         )
-        .exclude(Exists(_marinating(timezone.now())))
         .select_related("account", "stage")
         .annotate(why_text=current_why_text())
         .order_by("stuck_since", "pk")[:limit]
@@ -293,8 +313,9 @@ CARD_FIELDS = (
 def _cards(
     opportunities: QuerySet[Opportunity], stages: list[Stage], *, user: User
 ) -> list[Opportunity]:
-    """Full card data for the given deals: days in stage, the stuck flag, and whether the
-    user may move it (from the owner already fetched, so no query per card)."""
+    """Full card data for the given deals: days in stage, the stuck flag (or until when the
+    deal marinates), and whether the user may move it (from the owner already fetched, so
+    no query per card)."""
     now = timezone.now()
     cards = list(
         with_activity(opportunities)
@@ -302,7 +323,9 @@ def _cards(
         # What a card shows: an account or a user row is wide, and the board reads hundreds.
         .only(*CARD_FIELDS)
         .annotate(
-            is_stuck=_flag(stuck_condition(stages, now=now)), soe_reception=F("soe__reception")
+            is_stuck=_flag(stuck_condition(stages, now=now)),
+            marinating_until=marinating_until(now=now),
+            soe_reception=F("soe__reception"),
         )
         .order_by(*CARD_ORDER)
     )
@@ -399,12 +422,16 @@ def column_summary(*, user: User, stage: Stage, filters: BoardFilters) -> Column
 
 
 def opportunity_activity(*, opportunity: Opportunity) -> dict[str, object]:
-    """When the deal entered its stage, its last activity, and whether it is stuck."""
-    stages = [opportunity.stage]
+    """When the deal entered its stage, its last activity, whether it is stuck, and until
+    when it marinates (a follow-up held back for it)."""
+    stages, now = [opportunity.stage], timezone.now()
     return (
         with_activity(Opportunity.objects.filter(pk=opportunity.pk))
-        .annotate(is_stuck=_flag(stuck_condition(stages, now=timezone.now())))
-        .values("stage_entered_at", "last_activity_at", "is_stuck")
+        .annotate(
+            is_stuck=_flag(stuck_condition(stages, now=now)),
+            marinating_until=marinating_until(now=now),
+        )
+        .values("stage_entered_at", "last_activity_at", "is_stuck", "marinating_until")
         .get()
     )
 
@@ -417,6 +444,13 @@ def stage_history(*, opportunity: Opportunity) -> QuerySet[StageChange]:
         .select_related("from_stage", "to_stage", "by", "reason")
         .order_by("-at", "-pk")
     )
+
+
+def accounts_have_won_deal(*, accounts: list[Account]) -> bool:
+    """Whether any of the accounts has a won deal, which makes an account a customer."""
+    return Opportunity.objects.filter(
+        account__in=accounts, stage__outcome=Stage.Outcome.WON
+    ).exists()
 
 
 def account_opportunities(*, account: Account) -> QuerySet[Opportunity]:
@@ -648,18 +682,43 @@ FOLLOWUP_MAY_SURFACE = Q(status=FollowUp.Status.HELD) & (
     | Q(owner__team__isnull=True)
     | Q(owner__team__review_followups=False)
 )
+# Held for the manager's review (waiting for it, or sent back for rework), in a team that
+# still reviews drafts: the other side of FOLLOWUP_MAY_SURFACE, never a rule of its own.
+FOLLOWUP_IN_REVIEW = Q(status=FollowUp.Status.HELD) & ~FOLLOWUP_MAY_SURFACE
+
+
+def followup_surfaces_condition(*, now: datetime) -> Q:
+    """Held, free to surface and its time come: what the sweep surfaces now."""
+    return FOLLOWUP_MAY_SURFACE & Q(surface_at__lte=now)
+
+
+def followup_due_condition(*, now: datetime) -> Q:
+    """THE rule for a due follow-up, the one the rep acts on now: surfaced, or held past its
+    time with no review in its way (the sweep may not have run yet: due is read from the
+    database, never from the queue). The sweep surfaces the held part; Today, the
+    follow-up and account pages, and marking done read all of it."""
+    return Q(status=FollowUp.Status.SURFACED) | followup_surfaces_condition(now=now)
+
+
+def with_due(follow_ups: QuerySet[FollowUp], *, now: datetime | None = None) -> QuerySet[FollowUp]:
+    """Each follow-up with `is_due` and `in_review` (held for the manager's review), for
+    pages that show them: worked out by the same rules as the sweep, in the same query."""
+    now = now or timezone.now()
+    return follow_ups.annotate(
+        is_due=_flag(followup_due_condition(now=now)), in_review=_flag(FOLLOWUP_IN_REVIEW)
+    )
 
 
 TODAY_FOLLOWUPS = 50
 
 
 def followups_due(*, user: User, now: datetime | None = None) -> list[FollowUp]:
-    """The user's Today list: surfaced follow-ups and held ones whose time has come (due is
-    read from the database, so the list is right even before the sweep has run)."""
+    """The user's Today list: the follow-ups due (followup_due_condition), surfaced ones and
+    held ones whose time has come, so the list is right even before the sweep has run."""
     now = now or timezone.now()
     mine = FollowUp.objects.filter(owner=user)
     surfaced = mine.filter(status=FollowUp.Status.SURFACED)
-    due = mine.filter(FOLLOWUP_MAY_SURFACE, surface_at__lte=now)
+    due = mine.filter(followup_surfaces_condition(now=now))
     if connection.features.supports_slicing_ordering_in_compound:
         # The first 50 of each kind, each read in order from the (owner, status, surface_at)
         # index, then the first 50 of those: a rep who left 13,000 surfaced follow-ups
@@ -679,25 +738,27 @@ def followups_due(*, user: User, now: datetime | None = None) -> list[FollowUp]:
 
 
 def followups_held(*, user: User, now: datetime | None = None, limit: int = 20) -> list[FollowUp]:
-    """Held back: still waiting for their time, or for the manager's review (or sent back
-    for rework), with whether the review still stands in the way."""
+    """Held back: held and not due (still waiting for their time, or for the manager's
+    review, or sent back for rework), with whether the review still stands in the way."""
     now = now or timezone.now()
-    waiting = Q(surface_at__gt=now) | ~FOLLOWUP_MAY_SURFACE
     return list(
-        FollowUp.objects.filter(waiting, owner=user, status=FollowUp.Status.HELD)
-        .annotate(in_review=_flag(~FOLLOWUP_MAY_SURFACE))
+        FollowUp.objects.filter(
+            ~followup_surfaces_condition(now=now), owner=user, status=FollowUp.Status.HELD
+        )
+        .annotate(in_review=_flag(FOLLOWUP_IN_REVIEW))
         .select_related("account", "opportunity")
         .order_by("surface_at", "pk")[:limit]
     )
 
 
 def get_followup_for_user(user: User, pk: object) -> FollowUp:
-    """A follow-up on an account the user may see (404 otherwise)."""
+    """A follow-up on an account the user may see (404 otherwise), with `is_due` and
+    `in_review` (with_due)."""
     from prospects.selectors import accounts_visible_to
 
     try:
         return (
-            FollowUp.objects.select_related("account", "opportunity", "owner")
+            with_due(FollowUp.objects.select_related("account", "opportunity", "owner"))
             .filter(account__in=accounts_visible_to(user))
             .get(pk=int(pk))  # type: ignore[call-overload]
         )
@@ -718,9 +779,7 @@ def followups_to_review(*, user: User, limit: int = 20) -> list[FollowUp]:
         return []
     return list(
         FollowUp.objects.filter(
-            owner__team_id=user.team_id,
-            status=FollowUp.Status.HELD,
-            review=FollowUp.Review.PENDING,
+            FOLLOWUP_IN_REVIEW, owner__team_id=user.team_id, review=FollowUp.Review.PENDING
         )
         .select_related("account", "owner")
         .order_by("surface_at", "pk")[:limit]
@@ -740,7 +799,10 @@ def patience_broken(*, user: User, limit: int = 20) -> list[FollowUp]:
 
 
 def account_followups(*, account: Account, limit: int = 10) -> QuerySet[FollowUp]:
-    """The account's follow-ups still open (held or surfaced), soonest first."""
-    return FollowUp.objects.filter(
-        account=account, status__in=[FollowUp.Status.HELD, FollowUp.Status.SURFACED]
+    """The account's follow-ups still open (held or surfaced), soonest first, each with
+    `is_due` and `in_review` (with_due)."""
+    return with_due(
+        FollowUp.objects.filter(
+            account=account, status__in=[FollowUp.Status.HELD, FollowUp.Status.SURFACED]
+        )
     ).order_by("surface_at", "pk")[:limit]

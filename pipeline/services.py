@@ -210,6 +210,11 @@ def opportunity_move_stage(
         **_readiness(stored.account),
     )
     flow.refresh(Opportunity, StageChange, ids=[stored.pk])
+    if to_stage.outcome == Stage.Outcome.WON:
+        # A prospect that buys is a customer: part of winning, wherever the win is made.
+        prospect_services.account_become_customer(
+            account=stored.account, actor=actor, because=f"won “{stored.name}”", at=now
+        )
     opportunity.stage = to_stage
     opportunity.closed_at = now if to_stage.is_closed else None
     opportunity.close_reason = reason
@@ -314,9 +319,10 @@ def opportunities_unstick(
 ) -> int:
     """Forget the check's finding for those of the deals that are no longer stuck.
 
-    Called by the daily check, and by what counts as activity on a deal (a conversation on
-    its account, a change to its SOE) for the deals it touched: Today's stuck list and the
-    coaching figures read the finding, and must drop a deal as soon as someone works on it.
+    Called by the daily check, by what counts as activity on a deal (a conversation on
+    its account, a change to its SOE) for the deals it touched, and by a follow-up held
+    back for a deal (it marinates): Today's stuck list and the coaching figures read the
+    finding, and must drop a deal as soon as someone works on it.
     A conversation logged long after it happened may leave the deal stuck: the rule
     decides, not the kind of write.
     """
@@ -740,6 +746,10 @@ def followup_create(
     follow_up.save()
     note = "; ".join(hold.why for hold in found) or "no rule applies: due at once"
     _followup_event(follow_up, "held", by=None if proposed else actor, note=note)
+    if opportunity is not None:
+        # Held back on purpose, the deal marinates: the stuck check's finding no longer
+        # stands (the rule decides: a follow-up due at once changes nothing).
+        opportunities_unstick(Opportunity.objects.filter(pk=opportunity.pk))
     if follow_up.review == FollowUp.Review.PENDING:
         _tell_about_review(follow_up, team.manager, "A draft to review", follow_up.purpose)
     return follow_up
@@ -812,7 +822,7 @@ def followups_surface_due(
         with transaction.atomic():
             due = (
                 FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(selectors.FOLLOWUP_MAY_SURFACE, surface_at__lte=now)
+                .filter(selectors.followup_surfaces_condition(now=now))
                 .order_by("surface_at", "pk")
                 .values_list("pk", flat=True)[:batch]
             )
@@ -932,11 +942,12 @@ def followup_done(*, actor: User, follow_up: FollowUp, kind: str = "", notes: st
     yet — "due" is read from the database, never from the queue). With a kind, the
     conversation it led to is logged in the same step."""
     now = timezone.now()
-    due = Q(status=FollowUp.Status.SURFACED) | (
-        selectors.FOLLOWUP_MAY_SURFACE & Q(surface_at__lte=now)
-    )
     done = _followup_move(
-        actor=actor, follow_up=follow_up, allowed=due, to=FollowUp.Status.DONE, closed_at=now
+        actor=actor,
+        follow_up=follow_up,
+        allowed=selectors.followup_due_condition(now=now),
+        to=FollowUp.Status.DONE,
+        closed_at=now,
     )
     _followup_event(done, "done", by=actor)
     if kind:
@@ -975,7 +986,10 @@ def followup_review(
     locked = FollowUp.objects.select_for_update().select_related("owner").get(pk=follow_up.pk)
     if not selectors.may_review_followup(user=actor, follow_up=locked):
         raise ValidationError("Only the team's manager reviews its follow-ups.")
-    if locked.review != FollowUp.Review.PENDING or locked.status != FollowUp.Status.HELD:
+    waiting = FollowUp.objects.filter(
+        selectors.FOLLOWUP_IN_REVIEW, pk=locked.pk, review=FollowUp.Review.PENDING
+    )
+    if not waiting.exists():  # a team that stopped reviewing released it
         raise ValidationError("This follow-up is not waiting for a review.")
     comment = comment.strip()
     if not approve and not comment:

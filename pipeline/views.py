@@ -45,7 +45,6 @@ from pipeline.forms import (
 )
 from pipeline.models import (
     CalendarFeed,
-    FollowUp,
     Opportunity,
     Pipeline,
     Sequence,
@@ -673,9 +672,6 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_review": selectors.may_review_followup(user=request.user, follow_up=follow_up),
         "events": follow_up.events.select_related("by"),
         "done_form": FollowUpDoneForm(),
-        # Due: its time has come and no review stands in its way.
-        "due": follow_up.surface_at <= timezone.now()
-        and follow_up.review in {FollowUp.Review.NONE, FollowUp.Review.APPROVED},
         **_why_context(follow_up.account),
     }
     return render(request, "pipeline/followup_detail.html", context)

@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from prospects import services
@@ -43,8 +45,27 @@ class ContactInline(admin.TabularInline):
     extra = 0
 
 
+class AccountAdminForm(forms.ModelForm):
+    website = forms.URLField(max_length=300, required=False, assume_scheme="https")
+
+    class Meta:
+        model = Account
+        fields = list(ACCOUNT_FIELDS)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        # The service would refuse it on save; say so on the form, with nothing saved.
+        if "status" in data and data["status"] != self.instance.status:
+            try:
+                services.account_check_status(account=self.instance, status=data["status"])
+            except ValidationError as refusal:
+                self.add_error(None, refusal)
+        return data
+
+
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
+    form = AccountAdminForm
     list_display = ["name", "owner", "segment", "status"]
     list_filter = ["status", "segment", "lead_source"]
     list_select_related = ["owner", "segment"]

@@ -75,6 +75,48 @@ def account_create(
     return account
 
 
+def account_check_status(*, account: Account, status: str, merging: Account | None = None) -> None:
+    """An account with a won deal is a customer: refuse any other status for it while it
+    has one (in a merge, while either account has one). Every write that sets a status
+    asks here: the edit form, the admin and the merge."""
+    if status == Account.Status.CUSTOMER or account.pk is None:
+        return
+    # Imported here: the pipeline app builds on this one, not the other way round.
+    from pipeline import selectors as pipeline_selectors
+
+    accounts = [account] if merging is None else [account, merging]
+    if pipeline_selectors.accounts_have_won_deal(accounts=accounts):
+        raise ValidationError(
+            {"status": "An account with a won deal is a customer: it stays one while it has one."}
+        )
+
+
+@transaction.atomic
+def account_become_customer(
+    *, account: Account, actor: User | None, because: str, at: datetime | None = None
+) -> bool:
+    """A prospect that buys becomes a customer, with the change on its timeline; returns
+    whether the status changed. Called by the service that wins a deal
+    (pipeline.services.opportunity_move_stage), from the board, the deal page or the admin:
+    the status follows the deal, so the deal's access rules decide, not the account's.
+    Losing or reopening a deal later changes nothing here: a customer stays one."""
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    if locked.status == Account.Status.CUSTOMER:
+        return False
+    before = locked.get_status_display()
+    locked.status, locked.disqualified_reason = Account.Status.CUSTOMER, ""
+    locked.save(update_fields=["status", "disqualified_reason", "updated_at"])
+    AccountEvent.objects.create(
+        account=locked,
+        kind=AccountEvent.Kind.STATUS,
+        occurred_at=at or timezone.now(),
+        actor=actor,
+        summary=f"{before} → {locked.get_status_display()}: {because}"[:300],
+    )
+    account.status, account.disqualified_reason = locked.status, ""
+    return True
+
+
 @transaction.atomic
 def account_update(*, actor: User, account: Account, **changes: object) -> Account:
     unknown = set(changes) - set(ACCOUNT_FIELDS)
@@ -92,6 +134,8 @@ def account_update(*, actor: User, account: Account, **changes: object) -> Accou
         setattr(locked, field, value)
     if locked.status != Account.Status.DISQUALIFIED:
         locked.disqualified_reason = ""
+    if locked.status != old_status:
+        account_check_status(account=locked, status=locked.status)
     locked.full_clean()
     locked.save()
     if locked.status != old_status:
@@ -444,6 +488,8 @@ def account_merge(
         setattr(survivor, field, value)
     if survivor.status != Account.Status.DISQUALIFIED:
         survivor.disqualified_reason = ""
+    # The survivor gets the duplicate's deals: a won one among them makes it a customer.
+    account_check_status(account=survivor, status=survivor.status, merging=duplicate)
     # Each readiness answer: whichever account heard it most recently.
     for field, _ in READINESS_QUESTIONS:
         theirs = getattr(duplicate, f"{field}_changed_at")

@@ -165,7 +165,7 @@ def run_sweep(count: int, *, workers: int = 2) -> SweepResult:
     insert_seconds = time.perf_counter() - started
     try:
         others = (
-            FollowUp.objects.filter(selectors.FOLLOWUP_MAY_SURFACE, surface_at__lte=now)
+            FollowUp.objects.filter(selectors.followup_surfaces_condition(now=now))
             .exclude(purpose__startswith=SWEEP_TAG)
             .count()
         )

@@ -26,6 +26,7 @@ from pipeline.reviews.models import (
     Review,
     Vote,
 )
+from pipeline.selectors import found_stuck_condition
 from prospects.models import READINESS_QUESTIONS
 from salesflow.core.models import User
 
@@ -448,7 +449,9 @@ def _process_facts(review: Review) -> list[str]:
         if row["reached"]
     ]
     late = sum(row["late"] for row in dashboard.slipped_steps(scope))
-    stuck = scope.deals.filter(stage__outcome="open", stuck_since__isnull=False).count()
+    stuck = scope.deals.filter(
+        found_stuck_condition(now=timezone.now()), stage__outcome="open"
+    ).count()
     facts.append(f"SOE steps past their date on open deals: {late}. Stuck deals: {stuck}.")
     lost = (
         scope.deals.filter(scope.during("closed_at"), stage__outcome="lost")

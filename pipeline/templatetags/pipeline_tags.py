@@ -8,6 +8,7 @@ from django import template
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
@@ -101,8 +102,8 @@ def deal_card(context: template.Context, card: object) -> SafeString:
 
     The board renders a hundred cards and more on every view; as a template each cost about
     half a millisecond (forty-odd variable lookups, each escaped), most of the page's time.
-    `card` comes from pipeline.selectors._cards: `editable`, `is_stuck`, `soe_reception`
-    and `stage_entered_at` are worked out there.
+    `card` comes from pipeline.selectors._cards: `editable`, `is_stuck`,
+    `marinating_until`, `soe_reception` and `stage_entered_at` are worked out there.
     """
     classes = "deal-card card" + (" can-move" if card.editable else "")
     classes += " is-stuck" if card.is_stuck else ""
@@ -139,6 +140,15 @@ def deal_card(context: template.Context, card: object) -> SafeString:
     if card.is_stuck:
         parts.append(
             mark_safe('<span class="badge text-bg-danger mt-1">Stuck — revisit the why</span>')
+        )
+    elif card.marinating_until:
+        # Held back on purpose: quiet, and meant to be (Today lists it as held back).
+        parts.append(
+            format_html(
+                '<span class="badge text-bg-light border fw-normal text-start text-wrap mt-1">'
+                'Marinating: follow-up held until <span class="text-nowrap">{}</span></span>',
+                date_format(timezone.localtime(card.marinating_until), "D j M"),
+            )
         )
     if card.soe_reception in {"lukewarm", "declined"}:
         parts.append(

@@ -101,3 +101,50 @@ def test_keyboard_and_phone_move_with_the_cards_select(
     expect(page.locator(f"#cards-{evaluation.pk} #deal-{deal.pk} select")).to_be_focused()
     assert Opportunity.objects.get(pk=deal.pk).stage == evaluation
     screenshot(page, "board-phone-after-select-move")
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)])
+def test_a_marinating_deals_card_says_so_where_a_stuck_one_says_stuck(
+    page: Page, live_server, rep, stages, open_deal, screenshot, width, height
+):
+    from tests.pipeline.test_stuck import idle
+
+    violations = watch_console(page)
+    held = open_deal(
+        rep,
+        "Evaluation",
+        account=AccountFactory(owner=rep, name="St Brigid's Hospital"),
+        name="Ward rollout",
+        value=48_000,
+    )
+    quiet = open_deal(
+        rep,
+        "Evaluation",
+        account=AccountFactory(owner=rep, name="Kestrel Components"),
+        name="Line-stop alerts",
+        value=60_000,
+    )
+    for deal in (held, quiet):
+        idle(deal, 40)
+    services.opportunities_mark_stuck()
+    # A dragging evaluation is not chased: the follow-up is held back a week.
+    services.followup_create(
+        actor=rep, account=held.account, opportunity=held, purpose="Ask how the pilot went"
+    )
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page, live_server.url, rep.username)
+    page.goto(f"{live_server.url}/board/")
+    card = page.locator(f"#deal-{held.pk}")
+    expect(card).to_contain_text("Marinating: follow-up held until")
+    expect(card).not_to_contain_text("Stuck")
+    expect(page.locator(f"#deal-{quiet.pk}")).to_contain_text("Stuck — revisit the why")
+    card.scroll_into_view_if_needed()
+    # The note stays inside the card, however narrow the column.
+    badge, body = card.locator(".badge").bounding_box(), card.bounding_box()
+    assert badge["x"] + badge["width"] <= body["x"] + body["width"]
+    whole = screenshot(page, f"board-marinating-card-{width}")
+    card.screenshot(path=str(whole.with_name(f"board-marinating-card-{width}-card.png")))
+    card.get_by_role("link", name="St Brigid's Hospital").click()
+    expect(page.get_by_role("status").first).to_contain_text("Marinating, not stuck")
+    screenshot(page, f"deal-marinating-{width}")
+    assert violations == []

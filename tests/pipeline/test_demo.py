@@ -71,3 +71,17 @@ def test_seed_demo_gives_every_dashboard_figure_a_past(standard):
     }
     assert dashboard.soe_health(scope)["with_soe"] > 10
     assert any(row["happy_ears"] for row in dashboard.coaching(scope))
+
+
+def test_seed_demo_accounts_with_a_won_deal_are_customers_since_they_won(standard):
+    from prospects.models import Account, AccountEvent
+
+    call_command("seed_demo", force=True, stdout=StringIO())
+    won = Opportunity.objects.filter(stage__outcome=Stage.Outcome.WON)
+    assert won.filter(account__name="Greenfield College").exists()
+    customers = set(Account.objects.filter(status="customer").values_list("pk", flat=True))
+    assert customers == set(won.values_list("account_id", flat=True))
+    for deal in won.select_related("account"):
+        event = AccountEvent.objects.get(account=deal.account, kind="status")
+        assert event.summary == f"Prospect → Customer: won “{deal.name}”"
+        assert event.occurred_at == deal.closed_at  # when it was won, not when seeded

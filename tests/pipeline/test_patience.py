@@ -608,6 +608,76 @@ def test_review_messages_notifications_and_switching_review_off(client, rep, man
     assert services.followups_surface_due() == 1
 
 
+@pytest.fixture
+def released(rep, account):
+    """A draft held for the team's review, due by the clock, and then the team stops
+    reviewing drafts: the sweep would surface it, so every page calls it due."""
+    rep.team.review_followups = True
+    rep.team.save()
+    follow_up = services.followup_create(actor=rep, account=account, purpose="Ask about budget")
+    assert follow_up.review == "pending"
+    assert follow_up.surface_at <= timezone.now()
+    rep.team.review_followups = False
+    rep.team.save()
+    return follow_up
+
+
+def followup_page(client, follow_up) -> str:
+    return client.get(reverse("pipeline:followup_detail", args=[follow_up.pk])).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_follow_up_a_team_stopped_reviewing_is_due_on_its_page_as_for_the_sweep(
+    client, rep, account, released
+):
+    from pipeline import selectors
+
+    client.force_login(rep)
+    page = followup_page(client, released)
+    assert "Due now" in page
+    assert "Mark done" in page
+    assert "Review: no longer asked" in page
+    assert "surfaces only once the manager approves" not in page
+    account_page = client.get(reverse("prospects:account_detail", args=[account.pk]))
+    assert "due now" in account_page.content.decode()
+    assert [f.pk for f in selectors.followups_due(user=rep)] == [released.pk]  # Today
+    assert services.followups_surface_due() == 1  # the sweep agrees
+    assert "Mark done" in followup_page(client, released)
+
+
+@pytest.mark.django_db
+def test_a_follow_up_a_team_stopped_reviewing_waits_for_its_time_and_can_surface_now(
+    client, rep, manager, released
+):
+    from pipeline import selectors
+
+    FollowUp.objects.filter(pk=released.pk).update(surface_at=timezone.now() + timedelta(days=2))
+    client.force_login(rep)
+    page = followup_page(client, released)
+    assert "Due now" not in page
+    assert "Mark done" not in page
+    assert "Surface now" in page  # nothing but its time stands in the way
+    assert selectors.followups_to_review(user=manager) == []  # nor on the manager's list
+    with pytest.raises(ValidationError, match="not waiting for a review"):
+        services.followup_review(actor=manager, follow_up=released, approve=True)
+    services.followup_surface_now(actor=rep, follow_up=released, reason="Their board meets")
+
+
+@pytest.mark.django_db
+def test_a_draft_waiting_for_the_managers_review_is_not_due_on_any_page(client, rep, account):
+    rep.team.review_followups = True
+    rep.team.save()
+    follow_up = services.followup_create(actor=rep, account=account, purpose="Ask about budget")
+    client.force_login(rep)
+    page = followup_page(client, follow_up)
+    for action in ("Due now", "Mark done", "Surface now"):
+        assert action not in page
+    assert "surfaces only once the manager approves" in page
+    account_page = client.get(reverse("prospects:account_detail", args=[account.pk]))
+    assert "waiting for the manager's review" in account_page.content.decode()
+    assert services.followups_surface_due() == 0
+
+
 @pytest.mark.django_db
 def test_only_a_team_with_a_manager_can_review_drafts():
     from salesflow.core.models import Team

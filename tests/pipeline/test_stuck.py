@@ -224,3 +224,90 @@ def test_the_daily_check_is_on_the_beat_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["mark-stuck-deals"]
     assert entry["task"] == "pipeline.tasks.mark_stuck_deals"
     assert entry["schedule"].hour == {settings.SALESFLOW_STUCK_CHECK_HOUR}
+
+
+# --- Marinating, not stuck: one rule for the board, the deal page, Today and the figures ---
+
+
+@pytest.fixture
+def dragging(rep, open_deal):
+    """A deal idle in Evaluation for longer than the stage allows (30 days), found stuck by
+    the daily check, for which the rep then plans a follow-up: a dragging evaluation is not
+    chased, so the patience rules hold it back a week. The deal marinates."""
+    deal = open_deal(rep, "Evaluation", name="Ward rollout")
+    idle(deal, 40)
+    assert services.opportunities_mark_stuck() == (1, 0)
+    follow_up = services.followup_create(
+        actor=rep, account=deal.account, opportunity=deal, purpose="Ask how the pilot went"
+    )
+    assert follow_up.surface_at > timezone.now() + timedelta(days=6)
+    assert follow_up.holds[0]["rule"] == "dragging_evaluation"
+    return deal
+
+
+def card_html(client, deal) -> str:
+    html = client.get(reverse("pipeline:board")).content.decode()
+    start = html.index(f'id="deal-{deal.pk}"')
+    return html[start : html.index("</li>", start)]
+
+
+@pytest.mark.django_db
+def test_a_marinating_deal_shows_no_stuck_badge_on_its_board_card(client, rep, dragging):
+    client.force_login(rep)
+    card = card_html(client, dragging)
+    assert "Stuck" not in card
+    assert "is-stuck" not in client.get(reverse("pipeline:board")).content.decode()
+    assert "Marinating: follow-up held until" in card
+
+
+@pytest.mark.django_db
+def test_a_marinating_deal_page_says_marinating_not_stuck(client, rep, dragging):
+    client.force_login(rep)
+    page = client.get(reverse("pipeline:opportunity_detail", args=[dragging.pk])).content.decode()
+    assert "Revisit their why" not in page
+    assert '<span class="badge text-bg-danger">Stuck</span>' not in page
+    assert "Marinating, not stuck: a follow-up is held back on purpose until" in page
+
+
+@pytest.mark.django_db
+def test_holding_a_follow_up_back_clears_the_stuck_checks_finding(client, rep, dragging):
+    assert Opportunity.objects.get(pk=dragging.pk).stuck_since is None
+    assert stuck_ids() == set()
+    assert services.opportunities_mark_stuck() == (0, 0)  # marinating: nobody told again
+    client.force_login(rep)
+    assert not today_lists(client, dragging)
+
+
+@pytest.mark.django_db
+def test_the_coaching_figures_count_no_marinating_deal_as_stuck(manager, rep, open_deal):
+    from pipeline import dashboard
+
+    scope = dashboard.Scope(user=manager, filters=dashboard.DashboardFilters())
+    quiet, held = open_deal(rep), open_deal(rep)
+    for each in (quiet, held):
+        idle(each, 20)
+    services.opportunities_mark_stuck()
+    # Held back a week after the morning's check, whatever way it came to be held: the
+    # finding still stands in stuck_since, but the deal marinates.
+    follow_up = services.followup_create(
+        actor=rep, account=held.account, opportunity=held, purpose="Ask about the pilot"
+    )
+    FollowUp.objects.filter(pk=follow_up.pk).update(surface_at=timezone.now() + timedelta(days=7))
+    Opportunity.objects.filter(pk=held.pk).update(stuck_since=timezone.now())
+    rows = {row["rep_id"]: row for row in dashboard.coaching(scope)}
+    assert rows[rep.pk]["stuck"] == 1
+    assert [deal.pk for deal in dashboard.rep_coaching(scope, rep).stuck] == [quiet.pk]
+
+
+@pytest.mark.django_db
+def test_a_deal_whose_hold_has_passed_is_stuck_again_everywhere(client, rep, dragging):
+    FollowUp.objects.filter(opportunity=dragging).update(
+        surface_at=timezone.now() - timedelta(minutes=1)
+    )
+    client.force_login(rep)
+    assert "Stuck — revisit the why" in card_html(client, dragging)
+    page = client.get(reverse("pipeline:opportunity_detail", args=[dragging.pk])).content.decode()
+    assert "Revisit their why" in page
+    assert "Marinating" not in page
+    assert services.opportunities_mark_stuck() == (1, 0)  # the next check finds it again
+    assert today_lists(client, dragging)
