@@ -168,7 +168,7 @@ def test_the_migration_makes_accounts_that_won_before_customers(rep, deal, stage
     # As winning left them before: a prospect with a won deal, and nothing on its timeline.
     Account.objects.filter(pk=deal.account_id).update(status="prospect")
     AccountEvent.objects.filter(kind="status").delete()
-    migration = importlib.import_module("pipeline.migrations.0011_won_accounts_are_customers")
+    migration = importlib.import_module("pipeline.migrations.0012_won_accounts_are_customers")
     migration.make_customers(apps, None)
     deal.refresh_from_db()
     assert Account.objects.get(pk=deal.account_id).status == "customer"

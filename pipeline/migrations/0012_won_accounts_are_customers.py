@@ -49,7 +49,7 @@ def make_customers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pipeline", "0010_open_deal_totals"),
+        ("pipeline", "0011_calendar_feed_token_hash"),
         ("prospects", "0005_account_list_order"),
     ]
 
