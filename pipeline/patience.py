@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import holidays
 from django.conf import settings
+from django.utils import dateformat
 
 from pipeline.models import PatienceRule
 
@@ -133,3 +134,16 @@ def holds(facts: Facts, rules: list[PatienceRule]) -> list[Hold]:
 def surface_at(facts: Facts, found: list[Hold]) -> datetime:
     """The latest hold wins; with none, the follow-up is due at once."""
     return max((hold.until for hold in found), default=facts.now)
+
+
+def describe_end(until: datetime, *, now: datetime) -> str:
+    """How the end of a hold reads, in the zone `until` is given in: the day and the time
+    within the week of `now` ("Wednesday 09:00"); beyond it the date too ("Wednesday 20 May,
+    09:00"), and the year when that is not `now`'s year. A day name alone would say "this
+    Wednesday" of a hold that ends weeks away."""
+    today = now.astimezone(until.tzinfo)
+    if until.isocalendar()[:2] == today.isocalendar()[:2]:
+        return dateformat.format(until, "l H:i")
+    if until.year == today.year:
+        return dateformat.format(until, "l j F, H:i")
+    return dateformat.format(until, "l j F Y, H:i")
