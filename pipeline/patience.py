@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import holidays
 from django.conf import settings
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 
 from pipeline.models import PatienceRule
 
@@ -136,12 +136,13 @@ def surface_at(facts: Facts, found: list[Hold]) -> datetime:
     return max((hold.until for hold in found), default=facts.now)
 
 
-def describe_end(until: datetime, *, now: datetime) -> str:
-    """How the end of a hold reads, in the zone `until` is given in: the day and the time
-    within the week of `now` ("Wednesday 09:00"); beyond it the date too ("Wednesday 20 May,
-    09:00"), and the year when that is not `now`'s year. A day name alone would say "this
-    Wednesday" of a hold that ends weeks away."""
-    today = now.astimezone(until.tzinfo)
+def describe_end(until: datetime, *, now: datetime | None = None) -> str:
+    """How the end of a hold reads wherever one is shown, in the current time zone (on a
+    page, the viewer's): the day and the time within this week ("Wednesday 09:00"); beyond
+    it the date too ("Wednesday 20 May, 09:00"), and the year when it is not this year's. A
+    day name alone would say "this Wednesday" of a hold that ends weeks away."""
+    until = timezone.localtime(until)
+    today = timezone.localtime(now or timezone.now())
     if until.isocalendar()[:2] == today.isocalendar()[:2]:
         return dateformat.format(until, "l H:i")
     if until.year == today.year:

@@ -770,10 +770,7 @@ class Proposal:
         if follow_up.surface_at <= timezone.now():
             when = "due now"
         else:
-            until = patience.describe_end(
-                timezone.localtime(follow_up.surface_at), now=timezone.now()
-            )
-            when = f"held until {until}"
+            when = f"held until {patience.describe_end(follow_up.surface_at)}"
         reasons = "; ".join(hold["why"] for hold in follow_up.holds)
         reasons = f": {reasons}." if reasons else "."
         if self.created:

@@ -59,7 +59,7 @@ def hold_end(until: datetime | str | None) -> str:
             return until
         until = moment
     try:
-        return patience.describe_end(timezone.localtime(until), now=timezone.now())
+        return patience.describe_end(until)
     except OverflowError:  # a moment at the very edge of the calendar, in another zone
         return until.isoformat()
 
