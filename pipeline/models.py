@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -395,6 +396,9 @@ class SoeStep(models.Model):
     done_on = models.DateField(null=True, blank=True)
     skip_reason = models.CharField(max_length=300, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Not stored: set by soe_step_done to what the step did to a follow-up the patience
+    # rules propose (a pipeline.services.Proposal), so the page can tell the rep.
+    follow_up_proposal: Any = None
 
     class Meta:
         ordering = ["sequence", "position", "pk"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -577,7 +578,7 @@ def soe_step_done(*, actor: User, step: SoeStep, done_on: date | None = None) ->
     marinate = PatienceRule.objects.filter(active=True, kind=PatienceRule.Kind.AFTER_SOE_STEP)
     opportunity = done.sequence.opportunity
     if marinate.exists() and not opportunity.is_closed:
-        followup_propose(
+        done.follow_up_proposal = followup_propose(
             actor=actor,
             account=opportunity.account,
             opportunity=opportunity,
@@ -767,18 +768,99 @@ def _tell_about_review(follow_up: FollowUp, user: User | None, title: str, body:
     )
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """What a patience rule's proposal came to: a new follow-up, or the one already waiting
+    on the account or deal, held by the new reasons too (`added`)."""
+
+    follow_up: FollowUp
+    created: bool
+    added: tuple[str, ...] = ()
+
+    def message(self) -> str:
+        """Said to the rep where the conversation or step was logged, in their own zone."""
+        follow_up = self.follow_up
+        if follow_up.surface_at <= timezone.now():
+            when = "due now"
+        else:
+            when = f"held until {patience.describe_end(follow_up.surface_at)}"
+        reasons = "; ".join(hold["why"] for hold in follow_up.holds)
+        reasons = f": {reasons}." if reasons else "."
+        if self.created:
+            return f"A follow-up is proposed, {when}{reasons}"
+        if not self.added:
+            return f"The follow-up already waiting, “{follow_up.purpose}”, stays {when}{reasons}"
+        return f"The follow-up already waiting, “{follow_up.purpose}”, is now {when}{reasons}"
+
+
+@transaction.atomic
+def followup_hold(*, actor: User, follow_up: FollowUp) -> Proposal:
+    """Hold a waiting follow-up by the patience rules that apply now (after a new
+    conversation, a step done): each new reason joins its list and the latest hold wins, so
+    it never surfaces earlier than it was to. Only a held follow-up learns holds; the history
+    says which were added."""
+    locked = (
+        FollowUp.objects.select_for_update(of=("self",))
+        .select_related("account", "opportunity__stage", "owner")
+        .get(pk=follow_up.pk)
+    )
+    if not prospect_selectors.can_edit_account(actor, locked.account):
+        raise ValidationError("This follow-up is read-only for you.")
+    if locked.status != FollowUp.Status.HELD:
+        raise ValidationError(
+            f"This follow-up is already {locked.get_status_display().lower()}: it waits no more."
+        )
+    facts = _patience_facts(
+        owner=locked.owner, account=locked.account, opportunity=locked.opportunity
+    )
+    found = patience.holds(facts, list(PatienceRule.objects.filter(active=True)))
+    holds = [dict(hold) for hold in locked.holds]
+    added: list[str] = []
+    for hold in found:
+        same = next((h for h in holds if (h["rule"], h["why"]) == (hold.rule, hold.why)), None)
+        if same is None:
+            holds.append(hold.as_json())
+            added.append(hold.why)
+        elif datetime.fromisoformat(same["until"]) < hold.until:
+            same["until"] = hold.until.isoformat()
+            added.append(hold.why)
+    if not added:
+        return Proposal(locked, created=False)
+    surface_at = max(locked.surface_at, patience.surface_at(facts, found))
+    end_of_quarter = any(h["rule"] == PatienceRule.Kind.END_OF_QUARTER for h in holds)
+    # The row is locked, so the sweep (which skips locked rows) cannot surface it meanwhile.
+    moved = FollowUp.objects.filter(pk=locked.pk, status=FollowUp.Status.HELD).update(
+        surface_at=surface_at, holds=holds, end_of_quarter=end_of_quarter
+    )
+    if moved != 1:
+        raise ValidationError("This follow-up waits no more.")
+    locked.refresh_from_db()
+    _followup_event(locked, "hold added", by=actor, note="; ".join(added))
+    return Proposal(locked, created=False, added=tuple(added))
+
+
+@transaction.atomic
 def followup_propose(
     *, actor: User, account: Account, opportunity: Opportunity | None, purpose: str
-) -> FollowUp | None:
-    """A follow-up the rules suggest, unless one is already waiting on this account or deal."""
-    waiting = FollowUp.objects.filter(
-        account=account, opportunity=opportunity, status=FollowUp.Status.HELD, proposed=True
+) -> Proposal:
+    """A follow-up the rules suggest; where one they proposed is still waiting on this
+    account or deal, that one is held by the new reasons instead of a second being made."""
+    # Locked, so the sweep cannot surface it while it learns the new holds; one the sweep
+    # has just surfaced no longer matches once its lock is released, and a new one is made.
+    waiting = (
+        FollowUp.objects.select_for_update(of=("self",))
+        .filter(
+            account=account, opportunity=opportunity, status=FollowUp.Status.HELD, proposed=True
+        )
+        .order_by("pk")
+        .first()
     )
-    if waiting.exists():
-        return None
-    return followup_create(
+    if waiting is not None:
+        return followup_hold(actor=actor, follow_up=waiting)
+    follow_up = followup_create(
         actor=actor, account=account, opportunity=opportunity, purpose=purpose, proposed=True
     )
+    return Proposal(follow_up, created=True)
 
 
 # What an automatically proposed follow-up is for; the rep edits it freely.
@@ -788,8 +870,9 @@ PURPOSE_AFTER_CONVERSATION = (
 PURPOSE_AFTER_STEP = "“{step}” is done: check in on what comes next, in their words."
 
 
-def followup_after_conversation(*, actor: User, conversation: Conversation) -> FollowUp | None:
-    """After a conversation of a kind a patience rule names, propose a follow-up — held."""
+def followup_after_conversation(*, actor: User, conversation: Conversation) -> Proposal | None:
+    """After a conversation of a kind a patience rule names, propose a follow-up — held — or
+    hold the one already waiting by this conversation too."""
     rules = PatienceRule.objects.filter(
         active=True,
         kind=PatienceRule.Kind.AFTER_CONVERSATION,

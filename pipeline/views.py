@@ -474,7 +474,9 @@ def soe_step_status(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     opportunity = step.sequence.opportunity
     try:
         if action == "done":
-            services.soe_step_done(actor=request.user, step=step)
+            done = services.soe_step_done(actor=request.user, step=step)
+            if done.follow_up_proposal:
+                messages.info(request, done.follow_up_proposal.message())
         elif action == "skip":
             form = SkipForm(request.POST)
             if not form.is_valid():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -209,6 +211,9 @@ class Conversation(models.Model):
     ready_to_act = models.CharField(max_length=8, choices=Answer.choices, default=Answer.UNKNOWN)
     questions_asked = models.ManyToManyField(FacilitativeQuestion, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Not stored: set by conversation_log to what the conversation did to a follow-up the
+    # patience rules propose (a pipeline.services.Proposal), so the page can tell the rep.
+    follow_up_proposal: Any = None
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]

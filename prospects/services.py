@@ -216,7 +216,9 @@ def conversation_log(
     from pipeline import services as pipeline_services
 
     pipeline_services.opportunities_unstick(account.opportunities.all())
-    pipeline_services.followup_after_conversation(actor=actor, conversation=conversation)
+    conversation.follow_up_proposal = pipeline_services.followup_after_conversation(
+        actor=actor, conversation=conversation
+    )
     return conversation
 
 

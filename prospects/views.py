@@ -147,16 +147,23 @@ def conversation_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConversationForm(request.POST or None, account=account)
     if request.method == "POST" and form.is_valid():
         try:
-            services.conversation_log(actor=request.user, account=account, **form.cleaned_data)
+            conversation = services.conversation_log(
+                actor=request.user, account=account, **form.cleaned_data
+            )
         except ValidationError as error:
             _form_errors_to(form, error)
         else:
+            # What the patience rules made of it: a follow-up proposed, or the waiting one
+            # held longer — said where the rep logged it.
+            proposal = conversation.follow_up_proposal
+            follow_up_message = proposal.message() if proposal else ""
             if not request.htmx:
-                messages.success(request, "Conversation logged.")
+                messages.success(request, f"Conversation logged. {follow_up_message}".strip())
                 return redirect("prospects:account_detail", pk=account.pk)
             context = _account_context(request, account)
             context["conversation_form"] = ConversationForm(account=account)
             context["logged"] = True
+            context["follow_up_message"] = follow_up_message
             return render(request, "prospects/conversation_logged.html", context)
     context = {"account": account, "conversation_form": form}
     if request.htmx:

@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from pipeline import patience
 from pipeline.models import Stage
 
 register = template.Library()
@@ -41,6 +42,27 @@ def days_until(start: date | None, end: date | None) -> int | None:
     if start is None or end is None:
         return None
     return (end - start).days
+
+
+@register.filter
+def hold_end(until: datetime | str | None) -> str:
+    """When a hold ends, in the viewer's zone: "Wednesday 09:00" this week, with the date
+    beyond it (patience.describe_end). Every page that shows a hold's end uses this; `until`
+    may be a follow-up's surface_at or one of its holds' "until" as kept in JSON."""
+    if not until:
+        return ""
+    if isinstance(until, str):
+        try:
+            moment = datetime.fromisoformat(until)
+        except ValueError:
+            return until
+        if timezone.is_naive(moment):
+            return until
+        until = moment
+    try:
+        return patience.describe_end(until)
+    except OverflowError:  # a moment at the very edge of the calendar, in another zone
+        return until.isoformat()
 
 
 @register.filter

@@ -69,3 +69,55 @@ def test_a_solution_call_proposes_a_held_follow_up_that_surfaces_and_is_done(
         "Helen will take it to the IT lead on Monday.",
     )
     assert violations == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_logging_a_call_tells_the_rep_and_home_shows_when_and_why_each_is_held(
+    page: Page, live_server, rep, open_deal, screenshot, width
+):
+    """A decision call while a proposed follow-up waits: the rep is told it is held longer,
+    and home shows the hold's date (weeks away) and every reason."""
+    from pipeline import patience, services
+
+    violations = watch_console(page)
+    account = AccountFactory(owner=rep, name="St Brigid's Hospital")
+    deal = open_deal(rep, "Decision", account=account, name="Patient flow")
+    waiting = services.followup_propose(
+        actor=rep, account=account, opportunity=deal, purpose="Hear how the pilot sits"
+    ).follow_up
+    weeks_away = patience.business_morning(
+        timezone.now() + timedelta(days=20), time_zone=rep.time_zone, strictly_after=False
+    )
+    FollowUp.objects.filter(pk=waiting.pk).update(
+        surface_at=weeks_away,
+        holds=[
+            {
+                "rule": "dragging_evaluation",
+                "until": weeks_away.isoformat(),
+                "why": "a dragging evaluation is not chased",
+            }
+        ],
+    )
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, live_server.url, rep.username)
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server.url}/accounts/{account.pk}/")
+    form = page.locator("#conversation-form")
+    form.get_by_label("Kind").select_option("decision")
+    form.get_by_label("Notes").fill("The board meets on Thursday.")
+    form.get_by_role("button", name="Log conversation").click()
+    logged = page.get_by_role("status").filter(has_text="Conversation logged.")
+    expect(logged).to_contain_text("The follow-up already waiting, “Hear how the pilot sits”")
+    expect(logged).to_contain_text("a dragging evaluation is not chased; give them room to decide")
+    screenshot(page, f"conversation-logged-hold-added-{width}")
+    assert FollowUp.objects.count() == 1
+
+    page.goto(f"{live_server.url}/")
+    held = page.locator("section", has=page.get_by_role("heading", name="Held back, on purpose"))
+    with timezone.override(rep.time_zone):
+        reads = patience.describe_end(weeks_away)
+    expect(held).to_contain_text(
+        f"held until {reads} — a dragging evaluation is not chased; give them room to decide"
+    )
+    screenshot(page, f"home-held-back-with-dates-and-reasons-{width}")
+    assert violations == []
