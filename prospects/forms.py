@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
 
 from django import forms
 from django.conf import settings
@@ -18,7 +20,7 @@ from prospects.models import (
     LeadSource,
     Segment,
 )
-from prospects.services import ACCOUNT_FIELDS
+from prospects.services import ACCOUNT_FIELDS, CONTACT_FIELDS
 from salesflow.core.fields import IdChoiceField, IdMultipleChoiceField
 from salesflow.core.models import User
 
@@ -84,6 +86,8 @@ class ConversationForm(forms.ModelForm):
         label="Emotion found",
         help_text="What does the prospect feel about the problem, in a phrase?",
     )
+    # Made afresh for each form shown; services.conversation_log saves a submission once.
+    submission_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Conversation
@@ -106,6 +110,7 @@ class ConversationForm(forms.ModelForm):
             "ready_to_act": "Is ready to act?",
             "questions_asked": "Questions you asked",
         }
+        help_texts = {"occurred_at": "Leave it as it is for a conversation just now."}
         field_classes = {
             "contacts": IdMultipleChoiceField,
             "questions_asked": IdMultipleChoiceField,
@@ -125,6 +130,9 @@ class ConversationForm(forms.ModelForm):
         self.fields["questions_asked"].queryset = FacilitativeQuestion.objects.filter(active=True)
         self.fields["questions_asked"].required = False
         self.fields["contacts"].required = False
+        # The time the form was shown travels with it, so clean_occurred_at can tell a "When"
+        # left as it was (logged just now) from one the rep typed.
+        self.fields["occurred_at"].show_hidden_initial = True
         if not self.is_bound:
             # A new instance puts blank values in self.initial, so defaults are assigned.
             defaults = {
@@ -132,6 +140,7 @@ class ConversationForm(forms.ModelForm):
                 # Most conversations continue where the last one left off.
                 "kind": selectors.latest_conversation_kind(account=account),
                 "channel": Channel.CALL,
+                "submission_key": uuid.uuid4(),
                 **dict.fromkeys(
                     ("has_problem", "accepts_significance", "ready_to_act"), Answer.UNKNOWN
                 ),
@@ -146,10 +155,15 @@ class ConversationForm(forms.ModelForm):
 
     def clean_occurred_at(self) -> datetime:
         when: datetime = self.cleaned_data["occurred_at"]
+        if "occurred_at" not in self.changed_data:
+            # Left as shown: the conversation is being logged as it ends. The field shows
+            # minutes only (and may have been on screen for hours), so the moment of logging
+            # is kept instead, to the second: it then sorts after anything done before it,
+            # such as creating the account a few seconds earlier.
+            return timezone.now()
         if when.date() < EARLIEST:
             raise forms.ValidationError("That is too long ago; check the year.")
-        if when > timezone.now() + timedelta(days=1):
-            raise forms.ValidationError("A conversation cannot be logged before it happens.")
+        # Later than now: refused by the model field's own validator (one rule, every door).
         return when
 
     def clean(self) -> dict[str, object]:
@@ -250,10 +264,17 @@ class AccountImportForm(forms.Form):
 
 
 class AccountMergeForm(forms.Form):
-    """For each field where the two accounts differ, which value the merged account keeps."""
+    """For each field where the two accounts differ, which value the merged account keeps;
+    for each pair of contacts that look like the same person, whether to make them one, and
+    which of their values the one keeps."""
 
     def __init__(
-        self, *args: object, survivor: Account, duplicate: Account, **kwargs: object
+        self,
+        *args: object,
+        survivor: Account,
+        duplicate: Account,
+        pairs: Sequence[selectors.ContactPair] = (),
+        **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.survivor, self.duplicate = survivor, duplicate
@@ -272,6 +293,10 @@ class AccountMergeForm(forms.Form):
                 initial="survivor",
                 widget=forms.RadioSelect,
             )
+        self.pairs = [_PairFields(self, pair) for pair in pairs]
+
+    def account_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.differences]
 
     def values(self) -> dict[str, object]:
         """The chosen values, ready for services.account_merge."""
@@ -282,8 +307,69 @@ class AccountMergeForm(forms.Form):
             for name in self.differences
         }
 
+    def contact_values(self) -> dict[int, dict[str, object]]:
+        """The contacts to merge, by the duplicate's contact's id, each with the values the
+        merged contact keeps: ready for services.account_merge."""
+        return {
+            pair.drop.pk: pair.chosen(self.cleaned_data)
+            for pair in self.pairs
+            if self.cleaned_data[pair.action] == "merge"
+        }
 
-def _shown(account: Account, name: str) -> str:
-    display = getattr(account, f"get_{name}_display", None)
-    value = display() if display else getattr(account, name)
+
+class _PairFields:
+    """The fields of one contact pair in the merge form, and what the page shows of it."""
+
+    def __init__(self, form: AccountMergeForm, pair: selectors.ContactPair) -> None:
+        self.keep, self.drop, self.reason = pair.keep, pair.drop, pair.reason
+        prefix = f"contact-{pair.drop.pk}"
+        self.action = prefix
+        form.fields[prefix] = forms.ChoiceField(
+            label="The same person?",
+            choices=[("merge", "Yes: make them one contact"), ("keep", "No: keep both")],
+            initial="merge",
+            widget=forms.RadioSelect,
+        )
+        self.differences: list[tuple[str, str]] = []
+        for name in CONTACT_FIELDS:
+            ours, theirs = getattr(pair.keep, name), getattr(pair.drop, name)
+            if ours == theirs:
+                continue
+            field = f"{prefix}-{name}"
+            self.differences.append((name, field))
+            # Where only one of them knows the value, keep the one that does.
+            unknown = ("", Contact.BuyingRole.UNKNOWN)
+            form.fields[field] = forms.ChoiceField(
+                label=Contact._meta.get_field(name).verbose_name.capitalize(),
+                choices=[
+                    ("survivor", _shown(pair.keep, name)),
+                    ("duplicate", _shown(pair.drop, name)),
+                ],
+                initial="duplicate" if ours in unknown and theirs not in unknown else "survivor",
+                widget=forms.RadioSelect,
+                # Not needed to keep both; unanswered, the choice offered first stands.
+                required=False,
+            )
+        self.form = form
+
+    def chosen(self, data: dict[str, object]) -> dict[str, object]:
+        return {
+            name: getattr(self.drop if self._side(data, field) == "duplicate" else self.keep, name)
+            for name, field in self.differences
+        }
+
+    def _side(self, data: dict[str, object], field: str) -> object:
+        return data.get(field) or self.form.fields[field].initial
+
+    def __iter__(self) -> Iterator[forms.BoundField]:
+        yield from (self.form[field] for _, field in self.differences)
+
+    @property
+    def choice(self) -> forms.BoundField:
+        return self.form[self.action]
+
+
+def _shown(instance: Account | Contact, name: str) -> str:
+    display = getattr(instance, f"get_{name}_display", None)
+    value = display() if display else getattr(instance, name)
     return str(value) if value not in (None, "") else "(empty)"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Answer(models.TextChoices):
@@ -193,12 +196,26 @@ class FacilitativeQuestion(models.Model):
         return self.text
 
 
+# How far ahead of the server's clock a conversation's time may be: a phone or laptop
+# whose clock runs a little fast must not be told that "now" is in the future.
+CLOCK_SKEW_ALLOWANCE = timedelta(minutes=5)
+
+
+def validate_not_in_the_future(value: datetime) -> None:
+    """A conversation is logged once it has happened. On the model field, so the form, the
+    service (full_clean) and the admin all apply the same rule."""
+    if value > timezone.now() + CLOCK_SKEW_ALLOWANCE:
+        raise ValidationError(
+            "A conversation cannot be logged before it happens.", code="in_the_future"
+        )
+
+
 class Conversation(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="conversations")
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    occurred_at = models.DateTimeField()
+    occurred_at = models.DateTimeField(validators=[validate_not_in_the_future])
     channel = models.CharField(max_length=8, choices=Channel.choices)
     kind = models.CharField(max_length=24, choices=ConversationKind.choices)
     contacts = models.ManyToManyField(Contact, blank=True, related_name="conversations")
@@ -210,6 +227,9 @@ class Conversation(models.Model):
     )
     ready_to_act = models.CharField(max_length=8, choices=Answer.choices, default=Answer.UNKNOWN)
     questions_asked = models.ManyToManyField(FacilitativeQuestion, blank=True, related_name="+")
+    # The logging form's one-time token: a form sent twice (a double click, a retry after a
+    # lost response) is saved once. Empty for conversations logged by other doors.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # Not stored: set by conversation_log to what the conversation did to a follow-up the
     # patience rules propose (a pipeline.services.Proposal), so the page can tell the rep.

@@ -326,3 +326,40 @@ def merge_moving_counts(*, account: Account) -> dict[str, int]:
         .get()
     )
     return {name: row[f"moving_{name}"] for name in counts}
+
+
+@dataclass(frozen=True)
+class ContactPair:
+    """A contact of the account kept (`keep`) and one of its duplicate (`drop`) that look like
+    the same person, and why salesflow thinks so."""
+
+    keep: Contact
+    drop: Contact
+    reason: str  # "email" or "name"
+
+
+def _same_name(contact: Contact) -> str:
+    return " ".join(contact.name.split()).casefold()
+
+
+def merge_contact_pairs(*, survivor: Account, duplicate: Account) -> list[ContactPair]:
+    """The duplicate's contacts that look like one of the survivor's: the same email (any
+    case), else the same name (any case or spacing). Each contact is in one pair at most,
+    email matches first; the merge page offers each pair, and services.account_merge
+    accepts only these."""
+    ours = list(account_contacts(account=survivor))
+    theirs = list(account_contacts(account=duplicate))
+    taken: set[int] = set()
+    pairs: dict[int, ContactPair] = {}
+    for reason, key in (("email", lambda c: c.email.strip().casefold()), ("name", _same_name)):
+        index: dict[str, Contact] = {}
+        for contact in ours:
+            if contact.pk not in taken and key(contact):
+                index.setdefault(key(contact), contact)
+        for contact in theirs:
+            match = index.get(key(contact)) if key(contact) else None
+            if contact.pk in pairs or match is None or match.pk in taken:
+                continue
+            pairs[contact.pk] = ContactPair(keep=match, drop=contact, reason=reason)
+            taken.add(match.pk)
+    return [pairs[contact.pk] for contact in theirs if contact.pk in pairs]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from prospects import importing, selectors
@@ -161,6 +162,14 @@ def contact_save(*, actor: User, contact: Contact) -> Contact:
     return contact
 
 
+# Said when a conversation would record nothing: the usual cause is "Log" pressed again on
+# the fresh form that follows a logged conversation.
+EMPTY_CONVERSATION = (
+    "Nothing to log yet: write what was said, record an answer to a reflection question, "
+    "or tick a question you asked."
+)
+
+
 @transaction.atomic
 def conversation_log(
     *,
@@ -176,12 +185,31 @@ def conversation_log(
     ready_to_act: str = Answer.UNKNOWN,
     contacts: Iterable[Contact] = (),
     questions_asked: Iterable[FacilitativeQuestion] = (),
+    submission_key: uuid.UUID | None = None,
 ) -> Conversation:
-    """Record a conversation and move the account's readiness answers on where it says so."""
+    """Record a conversation and move the account's readiness answers on where it says so.
+
+    With a submission_key (the logging form's one-time token) the same submission is saved
+    once: sending it again answers with the conversation it saved the first time.
+    """
     if not selectors.can_edit_account(actor, account):
         raise ValidationError("This account is read-only for you.")
+    if submission_key is not None:
+        saved = _conversation_already_logged(
+            actor=actor, account=account, submission_key=submission_key
+        )
+        if saved is not None:
+            return saved
     contacts = list(contacts)
     questions = list(questions_asked)
+    answers = (has_problem, accepts_significance, ready_to_act)
+    if (
+        not notes.strip()
+        and not emotion_found.strip()
+        and not questions
+        and all(answer == Answer.UNKNOWN for answer in answers)
+    ):
+        raise ValidationError(EMPTY_CONVERSATION, code="empty")
     if any(contact.account_id != account.pk for contact in contacts):
         raise ValidationError({"contacts": "Pick contacts of this account only."})
     if any(question.kind != kind for question in questions):
@@ -199,9 +227,25 @@ def conversation_log(
         has_problem=has_problem,
         accepts_significance=accepts_significance,
         ready_to_act=ready_to_act,
+        submission_key=submission_key,
     )
-    conversation.full_clean()
-    conversation.save()
+    # The future-time rule lives on the field (models.validate_not_in_the_future); the key's
+    # uniqueness is settled by the insert below, not by a second look-up here.
+    conversation.full_clean(exclude=["submission_key"])
+    try:
+        with transaction.atomic():
+            conversation.save()
+    except IntegrityError:
+        # The same submission arrived twice at once: the unique key made the second insert
+        # wait for the first to commit, then fail. Answer with what the first one saved.
+        if submission_key is None:
+            raise
+        saved = _conversation_already_logged(
+            actor=actor, account=account, submission_key=submission_key
+        )
+        if saved is None:
+            raise
+        return saved
     conversation.contacts.set(contacts)
     conversation.questions_asked.set(questions)
     AccountEvent.objects.create(
@@ -220,6 +264,16 @@ def conversation_log(
         actor=actor, conversation=conversation
     )
     return conversation
+
+
+def _conversation_already_logged(
+    *, actor: User, account: Account, submission_key: uuid.UUID
+) -> Conversation | None:
+    saved = Conversation.objects.filter(submission_key=submission_key).first()
+    if saved is not None and (saved.account_id, saved.logged_by_id) != (account.pk, actor.pk):
+        # A token is made for one form on one account page; reused anywhere else it is stale.
+        raise ValidationError("This form was already used; reload the page and log again.")
+    return saved
 
 
 def _apply_readiness(*, account: Account, conversation: Conversation) -> None:
@@ -459,15 +513,30 @@ def _write_import(
 # --- Merging duplicates -----------------------------------------------------------------
 
 
+# The fields of a contact a person edits; a merge of two contacts chooses among them.
+CONTACT_FIELDS = ("name", "title", "email", "phone", "buying_role")
+
+
 @transaction.atomic
 def account_merge(
-    *, actor: User, survivor: Account, duplicate: Account, values: dict[str, object]
+    *,
+    actor: User,
+    survivor: Account,
+    duplicate: Account,
+    values: dict[str, object],
+    contacts: Mapping[int, Mapping[str, object]] | None = None,
 ) -> Account:
     """Fold the duplicate into the survivor: chosen field values, and every contact,
-    conversation, why note, deal and timeline entry, in one transaction; the duplicate is
-    deleted."""
+    conversation, why note, deal, follow-up and timeline entry, in one transaction; the
+    duplicate is deleted.
+
+    `contacts` names the duplicate's contacts to merge into the survivor's look-alike
+    (selectors.merge_contact_pairs), each with the values the merged contact keeps; the
+    duplicate's other contacts move over as they are.
+    """
     if survivor.pk == duplicate.pk:
         raise ValidationError("Pick two different accounts to merge.")
+    contacts = contacts or {}
     # Lock both rows in a fixed order, so two merges of the same pair cannot deadlock.
     rows = (
         Account.objects.select_for_update()
@@ -484,6 +553,18 @@ def account_merge(
     unknown = set(values) - set(ACCOUNT_FIELDS)
     if unknown:
         raise TypeError(f"account_merge cannot set {', '.join(sorted(unknown))}")
+    for chosen in contacts.values():
+        unknown = set(chosen) - set(CONTACT_FIELDS)
+        if unknown:
+            raise TypeError(f"account_merge cannot set a contact's {', '.join(sorted(unknown))}")
+    pairs = {
+        pair.drop.pk: pair
+        for pair in selectors.merge_contact_pairs(survivor=survivor, duplicate=duplicate)
+    }
+    if set(contacts) - set(pairs):
+        raise ValidationError(
+            "The contacts changed while you were choosing; look at the merge again."
+        )
     if "owner" in values and values["owner"] != survivor.owner:
         _check_owner(actor=actor, owner=values["owner"])  # type: ignore[arg-type]
     for field, value in values.items():
@@ -501,21 +582,32 @@ def account_merge(
             setattr(survivor, f"{field}_changed_at", theirs)
     survivor.full_clean()
     survivor.save()
-    Contact.objects.filter(account=duplicate).update(account=survivor)
-    Conversation.objects.filter(account=duplicate).update(account=survivor)
-    WhyNote.objects.filter(account=duplicate).update(account=survivor)
-    # Deals keep their owner, stage and history; only the account they belong to changes.
-    duplicate.opportunities.update(account=survivor)
+    for drop_pk, chosen in contacts.items():
+        keep, drop = pairs[drop_pk].keep, pairs[drop_pk].drop
+        for field, value in chosen.items():
+            setattr(keep, field, value)
+        keep.full_clean()
+        keep.save()
+        # Their conversations, the why notes they said, the SOE steps they carry…
+        _repoint(old=drop, new=keep)
+        drop.delete()
     # Its history moves, but not its "Account created": the survivor was created once.
-    AccountEvent.objects.filter(account=duplicate).exclude(kind=AccountEvent.Kind.CREATED).update(
-        account=survivor
+    # Deals keep their owner, stage and history; only the account they belong to changes.
+    _repoint(
+        old=duplicate,
+        new=survivor,
+        leave={AccountEvent: Q(kind=AccountEvent.Kind.CREATED)},
     )
+    merged = len(contacts)
+    summary = f"Merged “{duplicate.name}” into this account"
+    if merged:
+        summary += f", and {merged} of its contacts with contacts here"
     AccountEvent.objects.create(
         account=survivor,
         kind=AccountEvent.Kind.MERGED,
         occurred_at=timezone.now(),
         actor=actor,
-        summary=f"Merged “{duplicate.name}” into this account"[:300],
+        summary=summary[:300],
     )
     duplicate.delete()
     from pipeline import services as pipeline_services
@@ -523,3 +615,36 @@ def account_merge(
     # The duplicate's conversations may be newer than anything on the survivor's deals.
     pipeline_services.opportunities_unstick(survivor.opportunities.all())
     return survivor
+
+
+def _repoint(*, old: Model, new: Model, leave: Mapping[type[Model], Q] | None = None) -> None:
+    """Point every row that refers to `old` — by any foreign key or many-to-many, hidden
+    ones (related_name="+") included — at `new`, except the rows `leave` names.
+
+    The relations are read from the models themselves, not listed here: a model added
+    later that points at a contact or an account (in this app or one built on it) is moved
+    by a merge without anyone remembering to add it.
+    """
+    leave = leave or {}
+    for relation in type(old)._meta.get_fields(include_hidden=True):
+        # Reverse foreign keys only: a many-to-many's rows are its through table's, whose
+        # own foreign key is among these.
+        if not (relation.is_relation and relation.auto_created and not relation.concrete):
+            continue
+        if relation.many_to_many:
+            continue
+        model, name = relation.related_model, relation.field.name
+        rows = model._base_manager.filter(**{name: old})
+        if model in leave:
+            rows = rows.exclude(leave[model])
+        if model._meta.auto_created:
+            # A many-to-many table holds each pair once: where `new` is already linked to
+            # the same row, the link to `old` goes instead of becoming a second copy.
+            other = next(
+                field.name
+                for field in model._meta.fields
+                if field.is_relation and field.name != name
+            )
+            linked = model._base_manager.filter(**{name: new}).values(other)
+            rows.filter(**{f"{other}__in": linked}).delete()
+        rows.update(**{name: new})

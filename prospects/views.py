@@ -337,11 +337,18 @@ def account_merge(request: HttpRequest, pk: int) -> HttpResponse:
             {"account": survivor, "candidates": candidates, "q": text},
         )
     duplicate = selectors.get_account_for_user(request.user, other, for_edit=True)
-    form = AccountMergeForm(request.POST or None, survivor=survivor, duplicate=duplicate)
+    pairs = selectors.merge_contact_pairs(survivor=survivor, duplicate=duplicate)
+    form = AccountMergeForm(
+        request.POST or None, survivor=survivor, duplicate=duplicate, pairs=pairs
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.account_merge(
-                actor=request.user, survivor=survivor, duplicate=duplicate, values=form.values()
+                actor=request.user,
+                survivor=survivor,
+                duplicate=duplicate,
+                values=form.values(),
+                contacts=form.contact_values(),
             )
         except ValidationError as error:
             _form_errors_to(form, error)

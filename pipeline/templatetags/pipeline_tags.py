@@ -8,7 +8,6 @@ from django import template
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
@@ -169,7 +168,7 @@ def deal_card(context: template.Context, card: object) -> SafeString:
             format_html(
                 '<span class="badge text-bg-light border fw-normal text-start text-wrap mt-1">'
                 'Marinating: follow-up held until <span class="text-nowrap">{}</span></span>',
-                date_format(timezone.localtime(card.marinating_until), "D j M"),
+                patience.describe_end(card.marinating_until),
             )
         )
     if card.soe_reception in {"lukewarm", "declined"}:

@@ -151,6 +151,7 @@ def test_a_solution_call_proposes_a_follow_up_held_until_a_business_morning(rep,
         occurred_at=timezone.now(),
         channel="meeting",
         kind="solution_development",
+        notes="Walked the ward with Helen",
     )
     follow_up = FollowUp.objects.get()
     assert follow_up.proposed
@@ -168,6 +169,7 @@ def test_a_solution_call_proposes_a_follow_up_held_until_a_business_morning(rep,
         occurred_at=timezone.now(),
         channel="call",
         kind="solution_development",
+        notes="Went through the pilot plan",
     )
     assert FollowUp.objects.count() == 1
 

@@ -57,7 +57,14 @@ def log(rep):
 
     def _log(account, **changes):
         actor = changes.pop("actor", rep)
-        values = {"occurred_at": timezone.now(), "channel": "call", "kind": "qualifying", **changes}
+        values = {
+            "occurred_at": timezone.now(),
+            "channel": "call",
+            "kind": "qualifying",
+            # A conversation records something (an empty one is refused).
+            "notes": "Talked it through",
+            **changes,
+        }
         return services.conversation_log(actor=actor, account=account, **values)
 
     return _log

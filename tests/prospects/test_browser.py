@@ -59,3 +59,76 @@ def test_rep_logs_a_conversation_and_edits_the_why_inline(
     assert page.evaluate("window.__noReload") is True
     screenshot(page, "account-after-inline-log-and-why")
     assert violations == []
+
+
+def test_an_inline_solution_call_shows_its_follow_up_and_is_saved_once(
+    page: Page, live_server, rep, account, screenshot
+):
+    import importlib
+
+    from django.apps import apps
+
+    from prospects.models import Conversation
+
+    # Transactional tests flush the shipped patience rules; this one needs them.
+    rules = importlib.import_module("pipeline.migrations.0007_default_patience_rules")
+    rules.add_rules(apps, None)
+    violations = watch_console(page)
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    sign_in(page, live_server.url, rep.username)
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server.url}/accounts/{account.pk}/")
+    followups = page.locator("#followups-panel")
+    expect(followups).to_contain_text("None waiting.")
+    page.evaluate("window.__noReload = true")
+
+    form = page.locator("#conversation-form")
+    form.get_by_label("Kind").select_option("solution_development")
+    form.get_by_label("Notes").fill("Walked through the pilot on two wards.")
+    # An impatient double click: the button is disabled while the form is on its way.
+    form.get_by_role("button", name="Log conversation").dblclick()
+
+    expect(page.get_by_text("Conversation logged.")).to_be_visible()
+    expect(followups).not_to_contain_text("None waiting.")
+    expect(followups).to_contain_text("Hear how the solution development conversation sits")
+    expect(followups).to_contain_text("held until")
+    expect(page.locator("#timeline-list")).to_contain_text("Walked through the pilot")
+    assert Conversation.objects.count() == 1
+    screenshot(page, "account-follow-up-card-after-inline-solution-call")
+    assert violations == []
+
+    # "Log" pressed again on the fresh, empty form: refused, with the reason.
+    page.locator("#conversation-form").get_by_role("button", name="Log conversation").click()
+    expect(page.locator("#conversation-form")).to_contain_text("Nothing to log yet")
+    assert Conversation.objects.count() == 1
+    assert page.evaluate("window.__noReload") is True
+    screenshot(page, "account-empty-conversation-refused")
+    # The refusal's 422 is the only thing the browser reports.
+    assert all("status of 422" in problem for problem in violations)
+
+
+def test_merge_offers_the_contacts_that_are_the_same_person(
+    page: Page, live_server, rep, account, contact, screenshot
+):
+    from prospects.models import Contact
+    from tests.factories import AccountFactory, ContactFactory
+
+    Contact.objects.filter(pk=contact.pk).update(email="helen.shaw@stbrigids.example")
+    dup = AccountFactory(owner=rep, name="St Brigids Hosp.", segment=account.segment)
+    helen = ContactFactory(
+        account=dup, name="Helen Shaw", email="HELEN.SHAW@stbrigids.example", phone="01632 960001"
+    )
+    violations = watch_console(page)
+    sign_in(page, live_server.url, rep.username)
+    page.goto(f"{live_server.url}/accounts/{account.pk}/merge/?other={dup.pk}")
+    pairs = page.get_by_role("region", name="Contacts that look like the same person")
+    expect(pairs).to_contain_text("the same email, helen.shaw@stbrigids.example")
+    expect(pairs.get_by_label("Make them one contact")).to_be_checked()
+    screenshot(page, "merge-contact-pairs")
+    page.get_by_role("button", name=f"Merge into {account.name}").click()
+    expect(page.get_by_text("Merged St Brigids Hosp. into this account.")).to_be_visible()
+    contacts = page.get_by_role("region", name="Contacts")
+    expect(contacts.get_by_role("listitem")).to_have_count(1)
+    expect(contacts).to_contain_text("01632 960001")
+    assert not Contact.objects.filter(pk=helen.pk).exists()
+    assert violations == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import date, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prospects import services
+from prospects import selectors, services
 from prospects.models import Account, AccountEvent, Contact, Conversation, WhyNote
 from tests.factories import AccountFactory, ContactFactory
 
@@ -118,3 +119,220 @@ def test_merge_takes_any_input(client, rep, account, other, name):
     response = client.post(url, {"other": other, "name": name, "website": name})
     assert response.status_code in {200, 302, 403, 404, 422}
     assert Account.objects.filter(pk=account.pk).exists()
+
+
+# --- Contacts that are the same person ------------------------------------------------
+
+
+@pytest.fixture
+def twins(rep, account, contact):
+    """A duplicate account whose Helen is the survivor's Helen (the same email, any case)."""
+    contact.email = "helen.shaw@stbrigids.example"
+    contact.save()
+    dup = AccountFactory(owner=rep, name="St Brigids Hosp.", segment=account.segment)
+    helen = ContactFactory(
+        account=dup,
+        name="Helen Shaw",
+        title="",
+        email="Helen.Shaw@StBrigids.example",
+        phone="+44 20 7946 0000",
+        buying_role=Contact.BuyingRole.UNKNOWN,
+    )
+    return dup, helen
+
+
+def test_merge_pairs_contacts_by_email_in_any_case_or_else_by_name(rep, account, contact, twins):
+    dup, helen = twins
+    same_name = ContactFactory(account=account, name="Omar Haddad", email="")
+    omar = ContactFactory(account=dup, name="  omar   HADDAD ", email="omar@elsewhere.example")
+    ContactFactory(account=dup, name="Someone Else", email="someone@else.example")
+    second_helen = ContactFactory(account=dup, name="Helen Shaw", email="")  # Helen is taken
+    pairs = selectors.merge_contact_pairs(survivor=account, duplicate=dup)
+    assert {(p.keep, p.drop, p.reason) for p in pairs} == {
+        (contact, helen, "email"),
+        (same_name, omar, "name"),
+    }
+    assert second_helen not in [p.drop for p in pairs]
+
+
+def test_merging_a_contact_pair_keeps_the_chosen_values_and_moves_all_that_named_it(
+    rep, account, contact, twins, log
+):
+    from django.apps import apps
+
+    from pipeline import services as pipeline_services
+
+    # The shipped pipeline, put back if a transactional test flushed it away.
+    importlib.import_module("pipeline.migrations.0002_default_pipeline").add_default_pipeline(
+        apps, None
+    )
+    dup, helen = twins
+    on_dup = log(dup, contacts=[helen])
+    both = log(account, contacts=[contact])
+    both.contacts.add(helen)  # a conversation already naming both: named once afterwards
+    why = services.why_record(
+        actor=rep, account=dup, text="Beds blocked", said_on=date(2026, 11, 1), said_by=helen
+    )
+    deal = pipeline_services.opportunity_create(
+        actor=rep, account=dup, name="Patient flow", owner=rep
+    )
+    sequence = pipeline_services.soe_start(actor=rep, opportunity=deal)
+    step = pipeline_services.soe_step_add(
+        actor=rep, sequence=sequence, text="IT review", proposed_by=helen, responsible_contact=helen
+    )
+    services.account_merge(
+        actor=rep,
+        survivor=account,
+        duplicate=dup,
+        values={},
+        contacts={helen.pk: {"phone": helen.phone, "email": helen.email}},
+    )
+    assert list(Contact.objects.all()) == [contact]
+    contact.refresh_from_db()
+    # Chosen: the duplicate's phone and email; the rest stays the survivor's.
+    assert (contact.email, contact.phone, contact.buying_role, contact.title) == (
+        "Helen.Shaw@StBrigids.example",
+        "+44 20 7946 0000",
+        "champion",
+        "Head of Operations",
+    )
+    assert list(on_dup.contacts.all()) == [contact]
+    assert list(both.contacts.all()) == [contact]
+    why.refresh_from_db()
+    assert why.said_by == contact
+    step.refresh_from_db()
+    assert (step.proposed_by, step.responsible_contact) == (contact, contact)
+    assert AccountEvent.objects.get(kind="merged").summary == (
+        "Merged “St Brigids Hosp.” into this account, and 1 of its contacts with contacts here"
+    )
+
+
+def test_keeping_both_contacts_moves_the_duplicates_as_it_is(rep, account, contact, twins):
+    dup, helen = twins
+    services.account_merge(actor=rep, survivor=account, duplicate=dup, values={}, contacts={})
+    assert set(account.contacts.all()) == {contact, helen}
+
+
+def test_a_contact_pair_that_no_longer_matches_is_refused_and_nothing_changes(
+    rep, account, contact, twins
+):
+    dup, helen = twins
+    Contact.objects.filter(pk=helen.pk).update(name="Someone Else", email="")
+    with pytest.raises(ValidationError, match="contacts changed"):
+        services.account_merge(
+            actor=rep, survivor=account, duplicate=dup, values={}, contacts={helen.pk: {}}
+        )
+    assert Account.objects.filter(pk=dup.pk).exists()
+    assert Contact.objects.filter(pk=helen.pk, account=dup).exists()
+    with pytest.raises(ValidationError):  # nor a contact of the survivor passed as the drop
+        services.account_merge(
+            actor=rep, survivor=account, duplicate=dup, values={}, contacts={contact.pk: {}}
+        )
+    assert Contact.objects.count() == 2
+
+
+def test_merge_moves_the_duplicates_follow_ups(rep, account, duplicate):
+    from pipeline import services as pipeline_services
+    from pipeline.models import FollowUp
+
+    follow_up = pipeline_services.followup_create(
+        actor=rep, account=duplicate, purpose="Ask how the pilot went"
+    )
+    services.account_merge(actor=rep, survivor=account, duplicate=duplicate, values={})
+    follow_up = FollowUp.objects.get(pk=follow_up.pk)
+    assert follow_up.account == account
+
+
+def test_merge_page_shows_contact_pairs_with_choices_and_merges_them(
+    client, rep, account, contact, twins
+):
+    dup, helen = twins
+    client.force_login(rep)
+    url = reverse("prospects:account_merge", args=[account.pk])
+    page = client.get(url, {"other": dup.pk})
+    html = page.content.decode()
+    assert "Contacts that look like the same person" in html
+    assert "the same email, helen.shaw@stbrigids.example" in html
+    form = page.context["form"]
+    assert [pair.drop for pair in form.pairs] == [helen]
+    prefix = f"contact-{helen.pk}"
+    assert form[prefix].initial == "merge"
+    # Where only one of them knows a value, the one that does is chosen unless changed.
+    assert form[f"{prefix}-phone"].initial == "duplicate"
+    assert form[f"{prefix}-buying_role"].initial == "survivor"
+    response = client.post(
+        url,
+        {
+            "other": dup.pk,
+            "name": "survivor",
+            prefix: "merge",
+            f"{prefix}-email": "survivor",
+            f"{prefix}-phone": "duplicate",
+            f"{prefix}-title": "survivor",
+            f"{prefix}-buying_role": "survivor",
+        },
+    )
+    assert response.status_code == 302
+    assert list(account.contacts.all()) == [contact]
+    contact.refresh_from_db()
+    assert (contact.email, contact.phone) == ("helen.shaw@stbrigids.example", "+44 20 7946 0000")
+
+
+def test_merge_page_can_keep_both_contacts(client, rep, account, contact, twins):
+    dup, helen = twins
+    client.force_login(rep)
+    url = reverse("prospects:account_merge", args=[account.pk])
+    response = client.post(
+        url, {"other": dup.pk, "name": "survivor", f"contact-{helen.pk}": "keep"}
+    )
+    assert response.status_code == 302
+    assert set(account.contacts.all()) == {contact, helen}
+
+
+def test_contact_merge_access(client, rep, teammate, outsider, account, contact, twins):
+    dup, helen = twins
+    url = reverse("prospects:account_merge", args=[account.pk])
+    data = {"other": dup.pk, "name": "survivor", f"contact-{helen.pk}": "merge"}
+    client.force_login(teammate)  # the team's account, read-only for them
+    assert client.get(url, {"other": dup.pk}).status_code == 403
+    assert client.post(url, data).status_code == 403
+    client.force_login(outsider)
+    assert client.get(url, {"other": dup.pk}).status_code == 404
+    assert client.post(url, data).status_code == 404
+    assert Contact.objects.count() == 2
+    assert Account.objects.filter(pk=dup.pk).exists()
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    action=st.one_of(st.sampled_from(["merge", "keep"]), st.text(max_size=20)),
+    choice=st.one_of(st.sampled_from(["survivor", "duplicate", ""]), st.text(max_size=20)),
+    stray=st.one_of(st.text(max_size=10), st.integers().map(str)),
+)
+def test_the_contact_choices_take_any_input(client, rep, account, contact, action, choice, stray):
+    # A duplicate of its own for each example: a merge that went through deleted the last.
+    dup = AccountFactory(owner=rep, name="St Brigids Hosp.", segment=account.segment)
+    helen = ContactFactory(account=dup, name="Helen Shaw", phone="+44 20 7946 0000")
+    client.force_login(rep)
+    before = account.contacts.count()
+    prefix = f"contact-{helen.pk}"
+    response = client.post(
+        reverse("prospects:account_merge", args=[account.pk]),
+        {
+            "other": dup.pk,
+            "name": "survivor",
+            prefix: action,
+            **{f"{prefix}-{field}": choice for field in ("phone", "title", "buying_role")},
+            f"contact-{stray}": "merge",
+        },
+    )
+    assert response.status_code in {200, 302, 422}
+    if response.status_code == 302:
+        assert not Account.objects.filter(pk=dup.pk).exists()
+        assert account.contacts.count() == before + (action == "keep")
+        assert Contact.objects.filter(pk=contact.pk).exists()
+    else:
+        assert Account.objects.filter(pk=dup.pk).exists()
+        assert Contact.objects.filter(pk=helen.pk, account=dup).exists()
