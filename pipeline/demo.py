@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from pipeline import flow, services
+from pipeline import flow, patience, services
 from pipeline.models import (
     CloseReason,
     FollowUp,
@@ -402,12 +402,19 @@ def seed_followups(*, now: datetime | None = None) -> int:
         follow_up = services.followup_create(
             actor=account.owner, account=account, opportunity=deal, purpose=purpose, draft=draft
         )
+        until = now + timedelta(minutes=minutes)
+        if minutes >= 60 * 24:
+            # A hold of days ends on a business morning, like every hold the rules make; only
+            # the one the worker is meant to be seen surfacing ends minutes from now.
+            until = patience.business_morning(
+                until, time_zone=account.owner.time_zone, strictly_after=False
+            )
         FollowUp.objects.filter(pk=follow_up.pk).update(
-            surface_at=now + timedelta(minutes=minutes),
+            surface_at=until,
             holds=[
                 {
                     "rule": "after_conversation",
-                    "until": (now + timedelta(minutes=minutes)).isoformat(),
+                    "until": until.isoformat(),
                     "why": "let the solution call sink in",
                 }
             ]

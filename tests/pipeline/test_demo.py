@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import zoneinfo
+from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.utils import timezone
 
-from pipeline import selectors
-from pipeline.models import Opportunity, Stage
+from pipeline import patience, selectors
+from pipeline.models import FollowUp, Opportunity, Stage
 from salesflow.core.models import Notification, User
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +89,17 @@ def test_seed_demo_accounts_with_a_won_deal_are_customers_since_they_won(standar
         event = AccountEvent.objects.get(account=deal.account, kind="status")
         assert event.summary == f"Prospect → Customer: won “{deal.name}”"
         assert event.occurred_at == deal.closed_at  # when it was won, not when seeded
+
+
+def test_the_demos_holds_of_days_end_on_a_business_morning(standard):
+    """Only the follow-up the worker is meant to be seen surfacing ends minutes away; every
+    other hold ends as the patience rules end holds."""
+    call_command("seed_demo", force=True, stdout=StringIO())
+    soon = timezone.now() + timedelta(hours=1)
+    for follow_up in FollowUp.objects.filter(status="held", surface_at__gt=soon):
+        local = timezone.localtime(
+            follow_up.surface_at, zoneinfo.ZoneInfo(follow_up.owner.time_zone)
+        )
+        assert local.hour == settings.SALESFLOW_BUSINESS_MORNING_HOUR, follow_up
+        assert local.minute == 0
+        assert patience.is_business_day(local.date())
