@@ -446,11 +446,15 @@ def stage_history(*, opportunity: Opportunity) -> QuerySet[StageChange]:
     )
 
 
-def accounts_have_won_deal(*, accounts: list[Account]) -> bool:
-    """Whether any of the accounts has a won deal, which makes an account a customer."""
-    return Opportunity.objects.filter(
-        account__in=accounts, stage__outcome=Stage.Outcome.WON
-    ).exists()
+def won_deal_keeps_a_customer(accounts: list[Account], status: str) -> str | None:
+    """An account with a won deal is a customer and stays one while it has one: the status
+    rule registered with prospects (prospects.services.STATUS_RULES)."""
+    if status == Account.Status.CUSTOMER:
+        return None
+    won = Opportunity.objects.filter(account__in=accounts, stage__outcome=Stage.Outcome.WON)
+    if won.exists():
+        return "An account with a won deal is a customer: it stays one while it has one."
+    return None
 
 
 def account_opportunities(*, account: Account) -> QuerySet[Opportunity]:

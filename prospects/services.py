@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -76,20 +76,23 @@ def account_create(
     return account
 
 
-def account_check_status(*, account: Account, status: str, merging: Account | None = None) -> None:
-    """An account with a won deal is a customer: refuse any other status for it while it
-    has one (in a merge, while either account has one). Every write that sets a status
-    asks here: the edit form, the admin and the merge."""
-    if status == Account.Status.CUSTOMER or account.pk is None:
-        return
-    # Imported here: the pipeline app builds on this one, not the other way round.
-    from pipeline import selectors as pipeline_selectors
+# Rules a part of the product built on this one keeps about an account's status, each
+# given the accounts concerned and the status asked for, answering why not (or None).
+# Registered from that app's ready(): pipeline's says an account with a won deal stays a
+# customer. prospects announces; it never imports what builds on it.
+STATUS_RULES: list[Callable[[list[Account], str], str | None]] = []
 
+
+def account_check_status(*, account: Account, status: str, merging: Account | None = None) -> None:
+    """Refuse a status the registered rules forbid (in a merge, for either account). Every
+    write that sets a status asks here: the edit form, the admin and the merge."""
+    if account.pk is None:
+        return
     accounts = [account] if merging is None else [account, merging]
-    if pipeline_selectors.accounts_have_won_deal(accounts=accounts):
-        raise ValidationError(
-            {"status": "An account with a won deal is a customer: it stays one while it has one."}
-        )
+    for rule in STATUS_RULES:
+        refusal = rule(accounts, status)
+        if refusal:
+            raise ValidationError({"status": refusal})
 
 
 @transaction.atomic
