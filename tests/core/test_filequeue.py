@@ -3,8 +3,6 @@ folder at any moment finds a message complete or not at all, so none is lost."""
 
 from __future__ import annotations
 
-import threading
-import time
 from queue import Empty
 
 import pytest
@@ -73,40 +71,6 @@ def test_an_exchange_table_being_created_is_whole_or_absent(tmp_path, monkeypatc
     assert tables[0] == []
     assert [entry.queue for entry in channel.get_table("celery")] == ["other", "celery"]
     assert [path.name for path in (tmp_path / "control").iterdir()] == ["celery.exchange"]
-
-
-def test_every_message_arrives_exactly_once_while_a_worker_polls_all_along(tmp_path):
-    total = 1500
-    received: list[int] = []
-    errors: list[BaseException] = []
-    done = threading.Event()
-
-    def consume() -> None:
-        with connect(tmp_path) as connection:
-            queue = connection.SimpleQueue("jobs")
-            deadline = time.monotonic() + 120
-            while len(received) < total and time.monotonic() < deadline:
-                try:
-                    message = queue.get(block=True, timeout=0.01)
-                except Empty:
-                    continue
-                except Exception as exc:  # noqa: BLE001 - a torn message must fail the test
-                    errors.append(exc)
-                    continue
-                received.append(message.payload["n"])
-                message.ack()
-        done.set()
-
-    worker = threading.Thread(target=consume)
-    worker.start()
-    with connect(tmp_path) as connection:
-        queue = connection.SimpleQueue("jobs")
-        for n in range(total):
-            queue.put({"n": n})
-    done.wait(150)
-    worker.join(5)
-    assert errors == []
-    assert sorted(received) == list(range(total))
 
 
 @pytest.mark.parametrize("name", ["1234_x.jobs.msg.partial", "writing-abc.partial"])
