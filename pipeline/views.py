@@ -56,9 +56,9 @@ from pipeline.models import (
 )
 from prospects import selectors as prospect_selectors
 from prospects.models import Segment
-from prospects.views import _form_errors_to, _safe, _why_context
 from salesflow.core.fields import whole_number
 from salesflow.core.models import User
+from salesflow.core.web import csv_safe, form_errors_to
 
 MOVES_ON_DEAL_PAGE = 25
 CONVERSATIONS_ON_DEAL_PAGE = 10
@@ -235,7 +235,7 @@ def _detail(
         "account": account,
         "can_edit": can_edit,
         "can_edit_account": prospect_selectors.can_edit_account(request.user, account),
-        **_why_context(account),
+        **prospect_selectors.why_panel(account=account),
         "activity": selectors.opportunity_activity(opportunity=opportunity),
         # A deal that went back and forth for years has hundreds of moves: newest first,
         # a page at a time (one row more than shown says whether there are older ones,
@@ -276,7 +276,7 @@ def opportunity_create(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, account=account, **form.cleaned_data
             )
         except ValidationError as error:
-            _form_errors_to(form, error)
+            form_errors_to(form, error)
         else:
             messages.success(request, f"Deal opened in {opportunity.stage.name}.")
             return redirect("pipeline:opportunity_detail", pk=opportunity.pk)
@@ -298,7 +298,7 @@ def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, opportunity=opportunity, **form.cleaned_data
             )
         except ValidationError as error:
-            _form_errors_to(form, error)
+            form_errors_to(form, error)
         else:
             messages.success(request, "Deal saved.")
             return redirect("pipeline:opportunity_detail", pk=opportunity.pk)
@@ -377,7 +377,7 @@ def _soe_page(
         "account": opportunity.account,
         "sequence": sequence,
         "can_edit": can_edit,
-        **_why_context(opportunity.account),
+        **prospect_selectors.why_panel(account=opportunity.account),
     }
     if sequence is None:
         context["templates"] = selectors.soe_templates_for(opportunity=opportunity)
@@ -437,7 +437,7 @@ def soe_step_add(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.values(),
             )
         except ValidationError as error:
-            _form_errors_to(form, error)
+            form_errors_to(form, error)
         else:
             messages.success(request, "Step added.")
             return redirect("pipeline:soe", pk=opportunity.pk)
@@ -455,7 +455,7 @@ def soe_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.soe_step_update(actor=request.user, step=step, **form.values())
         except ValidationError as error:
-            _form_errors_to(form, error)
+            form_errors_to(form, error)
         else:
             messages.success(request, "Step saved.")
             return redirect("pipeline:soe", pk=opportunity.pk)
@@ -612,7 +612,7 @@ def soe_letter(request: HttpRequest, pk: int) -> HttpResponse:
         "steps": [step for step in steps if step.status == "open"] if short else steps,
         "short": short,
         "champion": selectors.champion_of(account=opportunity.account),
-        **_why_context(opportunity.account),
+        **prospect_selectors.why_panel(account=opportunity.account),
     }
     return render(request, "pipeline/soe_letter.html", context)
 
@@ -655,7 +655,7 @@ def followup_create(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, account=account, **form.cleaned_data
             )
         except ValidationError as error:
-            _form_errors_to(form, error)
+            form_errors_to(form, error)
         else:
             return redirect("pipeline:followup_detail", pk=follow_up.pk)
     context = {"form": form, "account": account}
@@ -674,7 +674,7 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_review": selectors.may_review_followup(user=request.user, follow_up=follow_up),
         "events": follow_up.events.select_related("by"),
         "done_form": FollowUpDoneForm(),
-        **_why_context(follow_up.account),
+        **prospect_selectors.why_panel(account=follow_up.account),
     }
     return render(request, "pipeline/followup_detail.html", context)
 
@@ -892,7 +892,7 @@ def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(columns)
     for row in dashboard.snapshot(scope).figures[table]:
-        writer.writerow(_safe(tuple(row[column] for column in columns)))
+        writer.writerow(csv_safe(row[column] for column in columns))
     return response
 
 

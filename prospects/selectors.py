@@ -150,6 +150,16 @@ def why_history(*, account: Account, limit: int = 10) -> list[WhyNote]:
     )
 
 
+def why_panel(*, account: Account) -> dict[str, object]:
+    """The why panel's context, on every page that shows it: the current why and the one
+    before it, to show what changed."""
+    versions = why_history(account=account, limit=2)
+    return {
+        "why": versions[0] if versions else None,
+        "why_previous": versions[1] if len(versions) > 1 else None,
+    }
+
+
 def account_contacts(*, account: Account) -> QuerySet[Contact]:
     return Contact.objects.filter(account=account).order_by("name", "pk")
 

@@ -30,6 +30,7 @@ from prospects.forms import (
 )
 from prospects.importing import ImportFileError
 from prospects.models import Account, ConversationKind
+from salesflow.core.web import csv_safe, form_errors_to
 
 ACCOUNTS_PER_PAGE = 25
 TIMELINE_PER_PAGE = 20
@@ -37,15 +38,6 @@ TIMELINE_PER_PAGE = 20
 
 def _page(request: HttpRequest, items: object, per_page: int) -> object:
     return Paginator(items, per_page).get_page(request.GET.get("page"))
-
-
-def _form_errors_to(form: object, error: ValidationError) -> None:
-    """Put a service's ValidationError next to the fields it names, or at the top of the form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)  # type: ignore[attr-defined]
-    else:
-        form.add_error(None, error.messages)  # type: ignore[attr-defined]
 
 
 @require_GET
@@ -76,7 +68,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
         try:
             account = services.account_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors_to(form, error)
+            form_errors_to(form, error)
         else:
             messages.success(request, f"{account.name} added.")
             return redirect("prospects:account_detail", pk=account.pk)
@@ -91,7 +83,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.account_update(actor=request.user, account=account, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors_to(form, error)
+            form_errors_to(form, error)
         else:
             messages.success(request, "Account saved.")
             return redirect("prospects:account_detail", pk=account.pk)
@@ -101,19 +93,11 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "prospects/account_form.html", {"form": form, "account": account})
 
 
-def _why_context(account: Account) -> dict[str, object]:
-    versions = selectors.why_history(account=account, limit=2)
-    return {
-        "why": versions[0] if versions else None,
-        "why_previous": versions[1] if len(versions) > 1 else None,
-    }
-
-
 def _account_context(request: HttpRequest, account: Account) -> dict[str, object]:
     return {
         "account": account,
         "can_edit": selectors.can_edit_account(request.user, account),
-        **_why_context(account),
+        **selectors.why_panel(account=account),
         "contacts": selectors.account_contacts(account=account),
         "opportunities": pipeline_selectors.account_opportunities(account=account),
         "followups": pipeline_selectors.account_followups(account=account),
@@ -151,7 +135,7 @@ def conversation_create(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, account=account, **form.cleaned_data
             )
         except ValidationError as error:
-            _form_errors_to(form, error)
+            form_errors_to(form, error)
         else:
             # What the patience rules made of it: a follow-up proposed, or the waiting one
             # held longer — said where the rep logged it.
@@ -203,7 +187,7 @@ def why_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.why_record(actor=request.user, account=account, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors_to(form, error)
+            form_errors_to(form, error)
         else:
             if not request.htmx:
                 messages.success(request, "Why saved; the earlier version is kept in its history.")
@@ -242,7 +226,7 @@ def _contact_form(request: HttpRequest, form: ContactForm, account: Account) -> 
         try:
             services.contact_save(actor=request.user, contact=form.instance)
         except ValidationError as error:
-            _form_errors_to(form, error)
+            form_errors_to(form, error)
         else:
             messages.success(request, f"{form.instance.name} saved.")
             return redirect("prospects:account_detail", pk=account.pk)
@@ -276,7 +260,8 @@ def account_export(request: HttpRequest) -> StreamingHttpResponse:
     echo = _Echo()
     writer = csv.writer(echo)
     lines = itertools.chain(
-        [writer.writerow(selectors.EXPORT_COLUMNS)], (writer.writerow(_safe(row)) for row in rows)
+        [writer.writerow(selectors.EXPORT_COLUMNS)],
+        (writer.writerow(csv_safe(row)) for row in rows),
     )
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="accounts.csv"'
@@ -286,15 +271,6 @@ def account_export(request: HttpRequest) -> StreamingHttpResponse:
 class _Echo:
     def write(self, value: str) -> str:
         return value
-
-
-def _safe(row: tuple[object, ...]) -> list[object]:
-    # A cell starting with = + - @ would run as a formula when the file is opened in a
-    # spreadsheet; a leading apostrophe keeps it as text.
-    return [
-        "'" + value if isinstance(value, str) and value.startswith(("=", "+", "-", "@")) else value
-        for value in row
-    ]
 
 
 @require_http_methods(["GET", "POST"])
@@ -351,7 +327,7 @@ def account_merge(request: HttpRequest, pk: int) -> HttpResponse:
                 contacts=form.contact_values(),
             )
         except ValidationError as error:
-            _form_errors_to(form, error)
+            form_errors_to(form, error)
         else:
             messages.success(request, f"Merged {duplicate.name} into this account.")
             return redirect("prospects:account_detail", pk=survivor.pk)
