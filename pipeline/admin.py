@@ -4,25 +4,19 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 
-from pipeline import services
-from pipeline.models import (
+from pipeline.deals import services as deal_services
+from pipeline.deals.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
+from pipeline.deals.services import OPPORTUNITY_FIELDS
+from pipeline.followups.models import FollowUp, FollowUpEvent, PatienceRule
+from pipeline.soe.models import (
     CalendarFeed,
-    CloseReason,
-    FollowUp,
-    FollowUpEvent,
-    Opportunity,
-    PatienceRule,
-    Pipeline,
     Sequence,
     SoeChange,
     SoeStep,
     SoeTemplate,
     SoeTemplateStep,
-    Stage,
-    StageChange,
     StepKind,
 )
-from pipeline.services import OPPORTUNITY_FIELDS
 from salesflow.core.admin_site import private_column
 
 # Only a hash of the feed's secret is kept; still, no admin filters by it.
@@ -161,7 +155,7 @@ class OpportunityAdmin(admin.ModelAdmin):
         # history row and the same guards as on the board.
         values = {field: form.cleaned_data[field] for field in OPPORTUNITY_FIELDS}
         if not change:
-            created = services.opportunity_create(
+            created = deal_services.opportunity_create(
                 actor=request.user,
                 account=form.cleaned_data["account"],
                 pipeline=form.cleaned_data["pipeline"],
@@ -174,7 +168,7 @@ class OpportunityAdmin(admin.ModelAdmin):
         seen = Stage.objects.get(pk=form.cleaned_data["seen_stage"])
         try:
             if stage.pk != seen.pk:
-                services.opportunity_move_stage(
+                deal_services.opportunity_move_stage(
                     actor=request.user,
                     opportunity=obj,
                     to_stage=stage,
@@ -182,7 +176,7 @@ class OpportunityAdmin(admin.ModelAdmin):
                     reason=form.cleaned_data["reason"],
                     note=form.cleaned_data["move_note"],
                 )
-            services.opportunity_update(actor=request.user, opportunity=obj, **values)
+            deal_services.opportunity_update(actor=request.user, opportunity=obj, **values)
         except ValidationError as refusal:
             # The form checked all it could; what is left is a race with another editor.
             # The admin's save is one transaction: undo all of it, and say why.

@@ -7,7 +7,7 @@ class PipelineConfig(AppConfig):
 
     def ready(self) -> None:
         # pipeline builds on prospects: it tells prospects its rule, prospects never asks.
-        from pipeline.selectors import won_deal_keeps_a_customer
+        from pipeline.deals.selectors import won_deal_keeps_a_customer
         from prospects.services import STATUS_RULES
 
         if won_deal_keeps_a_customer not in STATUS_RULES:

@@ -8,21 +8,14 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from pipeline import flow, patience, services
-from pipeline.models import (
-    CloseReason,
-    FollowUp,
-    FollowUpEvent,
-    Opportunity,
-    Pipeline,
-    Sequence,
-    SoeChange,
-    SoeStep,
-    SoeTemplate,
-    SoeTemplateStep,
-    StageChange,
-    StepKind,
-)
+from pipeline.deals import flow
+from pipeline.deals import services as deal_services
+from pipeline.deals.models import CloseReason, Opportunity, Pipeline, StageChange
+from pipeline.followups import patience
+from pipeline.followups import services as followup_services
+from pipeline.followups.models import FollowUp, FollowUpEvent
+from pipeline.soe import services as soe_services
+from pipeline.soe.models import Sequence, SoeChange, SoeStep, SoeTemplate, SoeTemplateStep, StepKind
 from prospects import services as prospect_services
 from prospects.models import (
     Account,
@@ -195,7 +188,7 @@ def seed_opportunities(*, now: datetime | None = None) -> int:
             continue
         if any(stage not in stages for stage, _ in path):
             continue  # sales ops renamed the demo's stages; leave their pipeline alone
-        opportunity = services.opportunity_create(
+        opportunity = deal_services.opportunity_create(
             actor=account.owner,
             account=account,
             name=deal,
@@ -208,7 +201,7 @@ def seed_opportunities(*, now: datetime | None = None) -> int:
         )
         for stage_name, _ in path[1:]:
             stage = stages[stage_name]
-            services.opportunity_move_stage(
+            deal_services.opportunity_move_stage(
                 actor=account.owner,
                 opportunity=opportunity,
                 to_stage=stage,
@@ -228,7 +221,7 @@ def seed_opportunities(*, now: datetime | None = None) -> int:
     seed_sequences(now=now)
     seed_followups(now=now)
     if added:
-        services.opportunities_mark_stuck()
+        deal_services.opportunities_mark_stuck()
     return added
 
 
@@ -327,7 +320,7 @@ def seed_sequences(*, now: datetime | None = None) -> int:
         if deal is None or Sequence.objects.filter(opportunity=deal).exists():
             continue
         segment = deal.account.segment.name if deal.account.segment else None
-        sequence = services.soe_start(
+        sequence = soe_services.soe_start(
             actor=deal.owner, opportunity=deal, template=templates.get(segment)
         )
         steps = list(sequence.steps.order_by("position"))
@@ -340,13 +333,13 @@ def seed_sequences(*, now: datetime | None = None) -> int:
         SoeStep.objects.bulk_update(steps, ["target_date", "first_target_date"])
         for index in done:
             if index < len(steps):
-                services.soe_step_done(
+                soe_services.soe_step_done(
                     actor=deal.owner,
                     step=steps[index],
                     done_on=(now - timedelta(days=late + 5 - index)).date(),
                 )
         if reception != "not_shared":
-            services.soe_set_reception(
+            soe_services.soe_set_reception(
                 actor=deal.owner, sequence=sequence, reception=reception, note=note
             )
         # The SOE's history happened when the deal last moved, so quiet deals stay stuck.
@@ -399,7 +392,7 @@ def seed_followups(*, now: datetime | None = None) -> int:
         if account is None or FollowUp.objects.filter(account=account, purpose=purpose).exists():
             continue
         deal = Opportunity.objects.filter(account=account, closed_at__isnull=True).first()
-        follow_up = services.followup_create(
+        follow_up = followup_services.followup_create(
             actor=account.owner, account=account, opportunity=deal, purpose=purpose, draft=draft
         )
         until = now + timedelta(minutes=minutes)
@@ -426,10 +419,10 @@ def seed_followups(*, now: datetime | None = None) -> int:
                 note="let the solution call sink in"
             )
         if state in {"surfaced", "done"}:
-            services.followups_surface_due(now=now)
+            followup_services.followups_surface_due(now=now)
         if state == "done":
             follow_up.refresh_from_db()
-            services.followup_done(actor=account.owner, follow_up=follow_up)
+            followup_services.followup_done(actor=account.owner, follow_up=follow_up)
         added += 1
     return added
 
@@ -575,7 +568,7 @@ def seed_history(*, now: datetime | None = None, seed: int = 2026) -> int:
                     )
             if moves[-1][1] > now - timedelta(days=2):
                 continue  # would close in the future: the open deals are curated above
-            opportunity = services.opportunity_create(
+            opportunity = deal_services.opportunity_create(
                 actor=owner,
                 account=account,
                 name=deal_name,
@@ -587,7 +580,7 @@ def seed_history(*, now: datetime | None = None, seed: int = 2026) -> int:
             )
             for name, _ in moves[1:]:
                 kind = outcome if name in {"Won", "Lost"} else None
-                services.opportunity_move_stage(
+                deal_services.opportunity_move_stage(
                     actor=owner,
                     opportunity=opportunity,
                     to_stage=stages[name],

@@ -13,7 +13,7 @@ rules the services keep, and tests/pipeline/test_seed_scale.py checks them on th
 
 - a deal's history starts with "Deal opened" (no from_stage) at the deal's created_at; open
   deals sit in open stages; a closed deal has closed_at and a close reason that fits;
-  left_at, furthest_rank and qualified_* are filled as pipeline.flow.refresh computes them;
+  left_at, furthest_rank and qualified_* are filled as pipeline.deals.flow.refresh computes them;
 - every conversation, why version, status change and account creation has its
   AccountEvent, as prospects.services writes them; the account's readiness answers and
   their changed_at are what conversation_log would have left; stage changes snapshot the
@@ -57,27 +57,13 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from pipeline import flow
-from pipeline import services as pipeline_services
+from pipeline.deals import flow
+from pipeline.deals import services as deal_services
+from pipeline.deals.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
 from pipeline.demo import seed_soe_templates
-from pipeline.models import (
-    CalendarFeed,
-    CloseReason,
-    Currency,
-    FollowUp,
-    FollowUpEvent,
-    Opportunity,
-    OwnerSide,
-    PatienceRule,
-    Pipeline,
-    Sequence,
-    SoeChange,
-    SoeStep,
-    SoeTemplate,
-    Stage,
-    StageChange,
-)
+from pipeline.followups.models import FollowUp, FollowUpEvent, PatienceRule
 from pipeline.reviews.models import Action, Group, Item, Participant, PhaseChange, Review, Vote
+from pipeline.soe.models import CalendarFeed, OwnerSide, Sequence, SoeChange, SoeStep, SoeTemplate
 from prospects.demo import seed_segments_and_sources
 from prospects.models import (
     Account,
@@ -87,6 +73,7 @@ from prospects.models import (
     Contact,
     Conversation,
     ConversationKind,
+    Currency,
     FacilitativeQuestion,
     WhyNote,
 )
@@ -647,7 +634,7 @@ class Generator:
         self.q_notes = [q(text) for text in NOTES]
         self.q_emotions = [q(text) for text in EMOTIONS]
         self.q_whys = [q(text) for text in WHYS]
-        # The funnel rank pipeline.flow gives a stage: its position if open, WON_RANK if won.
+        # The funnel rank pipeline.deals.flow gives a stage: its position if open, WON_RANK if won.
         self.rank = {stage.pk: stage.position for stage in ctx.open_stages}
         self.rank[ctx.won.pk] = flow.WON_RANK
 
@@ -942,7 +929,7 @@ class Generator:
             )
             rank = self.rank.get(stage.pk, -1)
             furthest = max(furthest, rank)
-            # Qualified: the first move on to a later open stage, or to won (pipeline.flow).
+            # Qualified: the first move on to a later open stage, or to won (pipeline.deals.flow).
             if (
                 qualified is None
                 and previous is not None
@@ -1568,7 +1555,7 @@ def load(
     # so its thousands of small ones are savepoints, not commits.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit = off")
-        pipeline_services.opportunities_mark_stuck(now=now)
+        deal_services.opportunities_mark_stuck(now=now)
         for model in (Opportunity, Notification):
             cursor.execute(f'ANALYZE "{model._meta.db_table}"')
     mark = lap("stuck check", mark)

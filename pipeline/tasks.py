@@ -3,14 +3,16 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from pipeline import dashboard, services
+from pipeline.dashboard import figures as dashboard
+from pipeline.deals import services as deal_services
+from pipeline.followups import services as followup_services
 
 
 # Safe to run twice (each deal is claimed with a conditional UPDATE, so nobody is told
 # twice), hence acknowledged late: a worker that dies mid-run leaves it to be run again.
 @shared_task(acks_late=True)
 def mark_stuck_deals() -> dict[str, int]:
-    newly_stuck, unstuck = services.opportunities_mark_stuck()
+    newly_stuck, unstuck = deal_services.opportunities_mark_stuck()
     return {"newly_stuck": newly_stuck, "unstuck": unstuck}
 
 
@@ -18,16 +20,16 @@ def mark_stuck_deals() -> dict[str, int]:
 # (or a redelivery) finds nothing left to take.
 @shared_task(acks_late=True)
 def surface_due_followups() -> int:
-    surfaced = services.followups_surface_due()
+    surfaced = followup_services.followups_surface_due()
     # Anyone not yet told (the queue was down, a worker died) is told now.
-    services.followups_notify_pending()
+    followup_services.followups_notify_pending()
     return surfaced
 
 
 # Idempotent: one notification per follow-up and event, keyed in the database.
 @shared_task(acks_late=True)
 def notify_followups_surfaced(follow_up_ids: list[int]) -> int:
-    return services.followups_notify_surfaced(follow_up_ids=follow_up_ids)
+    return followup_services.followups_notify_surfaced(follow_up_ids=follow_up_ids)
 
 
 # Safe to run twice: it only works figures out again, and the newest are kept.

@@ -232,7 +232,7 @@ class Conversation(models.Model):
     submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # Not stored: set by conversation_log to what the conversation did to a follow-up the
-    # patience rules propose (a pipeline.services.Proposal), so the page can tell the rep.
+    # patience rules propose (a pipeline.followups.services.Proposal), so the page can tell the rep.
     follow_up_proposal: Any = None
 
     class Meta:

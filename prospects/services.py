@@ -101,7 +101,7 @@ def account_become_customer(
 ) -> bool:
     """A prospect that buys becomes a customer, with the change on its timeline; returns
     whether the status changed. Called by the service that wins a deal
-    (pipeline.services.opportunity_move_stage), from the board, the deal page or the admin:
+    (pipeline.deals.services.opportunity_move_stage), from the board, the deal page or the admin:
     the status follows the deal, so the deal's access rules decide, not the account's.
     Losing or reopening a deal later changes nothing here: a customer stays one."""
     locked = Account.objects.select_for_update().get(pk=account.pk)
@@ -260,10 +260,11 @@ def conversation_log(
     )
     _apply_readiness(account=account, conversation=conversation)
     # Imported here: the pipeline app builds on this one, not the other way round.
-    from pipeline import services as pipeline_services
+    from pipeline.deals import services as deal_services
+    from pipeline.followups import services as followup_services
 
-    pipeline_services.opportunities_unstick(account.opportunities.all())
-    conversation.follow_up_proposal = pipeline_services.followup_after_conversation(
+    deal_services.opportunities_unstick(account.opportunities.all())
+    conversation.follow_up_proposal = followup_services.followup_after_conversation(
         actor=actor, conversation=conversation
     )
     return conversation
@@ -613,10 +614,10 @@ def account_merge(
         summary=summary[:300],
     )
     duplicate.delete()
-    from pipeline import services as pipeline_services
+    from pipeline.deals import services as deal_services
 
     # The duplicate's conversations may be newer than anything on the survivor's deals.
-    pipeline_services.opportunities_unstick(survivor.opportunities.all())
+    deal_services.opportunities_unstick(survivor.opportunities.all())
     return survivor
 
 

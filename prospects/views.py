@@ -17,7 +17,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from pipeline import selectors as pipeline_selectors
+from pipeline.deals import selectors as deal_selectors
+from pipeline.followups import selectors as followup_selectors
 from prospects import selectors, services
 from prospects.forms import (
     AccountFilterForm,
@@ -99,8 +100,8 @@ def _account_context(request: HttpRequest, account: Account) -> dict[str, object
         "can_edit": selectors.can_edit_account(request.user, account),
         **selectors.why_panel(account=account),
         "contacts": selectors.account_contacts(account=account),
-        "opportunities": pipeline_selectors.account_opportunities(account=account),
-        "followups": pipeline_selectors.account_followups(account=account),
+        "opportunities": deal_selectors.account_opportunities(account=account),
+        "followups": followup_selectors.account_followups(account=account),
         "timeline": _page(request, selectors.account_timeline(account=account), TIMELINE_PER_PAGE),
     }
 

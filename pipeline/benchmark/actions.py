@@ -21,10 +21,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from pipeline import selectors as pipeline_selectors
-from pipeline import services as pipeline_services
 from pipeline.benchmark.timing import Result, measure
-from pipeline.models import FollowUp, Opportunity, Stage, StageChange
+from pipeline.deals import selectors as deal_selectors
+from pipeline.deals import services as deal_services
+from pipeline.deals.models import Opportunity, Stage, StageChange
+from pipeline.followups.models import FollowUp
 from prospects import services as prospect_services
 from prospects.models import Account, Answer, Channel, Conversation, ConversationKind
 from salesflow.core.models import Notification, User
@@ -55,17 +56,17 @@ def sandbox_create(*, rep: User, like: Account) -> Sandbox:
         segment=like.segment,
         lead_source=like.lead_source,
     )
-    deal = pipeline_services.opportunity_create(
+    deal = deal_services.opportunity_create(
         actor=rep, account=account, name=f"{TAG} throwaway deal", owner=rep, value=Decimal(25_000)
     )
-    stages = pipeline_selectors.open_stages(pipeline=deal.pipeline)
+    stages = deal_selectors.open_stages(pipeline=deal.pipeline)
     if len(stages) < 2:
         raise ValueError(f"The pipeline {deal.pipeline} has fewer than two open stages.")
     # Past the first stage when the pipeline allows: a deal's first move out of it is its
     # qualification, a one-off; the moves measured are the everyday ones.
     there, back = (stages[1], stages[2]) if len(stages) >= 3 else (stages[0], stages[1])
     if deal.stage_id != back.pk:
-        pipeline_services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=back)
+        deal_services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=back)
     return Sandbox(account=account, deal=deal, there=there, back=back)
 
 

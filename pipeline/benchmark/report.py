@@ -7,17 +7,10 @@ from django.db import connection
 from pipeline.benchmark.sweep import SweepResult
 from pipeline.benchmark.throughput import ThroughputResult
 from pipeline.benchmark.timing import Result
-from pipeline.models import (
-    FollowUp,
-    FollowUpEvent,
-    Opportunity,
-    Sequence,
-    SoeChange,
-    SoeStep,
-    Stage,
-    StageChange,
-)
+from pipeline.deals.models import Opportunity, Stage, StageChange
+from pipeline.followups.models import FollowUp, FollowUpEvent
 from pipeline.reviews.models import Item, Review
+from pipeline.soe.models import Sequence, SoeChange, SoeStep
 from prospects.models import Account, AccountEvent, Contact, Conversation
 from salesflow.core.models import Notification, User
 

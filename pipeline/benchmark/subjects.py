@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
 
-from pipeline import selectors as pipeline_selectors
-from pipeline.models import Opportunity, Pipeline, SoeStep, StageChange
+from pipeline.deals import selectors as deal_selectors
+from pipeline.deals.models import Opportunity, Pipeline, StageChange
 from pipeline.reviews.models import Review
+from pipeline.soe.models import SoeStep
 from prospects import selectors as prospect_selectors
 from prospects.models import Account, Conversation, Segment
 from salesflow.core import selectors as core_selectors
@@ -118,7 +119,7 @@ def find_long_history_deal(rep: User) -> tuple[Opportunity, int]:
 
 def find_soe_deal(rep: User) -> tuple[Opportunity | None, int]:
     """The deal with the most SOE steps among those the rep may open."""
-    visible = pipeline_selectors.opportunities_visible_to(rep)
+    visible = deal_selectors.opportunities_visible_to(rep)
     top = (
         SoeStep.objects.filter(sequence__opportunity__in=visible.values("pk"))
         .values("sequence__opportunity")
@@ -177,7 +178,7 @@ def find_subjects() -> Subjects:
         rep=rep,
         manager=manager,
         team=team,
-        pipelines=list(pipeline_selectors.pipelines().order_by("pk")),
+        pipelines=list(deal_selectors.pipelines().order_by("pk")),
         biggest_account=account,
         long_history_deal=deal,
         soe_deal=soe_deal,

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-from pipeline import flow
+from pipeline.deals import flow
 
 
 def fill(apps, schema_editor):

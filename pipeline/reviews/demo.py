@@ -11,7 +11,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from pipeline.models import PatienceRule, Stage
+from pipeline.deals.models import Stage
+from pipeline.followups.models import PatienceRule
 from pipeline.reviews import services
 from pipeline.reviews.models import Action, Item, Review
 from prospects.models import FacilitativeQuestion

@@ -7,9 +7,11 @@ from datetime import date, timedelta
 from django import forms
 from django.utils import timezone
 
-from pipeline.models import Opportunity, PatienceRule, Pipeline, SoeTemplate, Stage
+from pipeline.deals.models import Opportunity, Pipeline, Stage
+from pipeline.followups.models import PatienceRule
 from pipeline.reviews.models import Group, Item, Review
 from pipeline.reviews.services import ACTION_HORIZON_DAYS, is_quarter_start
+from pipeline.soe.models import SoeTemplate
 from prospects.models import FacilitativeQuestion
 from salesflow.core.fields import IdChoiceField, IdMultipleChoiceField
 from salesflow.core.models import User

@@ -13,8 +13,9 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from pipeline import dashboard
-from pipeline.models import Opportunity, Pipeline
+from pipeline.dashboard import figures as dashboard
+from pipeline.deals.models import Opportunity, Pipeline
+from pipeline.deals.selectors import found_stuck_condition
 from pipeline.reviews.models import (
     NEXT_PHASE,
     REOPENABLE,
@@ -26,7 +27,6 @@ from pipeline.reviews.models import (
     Review,
     Vote,
 )
-from pipeline.selectors import found_stuck_condition
 from prospects.models import READINESS_QUESTIONS
 from salesflow.core.models import User
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from pipeline import patience
-from pipeline.models import Stage
+from pipeline.deals.models import Stage
+from pipeline.followups import patience
 
 register = template.Library()
 SELECTED = mark_safe(" selected")
@@ -123,7 +123,7 @@ def deal_card(context: template.Context, card: object) -> SafeString:
 
     The board renders a hundred cards and more on every view; as a template each cost about
     half a millisecond (forty-odd variable lookups, each escaped), most of the page's time.
-    `card` comes from pipeline.selectors._cards: `editable`, `is_stuck`,
+    `card` comes from pipeline.deals.selectors._cards: `editable`, `is_stuck`,
     `marinating_until`, `soe_reception` and `stage_entered_at` are worked out there.
     """
     classes = "deal-card card" + (" can-move" if card.editable else "")

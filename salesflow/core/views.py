@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
-from pipeline import selectors as pipeline_selectors
+from pipeline.deals import selectors as deal_selectors
+from pipeline.followups import selectors as followup_selectors
 from pipeline.reviews import selectors as review_selectors
 from salesflow.core import health, selectors, services
 from salesflow.core.models import User
@@ -34,12 +35,12 @@ def home(request: HttpRequest) -> HttpResponse:
         "today": timezone.localdate(),
     }
     if user.role == User.Role.REP:
-        context["stuck_deals"] = pipeline_selectors.stuck_for_owner(user=user)
-        context["due_followups"] = pipeline_selectors.followups_due(user=user)
-        context["held_followups"] = pipeline_selectors.followups_held(user=user)
+        context["stuck_deals"] = deal_selectors.stuck_for_owner(user=user)
+        context["due_followups"] = followup_selectors.followups_due(user=user)
+        context["held_followups"] = followup_selectors.followups_held(user=user)
     if user.role == User.Role.MANAGER:
-        context["to_review"] = pipeline_selectors.followups_to_review(user=user)
-        context["broken"] = pipeline_selectors.patience_broken(user=user)
+        context["to_review"] = followup_selectors.followups_to_review(user=user)
+        context["broken"] = followup_selectors.patience_broken(user=user)
     if user.sees_everything:
         context["teams"] = selectors.teams_overview()
     if user.role == User.Role.ADMIN or user.is_superuser:

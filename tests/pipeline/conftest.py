@@ -13,7 +13,7 @@ def standard(db):
     """The shipped pipeline; put back if a transactional test flushed it away."""
     from django.apps import apps
 
-    from pipeline.models import Pipeline
+    from pipeline.deals.models import Pipeline
 
     default_pipeline.add_default_pipeline(apps, None)
     return Pipeline.objects.get(is_default=True)
@@ -35,9 +35,9 @@ def account(rep):
 @pytest.fixture
 def deal(rep, account, standard, stages):
     """A rep's deal in Qualified, opened through the service."""
-    from pipeline import services
+    from pipeline.deals import services as deal_services
 
-    return services.opportunity_create(
+    return deal_services.opportunity_create(
         actor=rep,
         account=account,
         name="Patient flow",
@@ -51,13 +51,13 @@ def deal(rep, account, standard, stages):
 @pytest.fixture
 def open_deal(standard, stages):
     """Open a deal through the service: open_deal(owner, stage_name="Qualified", **fields)."""
-    from pipeline import services
+    from pipeline.deals import services as deal_services
     from tests.factories import AccountFactory
 
     def _open(owner, stage="Qualified", account=None, **fields):
         account = account or AccountFactory(owner=owner)
         values = {"name": f"Deal for {account.name}", "value": 1000, **fields}
-        return services.opportunity_create(
+        return deal_services.opportunity_create(
             actor=owner,
             account=account,
             owner=owner,
@@ -74,7 +74,7 @@ def reason(db):
     """One shipped close reason of each kind (put back if a transactional test flushed them)."""
     from django.apps import apps
 
-    from pipeline.models import CloseReason
+    from pipeline.deals.models import CloseReason
 
     close_reasons.add_reasons(apps, None)
     return {kind: CloseReason.objects.filter(kind=kind).first() for kind in CloseReason.Kind}
@@ -145,8 +145,9 @@ def history(rep, teammate, manager, standard, stages, reason):
     Evaluation, Decision, then Won and Lost. The dashboard's tests assert their figures."""
     from decimal import Decimal
 
-    from pipeline import flow, services
-    from pipeline.models import Opportunity, StageChange
+    from pipeline.deals import flow
+    from pipeline.deals import services as deal_services
+    from pipeline.deals.models import Opportunity, StageChange
     from prospects.models import Account, LeadSource
     from tests.factories import AccountFactory, SegmentFactory
 
@@ -160,7 +161,7 @@ def history(rep, teammate, manager, standard, stages, reason):
         at the deal's first move on."""
         account = AccountFactory(owner=owner, segment=segment, lead_source=source)
         Account.objects.filter(pk=account.pk).update(created_at=path[0][1])
-        opportunity = services.opportunity_create(
+        opportunity = deal_services.opportunity_create(
             actor=owner,
             account=account,
             name=key,
@@ -172,7 +173,7 @@ def history(rep, teammate, manager, standard, stages, reason):
         )
         for name, _ in path[1:]:
             kind = {"Won": "won", "Lost": "lost", "Disqualified": "disqualified"}.get(name)
-            services.opportunity_move_stage(
+            deal_services.opportunity_move_stage(
                 actor=owner,
                 opportunity=opportunity,
                 to_stage=stages["Lost" if name == "Disqualified" else name],

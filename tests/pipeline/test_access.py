@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from pipeline.models import Opportunity, StageChange
+from pipeline.deals.models import Opportunity, StageChange
 
 pytestmark = pytest.mark.django_db
 

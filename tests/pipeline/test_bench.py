@@ -8,7 +8,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Max, Q
 
 from pipeline.benchmark.report import dataset_sizes
-from pipeline.models import FollowUp, Opportunity, Pipeline
+from pipeline.deals.models import Opportunity, Pipeline
+from pipeline.followups.models import FollowUp
 from pipeline.reviews.models import Review
 from prospects.models import Account
 from salesflow.core.models import User

@@ -7,8 +7,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from pipeline import selectors
-from pipeline.models import Opportunity, StageChange
+from pipeline.deals import selectors as deal_selectors
+from pipeline.deals.models import Opportunity, StageChange
 from tests.factories import AccountFactory, SegmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,9 +52,9 @@ def test_a_card_shows_account_value_days_in_stage_and_owner_initials(client, rep
 
 
 def test_closed_deals_are_not_on_the_board(client, rep, deal, stages, reason):
-    from pipeline import services
+    from pipeline.deals import services as deal_services
 
-    services.opportunity_move_stage(
+    deal_services.opportunity_move_stage(
         actor=rep, opportunity=deal, to_stage=stages["Won"], reason=reason["won"]
     )
     client.force_login(rep)
@@ -133,7 +133,7 @@ def test_filters_narrow_the_board(client, rep, teammate, manager, standard, open
 
 
 def test_each_column_loads_its_first_cards_then_more(client, rep, standard, stages):
-    per = selectors.CARDS_PER_COLUMN
+    per = deal_selectors.CARDS_PER_COLUMN
     total = 2 * per + 20
     account = AccountFactory(owner=rep)
     Opportunity.objects.bulk_create(
@@ -195,7 +195,7 @@ def test_board_query_count_is_constant(
     with django_assert_max_num_queries(6):
         response = client.get(
             reverse("pipeline:board_column", args=[stages["Lead"].pk]),
-            {"offset": selectors.CARDS_PER_COLUMN},
+            {"offset": deal_selectors.CARDS_PER_COLUMN},
             **HTMX,
         )
     assert response.status_code == 200
@@ -212,9 +212,11 @@ def test_board_selector_reads_counts_in_sql_not_by_loading_every_deal(
         for n in range(300)
     )
     with django_assert_max_num_queries(4):
-        columns = selectors.board(user=rep, pipeline=standard, filters=selectors.BoardFilters())
+        columns = deal_selectors.board(
+            user=rep, pipeline=standard, filters=deal_selectors.BoardFilters()
+        )
         assert columns[0].count == 300
-        assert len(columns[0].cards) == selectors.CARDS_PER_COLUMN
+        assert len(columns[0].cards) == deal_selectors.CARDS_PER_COLUMN
 
 
 def test_cards_a_user_cannot_move_have_no_move_form(client, rep, teammate, open_deal):
@@ -227,7 +229,7 @@ def test_cards_a_user_cannot_move_have_no_move_form(client, rep, teammate, open_
 
 
 def test_a_second_pipeline_has_its_own_board(client, rep, standard):
-    from pipeline.models import Pipeline, Stage
+    from pipeline.deals.models import Pipeline, Stage
 
     schools = Pipeline.objects.create(name="Schools")
     Stage.objects.create(pipeline=schools, name="Term planning", probability=10)

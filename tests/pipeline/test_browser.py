@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from pipeline import services
-from pipeline.models import Opportunity, StageChange
+from pipeline.deals import services as deal_services
+from pipeline.deals.models import Opportunity, StageChange
+from pipeline.followups import services as followup_services
 from tests.core.test_browser import sign_in, watch_console
 from tests.factories import AccountFactory
 
@@ -64,7 +65,7 @@ def test_rep_drags_a_card_and_the_totals_follow_and_a_refused_drag_snaps_back(
     screenshot(page, "board-after-drag")
 
     # Someone else moves the other card meanwhile; this page still shows it in Qualified.
-    services.opportunity_move_stage(actor=rep, opportunity=other, to_stage=stages["Decision"])
+    deal_services.opportunity_move_stage(actor=rep, opportunity=other, to_stage=stages["Decision"])
     drag(page, page.locator(f"#deal-{other.pk}"), page.locator(f"#cards-{stages['Evaluation'].pk}"))
     expect(page.get_by_role("alert")).to_contain_text("Someone moved this deal meanwhile")
     expect(page.locator(f"#cards-{qualified.pk} #deal-{other.pk}")).to_be_visible()
@@ -126,9 +127,9 @@ def test_a_marinating_deals_card_says_so_where_a_stuck_one_says_stuck(
     )
     for deal in (held, quiet):
         idle(deal, 40)
-    services.opportunities_mark_stuck()
+    deal_services.opportunities_mark_stuck()
     # A dragging evaluation is not chased: the follow-up is held back a week.
-    services.followup_create(
+    followup_services.followup_create(
         actor=rep, account=held.account, opportunity=held, purpose="Ask how the pilot went"
     )
     page.set_viewport_size({"width": width, "height": height})

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from hypothesis import given
 
-from pipeline import services
+from pipeline.deals import services as deal_services
 from prospects import services as prospect_services
 from prospects.models import Account, AccountEvent
 from tests.factories import AccountFactory, UserFactory
@@ -28,7 +28,7 @@ def status_events(account: Account) -> list[str]:
 
 
 def win(rep, deal, stages, reason):
-    services.opportunity_move_stage(
+    deal_services.opportunity_move_stage(
         actor=rep, opportunity=deal, to_stage=stages["Won"], reason=reason["won"]
     )
 
@@ -86,10 +86,10 @@ def test_a_customer_stays_one_when_a_later_deal_is_lost_or_the_won_one_reopened(
 ):
     win(rep, deal, stages, reason)
     later = open_deal(rep, account=deal.account, name="Second ward")
-    services.opportunity_move_stage(
+    deal_services.opportunity_move_stage(
         actor=rep, opportunity=later, to_stage=stages["Lost"], reason=reason["lost"]
     )
-    services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages["Decision"])
+    deal_services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages["Decision"])
     assert Account.objects.get(pk=deal.account_id).status == "customer"
     assert status_events(deal.account) == ["Prospect → Customer: won “Patient flow”"]
     win(rep, deal, stages, reason)  # won again: already a customer, nothing to record
@@ -115,7 +115,7 @@ def test_an_account_with_a_won_deal_cannot_be_set_back_to_prospect(
     assert "won deal is a customer" in response.content.decode()
     assert Account.objects.get(pk=account.pk).status == "customer"
     # Reopened, the deal is no longer won: the rep may correct the status by hand.
-    services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages["Decision"])
+    deal_services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages["Decision"])
     prospect_services.account_update(actor=rep, account=account, status="prospect")
     assert Account.objects.get(pk=account.pk).status == "prospect"
 

@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from pipeline import dashboard, services
+from pipeline.dashboard import figures as dashboard
+from pipeline.deals import services as deal_services
 from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,7 @@ def book(rep, teammate, outsider, standard, stages, reason):
     """Four open deals of the team, one won, and one of another team."""
 
     def deal(owner, stage, value, closes, currency="EUR"):
-        opportunity = services.opportunity_create(
+        opportunity = deal_services.opportunity_create(
             actor=owner,
             account=AccountFactory(owner=owner),
             name=f"{stage} {value}",
@@ -33,7 +34,7 @@ def book(rep, teammate, outsider, standard, stages, reason):
             stage=stages["Lead"],
         )
         if stage != "Lead":
-            services.opportunity_move_stage(
+            deal_services.opportunity_move_stage(
                 actor=owner,
                 opportunity=opportunity,
                 to_stage=stages[stage],
@@ -140,7 +141,7 @@ def test_dashboard_query_count_is_constant(
     for number in range(size):
         deal = open_deal(rep, "Evaluation")
         if number % 2:
-            services.opportunity_move_stage(
+            deal_services.opportunity_move_stage(
                 actor=rep, opportunity=deal, to_stage=stages["Won"], reason=reason["won"]
             )
     client.force_login(manager)

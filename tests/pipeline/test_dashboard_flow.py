@@ -10,8 +10,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pipeline import dashboard, services
-from pipeline.models import FollowUp, Sequence, SoeStep
+from pipeline.dashboard import figures as dashboard
+from pipeline.deals import services as deal_services
+from pipeline.followups.models import FollowUp
+from pipeline.soe.models import Sequence, SoeStep
 from prospects.models import Account, Conversation
 from tests.pipeline.conftest import at
 
@@ -203,7 +205,7 @@ def follow_ups(rep, history):
 
 
 def test_coaching_per_rep_and_happy_ears(manager, rep, teammate, soe, follow_ups):
-    services.opportunities_mark_stuck()  # the daily check, which coaching reads
+    deal_services.opportunities_mark_stuck()  # the daily check, which coaching reads
     rows = {row["rep_id"]: row for row in dashboard.coaching(scope(manager))}
     assert set(rows) == {rep.pk, teammate.pk, manager.pk}
     figures = rows[rep.pk]
@@ -292,7 +294,7 @@ def test_the_page_shows_every_section_and_its_csv(client, manager, soe, follow_u
 
 
 def dashboard_tables():
-    from pipeline.views import DASHBOARD_CSV
+    from pipeline.dashboard.views import DASHBOARD_CSV
 
     return list(DASHBOARD_CSV)
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import dashboard
+from pipeline.dashboard import figures as dashboard
 from tests.factories import TeamFactory, UserFactory
 from tests.hostile import fuzz, ids
 

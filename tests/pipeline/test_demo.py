@@ -9,8 +9,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from pipeline import patience, selectors
-from pipeline.models import FollowUp, Opportunity, Stage
+from pipeline.deals import selectors as deal_selectors
+from pipeline.deals.models import Opportunity, Stage
+from pipeline.followups import patience
+from pipeline.followups.models import FollowUp
 from salesflow.core.models import Notification, User
 
 pytestmark = pytest.mark.django_db
@@ -23,15 +25,17 @@ def test_seed_demo_fills_every_stage_with_some_stuck_deals(standard):
     assert set(deals.values_list("stage_id", flat=True)) == open_stages
     assert Opportunity.objects.filter(stage__outcome=Stage.Outcome.WON).exists()
     assert Opportunity.objects.filter(stage__outcome=Stage.Outcome.LOST).exists()
-    stuck = selectors.stuck_opportunities(Opportunity.objects.all())
+    stuck = deal_selectors.stuck_opportunities(Opportunity.objects.all())
     assert stuck.count() >= 3
     ana = User.objects.get(username="ana")
-    assert selectors.stuck_for_owner(user=ana)[0].why_text  # her stuck deal has a why to revisit
+    assert deal_selectors.stuck_for_owner(user=ana)[
+        0
+    ].why_text  # her stuck deal has a why to revisit
     assert Notification.objects.filter(kind="stuck_deal").count() == stuck.count()
     # Most open deals have a believable SOE: some slipping, some received lukewarm.
     from django.utils import timezone
 
-    from pipeline.models import Sequence, SoeStep
+    from pipeline.soe.models import Sequence, SoeStep
 
     assert Sequence.objects.count() > deals.count() / 2
     slipped = SoeStep.objects.filter(status="open", target_date__lt=timezone.localdate())
@@ -41,7 +45,7 @@ def test_seed_demo_fills_every_stage_with_some_stuck_deals(standard):
     # Follow-ups in every state; one surfaces within minutes of the demo starting.
     from datetime import timedelta
 
-    from pipeline.models import FollowUp
+    from pipeline.followups.models import FollowUp
 
     states = set(FollowUp.objects.values_list("status", flat=True))
     assert {"held", "surfaced", "done"} <= states
@@ -55,7 +59,7 @@ def test_seed_demo_fills_every_stage_with_some_stuck_deals(standard):
 def test_seed_demo_gives_every_dashboard_figure_a_past(standard):
     """Closed deals over six quarters: the manager's dashboard has something in every table,
     and the velocity trend a point in most months."""
-    from pipeline import dashboard
+    from pipeline.dashboard import figures as dashboard
 
     call_command("seed_demo", force=True, stdout=StringIO())
     closed = Opportunity.objects.filter(closed_at__isnull=False)

@@ -1,11 +1,12 @@
-"""The stage-history facts kept beside each deal for the dashboard (pipeline.flow)."""
+"""The stage-history facts kept beside each deal for the dashboard (pipeline.deals.flow)."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipeline import flow, services
-from pipeline.models import Opportunity, StageChange
+from pipeline.deals import flow
+from pipeline.deals import services as deal_services
+from pipeline.deals.models import Opportunity, StageChange
 
 pytestmark = pytest.mark.django_db
 
@@ -17,15 +18,15 @@ def test_moves_keep_each_stay_end_the_furthest_stage_and_the_qualification(
     deal.refresh_from_db()
     assert (deal.furthest_rank, deal.qualified_at) == (0, None)
     log_yes(deal.account)  # three yeses before the deal is qualified
-    services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages["Evaluation"])
-    services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages["Qualified"])
+    deal_services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages["Evaluation"])
+    deal_services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages["Qualified"])
     deal.refresh_from_db()
     history = list(StageChange.objects.filter(opportunity=deal).order_by("at", "pk"))
     assert [change.left_at for change in history] == [history[1].at, history[2].at, None]
     assert deal.furthest_rank == stages["Evaluation"].position  # going back keeps the furthest
     assert deal.qualified_at == history[1].at  # the first move on, not the move back
     assert (deal.qualified_has_problem, deal.qualified_ready_to_act) == ("yes", "yes")
-    services.opportunity_move_stage(
+    deal_services.opportunity_move_stage(
         actor=rep, opportunity=deal, to_stage=stages["Won"], reason=reason["won"]
     )
     deal.refresh_from_db()
@@ -36,7 +37,7 @@ def test_a_deal_lost_straight_from_its_first_stage_was_never_qualified(
     rep, open_deal, stages, reason
 ):
     deal = open_deal(rep, "Lead")
-    services.opportunity_move_stage(
+    deal_services.opportunity_move_stage(
         actor=rep, opportunity=deal, to_stage=stages["Lost"], reason=reason["lost"]
     )
     deal.refresh_from_db()
@@ -46,7 +47,7 @@ def test_a_deal_lost_straight_from_its_first_stage_was_never_qualified(
 def test_refresh_rebuilds_what_was_lost_from_the_history(rep, open_deal, stages):
     """What the migration and bulk loads rely on: the facts follow from the history alone."""
     deal = open_deal(rep, "Lead")
-    services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages["Decision"])
+    deal_services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages["Decision"])
     other = open_deal(rep, "Qualified")
     kept = Opportunity.objects.values_list("furthest_rank", "qualified_at").get(pk=other.pk)
     StageChange.objects.update(left_at=None)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.models import Opportunity, StageChange
+from pipeline.deals.models import Opportunity, StageChange
 from salesflow.core.models import Notification
 from tests.hostile import (
     BAD_CHARSETS,
@@ -189,7 +189,7 @@ def test_a_hostile_why_is_escaped_in_a_stuck_notification(rep, deal):
 
     from django.utils import timezone
 
-    from pipeline import services
+    from pipeline.deals import services as deal_services
     from prospects import services as prospect_services
 
     prospect_services.why_record(
@@ -199,12 +199,12 @@ def test_a_hostile_why_is_escaped_in_a_stuck_notification(rep, deal):
         said_on=timezone.localdate(),
     )
     StageChange.objects.filter(opportunity=deal).update(at=timezone.now() - timedelta(days=40))
-    services.opportunities_mark_stuck()
+    deal_services.opportunities_mark_stuck()
     assert Notification.objects.filter(user=rep).exists()
 
 
 def soe_state():
-    from pipeline.models import Sequence, SoeChange, SoeStep
+    from pipeline.soe.models import Sequence, SoeChange, SoeStep
 
     return (
         Sequence.objects.count(),
@@ -217,11 +217,11 @@ def soe_state():
 
 @pytest.fixture
 def soe(rep, deal):
-    from pipeline import services
+    from pipeline.soe import services as soe_services
 
-    sequence = services.soe_start(actor=rep, opportunity=deal)
+    sequence = soe_services.soe_start(actor=rep, opportunity=deal)
     for text in ("Security review", "Board approval"):
-        services.soe_step_add(actor=rep, sequence=sequence, text=text)
+        soe_services.soe_step_add(actor=rep, sequence=sequence, text=text)
     return sequence
 
 
@@ -343,10 +343,11 @@ def test_soe_step_edit_form(client, rep, deal, soe, text, side, target, contact,
 
 
 def test_a_hostile_ics_text_is_escaped(rep, deal):
-    from pipeline import calendar, services
+    from pipeline.soe import calendar
+    from pipeline.soe import services as soe_services
 
-    sequence = services.soe_start(actor=rep, opportunity=deal)
-    step = services.soe_step_add(
+    sequence = soe_services.soe_start(actor=rep, opportunity=deal)
+    step = soe_services.soe_step_add(
         actor=rep,
         sequence=sequence,
         text="Review; then sign, quickly\\now",
@@ -363,7 +364,7 @@ def test_a_hostile_ics_text_is_escaped(rep, deal):
 
 
 def followup_state():
-    from pipeline.models import FollowUp, FollowUpEvent
+    from pipeline.followups.models import FollowUp, FollowUpEvent
 
     return (
         list(FollowUp.objects.order_by("pk").values_list("status", "purpose", "draft", "review")),
@@ -397,10 +398,12 @@ def test_followup_form(client, rep, deal, purpose, channel, draft, deal_id):
     draft=hostile,
 )
 def test_followup_actions(client, rep, deal, action, reason, purpose, draft):
-    from pipeline import services
+    from pipeline.followups import services as followup_services
 
     client.force_login(rep)
-    follow_up = services.followup_create(actor=rep, account=deal.account, purpose="Ask about it")
+    follow_up = followup_services.followup_create(
+        actor=rep, account=deal.account, purpose="Ask about it"
+    )
     response = client.post(
         reverse("pipeline:followup_action", args=[follow_up.pk, action]),
         {"reason": reason, "purpose": purpose, "draft": draft, "kind": reason, "notes": draft},
@@ -415,11 +418,13 @@ def test_followup_actions(client, rep, deal, action, reason, purpose, draft):
 @fuzz
 @given(decision=hostile, comment=hostile, draft=hostile)
 def test_followup_review(client, rep, manager, deal, decision, comment, draft):
-    from pipeline import services
+    from pipeline.followups import services as followup_services
 
     rep.team.review_followups = True
     rep.team.save()
-    follow_up = services.followup_create(actor=rep, account=deal.account, purpose="Ask about it")
+    follow_up = followup_services.followup_create(
+        actor=rep, account=deal.account, purpose="Ask about it"
+    )
     client.force_login(manager)
     response = client.post(
         reverse("pipeline:followup_review", args=[follow_up.pk]),
@@ -615,8 +620,9 @@ def test_no_admin_lookup_path_tells_one_authors_items_from_anothers(
 
 
 def every_write():
-    from pipeline.models import CalendarFeed, FollowUp, SoeChange, SoeStep
+    from pipeline.followups.models import FollowUp
     from pipeline.reviews.models import Item, Review
+    from pipeline.soe.models import CalendarFeed, SoeChange, SoeStep
 
     return (
         state(),
@@ -635,9 +641,9 @@ def every_write():
 def test_every_pipeline_form_sent_in_another_charset_is_refused_with_400(
     rep, deal, soe, stages, charset
 ):
-    from pipeline import services
+    from pipeline.followups import services as followup_services
 
-    follow_up = services.followup_create(actor=rep, account=deal.account, purpose="Ask")
+    follow_up = followup_services.followup_create(actor=rep, account=deal.account, purpose="Ask")
     step = soe.steps.first()
     forms = [
         (reverse("pipeline:opportunity_create", args=[deal.account_id]), {"name": "Déjà vu"}),

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pipeline.models import Opportunity, StageChange
+from pipeline.deals.models import Opportunity, StageChange
 from prospects import services as prospect_services
 from salesflow.core.models import Notification
 from tests.factories import UserFactory
@@ -160,12 +160,12 @@ def test_the_specialist_request_from_the_page(client, rep, deal, log_yes):
 def test_deal_page_query_count_is_constant(
     client, rep, deal, stages, size, log_yes, django_assert_max_num_queries
 ):
-    from pipeline import services
+    from pipeline.deals import services as deal_services
 
     for n in range(size):
         log_yes(deal.account)
         target = stages["Evaluation"] if n % 2 == 0 else stages["Qualified"]
-        services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=target)
+        deal_services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=target)
     client.force_login(rep)
     with django_assert_max_num_queries(12):
         response = client.get(reverse("pipeline:opportunity_detail", args=[deal.pk]))
@@ -173,12 +173,12 @@ def test_deal_page_query_count_is_constant(
 
 
 def test_a_long_stage_history_comes_a_page_at_a_time(client, rep, deal, stages, log_yes):
-    from pipeline import services
+    from pipeline.deals import services as deal_services
 
     log_yes(deal.account)
     for n in range(30):  # 31 moves with the opening one
         target = stages["Evaluation"] if n % 2 == 0 else stages["Qualified"]
-        services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=target)
+        deal_services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=target)
     client.force_login(rep)
     url = reverse("pipeline:opportunity_detail", args=[deal.pk])
     first = client.get(url)
@@ -235,11 +235,11 @@ def test_an_admin_stage_change_goes_through_the_service(client, admin_user, deal
 def test_an_admin_save_never_undoes_a_move_made_after_the_form_was_opened(
     client, rep, admin_user, deal, stages
 ):
-    from pipeline import services
+    from pipeline.deals import services as deal_services
 
     client.force_login(admin_user)
     url, data = _admin_data(client, deal, next_step="Call Helen")
-    services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages["Evaluation"])
+    deal_services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages["Evaluation"])
     response = client.post(url, data)
     assert response.status_code == 200
     assert "Someone moved this deal since you opened it" in response.content.decode()

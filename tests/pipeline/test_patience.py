@@ -19,8 +19,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from pipeline import patience, services
-from pipeline.models import FollowUp, FollowUpEvent, PatienceRule
+from pipeline.followups import patience
+from pipeline.followups import services as followup_services
+from pipeline.followups.models import FollowUp, FollowUpEvent, PatienceRule
+from pipeline.soe import services as soe_services
 from salesflow.core.models import Notification
 from salesflow.env import database_url
 from tests.factories import AccountFactory
@@ -137,7 +139,7 @@ def test_fiscal_quarters_follow_the_fiscal_year(settings):
 @pytest.mark.django_db
 def test_a_follow_up_needs_a_purpose(rep, account):
     with pytest.raises(ValidationError, match="accomplish"):
-        services.followup_create(actor=rep, account=account, purpose="   ")
+        followup_services.followup_create(actor=rep, account=account, purpose="   ")
     assert not FollowUp.objects.exists()
 
 
@@ -176,9 +178,9 @@ def test_a_solution_call_proposes_a_follow_up_held_until_a_business_morning(rep,
 
 @pytest.mark.django_db
 def test_a_done_soe_step_proposes_a_follow_up_that_marinates(rep, deal):
-    sequence = services.soe_start(actor=rep, opportunity=deal)
-    step = services.soe_step_add(actor=rep, sequence=sequence, text="Security review")
-    services.soe_step_done(actor=rep, step=step)
+    sequence = soe_services.soe_start(actor=rep, opportunity=deal)
+    step = soe_services.soe_step_add(actor=rep, sequence=sequence, text="Security review")
+    soe_services.soe_step_done(actor=rep, step=step)
     follow_up = FollowUp.objects.get()
     assert "Security review" in follow_up.purpose
     assert any(hold["rule"] == "after_soe_step" for hold in follow_up.holds)
@@ -190,7 +192,7 @@ def test_a_deal_with_a_held_follow_up_is_marinating_not_stuck(rep, deal):
 
     idle(deal, 30)
     assert stuck_ids() == {deal.pk}
-    follow_up = services.followup_create(
+    follow_up = followup_services.followup_create(
         actor=rep, account=deal.account, opportunity=deal, purpose="Check in"
     )
     FollowUp.objects.filter(pk=follow_up.pk).update(surface_at=timezone.now() + timedelta(days=2))
@@ -203,40 +205,48 @@ def test_a_deal_with_a_held_follow_up_is_marinating_not_stuck(rep, deal):
 @pytest.mark.django_db
 def test_the_sweep_surfaces_due_ones_only_and_the_owner_is_told_once(rep, account, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True  # unit test of the sweep's own logic
-    due = services.followup_create(actor=rep, account=account, purpose="Ask about the pilot")
-    later = services.followup_create(actor=rep, account=account, purpose="Later")
+    due = followup_services.followup_create(
+        actor=rep, account=account, purpose="Ask about the pilot"
+    )
+    later = followup_services.followup_create(actor=rep, account=account, purpose="Later")
     FollowUp.objects.filter(pk=later.pk).update(surface_at=timezone.now() + timedelta(days=2))
     from django.db import transaction
 
     with transaction.atomic():
-        assert services.followups_surface_due() == 1
+        assert followup_services.followups_surface_due() == 1
     # on_commit callbacks run at the end of the test's outer atomic block; send directly:
-    services.followups_notify_surfaced(follow_up_ids=[due.pk])
-    services.followups_notify_surfaced(follow_up_ids=[due.pk])
+    followup_services.followups_notify_surfaced(follow_up_ids=[due.pk])
+    followup_services.followups_notify_surfaced(follow_up_ids=[due.pk])
     due.refresh_from_db()
     later.refresh_from_db()
     assert (due.status, later.status) == ("surfaced", "held")
     assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
     assert len(mail.outbox) == 1
-    assert services.followups_surface_due() == 0
+    assert followup_services.followups_surface_due() == 0
 
 
 @pytest.mark.django_db
 def test_done_dismiss_and_surface_now_are_guarded_and_kept(rep, teammate, account):
-    follow_up = services.followup_create(actor=rep, account=account, purpose="Ask about budget")
+    follow_up = followup_services.followup_create(
+        actor=rep, account=account, purpose="Ask about budget"
+    )
     FollowUp.objects.filter(pk=follow_up.pk).update(surface_at=timezone.now() + timedelta(days=1))
     with pytest.raises(ValidationError, match="still held: its time has not come"):
-        services.followup_done(actor=rep, follow_up=follow_up)
+        followup_services.followup_done(actor=rep, follow_up=follow_up)
     with pytest.raises(ValidationError, match="cannot wait"):
-        services.followup_surface_now(actor=rep, follow_up=follow_up, reason="")
+        followup_services.followup_surface_now(actor=rep, follow_up=follow_up, reason="")
     with pytest.raises(ValidationError, match="read-only"):
-        services.followup_surface_now(actor=teammate, follow_up=follow_up, reason="Mine now")
-    services.followup_surface_now(actor=rep, follow_up=follow_up, reason="They asked for it today")
+        followup_services.followup_surface_now(
+            actor=teammate, follow_up=follow_up, reason="Mine now"
+        )
+    followup_services.followup_surface_now(
+        actor=rep, follow_up=follow_up, reason="They asked for it today"
+    )
     follow_up.refresh_from_db()
     assert follow_up.surfaced_early_reason == "They asked for it today"
-    services.followup_done(actor=rep, follow_up=follow_up)
+    followup_services.followup_done(actor=rep, follow_up=follow_up)
     with pytest.raises(ValidationError):
-        services.followup_dismiss(actor=rep, follow_up=follow_up, reason="Too late")
+        followup_services.followup_dismiss(actor=rep, follow_up=follow_up, reason="Too late")
     actions = list(
         FollowUpEvent.objects.filter(follow_up=follow_up).values_list("action", flat=True)
     )
@@ -250,10 +260,10 @@ def test_today_lists_due_follow_ups_with_the_why_even_before_the_sweep(client, r
     prospect_services.why_record(
         actor=rep, account=account, text="Beds blocked all weekend", said_on=timezone.localdate()
     )
-    due = services.followup_create(
+    due = followup_services.followup_create(
         actor=rep, account=account, purpose="Ask about the pilot", draft="Helen, how did it go?"
     )
-    held = services.followup_create(actor=rep, account=account, purpose="Board date")
+    held = followup_services.followup_create(actor=rep, account=account, purpose="Board date")
     FollowUp.objects.filter(pk=held.pk).update(surface_at=timezone.now() + timedelta(days=3))
     client.force_login(rep)
     html = client.get(reverse("home")).content.decode()
@@ -363,7 +373,7 @@ def test_two_sweeps_at_once_surface_each_due_follow_up_exactly_once(rep):
     def sweep() -> None:
         try:
             barrier.wait(timeout=10)
-            counts.append(services.followups_surface_due(batch=200))
+            counts.append(followup_services.followups_surface_due(batch=200))
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:
@@ -392,7 +402,9 @@ def test_a_real_worker_surfaces_and_notifies_once(celery_worker_thread, rep):
     from pipeline.tasks import surface_due_followups
 
     account = AccountFactory(owner=rep)
-    follow_up = services.followup_create(actor=rep, account=account, purpose="Ask about the pilot")
+    follow_up = followup_services.followup_create(
+        actor=rep, account=account, purpose="Ask about the pilot"
+    )
     surface_due_followups.delay()
     surface_due_followups.delay()  # a second sweep finds nothing left to take
     deadline = time.monotonic() + 20
@@ -413,12 +425,14 @@ def test_the_sweep_runs_every_minute(settings):
 
 @pytest.mark.django_db
 def test_a_due_follow_up_can_be_done_before_the_sweep_reaches_it(rep, account):
-    follow_up = services.followup_create(actor=rep, account=account, purpose="Ask about budget")
+    follow_up = followup_services.followup_create(
+        actor=rep, account=account, purpose="Ask about budget"
+    )
     assert follow_up.status == "held"  # due at once, not yet swept
-    services.followup_done(actor=rep, follow_up=follow_up)
+    followup_services.followup_done(actor=rep, follow_up=follow_up)
     follow_up.refresh_from_db()
     assert follow_up.status == "done"
-    assert services.followups_surface_due() == 0
+    assert followup_services.followups_surface_due() == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -436,8 +450,12 @@ def test_with_the_broker_down_follow_ups_are_saved_and_surface_and_everyone_is_t
         tasks.notify_followups_surfaced, "delay", side_effect=OperationalError("broker down")
     )
     with down:
-        follow_up = services.followup_create(actor=rep, account=account, purpose="Ask Helen")
-        assert services.followups_surface_due() == 1  # its notification could not be queued
+        follow_up = followup_services.followup_create(
+            actor=rep, account=account, purpose="Ask Helen"
+        )
+        assert (
+            followup_services.followups_surface_due() == 1
+        )  # its notification could not be queued
     follow_up.refresh_from_db()
     assert follow_up.status == "surfaced"
     assert not Notification.objects.exists()
@@ -454,25 +472,25 @@ def test_a_team_that_reviews_drafts_holds_them_for_the_manager(
 ):
     rep.team.review_followups = True
     rep.team.save()
-    follow_up = services.followup_create(
+    follow_up = followup_services.followup_create(
         actor=rep, account=account, purpose="Ask about budget", draft="Hi Helen, any news?"
     )
     assert follow_up.review == "pending"
-    assert services.followups_surface_due() == 0  # due, but waiting for the manager
+    assert followup_services.followups_surface_due() == 0  # due, but waiting for the manager
     with pytest.raises(ValidationError):
-        services.followup_surface_now(actor=rep, follow_up=follow_up, reason="In a hurry")
+        followup_services.followup_surface_now(actor=rep, follow_up=follow_up, reason="In a hurry")
     with pytest.raises(ValidationError, match="manager"):
-        services.followup_review(actor=teammate, follow_up=follow_up, approve=True)
+        followup_services.followup_review(actor=teammate, follow_up=follow_up, approve=True)
     client.force_login(manager)
     assert "Ask about budget" in client.get(reverse("home")).content.decode()
     with pytest.raises(ValidationError, match="what to change"):
-        services.followup_review(actor=manager, follow_up=follow_up, approve=False)
-    services.followup_review(
+        followup_services.followup_review(actor=manager, follow_up=follow_up, approve=False)
+    followup_services.followup_review(
         actor=manager, follow_up=follow_up, approve=False, comment="Lead with their why"
     )
     follow_up.refresh_from_db()
     assert follow_up.review == "sent_back"
-    services.followup_revise(
+    followup_services.followup_revise(
         actor=rep,
         follow_up=follow_up,
         purpose="Ask about budget",
@@ -488,16 +506,20 @@ def test_a_team_that_reviews_drafts_holds_them_for_the_manager(
     follow_up.refresh_from_db()
     assert (follow_up.review, follow_up.reviewed_by) == ("approved", manager)
     assert follow_up.draft == "Hi Helen, you said beds stay blocked. Any news?"
-    assert services.followups_surface_due() == 1
+    assert followup_services.followups_surface_due() == 1
     actions = list(follow_up.events.values_list("action", flat=True))
     assert actions == ["held", "sent back", "reworked", "approved", "surfaced"]
 
 
 @pytest.mark.django_db
 def test_the_manager_sees_patience_broken_with_its_reason(client, rep, manager, account):
-    follow_up = services.followup_create(actor=rep, account=account, purpose="Ask about budget")
+    follow_up = followup_services.followup_create(
+        actor=rep, account=account, purpose="Ask about budget"
+    )
     FollowUp.objects.filter(pk=follow_up.pk).update(surface_at=timezone.now() + timedelta(days=2))
-    services.followup_surface_now(actor=rep, follow_up=follow_up, reason="Their board meets today")
+    followup_services.followup_surface_now(
+        actor=rep, follow_up=follow_up, reason="Their board meets today"
+    )
     client.force_login(manager)
     assert "Their board meets today" in client.get(reverse("home")).content.decode()
 
@@ -528,7 +550,7 @@ def test_a_sweep_killed_half_way_loses_nothing_and_doubles_nothing(rep, settings
     assert FollowUpEvent.objects.filter(action="surfaced").count() == surfaced
 
     with mock_delay():
-        services.followups_surface_due()  # the sweep after the restart
+        followup_services.followups_surface_due()  # the sweep after the restart
     assert FollowUp.objects.filter(status="surfaced").count() == 3000
     events = FollowUpEvent.objects.filter(action="surfaced")
     assert events.count() == 3000
@@ -569,9 +591,11 @@ def test_redis_really_stopped_then_started_nothing_is_lost(rep, tmp_path, caplog
             server.terminate()
             server.wait(timeout=10)  # Redis is down from here
             account = AccountFactory(owner=rep)
-            follow_up = services.followup_create(actor=rep, account=account, purpose="Ask Helen")
+            follow_up = followup_services.followup_create(
+                actor=rep, account=account, purpose="Ask Helen"
+            )
             started = time.monotonic()
-            assert services.followups_surface_due() == 1
+            assert followup_services.followups_surface_due() == 1
             assert "Could not queue notifications" in caplog.text  # the broker was down
             assert time.monotonic() - started < 30  # and that did not hang the sweep
             follow_up.refresh_from_db()
@@ -593,22 +617,26 @@ def test_redis_really_stopped_then_started_nothing_is_lost(rep, tmp_path, caplog
 def test_review_messages_notifications_and_switching_review_off(client, rep, manager, account):
     rep.team.review_followups = True
     rep.team.save()
-    follow_up = services.followup_create(actor=rep, account=account, purpose="Ask about budget")
+    follow_up = followup_services.followup_create(
+        actor=rep, account=account, purpose="Ask about budget"
+    )
     assert Notification.objects.filter(user=manager, title__startswith="A draft to review").exists()
     with pytest.raises(ValidationError, match="waiting for the manager's review"):
-        services.followup_done(actor=rep, follow_up=follow_up)
-    services.followup_review(actor=manager, follow_up=follow_up, approve=False, comment="Shorter")
+        followup_services.followup_done(actor=rep, follow_up=follow_up)
+    followup_services.followup_review(
+        actor=manager, follow_up=follow_up, approve=False, comment="Shorter"
+    )
     assert Notification.objects.filter(user=rep, title__startswith="Sent back").exists()
     client.force_login(rep)
     home = client.get(reverse("home")).content.decode()
     assert "Sent back: rework it" in home
     assert "“Shorter”" in home
     with pytest.raises(ValidationError, match="sent back"):
-        services.followup_done(actor=rep, follow_up=follow_up)
+        followup_services.followup_done(actor=rep, follow_up=follow_up)
     # The team stops reviewing: what waited for it is free to surface.
     rep.team.review_followups = False
     rep.team.save()
-    assert services.followups_surface_due() == 1
+    assert followup_services.followups_surface_due() == 1
 
 
 @pytest.fixture
@@ -617,7 +645,9 @@ def released(rep, account):
     reviewing drafts: the sweep would surface it, so every page calls it due."""
     rep.team.review_followups = True
     rep.team.save()
-    follow_up = services.followup_create(actor=rep, account=account, purpose="Ask about budget")
+    follow_up = followup_services.followup_create(
+        actor=rep, account=account, purpose="Ask about budget"
+    )
     assert follow_up.review == "pending"
     assert follow_up.surface_at <= timezone.now()
     rep.team.review_followups = False
@@ -633,7 +663,7 @@ def followup_page(client, follow_up) -> str:
 def test_a_follow_up_a_team_stopped_reviewing_is_due_on_its_page_as_for_the_sweep(
     client, rep, account, released
 ):
-    from pipeline import selectors
+    from pipeline.followups import selectors as followup_selectors
 
     client.force_login(rep)
     page = followup_page(client, released)
@@ -643,8 +673,8 @@ def test_a_follow_up_a_team_stopped_reviewing_is_due_on_its_page_as_for_the_swee
     assert "surfaces only once the manager approves" not in page
     account_page = client.get(reverse("prospects:account_detail", args=[account.pk]))
     assert "due now" in account_page.content.decode()
-    assert [f.pk for f in selectors.followups_due(user=rep)] == [released.pk]  # Today
-    assert services.followups_surface_due() == 1  # the sweep agrees
+    assert [f.pk for f in followup_selectors.followups_due(user=rep)] == [released.pk]  # Today
+    assert followup_services.followups_surface_due() == 1  # the sweep agrees
     assert "Mark done" in followup_page(client, released)
 
 
@@ -652,7 +682,7 @@ def test_a_follow_up_a_team_stopped_reviewing_is_due_on_its_page_as_for_the_swee
 def test_a_follow_up_a_team_stopped_reviewing_waits_for_its_time_and_can_surface_now(
     client, rep, manager, released
 ):
-    from pipeline import selectors
+    from pipeline.followups import selectors as followup_selectors
 
     FollowUp.objects.filter(pk=released.pk).update(surface_at=timezone.now() + timedelta(days=2))
     client.force_login(rep)
@@ -660,17 +690,21 @@ def test_a_follow_up_a_team_stopped_reviewing_waits_for_its_time_and_can_surface
     assert "Due now" not in page
     assert "Mark done" not in page
     assert "Surface now" in page  # nothing but its time stands in the way
-    assert selectors.followups_to_review(user=manager) == []  # nor on the manager's list
+    assert followup_selectors.followups_to_review(user=manager) == []  # nor on the manager's list
     with pytest.raises(ValidationError, match="not waiting for a review"):
-        services.followup_review(actor=manager, follow_up=released, approve=True)
-    services.followup_surface_now(actor=rep, follow_up=released, reason="Their board meets")
+        followup_services.followup_review(actor=manager, follow_up=released, approve=True)
+    followup_services.followup_surface_now(
+        actor=rep, follow_up=released, reason="Their board meets"
+    )
 
 
 @pytest.mark.django_db
 def test_a_draft_waiting_for_the_managers_review_is_not_due_on_any_page(client, rep, account):
     rep.team.review_followups = True
     rep.team.save()
-    follow_up = services.followup_create(actor=rep, account=account, purpose="Ask about budget")
+    follow_up = followup_services.followup_create(
+        actor=rep, account=account, purpose="Ask about budget"
+    )
     client.force_login(rep)
     page = followup_page(client, follow_up)
     for action in ("Due now", "Mark done", "Surface now"):
@@ -678,7 +712,7 @@ def test_a_draft_waiting_for_the_managers_review_is_not_due_on_any_page(client, 
     assert "surfaces only once the manager approves" in page
     account_page = client.get(reverse("prospects:account_detail", args=[account.pk]))
     assert "waiting for the manager's review" in account_page.content.decode()
-    assert services.followups_surface_due() == 0
+    assert followup_services.followups_surface_due() == 0
 
 
 @pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from pipeline import tasks
-from pipeline.models import FollowUp
+from pipeline.followups.models import FollowUp
 from tests.core.test_browser import sign_in, watch_console
 from tests.factories import AccountFactory
 
@@ -77,12 +77,13 @@ def test_logging_a_call_tells_the_rep_and_home_shows_when_and_why_each_is_held(
 ):
     """A decision call while a proposed follow-up waits: the rep is told it is held longer,
     and home shows the hold's date (weeks away) and every reason."""
-    from pipeline import patience, services
+    from pipeline.followups import patience
+    from pipeline.followups import services as followup_services
 
     violations = watch_console(page)
     account = AccountFactory(owner=rep, name="St Brigid's Hospital")
     deal = open_deal(rep, "Decision", account=account, name="Patient flow")
-    waiting = services.followup_propose(
+    waiting = followup_services.followup_propose(
         actor=rep, account=account, opportunity=deal, purpose="Hear how the pilot sits"
     ).follow_up
     weeks_away = patience.business_morning(

@@ -12,8 +12,8 @@ from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import patience
-from pipeline.models import PatienceRule
+from pipeline.followups import patience
+from pipeline.followups.models import PatienceRule
 
 LONDON = "Europe/London"
 

@@ -17,8 +17,10 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import patience, services
-from pipeline.models import FollowUp, FollowUpEvent, PatienceRule
+from pipeline.followups import patience
+from pipeline.followups import services as followup_services
+from pipeline.followups.models import FollowUp, FollowUpEvent, PatienceRule
+from pipeline.soe import services as soe_services
 from prospects import services as prospect_services
 from tests.hostile import fuzz, hostile
 
@@ -120,9 +122,9 @@ def test_a_hold_never_brings_a_waiting_follow_up_forward(rep, deal):
 @pytest.mark.django_db
 def test_a_done_step_adds_its_hold_to_the_follow_up_a_call_proposed(rep, deal):
     follow_up = log(rep, deal.account, "solution_development").follow_up_proposal.follow_up
-    sequence = services.soe_start(actor=rep, opportunity=deal)
-    step = services.soe_step_add(actor=rep, sequence=sequence, text="Security review")
-    done = services.soe_step_done(actor=rep, step=step)
+    sequence = soe_services.soe_start(actor=rep, opportunity=deal)
+    step = soe_services.soe_step_add(actor=rep, sequence=sequence, text="Security review")
+    done = soe_services.soe_step_done(actor=rep, step=step)
     assert FollowUp.objects.count() == 1
     follow_up.refresh_from_db()
     assert "let the last step marinate before the next" in whys(follow_up)
@@ -133,7 +135,7 @@ def test_a_done_step_adds_its_hold_to_the_follow_up_a_call_proposed(rep, deal):
 @pytest.mark.django_db
 def test_a_follow_up_that_has_surfaced_learns_nothing_and_a_new_one_is_proposed(rep, deal):
     follow_up = log(rep, deal.account, "solution_development").follow_up_proposal.follow_up
-    services.followup_surface_now(actor=rep, follow_up=follow_up, reason="They rang back")
+    followup_services.followup_surface_now(actor=rep, follow_up=follow_up, reason="They rang back")
     proposal = log(rep, deal.account, "decision").follow_up_proposal
     assert proposal.created
     assert FollowUp.objects.count() == 2
@@ -141,7 +143,7 @@ def test_a_follow_up_that_has_surfaced_learns_nothing_and_a_new_one_is_proposed(
     assert follow_up.status == "surfaced"
     assert whys(follow_up) == ["let the solution call sink in"]
     with pytest.raises(ValidationError, match="already surfaced"):
-        services.followup_hold(actor=rep, follow_up=follow_up)
+        followup_services.followup_hold(actor=rep, follow_up=follow_up)
     assert not FollowUpEvent.objects.filter(follow_up=follow_up, action="hold added").exists()
 
 
@@ -149,14 +151,14 @@ def test_a_follow_up_that_has_surfaced_learns_nothing_and_a_new_one_is_proposed(
 def test_only_someone_who_may_edit_the_account_adds_a_hold(rep, teammate, deal):
     follow_up = log(rep, deal.account, "solution_development").follow_up_proposal.follow_up
     with pytest.raises(ValidationError, match="read-only"):
-        services.followup_hold(actor=teammate, follow_up=follow_up)
+        followup_services.followup_hold(actor=teammate, follow_up=follow_up)
     assert not FollowUpEvent.objects.filter(action="hold added").exists()
 
 
 @pytest.mark.django_db
 def test_logging_the_call_says_the_waiting_follow_up_is_held_longer(client, rep, deal):
     PatienceRule.objects.filter(conversation_kind="decision").update(days=3)
-    follow_up = services.followup_propose(
+    follow_up = followup_services.followup_propose(
         actor=rep, account=deal.account, opportunity=deal, purpose="Hear how it sits"
     ).follow_up
     tomorrow = timezone.now() + timedelta(days=1)
@@ -204,8 +206,8 @@ def test_logging_a_call_says_a_follow_up_was_proposed(client, rep, deal):
 
 @pytest.mark.django_db
 def test_marking_a_step_done_says_what_became_of_the_follow_up(client, rep, deal):
-    sequence = services.soe_start(actor=rep, opportunity=deal)
-    step = services.soe_step_add(actor=rep, sequence=sequence, text="Security review")
+    sequence = soe_services.soe_start(actor=rep, opportunity=deal)
+    step = soe_services.soe_step_add(actor=rep, sequence=sequence, text="Security review")
     client.force_login(rep)
     response = client.post(reverse("pipeline:soe_step_status", args=[step.pk, "done"]))
     (message,) = [str(m) for m in get_messages(response.wsgi_request)]
@@ -240,7 +242,7 @@ def test_a_hold_end_shows_its_date_unless_it_is_this_week(now: str, until: str, 
 
 @pytest.mark.django_db
 def test_the_home_page_shows_the_date_of_a_hold_weeks_away_and_every_reason(client, rep, deal):
-    follow_up = services.followup_create(
+    follow_up = followup_services.followup_create(
         actor=rep, account=deal.account, opportunity=deal, purpose="Ask about the board"
     )
     until = timezone.now() + timedelta(days=20)
@@ -261,7 +263,7 @@ def test_the_home_page_shows_the_date_of_a_hold_weeks_away_and_every_reason(clie
 
 @pytest.mark.django_db
 def test_every_page_that_shows_a_hold_end_words_it_the_same_way(client, rep, deal):
-    follow_up = services.followup_create(
+    follow_up = followup_services.followup_create(
         actor=rep, account=deal.account, opportunity=deal, purpose="Ask about the board"
     )
     until = timezone.now() + timedelta(days=20)

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError
 from django.urls import reverse
 
-from pipeline.models import Pipeline, Stage
+from pipeline.deals.models import Pipeline, Stage
 from salesflow.core import services as core_services
 from tests.factories import UserFactory
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.models import Pipeline
+from pipeline.deals.models import Pipeline
 from pipeline.reviews import selectors, services
 from pipeline.reviews.demo import run_review
 from pipeline.reviews.models import Group, Item, Review, Vote, title_key
@@ -278,7 +278,7 @@ def test_hostile_drops_renames_and_ungroupings_never_fail(client, ops, rep, team
 
 
 def test_actions_link_to_the_part_of_the_process_they_change(client, ops, rep, teammate, stages):
-    from pipeline.models import PatienceRule
+    from pipeline.followups.models import PatienceRule
 
     rule = PatienceRule.objects.create(kind="dragging_evaluation", days=7, why="Let it sink in")
     today = timezone.localdate()

@@ -281,17 +281,18 @@ def test_no_page_title_has_markup_in_it(client, ops, rep, teammate, deal, who):
     holds no tag, whatever the page or the names typed into it."""
     import re
 
-    from pipeline import services as pipeline_services
+    from pipeline.followups import services as followup_services
     from pipeline.reviews.demo import run_review
+    from pipeline.soe import services as soe_services
 
     run_review(
         facilitator=ops,
         title="<i>Q3</i> look back & more",
         written=[(rep, "plus", "Pilots <b>work</b>"), (teammate, "delta", "Late SOEs")],
     )
-    sequence = pipeline_services.soe_start(actor=rep, opportunity=deal)
-    pipeline_services.soe_step_add(actor=rep, sequence=sequence, text="Board <em>meeting</em>")
-    pipeline_services.followup_create(actor=rep, account=deal.account, purpose="Ask <why>")
+    sequence = soe_services.soe_start(actor=rep, opportunity=deal)
+    soe_services.soe_step_add(actor=rep, sequence=sequence, text="Board <em>meeting</em>")
+    followup_services.followup_create(actor=rep, account=deal.account, purpose="Ask <why>")
     client.force_login({"ops": ops, "rep": rep}[who])
     pages = crawl(client)
     assert len(pages) >= 25, sorted(pages)

@@ -136,7 +136,7 @@ def test_an_actions_owner_is_someone_in_the_room(client, ops, rep, teammate, out
 
 
 def test_an_action_points_at_one_part_of_the_process_at_most(ops, rep, stages):
-    from pipeline.models import PatienceRule
+    from pipeline.followups.models import PatienceRule
 
     review = run_review(
         facilitator=ops, title="One part", written=[(rep, "delta", "Slow")], finish=False

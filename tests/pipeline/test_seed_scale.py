@@ -20,17 +20,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from pipeline import flow, scale, selectors, services
-from pipeline.models import (
-    FollowUp,
-    FollowUpEvent,
-    Opportunity,
-    Sequence,
-    SoeChange,
-    SoeStep,
-    StageChange,
-)
+from pipeline import scale
+from pipeline.deals import flow
+from pipeline.deals import selectors as deal_selectors
+from pipeline.deals import services as deal_services
+from pipeline.deals.models import Opportunity, StageChange
+from pipeline.followups.models import FollowUp, FollowUpEvent
 from pipeline.reviews.models import NEXT_PHASE, Review, Vote
+from pipeline.soe.models import Sequence, SoeChange, SoeStep
 from prospects.models import READINESS_QUESTIONS, Account, AccountEvent, Conversation, WhyNote
 from salesflow.core.models import Notification, Team, User
 
@@ -220,13 +217,13 @@ def test_flow_facts_are_what_refresh_computes(loaded):
 
 
 def test_the_stuck_check_has_run_and_told_each_owner_once(loaded):
-    stuck = set(selectors.stuck_opportunities(scale_deals()).values_list("pk", flat=True))
+    stuck = set(deal_selectors.stuck_opportunities(scale_deals()).values_list("pk", flat=True))
     found = set(scale_deals().filter(stuck_since__isnull=False).values_list("pk", flat=True))
     assert stuck
     assert found == stuck
     told = Notification.objects.filter(kind=Notification.Kind.STUCK_DEAL)
     assert told.count() == len(stuck)
-    assert services.opportunities_mark_stuck() == (0, 0)  # nothing left to find or tell
+    assert deal_services.opportunities_mark_stuck() == (0, 0)  # nothing left to find or tell
 
 
 def test_readiness_answers_are_what_conversation_log_leaves(loaded):

@@ -10,16 +10,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from pipeline import selectors, services
-from pipeline.models import (
-    Opportunity,
-    Sequence,
-    SoeChange,
-    SoeStep,
-    SoeTemplate,
-    SoeTemplateStep,
-    StepKind,
-)
+from pipeline.deals.models import Opportunity
+from pipeline.soe import selectors as soe_selectors
+from pipeline.soe import services as soe_services
+from pipeline.soe.models import Sequence, SoeChange, SoeStep, SoeTemplate, SoeTemplateStep, StepKind
 from tests.factories import AccountFactory, ContactFactory, SegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,11 +21,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def soe(rep, deal):
-    return services.soe_start(actor=rep, opportunity=deal)
+    return soe_services.soe_start(actor=rep, opportunity=deal)
 
 
 def add(rep, soe, text, **fields):
-    return services.soe_step_add(actor=rep, sequence=soe, text=text, **fields)
+    return soe_services.soe_step_add(actor=rep, sequence=soe, text=text, **fields)
 
 
 def order(soe):
@@ -46,20 +40,20 @@ def test_a_template_seeds_steps_that_stay_the_reps_to_change(rep, deal):
         template=template, position=0, text="IT security review", kind=security, days_after_start=14
     )
     SoeTemplateStep.objects.create(template=template, position=1, text="Board approval")
-    soe = services.soe_start(actor=rep, opportunity=deal, template=template)
+    soe = soe_services.soe_start(actor=rep, opportunity=deal, template=template)
     steps = list(soe.steps.order_by("position"))
     assert [s.text for s in steps] == ["IT security review", "Board approval"]
     assert steps[0].kind == security
     assert steps[0].target_date == timezone.localdate() + timedelta(days=14)
     assert steps[0].first_target_date == steps[0].target_date
-    services.soe_step_update(actor=rep, step=steps[1], text="Board meeting on 12 March")
+    soe_services.soe_step_update(actor=rep, step=steps[1], text="Board meeting on 12 March")
     template.steps.all().delete()  # the template changing later touches nothing
     assert order(soe) == ["IT security review", "Board meeting on 12 March"]
 
 
 def test_a_deal_has_one_soe(rep, deal, soe):
     with pytest.raises(ValidationError, match="already has"):
-        services.soe_start(actor=rep, opportunity=deal)
+        soe_services.soe_start(actor=rep, opportunity=deal)
 
 
 def test_steps_are_added_inserted_and_reordered(rep, soe):
@@ -68,7 +62,7 @@ def test_steps_are_added_inserted_and_reordered(rep, soe):
     add(rep, soe, "Pilot with two wards", position=1)
     assert order(soe) == ["Security review", "Pilot with two wards", "Board approval"]
     ids = list(soe.steps.order_by("position").values_list("pk", flat=True))
-    services.soe_reorder(actor=rep, sequence=soe, step_ids=[ids[2], ids[0], ids[1]])
+    soe_services.soe_reorder(actor=rep, sequence=soe, step_ids=[ids[2], ids[0], ids[1]])
     assert order(soe) == ["Board approval", "Security review", "Pilot with two wards"]
     assert SoeChange.objects.filter(sequence=soe, action="moved").count() == 1
 
@@ -76,25 +70,25 @@ def test_steps_are_added_inserted_and_reordered(rep, soe):
 def test_a_reorder_naming_another_soes_step_changes_nothing(rep, soe, open_deal):
     first = add(rep, soe, "Security review")
     add(rep, soe, "Board approval")
-    other = services.soe_start(actor=rep, opportunity=open_deal(rep))
+    other = soe_services.soe_start(actor=rep, opportunity=open_deal(rep))
     stranger = add(rep, other, "Not yours")
     with pytest.raises(ValidationError, match="reload"):
-        services.soe_reorder(actor=rep, sequence=soe, step_ids=[stranger.pk, first.pk])
+        soe_services.soe_reorder(actor=rep, sequence=soe, step_ids=[stranger.pk, first.pk])
     assert order(soe) == ["Security review", "Board approval"]
 
 
 def test_steps_are_done_out_of_order_skipped_with_a_reason_and_reopened(rep, soe):
     first = add(rep, soe, "Security review")
     second = add(rep, soe, "Pilot")
-    services.soe_step_done(actor=rep, step=second)
+    soe_services.soe_step_done(actor=rep, step=second)
     with pytest.raises(ValidationError, match="already done"):
-        services.soe_step_done(actor=rep, step=second)
+        soe_services.soe_step_done(actor=rep, step=second)
     with pytest.raises(ValidationError, match="Say why"):
-        services.soe_step_skip(actor=rep, step=first, reason="  ")
-    services.soe_step_skip(actor=rep, step=first, reason="They dropped it")
+        soe_services.soe_step_skip(actor=rep, step=first, reason="  ")
+    soe_services.soe_step_skip(actor=rep, step=first, reason="They dropped it")
     first.refresh_from_db()
     assert (first.status, first.skip_reason) == ("skipped", "They dropped it")
-    services.soe_step_reopen(actor=rep, step=first)
+    soe_services.soe_step_reopen(actor=rep, step=first)
     first.refresh_from_db()
     assert (first.status, first.skip_reason) == ("open", "")
     actions = list(soe.changes.order_by("at", "pk").values_list("action", flat=True))
@@ -105,7 +99,7 @@ def test_moving_a_date_keeps_the_old_one_and_the_first_promise(rep, soe):
     promised = timezone.localdate() + timedelta(days=10)
     step = add(rep, soe, "Board approval", target_date=promised)
     later = promised + timedelta(days=21)
-    services.soe_step_update(actor=rep, step=step, target_date=later)
+    soe_services.soe_step_update(actor=rep, step=step, target_date=later)
     step.refresh_from_db()
     assert (step.target_date, step.first_target_date) == (later, promised)
     change = soe.changes.get(action="date_moved")
@@ -140,7 +134,7 @@ def test_provenance_must_come_from_this_account(rep, deal, soe, log_yes):
 
 
 def test_reception_is_recorded_and_lukewarm_warns_on_the_deal_and_the_board(client, rep, deal, soe):
-    services.soe_set_reception(actor=rep, sequence=soe, reception="lukewarm", note="Shrugged")
+    soe_services.soe_set_reception(actor=rep, sequence=soe, reception="lukewarm", note="Shrugged")
     soe.refresh_from_db()
     assert soe.is_warning
     client.force_login(rep)
@@ -148,7 +142,7 @@ def test_reception_is_recorded_and_lukewarm_warns_on_the_deal_and_the_board(clie
     assert "Qualification warning" in page
     board = client.get(reverse("pipeline:board")).content.decode()
     assert "SOE lukewarm" in board
-    services.soe_set_reception(actor=rep, sequence=soe, reception="keen")
+    soe_services.soe_set_reception(actor=rep, sequence=soe, reception="keen")
     assert "SOE lukewarm" not in client.get(reverse("pipeline:board")).content.decode()
 
 
@@ -158,9 +152,9 @@ def test_progress_next_step_and_slipped_steps(rep, soe):
     done = add(rep, soe, "Site visit", target_date=today - timedelta(days=9))
     skipped = add(rep, soe, "Reference call")
     add(rep, soe, "Board approval", target_date=today + timedelta(days=5))
-    services.soe_step_done(actor=rep, step=done)
-    services.soe_step_skip(actor=rep, step=skipped, reason="Not needed")
-    summary = selectors.soe_summary(steps=selectors.soe_steps(sequence=soe))
+    soe_services.soe_step_done(actor=rep, step=done)
+    soe_services.soe_step_skip(actor=rep, step=skipped, reason="Not needed")
+    summary = soe_selectors.soe_summary(steps=soe_selectors.soe_steps(sequence=soe))
     assert (summary.done, summary.total) == (1, 3)
     assert summary.next_step == late
     assert summary.slipped == [late]
@@ -173,14 +167,14 @@ def test_an_soe_change_counts_as_activity_but_a_slipped_step_does_not(rep, deal,
     idle(deal, 30)
     SoeChange.objects.filter(sequence=soe).update(at=timezone.now() - timedelta(days=30))
     assert stuck_ids() == {deal.pk}  # the slipped step sits there: no activity
-    services.soe_step_update(actor=rep, step=step, notes="Tom is on leave until Monday")
+    soe_services.soe_step_update(actor=rep, step=step, notes="Tom is on leave until Monday")
     assert stuck_ids() == set()
 
 
 def test_teammates_read_the_soe_but_cannot_change_it(client, rep, teammate, outsider, deal, soe):
     step = add(rep, soe, "Security review")
     with pytest.raises(ValidationError, match="read-only"):
-        services.soe_step_done(actor=teammate, step=step)
+        soe_services.soe_step_done(actor=teammate, step=step)
     client.force_login(teammate)
     page = client.get(reverse("pipeline:soe", args=[deal.pk]))
     assert page.status_code == 200
@@ -266,12 +260,14 @@ def test_a_done_step_that_completes_the_stage_suggests_the_next_one(client, rep,
     stages["Qualified"].completing_kinds.add(pilot)
     step = add(rep, soe, "Pilot with two wards", kind=pilot)
     assert (
-        selectors.stage_suggestion(opportunity=deal, steps=selectors.soe_steps(sequence=soe))
+        soe_selectors.stage_suggestion(
+            opportunity=deal, steps=soe_selectors.soe_steps(sequence=soe)
+        )
         is None
     )
-    services.soe_step_done(actor=rep, step=step)
-    suggestion = selectors.stage_suggestion(
-        opportunity=deal, steps=selectors.soe_steps(sequence=soe)
+    soe_services.soe_step_done(actor=rep, step=step)
+    suggestion = soe_selectors.stage_suggestion(
+        opportunity=deal, steps=soe_selectors.soe_steps(sequence=soe)
     )
     assert suggestion.stage == stages["Solution development"]
     assert suggestion.because == step
@@ -288,7 +284,9 @@ def test_a_done_step_that_completes_the_stage_suggests_the_next_one(client, rep,
     deal.refresh_from_db()
     assert deal.stage == stages["Solution development"]
     assert (
-        selectors.stage_suggestion(opportunity=deal, steps=selectors.soe_steps(sequence=soe))
+        soe_selectors.stage_suggestion(
+            opportunity=deal, steps=soe_selectors.soe_steps(sequence=soe)
+        )
         is None
     )
 
@@ -296,18 +294,16 @@ def test_a_done_step_that_completes_the_stage_suggests_the_next_one(client, rep,
 def test_a_step_completing_the_last_open_stage_suggests_closing_with_a_reason(
     client, rep, deal, soe, stages
 ):
-    from pipeline import services as pipeline_services
+    from pipeline.deals import services as deal_services
 
     signed = StepKind.objects.create(name="Contract signed")
     stages["Decision"].completing_kinds.add(signed)
-    pipeline_services.opportunity_move_stage(
-        actor=rep, opportunity=deal, to_stage=stages["Decision"]
-    )
+    deal_services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages["Decision"])
     step = add(rep, soe, "Sign the contract", kind=signed)
-    services.soe_step_done(actor=rep, step=step)
+    soe_services.soe_step_done(actor=rep, step=step)
     deal.refresh_from_db()
-    suggestion = selectors.stage_suggestion(
-        opportunity=deal, steps=selectors.soe_steps(sequence=soe)
+    suggestion = soe_selectors.stage_suggestion(
+        opportunity=deal, steps=soe_selectors.soe_steps(sequence=soe)
     )
     assert suggestion.stage == stages["Won"]
     client.force_login(rep)
@@ -328,21 +324,23 @@ def test_promised_vs_actual_per_kind_for_a_segment(
     today = timezone.localdate()
     for late_by in (4, 10):
         deal = open_deal(rep, account=AccountFactory(owner=rep, segment=hospitals))
-        sequence = services.soe_start(actor=rep, opportunity=deal)
+        sequence = soe_services.soe_start(actor=rep, opportunity=deal)
         first = add(rep, sequence, "Pilot", kind=pilot, target_date=today - timedelta(days=20))
         second = add(
             rep, sequence, "Security", kind=security, target_date=today - timedelta(days=late_by)
         )
-        services.soe_step_done(actor=rep, step=second, done_on=today)  # out of order
-        services.soe_step_done(actor=rep, step=first, done_on=today - timedelta(days=22))
-    patterns = {p.kind: p for p in selectors.buying_patterns(user=manager, segment_id=hospitals.pk)}
+        soe_services.soe_step_done(actor=rep, step=second, done_on=today)  # out of order
+        soe_services.soe_step_done(actor=rep, step=first, done_on=today - timedelta(days=22))
+    patterns = {
+        p.kind: p for p in soe_selectors.buying_patterns(user=manager, segment_id=hospitals.pk)
+    }
     assert patterns["Security review"].done == 2
     assert patterns["Security review"].average_slip_days == 7.0
     assert patterns["Security review"].late_share == 1.0
     assert patterns["Security review"].typical_place == 2.0
     assert patterns["Pilot"].average_slip_days == -2.0
     assert patterns["Pilot"].late_share == 0.0
-    assert selectors.buying_patterns(user=outsider, segment_id=hospitals.pk) == []
+    assert soe_selectors.buying_patterns(user=outsider, segment_id=hospitals.pk) == []
     client.force_login(manager)
     page = client.get(reverse("pipeline:soe_templates"), {"segment": hospitals.pk})
     assert page.status_code == 200
@@ -355,9 +353,11 @@ def test_promised_vs_actual_per_kind_for_a_segment(
 def test_a_step_completing_a_later_stage_suggests_nothing_yet(rep, deal, soe, stages):
     pilot = StepKind.objects.create(name="Pilot")
     stages["Solution development"].completing_kinds.add(pilot)  # the deal is in Qualified
-    services.soe_step_done(actor=rep, step=add(rep, soe, "Pilot on two wards", kind=pilot))
+    soe_services.soe_step_done(actor=rep, step=add(rep, soe, "Pilot on two wards", kind=pilot))
     assert (
-        selectors.stage_suggestion(opportunity=deal, steps=selectors.soe_steps(sequence=soe))
+        soe_selectors.stage_suggestion(
+            opportunity=deal, steps=soe_selectors.soe_steps(sequence=soe)
+        )
         is None
     )
 
@@ -402,7 +402,7 @@ def test_a_step_offers_the_accounts_latest_conversations_and_the_one_it_names(
         select = re.search(r'<select name="source_conversation".*?</select>', html, re.S)
         return re.findall(r'<option value="(\d+)"', select.group(0))
 
-    latest = [str(talk.pk) for talk in reversed(talks)][: selectors.SOE_CONVERSATION_CHOICES]
+    latest = [str(talk.pk) for talk in reversed(talks)][: soe_selectors.SOE_CONVERSATION_CHOICES]
     assert offered(reverse("pipeline:soe", args=[deal.pk])) == latest
     # Editing the step still offers the old conversation it names.
     assert offered(reverse("pipeline:soe_step_edit", args=[step.pk])) == [*latest, str(oldest.pk)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from pipeline.models import SoeStep, SoeTemplate, SoeTemplateStep
+from pipeline.soe.models import SoeStep, SoeTemplate, SoeTemplateStep
 from tests.core.test_browser import sign_in, watch_console
 from tests.factories import AccountFactory, ContactFactory, SegmentFactory
 
@@ -91,16 +91,16 @@ def test_rep_builds_an_soe_from_a_template_and_sees_the_lukewarm_warning_on_the_
 def test_each_soe_steps_action_buttons_stay_on_one_line(
     page: Page, live_server, rep, deal, width, screenshot
 ):
-    from pipeline import services
+    from pipeline.soe import services as soe_services
 
-    sequence = services.soe_start(actor=rep, opportunity=deal)
+    sequence = soe_services.soe_start(actor=rep, opportunity=deal)
     for text in (
         "IT security review with the trust's information governance lead",
         "Pilot on two wards",
         "Board approval",
     ):
-        services.soe_step_add(actor=rep, sequence=sequence, text=text)
-    services.soe_step_done(actor=rep, step=sequence.steps.get(text="Pilot on two wards"))
+        soe_services.soe_step_add(actor=rep, sequence=sequence, text=text)
+    soe_services.soe_step_done(actor=rep, step=sequence.steps.get(text="Pilot on two wards"))
     violations = watch_console(page)
     page.set_viewport_size({"width": width, "height": 900})
     sign_in(page, live_server.url, rep.username)

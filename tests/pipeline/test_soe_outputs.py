@@ -12,8 +12,9 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import calendar, services
-from pipeline.models import CalendarFeed
+from pipeline.soe import calendar
+from pipeline.soe import services as soe_services
+from pipeline.soe.models import CalendarFeed
 from tests.factories import ContactFactory, UserFactory
 from tests.hostile import fuzz
 
@@ -22,15 +23,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def soe(rep, deal):
-    sequence = services.soe_start(actor=rep, opportunity=deal)
+    sequence = soe_services.soe_start(actor=rep, opportunity=deal)
     today = timezone.localdate()
-    services.soe_step_add(
+    soe_services.soe_step_add(
         actor=rep, sequence=sequence, text="IT security review, with Tom", target_date=today
     )
-    services.soe_step_add(
+    soe_services.soe_step_add(
         actor=rep, sequence=sequence, text="Board meeting", target_date=today + timedelta(days=30)
     )
-    services.soe_step_add(actor=rep, sequence=sequence, text="Reference call")
+    soe_services.soe_step_add(actor=rep, sequence=sequence, text="Reference call")
     return sequence
 
 
@@ -91,12 +92,12 @@ def test_long_lines_are_folded_and_unfold_to_the_original():
 def test_the_feed_shows_only_its_owners_open_steps_and_nothing_after_revoking(
     client, rep, teammate, deal, soe, open_deal
 ):
-    theirs = services.soe_start(actor=teammate, opportunity=open_deal(teammate))
-    services.soe_step_add(
+    theirs = soe_services.soe_start(actor=teammate, opportunity=open_deal(teammate))
+    soe_services.soe_step_add(
         actor=teammate, sequence=theirs, text="Teammate's step", target_date=timezone.localdate()
     )
     done = soe.steps.get(text="Board meeting")
-    services.soe_step_done(actor=rep, step=done)
+    soe_services.soe_step_done(actor=rep, step=done)
     client.force_login(rep)
     feed_url = made_address(client)
     assert len(feed_url.rsplit("/", 1)[1]) >= 40
@@ -129,11 +130,11 @@ def test_a_new_address_retires_the_old_one(client, rep):
 @pytest.mark.parametrize("size", [1, 40])
 def test_feed_query_count_is_constant(client, rep, open_deal, size, django_assert_max_num_queries):
     for n in range(size):
-        sequence = services.soe_start(actor=rep, opportunity=open_deal(rep))
-        services.soe_step_add(
+        sequence = soe_services.soe_start(actor=rep, opportunity=open_deal(rep))
+        soe_services.soe_step_add(
             actor=rep, sequence=sequence, text=f"Step {n}", target_date=timezone.localdate()
         )
-    _, token = services.calendar_feed_renew(user=rep)
+    _, token = soe_services.calendar_feed_renew(user=rep)
     with django_assert_max_num_queries(2):
         response = client.get(reverse("pipeline:calendar_feed", args=[token]))
     assert response.content.decode().count("BEGIN:VEVENT") == size
@@ -151,14 +152,14 @@ def test_the_feed_never_shows_a_step_on_a_deal_its_owner_cannot_see(
     step = soe.steps.get(text="Board meeting")
     # Say the outsider carried this step once (before moving team): still not in their feed.
     type(step).objects.filter(pk=step.pk).update(responsible_user=outsider)
-    _, token = services.calendar_feed_renew(user=outsider)
+    _, token = soe_services.calendar_feed_renew(user=outsider)
     text = client.get(reverse("pipeline:calendar_feed", args=[token])).content.decode()
     assert "Board meeting" not in text
 
 
 def test_the_download_marks_done_steps_and_drops_control_characters(client, rep, deal, soe):
     step = soe.steps.get(text="Board meeting")
-    services.soe_step_done(actor=rep, step=step)
+    soe_services.soe_step_done(actor=rep, step=step)
     type(step).objects.filter(pk=step.pk).update(text="Board\x07 meeting\x1b")
     client.force_login(rep)
     text = client.get(reverse("pipeline:soe_ics", args=[deal.pk])).content.decode()
@@ -193,7 +194,7 @@ def test_a_feed_address_is_shown_once_and_only_its_hash_is_kept(client, rep, dea
 
 
 def test_the_admin_can_neither_confirm_nor_recover_a_feed_token(client, rep):
-    _, token = services.calendar_feed_renew(user=rep)
+    _, token = soe_services.calendar_feed_renew(user=rep)
     digest = CalendarFeed.hash_token(token)
     client.force_login(UserFactory(role="admin", is_staff=True, is_superuser=True))
     url = reverse("admin:pipeline_calendarfeed_changelist")
@@ -219,7 +220,7 @@ def test_the_admin_can_neither_confirm_nor_recover_a_feed_token(client, rep):
 @fuzz
 @given(token=st.text(max_size=100))
 def test_any_feed_address_that_was_not_made_is_404(client, rep, token):
-    services.calendar_feed_renew(user=rep)
+    soe_services.calendar_feed_renew(user=rep)
     response = client.get(f"/calendar/feed/{quote(token, safe='')}.ics")
     assert response.status_code == 404
 

@@ -9,8 +9,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pipeline import selectors, services
-from pipeline.models import FollowUp, Opportunity, StageChange
+from pipeline.deals import selectors as deal_selectors
+from pipeline.deals import services as deal_services
+from pipeline.deals.models import Opportunity, StageChange
+from pipeline.followups import services as followup_services
+from pipeline.followups.models import FollowUp
+from pipeline.soe import services as soe_services
 from prospects import services as prospect_services
 from salesflow.core.models import Notification
 from tests.factories import AccountFactory
@@ -25,7 +29,7 @@ def idle(deal, days):
 
 def stuck_ids():
     return set(
-        selectors.stuck_opportunities(Opportunity.objects.all()).values_list("pk", flat=True)
+        deal_selectors.stuck_opportunities(Opportunity.objects.all()).values_list("pk", flat=True)
     )
 
 
@@ -56,7 +60,7 @@ def test_a_stage_without_a_limit_never_makes_deals_stuck(deal, stages):
 
 @pytest.mark.django_db
 def test_closed_deals_are_never_stuck(rep, deal, stages, reason):
-    services.opportunity_move_stage(
+    deal_services.opportunity_move_stage(
         actor=rep, opportunity=deal, to_stage=stages["Lost"], reason=reason["lost"]
     )
     idle(deal, 400)
@@ -72,8 +76,8 @@ def test_marking_notifies_the_owner_once_with_the_why_and_a_move_unsticks(rep, d
         said_on=timezone.localdate(),
     )
     idle(deal, 20)
-    assert services.opportunities_mark_stuck() == (1, 0)
-    assert services.opportunities_mark_stuck() == (0, 0)  # told once
+    assert deal_services.opportunities_mark_stuck() == (1, 0)
+    assert deal_services.opportunities_mark_stuck() == (0, 0)  # told once
     note = Notification.objects.get(user=rep)
     assert note.kind == "stuck_deal"
     assert "Qualified" in note.title
@@ -81,7 +85,7 @@ def test_marking_notifies_the_owner_once_with_the_why_and_a_move_unsticks(rep, d
     assert note.url == reverse("pipeline:opportunity_detail", args=[deal.pk])
     deal.refresh_from_db()
     assert deal.stuck_since is not None
-    services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages["Evaluation"])
+    deal_services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages["Evaluation"])
     deal.refresh_from_db()
     assert deal.stuck_since is None
     assert stuck_ids() == set()
@@ -90,21 +94,21 @@ def test_marking_notifies_the_owner_once_with_the_why_and_a_move_unsticks(rep, d
 @pytest.mark.django_db
 def test_a_deal_that_comes_back_to_life_is_unstuck(rep, deal, stages, log_yes):
     idle(deal, 20)
-    services.opportunities_mark_stuck()
+    deal_services.opportunities_mark_stuck()
     log_yes(deal.account)  # at once, by the conversation
     deal.refresh_from_db()
     assert deal.stuck_since is None
-    assert services.opportunities_mark_stuck() == (0, 0)
+    assert deal_services.opportunities_mark_stuck() == (0, 0)
 
 
 @pytest.mark.django_db
 def test_a_deal_the_rules_no_longer_call_stuck_is_unstuck_by_the_daily_run(deal, stages):
     idle(deal, 20)
-    services.opportunities_mark_stuck()
+    deal_services.opportunities_mark_stuck()
     stage = stages["Qualified"]
     stage.stuck_after_days = 60  # sales ops gives the stage more time
     stage.save()
-    assert services.opportunities_mark_stuck() == (0, 1)
+    assert deal_services.opportunities_mark_stuck() == (0, 1)
     deal.refresh_from_db()
     assert deal.stuck_since is None
 
@@ -119,7 +123,7 @@ def test_the_rep_home_lists_stuck_deals_with_their_why(client, rep, deal, open_d
     )
     idle(deal, 20)
     fresh = open_deal(rep)
-    services.opportunities_mark_stuck()  # Today lists what the check found
+    deal_services.opportunities_mark_stuck()  # Today lists what the check found
     client.force_login(rep)
     html = client.get(reverse("home")).content.decode()
     assert "Stuck deals" in html
@@ -140,7 +144,7 @@ def test_today_lists_the_checks_findings_and_activity_takes_a_deal_off_at_once(
     client.force_login(rep)
     idle(deal, 20)
     assert not today_lists(client, deal)  # stuck since the last check: the next one finds it
-    services.opportunities_mark_stuck()
+    deal_services.opportunities_mark_stuck()
     assert today_lists(client, deal)
 
     # A conversation logged today is activity: off the list, and the finding forgotten.
@@ -156,7 +160,7 @@ def test_a_conversation_logged_long_after_it_happened_leaves_the_deal_stuck(
 ):
     client.force_login(rep)
     idle(deal, 40)
-    services.opportunities_mark_stuck()
+    deal_services.opportunities_mark_stuck()
     log_yes(deal.account, when=timezone.now() - timedelta(days=30))
     assert today_lists(client, deal)
     assert Opportunity.objects.get(pk=deal.pk).stuck_since is not None
@@ -168,15 +172,15 @@ def test_an_soe_change_or_a_held_follow_up_takes_a_deal_off_today(client, rep, d
     other = open_deal(rep)
     for each in (deal, other):
         idle(each, 20)
-    services.opportunities_mark_stuck()
+    deal_services.opportunities_mark_stuck()
     assert today_lists(client, deal)
     assert today_lists(client, other)
 
-    services.soe_start(actor=rep, opportunity=deal)
+    soe_services.soe_start(actor=rep, opportunity=deal)
     assert not today_lists(client, deal)
     assert Opportunity.objects.get(pk=deal.pk).stuck_since is None
 
-    follow_up = services.followup_create(
+    follow_up = followup_services.followup_create(
         actor=rep, account=other.account, opportunity=other, purpose="Ask about the pilot"
     )
     assert today_lists(client, other)  # no rule holds it back: due now, nothing marinates
@@ -188,7 +192,7 @@ def test_an_soe_change_or_a_held_follow_up_takes_a_deal_off_today(client, rep, d
 @pytest.mark.django_db
 def test_merging_in_an_account_with_a_recent_conversation_unsticks_the_deals(rep, deal, log_yes):
     idle(deal, 20)
-    services.opportunities_mark_stuck()
+    deal_services.opportunities_mark_stuck()
     twin = AccountFactory(owner=rep, name="St Brigid's (duplicate)")
     log_yes(twin)
     prospect_services.account_merge(actor=rep, survivor=deal.account, duplicate=twin, values={})
@@ -236,8 +240,8 @@ def dragging(rep, open_deal):
     chased, so the patience rules hold it back a week. The deal marinates."""
     deal = open_deal(rep, "Evaluation", name="Ward rollout")
     idle(deal, 40)
-    assert services.opportunities_mark_stuck() == (1, 0)
-    follow_up = services.followup_create(
+    assert deal_services.opportunities_mark_stuck() == (1, 0)
+    follow_up = followup_services.followup_create(
         actor=rep, account=deal.account, opportunity=deal, purpose="Ask how the pilot went"
     )
     assert follow_up.surface_at > timezone.now() + timedelta(days=6)
@@ -273,23 +277,23 @@ def test_a_marinating_deal_page_says_marinating_not_stuck(client, rep, dragging)
 def test_holding_a_follow_up_back_clears_the_stuck_checks_finding(client, rep, dragging):
     assert Opportunity.objects.get(pk=dragging.pk).stuck_since is None
     assert stuck_ids() == set()
-    assert services.opportunities_mark_stuck() == (0, 0)  # marinating: nobody told again
+    assert deal_services.opportunities_mark_stuck() == (0, 0)  # marinating: nobody told again
     client.force_login(rep)
     assert not today_lists(client, dragging)
 
 
 @pytest.mark.django_db
 def test_the_coaching_figures_count_no_marinating_deal_as_stuck(manager, rep, open_deal):
-    from pipeline import dashboard
+    from pipeline.dashboard import figures as dashboard
 
     scope = dashboard.Scope(user=manager, filters=dashboard.DashboardFilters())
     quiet, held = open_deal(rep), open_deal(rep)
     for each in (quiet, held):
         idle(each, 20)
-    services.opportunities_mark_stuck()
+    deal_services.opportunities_mark_stuck()
     # Held back a week after the morning's check, whatever way it came to be held: the
     # finding still stands in stuck_since, but the deal marinates.
-    follow_up = services.followup_create(
+    follow_up = followup_services.followup_create(
         actor=rep, account=held.account, opportunity=held, purpose="Ask about the pilot"
     )
     FollowUp.objects.filter(pk=follow_up.pk).update(surface_at=timezone.now() + timedelta(days=7))
@@ -309,5 +313,5 @@ def test_a_deal_whose_hold_has_passed_is_stuck_again_everywhere(client, rep, dra
     page = client.get(reverse("pipeline:opportunity_detail", args=[dragging.pk])).content.decode()
     assert "Revisit their why" in page
     assert "Marinating" not in page
-    assert services.opportunities_mark_stuck() == (1, 0)  # the next check finds it again
+    assert deal_services.opportunities_mark_stuck() == (1, 0)  # the next check finds it again
     assert today_lists(client, dragging)

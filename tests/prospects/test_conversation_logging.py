@@ -18,7 +18,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.models import FollowUp
+from pipeline.followups.models import FollowUp
 from prospects import selectors, services
 from prospects.models import CLOCK_SKEW_ALLOWANCE, AccountEvent, Conversation, FacilitativeQuestion
 from tests.factories import AccountFactory
@@ -342,15 +342,15 @@ def test_an_inline_solution_call_updates_the_follow_ups_card(client, rep, accoun
 
 
 def test_marking_a_follow_up_done_with_a_conversation_that_says_nothing_is_refused(rep, account):
-    from pipeline import services as pipeline_services
+    from pipeline.followups import services as followup_services
 
-    follow_up = pipeline_services.followup_create(
+    follow_up = followup_services.followup_create(
         actor=rep, account=account, purpose="Check the pilot plan"
     )
     FollowUp.objects.filter(pk=follow_up.pk).update(surface_at=timezone.now() - timedelta(days=1))
     follow_up.refresh_from_db()
     with pytest.raises(ValidationError, match="Nothing to log yet"):
-        pipeline_services.followup_done(
+        followup_services.followup_done(
             actor=rep, follow_up=follow_up, kind="evaluation_check_in", notes=""
         )
     follow_up.refresh_from_db()

@@ -160,7 +160,8 @@ def test_merging_a_contact_pair_keeps_the_chosen_values_and_moves_all_that_named
 ):
     from django.apps import apps
 
-    from pipeline import services as pipeline_services
+    from pipeline.deals import services as deal_services
+    from pipeline.soe import services as soe_services
 
     # The shipped pipeline, put back if a transactional test flushed it away.
     importlib.import_module("pipeline.migrations.0002_default_pipeline").add_default_pipeline(
@@ -173,11 +174,9 @@ def test_merging_a_contact_pair_keeps_the_chosen_values_and_moves_all_that_named
     why = services.why_record(
         actor=rep, account=dup, text="Beds blocked", said_on=date(2026, 11, 1), said_by=helen
     )
-    deal = pipeline_services.opportunity_create(
-        actor=rep, account=dup, name="Patient flow", owner=rep
-    )
-    sequence = pipeline_services.soe_start(actor=rep, opportunity=deal)
-    step = pipeline_services.soe_step_add(
+    deal = deal_services.opportunity_create(actor=rep, account=dup, name="Patient flow", owner=rep)
+    sequence = soe_services.soe_start(actor=rep, opportunity=deal)
+    step = soe_services.soe_step_add(
         actor=rep, sequence=sequence, text="IT review", proposed_by=helen, responsible_contact=helen
     )
     services.account_merge(
@@ -232,10 +231,10 @@ def test_a_contact_pair_that_no_longer_matches_is_refused_and_nothing_changes(
 
 
 def test_merge_moves_the_duplicates_follow_ups(rep, account, duplicate):
-    from pipeline import services as pipeline_services
-    from pipeline.models import FollowUp
+    from pipeline.followups import services as followup_services
+    from pipeline.followups.models import FollowUp
 
-    follow_up = pipeline_services.followup_create(
+    follow_up = followup_services.followup_create(
         actor=rep, account=duplicate, purpose="Ask how the pilot went"
     )
     services.account_merge(actor=rep, survivor=account, duplicate=duplicate, values={})

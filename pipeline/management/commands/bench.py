@@ -25,11 +25,11 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from pipeline import dashboard
 from pipeline.benchmark import actions, report, sweep, throughput
 from pipeline.benchmark.pages import Page, pages
 from pipeline.benchmark.subjects import NothingToMeasure, Subjects, find_subjects
 from pipeline.benchmark.timing import Result, measure
+from pipeline.dashboard import figures as dashboard
 
 PARTS = ("pages", "posts", "sweep", "throughput")
 

@@ -8,20 +8,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import (
-    Avg,
     BooleanField,
     Case,
     Count,
     DateTimeField,
-    DurationField,
     Exists,
-    ExpressionWrapper,
     F,
     OuterRef,
     Q,
@@ -36,23 +33,13 @@ from django.db.models.functions import Coalesce, Greatest, RowNumber
 from django.http import Http404
 from django.utils import timezone
 
-from pipeline.models import (
-    CalendarFeed,
-    FollowUp,
-    Opportunity,
-    Pipeline,
-    Sequence,
-    SoeChange,
-    SoeStep,
-    SoeTemplate,
-    Stage,
-    StageChange,
-)
+from pipeline.deals.models import Opportunity, Pipeline, Stage, StageChange
+from pipeline.followups.models import FollowUp
+from pipeline.soe.models import SoeChange
 from prospects.models import (
     READINESS_QUESTIONS,
     Account,
     Answer,
-    Contact,
     Conversation,
     WhyNote,
 )
@@ -438,7 +425,7 @@ def opportunity_activity(*, opportunity: Opportunity) -> dict[str, object]:
 
 def stage_history(*, opportunity: Opportunity) -> QuerySet[StageChange]:
     """Every move, newest first (the deal page shows it a page at a time); each one's
-    left_at (kept by pipeline.flow) says how long the deal stayed in the stage it entered."""
+    left_at (kept by pipeline.deals.flow) says how long the deal stayed in the stage it entered."""
     return (
         StageChange.objects.filter(opportunity=opportunity)
         .select_related("from_stage", "to_stage", "by", "reason")
@@ -475,338 +462,3 @@ def may_vouch(*, user: User, opportunity: Opportunity) -> bool:
     """Managers (and admins) vouch for their team's deals being ready for a specialist."""
     is_manager = user.role in {User.Role.MANAGER, User.Role.ADMIN} or user.is_superuser
     return is_manager and can_edit_opportunity(user, opportunity)
-
-
-# --- Sequence of Events ---------------------------------------------------------------
-
-
-def soe_of(*, opportunity: Opportunity) -> Sequence | None:
-    return Sequence.objects.filter(opportunity=opportunity).first()
-
-
-def soe_steps(*, sequence: Sequence) -> list[SoeStep]:
-    return list(
-        sequence.steps.select_related(
-            "kind", "proposed_by", "responsible_contact", "responsible_user", "source_conversation"
-        ).order_by("position", "pk")
-    )
-
-
-def soe_history(*, sequence: Sequence, limit: int = 20) -> list[SoeChange]:
-    return list(sequence.changes.select_related("by").order_by("-at", "-pk")[:limit])
-
-
-@dataclass(frozen=True)
-class SoeSummary:
-    done: int
-    total: int
-    next_step: SoeStep | None
-    slipped: list[SoeStep]
-
-
-def soe_summary(*, steps: list[SoeStep], today: date | None = None) -> SoeSummary:
-    """Progress, the next open step and the slipped ones, from steps already loaded."""
-    today = today or timezone.localdate()
-    counted = [step for step in steps if step.status != SoeStep.Status.SKIPPED]
-    open_steps = [step for step in steps if step.status == SoeStep.Status.OPEN]
-    return SoeSummary(
-        done=sum(step.status == SoeStep.Status.DONE for step in counted),
-        total=len(counted),
-        next_step=open_steps[0] if open_steps else None,
-        slipped=[s for s in open_steps if s.target_date is not None and s.target_date < today],
-    )
-
-
-def soe_templates_for(*, opportunity: Opportunity) -> list[SoeTemplate]:
-    """The account's segment templates first, then the ones for any segment."""
-    segment_id = opportunity.account.segment_id
-    templates = SoeTemplate.objects.filter(Q(segment_id=segment_id) | Q(segment__isnull=True))
-    return list(templates.order_by(F("segment_id").asc(nulls_last=True), "name"))
-
-
-def soe_contacts(*, opportunity: Opportunity) -> QuerySet[Contact]:
-    return Contact.objects.filter(account_id=opportunity.account_id).order_by("name", "pk")
-
-
-# How many of the account's conversations a step can name as its source.
-SOE_CONVERSATION_CHOICES = 50
-
-
-def soe_conversations(
-    *, opportunity: Opportunity, keep: int | None = None
-) -> QuerySet[Conversation]:
-    """The account's latest conversations, for a step's "from the conversation", and the one
-    the step already names (`keep`). Not all of them: a big account has thousands, and the
-    SOE page offered every one of them in its form (1.7 s for 3,799)."""
-    latest = (
-        Conversation.objects.filter(account_id=opportunity.account_id)
-        .order_by("-occurred_at", "-pk")
-        .values_list("pk", flat=True)[:SOE_CONVERSATION_CHOICES]
-    )
-    # The step's own as a second query rather than an OR: PostgreSQL answers "among the
-    # latest, or this one" by reading every conversation (250 ms at two million).
-    wanted = latest if keep is None else [*latest, keep]
-    return Conversation.objects.filter(pk__in=wanted).order_by("-occurred_at", "-pk")
-
-
-@dataclass(frozen=True)
-class StageSuggestion:
-    stage: Stage
-    because: SoeStep
-    completes: Stage
-
-
-def stage_suggestion(*, opportunity: Opportunity, steps: list[SoeStep]) -> StageSuggestion | None:
-    """When a done step is of a kind that usually completes the deal's current stage,
-    suggest the stage after it. Only ever a suggestion: a person moves the deal."""
-    if opportunity.is_closed:
-        return None
-    done = {
-        step.kind_id: step for step in steps if step.status == SoeStep.Status.DONE and step.kind_id
-    }
-    if not done:
-        return None
-    current = opportunity.stage
-    found = next(
-        (done[kind.pk] for kind in current.completing_kinds.all() if kind.pk in done), None
-    )
-    if found is None:
-        return None
-    following = (
-        opportunity.pipeline.stages.exclude(outcome=Stage.Outcome.LOST)
-        .filter(Q(position__gt=current.position) | Q(position=current.position, pk__gt=current.pk))
-        .order_by("position", "pk")
-        .first()
-    )
-    if following is None:
-        return None
-    return StageSuggestion(stage=following, because=found, completes=current)
-
-
-def soe_calendar_steps(*, sequence: Sequence) -> QuerySet[SoeStep]:
-    return (
-        sequence.steps.filter(target_date__isnull=False)
-        .exclude(status=SoeStep.Status.SKIPPED)
-        .select_related("sequence__opportunity__account")
-        .order_by("target_date", "pk")
-    )
-
-
-FEED_DAYS_BACK = 60
-FEED_MAX_STEPS = 2000
-
-
-def feed_steps(*, token: str) -> tuple[User | None, QuerySet[SoeStep]]:
-    """The feed's owner and their open dated steps: on deals they own or steps they carry,
-    never anyone else's. An unknown or revoked token finds nobody."""
-    feed = (
-        CalendarFeed.objects.select_related("user")
-        .filter(token_hash=CalendarFeed.hash_token(token))
-        .first()
-    )
-    if feed is None or not feed.user.is_active:
-        return None, SoeStep.objects.none()
-    steps = (
-        SoeStep.objects.filter(
-            Q(sequence__opportunity__owner=feed.user) | Q(responsible_user=feed.user),
-            # Carrying a step never reveals a deal the person may no longer see.
-            sequence__opportunity__in=opportunities_visible_to(feed.user),
-            status=SoeStep.Status.OPEN,
-            # Recent and coming steps: a calendar has no use for ones long overdue.
-            target_date__gte=timezone.localdate() - timedelta(days=FEED_DAYS_BACK),
-            sequence__opportunity__closed_at__isnull=True,
-        )
-        .select_related("sequence__opportunity__account")
-        .order_by("target_date", "pk")[:FEED_MAX_STEPS]
-    )
-    return feed.user, steps
-
-
-def champion_of(*, account: Account) -> Contact | None:
-    """Whom the SOE letter is addressed to: the champion, else the first contact."""
-    contacts = Contact.objects.filter(account=account)
-    return (
-        contacts.filter(buying_role=Contact.BuyingRole.CHAMPION).order_by("name", "pk").first()
-        or contacts.order_by("name", "pk").first()
-    )
-
-
-@dataclass(frozen=True)
-class KindPattern:
-    """How one kind of step really goes for one segment's buyers."""
-
-    kind: str
-    done: int
-    typical_place: float  # average position among the SOE's steps (1 = first)
-    average_slip_days: float | None  # done date minus the first promised date
-    late_share: float  # share of those steps done after their first promised date
-
-
-def buying_patterns(*, user: User, segment_id: int | None) -> list[KindPattern]:
-    """Per kind of step, over the done steps of the deals the user may see in a segment:
-    the order buyers really take them in, and how far they slip. All aggregated in SQL."""
-    steps = SoeStep.objects.filter(
-        status=SoeStep.Status.DONE,
-        kind__isnull=False,
-        sequence__opportunity__in=opportunities_visible_to(user),
-        sequence__opportunity__account__segment_id=segment_id,
-    )
-    slip = ExpressionWrapper(F("done_on") - F("first_target_date"), output_field=DurationField())
-    rows = (
-        steps.values("kind__name")
-        .annotate(
-            done=Count("pk"),
-            place=Avg(F("position") + 1),
-            slip=Avg(slip, filter=Q(first_target_date__isnull=False)),
-            late=Count("pk", filter=Q(done_on__gt=F("first_target_date"))),
-            promised=Count("pk", filter=Q(first_target_date__isnull=False)),
-        )
-        .order_by("place", "kind__name")
-    )
-    return [
-        KindPattern(
-            kind=row["kind__name"],
-            done=row["done"],
-            typical_place=round(float(row["place"]), 1),
-            average_slip_days=round(row["slip"].total_seconds() / 86400, 1)
-            if row["slip"] is not None
-            else None,
-            late_share=row["late"] / row["promised"] if row["promised"] else 0.0,
-        )
-        for row in rows
-    ]
-
-
-# --- Follow-ups ---------------------------------------------------------------------------
-
-# Held, and not waiting for (or sent back by) the manager's review: free to surface. A
-# team that stops reviewing releases what was waiting for it.
-FOLLOWUP_MAY_SURFACE = Q(status=FollowUp.Status.HELD) & (
-    Q(review__in=[FollowUp.Review.NONE, FollowUp.Review.APPROVED])
-    | Q(owner__team__isnull=True)
-    | Q(owner__team__review_followups=False)
-)
-# Held for the manager's review (waiting for it, or sent back for rework), in a team that
-# still reviews drafts: the other side of FOLLOWUP_MAY_SURFACE, never a rule of its own.
-FOLLOWUP_IN_REVIEW = Q(status=FollowUp.Status.HELD) & ~FOLLOWUP_MAY_SURFACE
-
-
-def followup_surfaces_condition(*, now: datetime) -> Q:
-    """Held, free to surface and its time come: what the sweep surfaces now."""
-    return FOLLOWUP_MAY_SURFACE & Q(surface_at__lte=now)
-
-
-def followup_due_condition(*, now: datetime) -> Q:
-    """THE rule for a due follow-up, the one the rep acts on now: surfaced, or held past its
-    time with no review in its way (the sweep may not have run yet: due is read from the
-    database, never from the queue). The sweep surfaces the held part; Today, the
-    follow-up and account pages, and marking done read all of it."""
-    return Q(status=FollowUp.Status.SURFACED) | followup_surfaces_condition(now=now)
-
-
-def with_due(follow_ups: QuerySet[FollowUp], *, now: datetime | None = None) -> QuerySet[FollowUp]:
-    """Each follow-up with `is_due` and `in_review` (held for the manager's review), for
-    pages that show them: worked out by the same rules as the sweep, in the same query."""
-    now = now or timezone.now()
-    return follow_ups.annotate(
-        is_due=_flag(followup_due_condition(now=now)), in_review=_flag(FOLLOWUP_IN_REVIEW)
-    )
-
-
-TODAY_FOLLOWUPS = 50
-
-
-def followups_due(*, user: User, now: datetime | None = None) -> list[FollowUp]:
-    """The user's Today list: the follow-ups due (followup_due_condition), surfaced ones and
-    held ones whose time has come, so the list is right even before the sweep has run."""
-    now = now or timezone.now()
-    mine = FollowUp.objects.filter(owner=user)
-    surfaced = mine.filter(status=FollowUp.Status.SURFACED)
-    due = mine.filter(followup_surfaces_condition(now=now))
-    if connection.features.supports_slicing_ordering_in_compound:
-        # The first 50 of each kind, each read in order from the (owner, status, surface_at)
-        # index, then the first 50 of those: a rep who left 13,000 surfaced follow-ups
-        # undone no longer has all of them sorted at every visit.
-        first = [
-            part.order_by("surface_at", "pk").values("pk")[:TODAY_FOLLOWUPS]
-            for part in (surfaced, due)
-        ]
-        wanted = FollowUp.objects.filter(pk__in=first[0].union(first[1], all=True))
-    else:
-        wanted = surfaced | due
-    return list(
-        wanted.select_related("account", "opportunity")
-        .annotate(why_text=current_why_text())
-        .order_by("surface_at", "pk")[:TODAY_FOLLOWUPS]
-    )
-
-
-def followups_held(*, user: User, now: datetime | None = None, limit: int = 20) -> list[FollowUp]:
-    """Held back: held and not due (still waiting for their time, or for the manager's
-    review, or sent back for rework), with whether the review still stands in the way."""
-    now = now or timezone.now()
-    return list(
-        FollowUp.objects.filter(
-            ~followup_surfaces_condition(now=now), owner=user, status=FollowUp.Status.HELD
-        )
-        .annotate(in_review=_flag(FOLLOWUP_IN_REVIEW))
-        .select_related("account", "opportunity")
-        .order_by("surface_at", "pk")[:limit]
-    )
-
-
-def get_followup_for_user(user: User, pk: object) -> FollowUp:
-    """A follow-up on an account the user may see (404 otherwise), with `is_due` and
-    `in_review` (with_due)."""
-    from prospects.selectors import accounts_visible_to
-
-    try:
-        return (
-            with_due(FollowUp.objects.select_related("account", "opportunity", "owner"))
-            .filter(account__in=accounts_visible_to(user))
-            .get(pk=int(pk))  # type: ignore[call-overload]
-        )
-    except (FollowUp.DoesNotExist, TypeError, ValueError):
-        raise Http404("No such follow-up.") from None
-
-
-def may_review_followup(*, user: User, follow_up: FollowUp) -> bool:
-    """The manager of the owner's team (or an admin)."""
-    if user.role == User.Role.ADMIN or user.is_superuser:
-        return True
-    owner_team = follow_up.owner.team_id
-    return user.role == User.Role.MANAGER and owner_team is not None and owner_team == user.team_id
-
-
-def followups_to_review(*, user: User, limit: int = 20) -> list[FollowUp]:
-    if user.role != User.Role.MANAGER or user.team_id is None:
-        return []
-    return list(
-        FollowUp.objects.filter(
-            FOLLOWUP_IN_REVIEW, owner__team_id=user.team_id, review=FollowUp.Review.PENDING
-        )
-        .select_related("account", "owner")
-        .order_by("surface_at", "pk")[:limit]
-    )
-
-
-def patience_broken(*, user: User, limit: int = 20) -> list[FollowUp]:
-    """Follow-ups the team surfaced early on purpose, with their reasons, newest first."""
-    if user.role != User.Role.MANAGER or user.team_id is None:
-        return []
-    return list(
-        FollowUp.objects.filter(owner__team_id=user.team_id)
-        .exclude(surfaced_early_reason="")
-        .select_related("account", "owner")
-        .order_by("-surfaced_at", "-pk")[:limit]
-    )
-
-
-def account_followups(*, account: Account, limit: int = 10) -> QuerySet[FollowUp]:
-    """The account's follow-ups still open (held or surfaced), soonest first, each with
-    `is_due` and `in_review` (with_due)."""
-    return with_due(
-        FollowUp.objects.filter(
-            account=account, status__in=[FollowUp.Status.HELD, FollowUp.Status.SURFACED]
-        )
-    ).order_by("surface_at", "pk")[:limit]

@@ -45,22 +45,16 @@ from django.db.models.functions import (
 )
 from django.utils import timezone
 
-from pipeline.flow import WON_RANK
-from pipeline.models import (
-    CloseReason,
-    FollowUp,
-    Opportunity,
-    Sequence,
-    SoeStep,
-    Stage,
-    StageChange,
-)
-from pipeline.selectors import (
+from pipeline.deals.flow import WON_RANK
+from pipeline.deals.models import CloseReason, Opportunity, Stage, StageChange
+from pipeline.deals.selectors import (
     current_why_text,
     found_stuck_condition,
     opportunities_visible_to,
     with_activity,
 )
+from pipeline.followups.models import FollowUp
+from pipeline.soe.models import Sequence, SoeStep
 from prospects.models import READINESS_QUESTIONS, Account, Answer, Conversation, LeadSource
 from prospects.selectors import visible_owners
 from salesflow.core.models import User
@@ -351,7 +345,7 @@ def funnel(scope: Scope) -> list[dict[str, object]]:
     if not stages:
         return []
     cohort = scope.deals.filter(scope.during("created_at"))
-    # How many deals of each pipeline got exactly this far (see pipeline.flow).
+    # How many deals of each pipeline got exactly this far (see pipeline.deals.flow).
     ranks = list(
         cohort.order_by().values_list("pipeline_id", "furthest_rank").annotate(count=Count("pk"))
     )
@@ -635,7 +629,7 @@ def slipped_steps(scope: Scope) -> list[dict[str, object]]:
 
 def win_rate_by_readiness(scope: Scope) -> list[dict[str, object]]:
     """Deals decided in the period, by the three reflection answers as they stood when the
-    deal was qualified (its first move on to a later stage or to won; see pipeline.flow).
+    deal was qualified (its first move on to a later stage or to won; see pipeline.deals.flow).
     Deals never qualified are not counted."""
     groups = list(
         scope.deals.filter(scope.during("closed_at"), qualified_at__isnull=False)

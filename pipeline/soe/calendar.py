@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
 
-from pipeline.models import SoeStep
+from pipeline.soe.models import SoeStep
 
 PRODUCT = "-//salesflow//Sequence of Events//EN"
 

@@ -15,7 +15,7 @@ import holidays
 from django.conf import settings
 from django.utils import dateformat, timezone
 
-from pipeline.models import PatienceRule
+from pipeline.followups.models import PatienceRule
 
 
 @dataclass(frozen=True)

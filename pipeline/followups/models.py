@@ -1,0 +1,143 @@
+"""Pipelines and stages (sales ops defines them), opportunities and their stage history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from pipeline.deals.models import Opportunity
+from prospects.models import Channel, ConversationKind
+
+# --- Artificial patience: follow-ups held back on purpose ------------------------------
+
+
+class PatienceRule(models.Model):
+    """One reason to wait; sales ops edits them. A follow-up is held by every rule that
+    applies to it, and surfaces when the latest of their holds has passed."""
+
+    class Kind(models.TextChoices):
+        AFTER_CONVERSATION = "after_conversation", "After a conversation of a kind"
+        AFTER_SOE_STEP = "after_soe_step", "Between SOE steps"
+        END_OF_QUARTER = "end_of_quarter", "End of quarter"
+        DRAGGING_EVALUATION = "dragging_evaluation", "Dragging evaluation"
+
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    conversation_kind = models.CharField(
+        max_length=24,
+        choices=ConversationKind.choices,
+        blank=True,
+        help_text="For “after a conversation”: which kind of conversation.",
+    )
+    days = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="After a conversation: business mornings to wait (1 = the next). Between "
+        "SOE steps: days to let a done step marinate. End of quarter: the last N days of "
+        "the quarter. Dragging evaluation: days to hold.",
+    )
+    extra_days = models.PositiveSmallIntegerField(
+        default=0, help_text="End of quarter only: how much longer to hold inside that window."
+    )
+    why = models.CharField(
+        max_length=200, help_text="Said to the rep, e.g. “let the solution call sink in”."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "conversation_kind", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.why}"
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.AFTER_CONVERSATION and not self.conversation_kind:
+            raise ValidationError(
+                {"conversation_kind": "Say after which kind of conversation to wait."}
+            )
+
+
+class FollowUp(models.Model):
+    class Status(models.TextChoices):
+        HELD = "held", "Held"
+        SURFACED = "surfaced", "Surfaced"
+        DONE = "done", "Done"
+        DISMISSED = "dismissed", "Dismissed"
+
+    account = models.ForeignKey(
+        "prospects.Account", on_delete=models.CASCADE, related_name="followups"
+    )
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, null=True, blank=True, related_name="followups"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followups"
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    draft = models.TextField(blank=True, help_text="The email, or your talking points.")
+    purpose = models.CharField(max_length=300, help_text="What will this accomplish?")
+
+    class Review(models.TextChoices):
+        NONE = "", "No review"
+        PENDING = "pending", "Waiting for the manager"
+        APPROVED = "approved", "Approved"
+        SENT_BACK = "sent_back", "Sent back"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)
+    # Teams that ask for it: the manager reviews the draft before it may surface.
+    review = models.CharField(max_length=10, choices=Review.choices, blank=True, default="")
+    review_comment = models.CharField(max_length=500, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Correctness lives here, not in the queue: the sweep and every page read it.
+    surface_at = models.DateTimeField()
+    holds = models.JSONField(default=list, blank=True)  # [{rule, until, why}] that applied
+    end_of_quarter = models.BooleanField(default=False)
+    proposed = models.BooleanField(default=False, help_text="Proposed by salesflow's rules.")
+    surfaced_at = models.DateTimeField(null=True, blank=True)
+    surfaced_early_reason = models.CharField(max_length=300, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["surface_at", "pk"]
+        indexes = [
+            models.Index(fields=["status", "surface_at"]),
+            models.Index(fields=["owner", "status", "surface_at"]),
+            models.Index(fields=["opportunity", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="followup_has_purpose",
+                condition=~Q(purpose=""),
+                violation_error_message="Say what this follow-up will accomplish.",
+            ),
+            models.CheckConstraint(
+                name="followup_dismissed_has_reason",
+                condition=~Q(status="dismissed") | ~Q(dismissed_reason=""),
+                violation_error_message="Say why it is dismissed.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.purpose
+
+
+class FollowUpEvent(models.Model):
+    """A follow-up's history: held, surfaced (on time or early, and why), done, dismissed."""
+
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=16)
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} at {self.at:%Y-%m-%d %H:%M}"

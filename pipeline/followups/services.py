@@ -1,0 +1,498 @@
+"""Writes for deals. Every stage move, from any entry point, goes through opportunity_move_stage."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
+from django.urls import reverse
+from django.utils import timezone
+
+from pipeline.deals import selectors as deal_selectors
+from pipeline.deals.models import Opportunity
+from pipeline.deals.services import opportunities_unstick
+from pipeline.followups import patience
+from pipeline.followups import selectors as followup_selectors
+from pipeline.followups.models import FollowUp, FollowUpEvent, PatienceRule
+from pipeline.soe.models import SoeStep
+from prospects import selectors as prospect_selectors
+from prospects import services as prospect_services
+from prospects.models import (
+    Account,
+    Conversation,
+    ConversationKind,
+)
+from salesflow.core.models import Notification, User
+
+logger = logging.getLogger(__name__)
+
+
+# --- Follow-ups held back on purpose -------------------------------------------------------
+
+SURFACE_BATCH = 500
+
+
+def _patience_facts(
+    *, owner: User, account: Account, opportunity: Opportunity | None
+) -> patience.Facts:
+    last = (
+        Conversation.objects.filter(account=account)
+        .order_by("-occurred_at", "-pk")
+        .values_list("kind", "occurred_at")
+        .first()
+    )
+    step_done_on = None
+    dragging = False
+    if opportunity is not None:
+        step_done_on = (
+            SoeStep.objects.filter(sequence__opportunity=opportunity, status=SoeStep.Status.DONE)
+            .order_by("-done_on")
+            .values_list("done_on", flat=True)
+            .first()
+        )
+        in_evaluation = opportunity.stage.question_kind == ConversationKind.EVALUATION_CHECK_IN
+        dragging = (
+            in_evaluation
+            and deal_selectors.stuck_opportunities(
+                Opportunity.objects.filter(pk=opportunity.pk)
+            ).exists()
+        )
+    return patience.Facts(
+        now=timezone.now(),
+        time_zone=owner.time_zone,
+        last_conversation=tuple(last) if last else None,  # type: ignore[arg-type]
+        last_step_done_on=step_done_on,
+        dragging_evaluation=dragging,
+    )
+
+
+def _reason(text: str, ask: str) -> str:
+    """A required reason of up to 300 characters, stripped; refused with `ask` otherwise."""
+    text = text.strip()
+    if not text or len(text) > 300:
+        raise ValidationError({"reason": f"{ask} (up to 300 characters)."})
+    return text
+
+
+def _followup_event(follow_up: FollowUp, action: str, *, by: User | None, note: str = "") -> None:
+    FollowUpEvent.objects.create(
+        follow_up=follow_up, action=action, at=timezone.now(), by=by, note=note[:400]
+    )
+
+
+@transaction.atomic
+def followup_create(
+    *,
+    actor: User,
+    account: Account,
+    purpose: str,
+    opportunity: Opportunity | None = None,
+    channel: str = "email",
+    draft: str = "",
+    proposed: bool = False,
+) -> FollowUp:
+    """A follow-up, held for as long as the patience rules say, and why."""
+    if not prospect_selectors.can_edit_account(actor, account):
+        raise ValidationError("This account is read-only for you.")
+    if opportunity is not None and opportunity.account_id != account.pk:
+        raise ValidationError({"opportunity": "Pick one of this account's deals."})
+    purpose = purpose.strip()
+    if not purpose:
+        raise ValidationError({"purpose": "Say what this follow-up will accomplish."})
+    owner = opportunity.owner if opportunity is not None else account.owner
+    facts = _patience_facts(owner=owner, account=account, opportunity=opportunity)
+    found = patience.holds(facts, list(PatienceRule.objects.filter(active=True)))
+    team = owner.team
+    follow_up = FollowUp(
+        account=account,
+        opportunity=opportunity,
+        owner=owner,
+        review=FollowUp.Review.PENDING if team and team.review_followups else "",
+        channel=channel,
+        draft=draft,
+        purpose=purpose,
+        surface_at=patience.surface_at(facts, found),
+        holds=[hold.as_json() for hold in found],
+        end_of_quarter=any(h.rule == PatienceRule.Kind.END_OF_QUARTER for h in found),
+        proposed=proposed,
+    )
+    follow_up.full_clean()
+    follow_up.save()
+    note = "; ".join(hold.why for hold in found) or "no rule applies: due at once"
+    _followup_event(follow_up, "held", by=None if proposed else actor, note=note)
+    if opportunity is not None:
+        # Held back on purpose, the deal marinates: the stuck check's finding no longer
+        # stands (the rule decides: a follow-up due at once changes nothing).
+        opportunities_unstick(Opportunity.objects.filter(pk=opportunity.pk))
+    if follow_up.review == FollowUp.Review.PENDING:
+        _tell_about_review(follow_up, team.manager, "A draft to review", follow_up.purpose)
+    return follow_up
+
+
+def _tell_about_review(follow_up: FollowUp, user: User | None, title: str, body: str) -> None:
+    if user is None:
+        return
+    Notification.objects.create(
+        user=user,
+        kind=Notification.Kind.FOLLOW_UP,
+        title=f"{title}: {follow_up.account.name}"[:200],
+        body=body[:1000],
+        url=reverse("pipeline:followup_detail", args=[follow_up.pk]),
+    )
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What a patience rule's proposal came to: a new follow-up, or the one already waiting
+    on the account or deal, held by the new reasons too (`added`)."""
+
+    follow_up: FollowUp
+    created: bool
+    added: tuple[str, ...] = ()
+
+    def message(self) -> str:
+        """Said to the rep where the conversation or step was logged, in their own zone."""
+        follow_up = self.follow_up
+        if follow_up.surface_at <= timezone.now():
+            when = "due now"
+        else:
+            when = f"held until {patience.describe_end(follow_up.surface_at)}"
+        reasons = "; ".join(hold["why"] for hold in follow_up.holds)
+        reasons = f": {reasons}." if reasons else "."
+        if self.created:
+            return f"A follow-up is proposed, {when}{reasons}"
+        if not self.added:
+            return f"The follow-up already waiting, “{follow_up.purpose}”, stays {when}{reasons}"
+        return f"The follow-up already waiting, “{follow_up.purpose}”, is now {when}{reasons}"
+
+
+@transaction.atomic
+def followup_hold(*, actor: User, follow_up: FollowUp) -> Proposal:
+    """Hold a waiting follow-up by the patience rules that apply now (after a new
+    conversation, a step done): each new reason joins its list and the latest hold wins, so
+    it never surfaces earlier than it was to. Only a held follow-up learns holds; the history
+    says which were added."""
+    locked = (
+        FollowUp.objects.select_for_update(of=("self",))
+        .select_related("account", "opportunity__stage", "owner")
+        .get(pk=follow_up.pk)
+    )
+    if not prospect_selectors.can_edit_account(actor, locked.account):
+        raise ValidationError("This follow-up is read-only for you.")
+    if locked.status != FollowUp.Status.HELD:
+        raise ValidationError(
+            f"This follow-up is already {locked.get_status_display().lower()}: it waits no more."
+        )
+    facts = _patience_facts(
+        owner=locked.owner, account=locked.account, opportunity=locked.opportunity
+    )
+    found = patience.holds(facts, list(PatienceRule.objects.filter(active=True)))
+    holds = [dict(hold) for hold in locked.holds]
+    added: list[str] = []
+    for hold in found:
+        same = next((h for h in holds if (h["rule"], h["why"]) == (hold.rule, hold.why)), None)
+        if same is None:
+            holds.append(hold.as_json())
+            added.append(hold.why)
+        elif datetime.fromisoformat(same["until"]) < hold.until:
+            same["until"] = hold.until.isoformat()
+            added.append(hold.why)
+    if not added:
+        return Proposal(locked, created=False)
+    surface_at = max(locked.surface_at, patience.surface_at(facts, found))
+    end_of_quarter = any(h["rule"] == PatienceRule.Kind.END_OF_QUARTER for h in holds)
+    # The row is locked, so the sweep (which skips locked rows) cannot surface it meanwhile.
+    moved = FollowUp.objects.filter(pk=locked.pk, status=FollowUp.Status.HELD).update(
+        surface_at=surface_at, holds=holds, end_of_quarter=end_of_quarter
+    )
+    if moved != 1:
+        raise ValidationError("This follow-up waits no more.")
+    locked.refresh_from_db()
+    _followup_event(locked, "hold added", by=actor, note="; ".join(added))
+    return Proposal(locked, created=False, added=tuple(added))
+
+
+@transaction.atomic
+def followup_propose(
+    *, actor: User, account: Account, opportunity: Opportunity | None, purpose: str
+) -> Proposal:
+    """A follow-up the rules suggest; where one they proposed is still waiting on this
+    account or deal, that one is held by the new reasons instead of a second being made."""
+    # Locked, so the sweep cannot surface it while it learns the new holds; one the sweep
+    # has just surfaced no longer matches once its lock is released, and a new one is made.
+    waiting = (
+        FollowUp.objects.select_for_update(of=("self",))
+        .filter(
+            account=account, opportunity=opportunity, status=FollowUp.Status.HELD, proposed=True
+        )
+        .order_by("pk")
+        .first()
+    )
+    if waiting is not None:
+        return followup_hold(actor=actor, follow_up=waiting)
+    follow_up = followup_create(
+        actor=actor, account=account, opportunity=opportunity, purpose=purpose, proposed=True
+    )
+    return Proposal(follow_up, created=True)
+
+
+# What an automatically proposed follow-up is for; the rep edits it freely.
+PURPOSE_AFTER_CONVERSATION = (
+    "Hear how the {kind} conversation sits with them — does it still answer their why?"
+)
+PURPOSE_AFTER_STEP = "“{step}” is done: check in on what comes next, in their words."
+
+
+def followup_after_conversation(*, actor: User, conversation: Conversation) -> Proposal | None:
+    """After a conversation of a kind a patience rule names, propose a follow-up — held — or
+    hold the one already waiting by this conversation too."""
+    rules = PatienceRule.objects.filter(
+        active=True,
+        kind=PatienceRule.Kind.AFTER_CONVERSATION,
+        conversation_kind=conversation.kind,
+    )
+    if not rules.exists():
+        return None
+    deal = (
+        Opportunity.objects.filter(account_id=conversation.account_id, closed_at__isnull=True)
+        .order_by("-updated_at")
+        .first()
+    )
+    purpose = PURPOSE_AFTER_CONVERSATION.format(kind=conversation.get_kind_display().lower())
+    return followup_propose(
+        actor=actor, account=conversation.account, opportunity=deal, purpose=purpose
+    )
+
+
+def followups_surface_due(
+    *, now: datetime | None = None, batch: int = SURFACE_BATCH, limit: int | None = None
+) -> int:
+    """Surface every held follow-up whose time has come; safe with any number of sweeps
+    at once. Each batch is claimed with SKIP LOCKED, so two sweeps never take the same
+    rows, and the notifications are queued only once the batch has committed. Each batch
+    commits on its own: a sweep killed half-way leaves whole batches surfaced and the rest
+    held, for the next sweep. `limit` stops after about that many (for paced runs)."""
+    now = now or timezone.now()
+    total = 0
+    while True:
+        with transaction.atomic():
+            due = (
+                FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(followup_selectors.followup_surfaces_condition(now=now))
+                .order_by("surface_at", "pk")
+                .values_list("pk", flat=True)[:batch]
+            )
+            ids = list(due)
+            if not ids:
+                return total
+            FollowUp.objects.filter(pk__in=ids, status=FollowUp.Status.HELD).update(
+                status=FollowUp.Status.SURFACED, surfaced_at=now
+            )
+            FollowUpEvent.objects.bulk_create(
+                FollowUpEvent(follow_up_id=pk, action="surfaced", at=now) for pk in ids
+            )
+            transaction.on_commit(lambda ids=ids: _queue_notifications(ids))
+        total += len(ids)
+        if limit is not None and total >= limit:
+            return total
+
+
+def _queue_notifications(ids: list[int]) -> None:
+    from pipeline import tasks  # the task module imports this one
+
+    try:
+        tasks.notify_followups_surfaced.delay(ids)
+    except Exception:  # noqa: BLE001 - any broker failure: the next sweep catches up
+        logger.warning("Could not queue notifications for %d follow-ups; will retry", len(ids))
+
+
+def followups_notify_pending(*, within: timedelta = timedelta(days=2)) -> int:
+    """Notify surfaced follow-ups nobody was told about yet (the queue was down, a worker
+    died): correctness never depends on the queue having delivered."""
+    since = timezone.now() - within
+    told = Notification.objects.filter(
+        key=Concat(Value("follow-up:"), Cast(OuterRef("pk"), CharField()), Value(":surfaced"))
+    )
+    pending = FollowUp.objects.filter(
+        status=FollowUp.Status.SURFACED, surfaced_at__gte=since
+    ).exclude(Exists(told))
+    ids = list(pending.values_list("pk", flat=True)[:SURFACE_BATCH])
+    return followups_notify_surfaced(follow_up_ids=ids) if ids else 0
+
+
+def followups_notify_surfaced(*, follow_up_ids: list[int]) -> int:
+    """Tell each owner once, in the app and by email; a repeat finds its key and skips."""
+    sent = 0
+    for follow_up in FollowUp.objects.filter(
+        pk__in=follow_up_ids, status=FollowUp.Status.SURFACED
+    ).select_related("account", "owner"):
+        url = reverse("pipeline:followup_detail", args=[follow_up.pk])
+        _, created = Notification.objects.get_or_create(
+            key=f"follow-up:{follow_up.pk}:surfaced",
+            defaults={
+                "user": follow_up.owner,
+                "kind": Notification.Kind.FOLLOW_UP,
+                "title": f"Time to follow up with {follow_up.account.name}"[:200],
+                "body": f"Purpose: {follow_up.purpose}",
+                "url": url,
+            },
+        )
+        if created and follow_up.owner.email:
+            send_mail(
+                subject=f"salesflow: time to follow up with {follow_up.account.name}",
+                message=f"{follow_up.purpose}\n\n{follow_up.draft}".strip(),
+                from_email=None,
+                recipient_list=[follow_up.owner.email],
+                fail_silently=True,
+            )
+        sent += created
+    return sent
+
+
+def _followup_move(
+    *,
+    actor: User,
+    follow_up: FollowUp,
+    allowed: set[str] | Q,
+    to: str,
+    **values: object,
+) -> FollowUp:
+    current = FollowUp.objects.select_related("account__owner", "owner").get(pk=follow_up.pk)
+    if not prospect_selectors.can_edit_account(actor, current.account) and actor != current.owner:
+        raise ValidationError("This follow-up is read-only for you.")
+    condition = allowed if isinstance(allowed, Q) else Q(status__in=allowed)
+    moved = FollowUp.objects.filter(condition, pk=current.pk).update(status=to, **values)
+    if moved != 1:
+        if current.status == FollowUp.Status.HELD and current.review == FollowUp.Review.PENDING:
+            raise ValidationError("This follow-up is waiting for the manager's review.")
+        if current.status == FollowUp.Status.HELD and current.review == FollowUp.Review.SENT_BACK:
+            raise ValidationError("This follow-up was sent back: rework it first.")
+        if current.status == FollowUp.Status.HELD:
+            raise ValidationError("This follow-up is still held: its time has not come.")
+        raise ValidationError(f"This follow-up is already {current.get_status_display().lower()}.")
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def followup_surface_now(*, actor: User, follow_up: FollowUp, reason: str) -> FollowUp:
+    """Break the patience on purpose: the reason is kept, and the manager sees it."""
+    reason = _reason(reason, "Say why it cannot wait")
+    now = timezone.now()
+    done = _followup_move(
+        actor=actor,
+        follow_up=follow_up,
+        # Not past a review the team asked for: that is the manager's call.
+        allowed=followup_selectors.FOLLOWUP_MAY_SURFACE,
+        to=FollowUp.Status.SURFACED,
+        surfaced_at=now,
+        surfaced_early_reason=reason,
+    )
+    _followup_event(done, "surfaced early", by=actor, note=reason)
+    return done
+
+
+@transaction.atomic
+def followup_done(*, actor: User, follow_up: FollowUp, kind: str = "", notes: str = "") -> FollowUp:
+    """Done once it is due: surfaced, or held past its time (the sweep may not have run
+    yet — "due" is read from the database, never from the queue). With a kind, the
+    conversation it led to is logged in the same step."""
+    now = timezone.now()
+    done = _followup_move(
+        actor=actor,
+        follow_up=follow_up,
+        allowed=followup_selectors.followup_due_condition(now=now),
+        to=FollowUp.Status.DONE,
+        closed_at=now,
+    )
+    _followup_event(done, "done", by=actor)
+    if kind:
+        prospect_services.conversation_log(
+            actor=actor,
+            account=done.account,
+            occurred_at=now,
+            channel=done.channel,
+            kind=kind,
+            notes=notes,
+        )
+    return done
+
+
+@transaction.atomic
+def followup_dismiss(*, actor: User, follow_up: FollowUp, reason: str) -> FollowUp:
+    reason = _reason(reason, "Say why it is dismissed")
+    done = _followup_move(
+        actor=actor,
+        follow_up=follow_up,
+        allowed={FollowUp.Status.HELD, FollowUp.Status.SURFACED},
+        to=FollowUp.Status.DISMISSED,
+        closed_at=timezone.now(),
+        dismissed_reason=reason,
+    )
+    _followup_event(done, "dismissed", by=actor, note=reason)
+    return done
+
+
+@transaction.atomic
+def followup_review(
+    *, actor: User, follow_up: FollowUp, approve: bool, comment: str = "", draft: str | None = None
+) -> FollowUp:
+    """The manager's second look: approve (perhaps with the draft edited) or send it back
+    with a comment. Only a follow-up waiting for review can be reviewed."""
+    locked = FollowUp.objects.select_for_update().select_related("owner").get(pk=follow_up.pk)
+    if not followup_selectors.may_review_followup(user=actor, follow_up=locked):
+        raise ValidationError("Only the team's manager reviews its follow-ups.")
+    waiting = FollowUp.objects.filter(
+        followup_selectors.FOLLOWUP_IN_REVIEW, pk=locked.pk, review=FollowUp.Review.PENDING
+    )
+    if not waiting.exists():  # a team that stopped reviewing released it
+        raise ValidationError("This follow-up is not waiting for a review.")
+    comment = comment.strip()
+    if not approve and not comment:
+        raise ValidationError({"comment": "Say what to change before it goes out."})
+    if len(comment) > 500 or (draft is not None and len(draft) > 10_000):
+        raise ValidationError("Keep the comment under 500 and the draft under 10,000 characters.")
+    if draft is not None and draft != locked.draft:
+        locked.draft = draft
+    locked.review = FollowUp.Review.APPROVED if approve else FollowUp.Review.SENT_BACK
+    locked.review_comment = comment
+    locked.reviewed_by = actor
+    locked.save(update_fields=["draft", "review", "review_comment", "reviewed_by"])
+    action = "approved" if approve else "sent back"
+    _followup_event(locked, action, by=actor, note=comment)
+    if not approve:
+        _tell_about_review(locked, locked.owner, "Sent back for rework", comment)
+    return locked
+
+
+@transaction.atomic
+def followup_revise(*, actor: User, follow_up: FollowUp, draft: str, purpose: str) -> FollowUp:
+    """The rep reworks a draft; where the team reviews drafts, it goes back for review."""
+    locked = (
+        FollowUp.objects.select_for_update(of=("self",))
+        .select_related("account", "owner__team__manager")
+        .get(pk=follow_up.pk)
+    )
+    if not prospect_selectors.can_edit_account(actor, locked.account):
+        raise ValidationError("This follow-up is read-only for you.")
+    if locked.status != FollowUp.Status.HELD:
+        raise ValidationError("Only a held follow-up can be reworked.")
+    purpose = purpose.strip()
+    if not purpose or len(purpose) > 300 or len(draft) > 10_000:
+        raise ValidationError(
+            {"purpose": "Say what it will accomplish (up to 300 characters); drafts up to 10,000."}
+        )
+    locked.draft, locked.purpose = draft, purpose
+    if locked.review in {FollowUp.Review.SENT_BACK, FollowUp.Review.APPROVED}:
+        locked.review = FollowUp.Review.PENDING
+    locked.save(update_fields=["draft", "purpose", "review"])
+    _followup_event(locked, "reworked", by=actor)
+    if locked.review == FollowUp.Review.PENDING and locked.owner.team is not None:
+        _tell_about_review(locked, locked.owner.team.manager, "A draft to review", locked.purpose)
+    return locked

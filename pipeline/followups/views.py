@@ -1,0 +1,134 @@
+"""Deals and the board. Views parse with forms and call services; access goes through
+deal_selectors.get_opportunity_for_user (404 outside the user's reach, 403 for read-only)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
+
+from pipeline.followups import selectors as followup_selectors
+from pipeline.followups import services as followup_services
+from pipeline.followups.forms import (
+    FollowUpDoneForm,
+    FollowUpForm,
+    FollowUpReviewForm,
+    FollowUpReviseForm,
+    ReasonForm,
+)
+from prospects import selectors as prospect_selectors
+from salesflow.core.web import form_errors_to
+
+# --- Follow-ups ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def followup_create(request: HttpRequest, pk: int) -> HttpResponse:
+    account = prospect_selectors.get_account_for_user(request.user, pk, for_edit=True)
+    initial = {"opportunity": request.GET.get("deal")} if request.GET.get("deal") else None
+    form = FollowUpForm(request.POST or None, account=account, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            follow_up = followup_services.followup_create(
+                actor=request.user, account=account, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form_errors_to(form, error)
+        else:
+            return redirect("pipeline:followup_detail", pk=follow_up.pk)
+    context = {"form": form, "account": account}
+    return render(
+        request, "pipeline/followup_form.html", context, status=422 if form.errors else 200
+    )
+
+
+@require_GET
+def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    follow_up = followup_selectors.get_followup_for_user(request.user, pk)
+    context = {
+        "follow_up": follow_up,
+        "account": follow_up.account,
+        "can_edit": prospect_selectors.can_edit_account(request.user, follow_up.account),
+        "may_review": followup_selectors.may_review_followup(
+            user=request.user, follow_up=follow_up
+        ),
+        "events": follow_up.events.select_related("by"),
+        "done_form": FollowUpDoneForm(),
+        **prospect_selectors.why_panel(account=follow_up.account),
+    }
+    return render(request, "pipeline/followup_detail.html", context)
+
+
+@require_POST
+def followup_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """The manager approves a draft (perhaps edited) or sends it back with a comment."""
+    follow_up = followup_selectors.get_followup_for_user(request.user, pk)
+    if not followup_selectors.may_review_followup(user=request.user, follow_up=follow_up):
+        raise PermissionDenied("Only the team's manager reviews its follow-ups.")
+    form = FollowUpReviewForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Approve or send back; comments up to 500 characters.")
+        followup_services.followup_review(
+            actor=request.user,
+            follow_up=follow_up,
+            approve=form.cleaned_data["decision"] == "approve",
+            comment=form.cleaned_data["comment"],
+            draft=form.cleaned_data["draft"] if "draft" in request.POST else None,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Review saved.")
+    return redirect("pipeline:followup_detail", pk=follow_up.pk)
+
+
+@require_POST
+def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    follow_up = followup_selectors.get_followup_for_user(request.user, pk)
+    if not prospect_selectors.can_edit_account(request.user, follow_up.account):
+        raise PermissionDenied("This follow-up is read-only for you.")
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        if action == "done":
+            done_form = FollowUpDoneForm(request.POST)
+            if not done_form.is_valid():
+                raise ValidationError("Pick a kind of conversation; notes up to 10,000 characters.")
+            followup_services.followup_done(
+                actor=request.user, follow_up=follow_up, **done_form.cleaned_data
+            )
+            logged = " and the conversation logged" if done_form.cleaned_data["kind"] else ""
+            messages.success(request, f"Done{logged}.")
+            return redirect("home")
+        if action == "dismiss":
+            followup_services.followup_dismiss(
+                actor=request.user, follow_up=follow_up, reason=reason
+            )
+            messages.success(request, "Dismissed; the reason is kept.")
+        elif action == "surface-now":
+            followup_services.followup_surface_now(
+                actor=request.user, follow_up=follow_up, reason=reason
+            )
+            messages.success(request, "Surfaced now; your reason is kept for your manager.")
+        elif action == "revise":
+            revised = FollowUpReviseForm(request.POST)
+            if not revised.is_valid():
+                raise ValidationError(
+                    "Say what it will accomplish (up to 300 characters); drafts up to 10,000."
+                )
+            followup_services.followup_revise(
+                actor=request.user, follow_up=follow_up, **revised.cleaned_data
+            )
+            messages.success(request, "Saved.")
+        else:
+            raise Http404("No such action.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("pipeline:followup_detail", pk=follow_up.pk)
