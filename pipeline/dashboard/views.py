@@ -1,5 +1,5 @@
-"""Deals and the board. Views parse with forms and call services; access goes through
-deal_selectors.get_opportunity_for_user (404 outside the user's reach, 403 for read-only)."""
+"""The dashboard page, its refresh, its tables as CSV and a rep's coaching view; what the
+user may see is decided by the dashboard's scope."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pipelines and stages (sales ops defines them), opportunities and their stage history."""
+"""Pipelines and stages (sales ops defines them), deals and their stage history."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pipelines and stages (sales ops defines them), opportunities and their stage history."""
+"""Follow-ups the patience rules hold back until the time is right, and what happened to them."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""Reads for pipelines, deals, the board and stuck deals.
-
-Deals follow the accounts' rule: a rep sees their team's deals and edits their own, a
-manager edits the team's, sales ops and admins everything; anything else answers 404.
-"""
+"""Reads for follow-ups: which may surface and when, each person's due and held ones, the
+manager's drafts to approve, broken patience, and an account's follow-ups."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Writes for deals. Every stage move, from any entry point, goes through opportunity_move_stage."""
+"""Writes for follow-ups: proposing and holding them by the patience rules, the sweep that
+surfaces them, the notifications it sends, and a person's actions on one."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Deals and the board. Views parse with forms and call services; access goes through
-deal_selectors.get_opportunity_for_user (404 outside the user's reach, 403 for read-only)."""
+"""Follow-up pages: a new follow-up, its page, approval, and its actions.
+Access: the follow-up's account decides (404 outside the user's reach)."""
 
 from __future__ import annotations
 

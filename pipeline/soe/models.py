@@ -1,4 +1,4 @@
-"""Pipelines and stages (sales ops defines them), opportunities and their stage history."""
+"""The prospect's Sequence of Events: templates, steps and their history, and calendar feeds."""
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""Reads for pipelines, deals, the board and stuck deals.
+"""Reads for the Sequence of Events: steps and their history, templates, the letter's
+contacts, the calendar feed, and the buying patterns of past deals.
 
-Deals follow the accounts' rule: a rep sees their team's deals and edits their own, a
-manager edits the team's, sales ops and admins everything; anything else answers 404.
-"""
+An SOE is seen and edited by whoever may see and edit its deal."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Writes for deals. Every stage move, from any entry point, goes through opportunity_move_stage."""
+"""Writes for the Sequence of Events: starting one from a template, its steps and their
+status, the prospect's reception of it, and the private calendar feed."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Deals and the board. Views parse with forms and call services; access goes through
-deal_selectors.get_opportunity_for_user (404 outside the user's reach, 403 for read-only)."""
+"""The Sequence of Events pages: steps, the letter, the calendar download and feed.
+Access follows the deal's (404 outside the user's reach, 403 for read-only)."""
 
 from __future__ import annotations
 
