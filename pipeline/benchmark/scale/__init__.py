@@ -9,7 +9,8 @@ Why COPY and not the services or bulk_create: the services check and write a row
 and bulk_create builds a model instance per row; at this size both take hours. So the rows
 are generated here as CSV text and streamed into the tables, with primary keys reserved
 from each table's own sequence (children point at parents by those ids). The rows keep the
-rules the services keep, and tests/pipeline/test_seed_scale.py checks them on the small size:
+rules the services keep, and tests/pipeline/benchmark/test_seed_scale.py checks them on the
+small size:
 
 - a deal's history starts with "Deal opened" (no from_stage) at the deal's created_at; open
   deals sit in open stages; a closed deal has closed_at and a close reason that fits;

@@ -20,7 +20,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from pipeline import flow, scale, selectors, services
+from pipeline import flow, selectors, services
+from pipeline.benchmark import scale
 from pipeline.models import (
     FollowUp,
     FollowUpEvent,
