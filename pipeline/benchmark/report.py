@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import connection
 
+from pipeline.benchmark.sweep import HOW as SWEEP_HOW
 from pipeline.benchmark.sweep import SweepResult
 from pipeline.benchmark.throughput import ThroughputResult
 from pipeline.benchmark.timing import Result
@@ -13,6 +16,9 @@ from pipeline.reviews.models import Item, Review
 from pipeline.soe.models import Sequence, SoeChange, SoeStep
 from prospects.models import Account, AccountEvent, Contact, Conversation
 from salesflow.core.models import Notification, User
+
+if TYPE_CHECKING:  # run.py builds on this module
+    from pipeline.benchmark.run import Run
 
 
 def dataset_sizes() -> dict[str, int]:
@@ -151,3 +157,54 @@ def throughput_table(result: ThroughputResult) -> str:
         ],
         right=6,
     )
+
+
+def summary(run: Run) -> str:
+    """The run in Markdown: the data set, who and what was measured, and the tables."""
+    facts, load = run.subjects.facts, run.load
+    lines = [
+        "",
+        "PostgreSQL: " + ", ".join(f"{name} {value}" for name, value in run.server.items()) + ".",
+        f"VACUUM ANALYZE first: {run.analyze_seconds} s."
+        if run.analyze_seconds is not None
+        else "",
+        "",
+        markdown_table(
+            ["table", "rows"], [[name, count] for name, count in run.dataset.items()], right=1
+        ),
+        "",
+        f"Measured as {facts['admin']} (admin), {facts['rep']} (the rep with the most open "
+        f"deals: {facts['rep_open_deals']}), {facts['manager']} (manager of "
+        f"{facts['team']}). Account #{facts['biggest_account']['pk']} has the most "
+        f"conversations the rep sees ({facts['biggest_account']['conversations']}); deal "
+        f"#{facts['long_history_deal']['pk']} the longest history of the rep's "
+        f"({facts['long_history_deal']['stage_changes']} stage changes).",
+    ]
+    if facts["soe_deal"]:
+        lines.append(f"SOE: deal #{facts['soe_deal']['pk']}, {facts['soe_deal']['steps']} steps.")
+    if facts["review"]:
+        lines.append(
+            f"Review #{facts['review']['pk']}: finished, {facts['review']['items']} items."
+        )
+    else:
+        lines.append("No finished review in the data set: the review board is not measured.")
+    if run.measured:
+        lines += ["", pages_table(run.measured)]
+    if run.sweeps:
+        lines += ["", f"Sweep: {SWEEP_HOW}.", "", sweep_table(run.sweeps)]
+    if load is not None:
+        lines += [
+            "",
+            f"Throughput: {load.server} ({load.workers_why}); wrk, {load.threads} threads, "
+            f"the rep's {len(load.paths)} read pages in turn, signed in by session cookie.",
+            "",
+            throughput_table(load),
+        ]
+    lines += [
+        "",
+        "Data set left as it was."
+        if not run.dataset_changed
+        else f"Data set CHANGED (before, after): {run.dataset_changed}",
+        "",
+    ]
+    return "\n".join(line for line in lines if line is not None)

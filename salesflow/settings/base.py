@@ -106,9 +106,8 @@ TEMPLATES = [
 # process that connects (salesflow.core.embedded_db).
 DATABASES = {"default": env_database("DATABASE_URL") or embedded_db.database_settings(VAR_DIR)}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-# PostgreSQL's JIT compiles any query whose estimate passes a threshold; for a web page's
-# queries the compiling (~70 ms, measured on the dashboard and board) costs far more than it
-# saves.
+# PostgreSQL's JIT compiles any query whose estimate passes a threshold; a web page's queries
+# run for milliseconds, and compiling them costs far more than it saves (docs/performance.md).
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

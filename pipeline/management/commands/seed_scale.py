@@ -1,4 +1,4 @@
-"""manage.py seed_scale: load the scale data set (see pipeline/scale.py) with COPY.
+"""manage.py seed_scale: load the scale data set (see pipeline/benchmark/scale/) with COPY.
 
 It WRITES about fourteen million rows at --size large into the configured database and
 leaves them there: point DATABASE_URL at a database of its own.
@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from pipeline import scale
+from pipeline.benchmark import scale
 
 
 class Command(BaseCommand):

@@ -1,7 +1,8 @@
 """seed_scale at --size small: exact counts, the rules the services keep, pages that answer.
 
-The data set is loaded once for the module (committed, then flushed away at the end, as a
-transactional test would) and the tests read it inside their own rolled-back transactions.
+The data set is loaded once for the module (committed, then flushed away at the end and the
+database put back as the migrations left it, as a transactional test with serialized
+rollback does) and the tests read it inside their own rolled-back transactions.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from datetime import datetime
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.core.management.color import no_style
+from django.db import connection
 from django.db.models import Count, F, Max, Min, OuterRef, Subquery
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from pipeline import scale
+from pipeline.benchmark import scale
 from pipeline.deals import flow
 from pipeline.deals import selectors as deal_selectors
 from pipeline.deals import services as deal_services
@@ -41,11 +45,20 @@ def loaded(django_db_setup, django_db_blocker):
     """The small data set, loaded through the command; yields (printed output, schema of
     the loaded tables before the load)."""
     with django_db_blocker.unblock():
+        # What the migrations wrote (the default pipeline, close reasons, patience rules…),
+        # which the tests that run after this module still expect to find.
+        shipped = connection.creation.serialize_db_to_string()
         before = scale.schema_of(list(scale.COPY_TABLES))
         out = StringIO()
         call_command("seed_scale", size="small", stdout=out)
         yield out.getvalue(), before
-        call_command("flush", interactive=False, verbosity=0)
+        call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
+        connection.creation.deserialize_db_from_string(shipped)
+        # The rows came back with their ids; the sequences must continue after them.
+        models = apps.get_models(include_auto_created=True)
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), models):
+                cursor.execute(sql)
 
 
 def scale_deals():
