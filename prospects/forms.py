@@ -8,7 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from prospects import importing, selectors
+from prospects import access, importing, selectors
 from prospects.models import (
     Account,
     Answer,
@@ -47,7 +47,7 @@ class AccountForm(forms.ModelForm):
 
     def __init__(self, *args: object, user: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = selectors.assignable_owners(user)
+        self.fields["owner"].queryset = access.assignable_owners(user)
         self.fields["lead_source"].queryset = LeadSource.objects.filter(active=True)
         if not self.instance.pk:
             self.fields["owner"].initial = user.pk

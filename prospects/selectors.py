@@ -1,8 +1,5 @@
-"""Reads for accounts and what hangs off them, and who may see or change what.
-
-Visibility: a rep sees their own team's accounts (their own to edit, teammates' read-only);
-a manager sees and edits their team's; sales ops and admins see and edit everything.
-Anything outside that answers 404, so ids of other teams' accounts reveal nothing.
+"""Reads for accounts and what hangs off them. Who may open or change one is
+prospects.access; these read only what the user may see (accounts_visible_to).
 """
 
 from __future__ import annotations
@@ -11,10 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
 
 from prospects.importing import progress_key
 from prospects.models import (
@@ -30,7 +25,7 @@ from prospects.models import (
 )
 from prospects.search import SearchResults, matching, terms
 from salesflow.core.models import User
-from salesflow.core.selectors import can_edit_owned, owned_editable_by, owned_visible_to
+from salesflow.core.selectors import owned_editable_by, owned_visible_to
 
 
 def accounts_visible_to(user: User) -> QuerySet[Account]:
@@ -41,38 +36,6 @@ def accounts_editable_by(user: User) -> QuerySet[Account]:
     return owned_editable_by(Account.objects.all(), user)
 
 
-def can_edit_account(user: User, account: Account) -> bool:
-    return can_edit_owned(user, account.owner)
-
-
-def get_account_for_user(user: User, pk: object, *, for_edit: bool = False) -> Account:
-    """The account if the user may see it (404 otherwise); 403 if editing is asked and refused."""
-    try:
-        account = (
-            accounts_visible_to(user)
-            .select_related("owner", "segment", "lead_source")
-            .get(pk=int(pk))
-        )  # type: ignore[call-overload]
-    except (Account.DoesNotExist, TypeError, ValueError):
-        raise Http404("No such account.") from None
-    if for_edit and not can_edit_account(user, account):
-        raise PermissionDenied("This account is read-only for you.")
-    return account
-
-
-def get_contact_for_user(user: User, pk: object, *, for_edit: bool = False) -> Contact:
-    try:
-        contact = Contact.objects.select_related("account").get(
-            pk=int(pk),  # type: ignore[call-overload]
-            account__in=accounts_visible_to(user),
-        )
-    except (Contact.DoesNotExist, TypeError, ValueError):
-        raise Http404("No such contact.") from None
-    if for_edit:
-        get_account_for_user(user, contact.account_id, for_edit=True)
-    return contact
-
-
 def visible_owners(user: User) -> QuerySet[User]:
     """The people whose accounts the user can see, for the owner filter."""
     if user.sees_everything:
@@ -80,16 +43,6 @@ def visible_owners(user: User) -> QuerySet[User]:
     if user.team_id is None:
         return User.objects.filter(pk=user.pk)
     return User.objects.filter(team_id=user.team_id, is_active=True)
-
-
-def assignable_owners(user: User) -> QuerySet[User]:
-    """Whom the user may make an account's owner."""
-    people = User.objects.filter(is_active=True)
-    if user.sees_everything:
-        return people
-    if user.role == User.Role.MANAGER and user.team_id is not None:
-        return people.filter(team_id=user.team_id)
-    return people.filter(pk=user.pk)
 
 
 @dataclass(frozen=True)
@@ -282,17 +235,6 @@ def account_export_rows(*, user: User, filters: AccountFilters) -> Iterator[tupl
     )
 
 
-def get_import_for_user(user: User, pk: object) -> AccountImport:
-    """Only the person who uploaded an import (or sales ops and admins) sees its report."""
-    imports = AccountImport.objects.defer("content")
-    if not user.sees_everything:
-        imports = imports.filter(uploaded_by=user)
-    try:
-        return imports.get(pk=int(pk))  # type: ignore[call-overload]
-    except (AccountImport.DoesNotExist, TypeError, ValueError):
-        raise Http404("No such import.") from None
-
-
 def import_progress(*, job: AccountImport) -> int:
     """Rows processed so far, for the progress bar."""
     if job.status in {AccountImport.Status.DONE, AccountImport.Status.INVALID}:
@@ -373,3 +315,20 @@ def merge_contact_pairs(*, survivor: Account, duplicate: Account) -> list[Contac
             pairs[contact.pk] = ContactPair(keep=match, drop=contact, reason=reason)
             taken.add(match.pk)
     return [pairs[contact.pk] for contact in theirs if contact.pk in pairs]
+
+
+# --- Moved to prospects.access -------------------------------------------------------
+# pipeline (being split into its packages on another branch) still calls these three as
+# prospect_selectors.<name>; until its call sites name prospects.access, they answer from
+# there. Nothing in prospects or salesflow.core uses them here: delete this block once
+# nothing in pipeline does either.
+_MOVED_TO_ACCESS = frozenset({"can_edit_account", "get_account_for_user", "assignable_owners"})
+
+
+def __getattr__(name: str) -> object:
+    # Looked up on use, not imported at the top: prospects.access imports this module.
+    if name in _MOVED_TO_ACCESS:
+        from prospects import access
+
+        return getattr(access, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

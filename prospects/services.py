@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
-from prospects import importing, selectors
+from prospects import access, importing, selectors
 from prospects.models import (
     READINESS_QUESTIONS,
     Account,
@@ -41,11 +41,6 @@ ACCOUNT_FIELDS = (
 )
 
 
-def _check_owner(*, actor: User, owner: User) -> None:
-    if not selectors.assignable_owners(actor).filter(pk=owner.pk).exists():
-        raise ValidationError({"owner": "You cannot give accounts to this person."})
-
-
 @transaction.atomic
 def account_create(
     *,
@@ -58,7 +53,7 @@ def account_create(
     status: str = Account.Status.PROSPECT,
     disqualified_reason: str = "",
 ) -> Account:
-    _check_owner(actor=actor, owner=owner)
+    access.check_assignable_owner(actor=actor, owner=owner)
     account = Account(
         name=name,
         website=website,
@@ -129,11 +124,11 @@ def account_update(*, actor: User, account: Account, **changes: object) -> Accou
     # Lock the row: two editors must not both record the same status change. Access is
     # checked on the stored row, not on the instance a bound form has already changed.
     locked = Account.objects.select_for_update().select_related("owner").get(pk=account.pk)
-    if not selectors.can_edit_account(actor, locked):
+    if not access.can_edit_account(actor, locked):
         raise ValidationError("This account is read-only for you.")
     old_status = locked.status
     if "owner" in changes and changes["owner"] != locked.owner:
-        _check_owner(actor=actor, owner=changes["owner"])  # type: ignore[arg-type]
+        access.check_assignable_owner(actor=actor, owner=changes["owner"])  # type: ignore[arg-type]
     for field, value in changes.items():
         setattr(locked, field, value)
     if locked.status != Account.Status.DISQUALIFIED:
@@ -158,7 +153,7 @@ def account_update(*, actor: User, account: Account, **changes: object) -> Accou
 
 @transaction.atomic
 def contact_save(*, actor: User, contact: Contact) -> Contact:
-    if not selectors.can_edit_account(actor, contact.account):
+    if not access.can_edit_account(actor, contact.account):
         raise ValidationError("This account is read-only for you.")
     contact.full_clean()
     contact.save()
@@ -195,7 +190,7 @@ def conversation_log(
     With a submission_key (the logging form's one-time token) the same submission is saved
     once: sending it again answers with the conversation it saved the first time.
     """
-    if not selectors.can_edit_account(actor, account):
+    if not access.can_edit_account(actor, account):
         raise ValidationError("This account is read-only for you.")
     if submission_key is not None:
         saved = _conversation_already_logged(
@@ -313,7 +308,7 @@ def why_record(
     said_by: Contact | None = None,
 ) -> WhyNote:
     """Record the prospect's why as a new version; the earlier ones stay as history."""
-    if not selectors.can_edit_account(actor, account):
+    if not access.can_edit_account(actor, account):
         raise ValidationError("This account is read-only for you.")
     if said_by is not None and said_by.account_id != account.pk:
         raise ValidationError({"said_by": "Pick a contact of this account."})
@@ -383,7 +378,7 @@ def account_import_run(*, import_id: int) -> None:
     # visible to the page polling for progress until it commits.
     cache.set(key, 0, timeout=3600)
     actor = job.uploaded_by
-    owners = {user.username: user for user in selectors.assignable_owners(actor)}
+    owners = {user.username: user for user in access.assignable_owners(actor)}
     try:
         checked = importing.check(
             job.content, owners=owners, actor=actor, progress=lambda n: cache.set(key, n // 2, 3600)
@@ -551,7 +546,7 @@ def account_merge(
         raise ValidationError("One of the accounts no longer exists.")
     survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
     for account in (survivor, duplicate):
-        if not selectors.can_edit_account(actor, account):
+        if not access.can_edit_account(actor, account):
             raise ValidationError("You can merge only accounts you may edit.")
     unknown = set(values) - set(ACCOUNT_FIELDS)
     if unknown:
@@ -569,7 +564,7 @@ def account_merge(
             "The contacts changed while you were choosing; look at the merge again."
         )
     if "owner" in values and values["owner"] != survivor.owner:
-        _check_owner(actor=actor, owner=values["owner"])  # type: ignore[arg-type]
+        access.check_assignable_owner(actor=actor, owner=values["owner"])  # type: ignore[arg-type]
     for field, value in values.items():
         setattr(survivor, field, value)
     if survivor.status != Account.Status.DISQUALIFIED:

@@ -1,6 +1,6 @@
 """The rep's workspace: accounts, contacts, conversation logging and the prospect's why.
 
-Views parse input with forms and call services; access goes through the selectors'
+Views parse input with forms and call services; access goes through prospects.access's
 get_*_for_user helpers (404 outside the user's reach, 403 for read-only).
 """
 
@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from pipeline import selectors as pipeline_selectors
-from prospects import selectors, services
+from prospects import access, selectors, services
 from prospects.forms import (
     AccountFilterForm,
     AccountForm,
@@ -77,7 +77,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.get_account_for_user(request.user, pk, for_edit=True)
+    account = access.get_account_for_user(request.user, pk, for_edit=True)
     form = AccountForm(request.POST or None, instance=account, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -96,7 +96,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _account_context(request: HttpRequest, account: Account) -> dict[str, object]:
     return {
         "account": account,
-        "can_edit": selectors.can_edit_account(request.user, account),
+        "can_edit": access.can_edit_account(request.user, account),
         **selectors.why_panel(account=account),
         "contacts": selectors.account_contacts(account=account),
         "opportunities": pipeline_selectors.account_opportunities(account=account),
@@ -107,7 +107,7 @@ def _account_context(request: HttpRequest, account: Account) -> dict[str, object
 
 @require_GET
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.get_account_for_user(request.user, pk)
+    account = access.get_account_for_user(request.user, pk)
     context = _account_context(request, account)
     if context["can_edit"]:
         context["conversation_form"] = ConversationForm(account=account)
@@ -116,7 +116,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def account_timeline(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.get_account_for_user(request.user, pk)
+    account = access.get_account_for_user(request.user, pk)
     timeline = _page(request, selectors.account_timeline(account=account), TIMELINE_PER_PAGE)
     context = {"account": account, "timeline": timeline}
     if request.htmx:
@@ -127,7 +127,7 @@ def account_timeline(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def conversation_create(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.get_account_for_user(request.user, pk, for_edit=True)
+    account = access.get_account_for_user(request.user, pk, for_edit=True)
     form = ConversationForm(request.POST or None, account=account)
     if request.method == "POST" and form.is_valid():
         try:
@@ -166,7 +166,7 @@ def conversation_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def conversation_questions(request: HttpRequest, pk: int) -> HttpResponse:
     """The facilitative questions for the kind picked in the logging form (an htmx fragment)."""
-    account = selectors.get_account_for_user(request.user, pk, for_edit=True)
+    account = access.get_account_for_user(request.user, pk, for_edit=True)
     kind = request.GET.get("kind", "")
     if kind not in ConversationKind.values:
         kind = ConversationKind.OTHER
@@ -178,7 +178,7 @@ def conversation_questions(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def why_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.get_account_for_user(request.user, pk, for_edit=True)
+    account = access.get_account_for_user(request.user, pk, for_edit=True)
     history = selectors.why_history(account=account)  # newest first: [0] is the current why
     current = history[0] if history else None
     initial = {"text": current.text, "said_by": current.said_by_id} if current else {}
@@ -208,7 +208,7 @@ def why_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.get_account_for_user(request.user, pk, for_edit=True)
+    account = access.get_account_for_user(request.user, pk, for_edit=True)
     form = ContactForm(request.POST or None)
     form.instance.account = account
     return _contact_form(request, form, account)
@@ -216,7 +216,7 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    contact = selectors.get_contact_for_user(request.user, pk, for_edit=True)
+    contact = access.get_contact_for_user(request.user, pk, for_edit=True)
     form = ContactForm(request.POST or None, instance=contact)
     return _contact_form(request, form, contact.account)
 
@@ -292,7 +292,7 @@ def account_import(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def account_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = selectors.get_import_for_user(request.user, pk)
+    job = access.get_import_for_user(request.user, pk)
     context = {"job": job, "progress": selectors.import_progress(job=job)}
     if request.htmx:
         return render(request, "prospects/account_import_detail.html#import-status", context)
@@ -302,7 +302,7 @@ def account_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def account_merge(request: HttpRequest, pk: int) -> HttpResponse:
     """Merge a duplicate into this account: pick the duplicate, then the values to keep."""
-    survivor = selectors.get_account_for_user(request.user, pk, for_edit=True)
+    survivor = access.get_account_for_user(request.user, pk, for_edit=True)
     other = request.GET.get("other") or request.POST.get("other")
     if not other:
         text = request.GET.get("q", "")[:200]
@@ -312,7 +312,7 @@ def account_merge(request: HttpRequest, pk: int) -> HttpResponse:
             "prospects/account_merge.html",
             {"account": survivor, "candidates": candidates, "q": text},
         )
-    duplicate = selectors.get_account_for_user(request.user, other, for_edit=True)
+    duplicate = access.get_account_for_user(request.user, other, for_edit=True)
     pairs = selectors.merge_contact_pairs(survivor=survivor, duplicate=duplicate)
     form = AccountMergeForm(
         request.POST or None, survivor=survivor, duplicate=duplicate, pairs=pairs

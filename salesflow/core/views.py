@@ -33,16 +33,16 @@ def home(request: HttpRequest) -> HttpResponse:
         "review_actions": review_selectors.open_actions_for(user=user),
         "today": timezone.localdate(),
     }
-    if user.role == User.Role.REP:
+    if user.is_rep:
         context["stuck_deals"] = pipeline_selectors.stuck_for_owner(user=user)
         context["due_followups"] = pipeline_selectors.followups_due(user=user)
         context["held_followups"] = pipeline_selectors.followups_held(user=user)
-    if user.role == User.Role.MANAGER:
+    if user.is_manager:
         context["to_review"] = pipeline_selectors.followups_to_review(user=user)
         context["broken"] = pipeline_selectors.patience_broken(user=user)
     if user.sees_everything:
         context["teams"] = selectors.teams_overview()
-    if user.role == User.Role.ADMIN or user.is_superuser:
+    if user.is_admin:
         context["worker"] = selectors.worker_status()
     template = HOME_TEMPLATES.get(user.role, HOME_TEMPLATES[User.Role.REP])
     return render(request, template, context)

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from prospects import selectors, services
+from prospects import access, selectors, services
 from prospects.models import Account, AccountEvent, FacilitativeQuestion
 from tests.factories import ContactFactory
 
@@ -111,9 +111,9 @@ def test_status_change_is_recorded_and_disqualifying_needs_a_reason(account, rep
 
 
 def test_owners_a_user_may_assign(rep, teammate, manager, outsider, sales_ops):
-    assert list(selectors.assignable_owners(rep)) == [rep]
-    assert set(selectors.assignable_owners(manager)) == {rep, teammate, manager}
-    assert outsider in selectors.assignable_owners(sales_ops)
+    assert list(access.assignable_owners(rep)) == [rep]
+    assert set(access.assignable_owners(manager)) == {rep, teammate, manager}
+    assert outsider in access.assignable_owners(sales_ops)
     with pytest.raises(ValidationError, match="owner"):
         services.account_create(actor=rep, name="Acme", owner=teammate)
     account = services.account_create(actor=manager, name="Acme", owner=teammate)
