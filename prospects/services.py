@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
-from prospects import access, importing, selectors
+from prospects import access, importing, selectors, signals
 from prospects.models import (
     READINESS_QUESTIONS,
     Account,
@@ -254,13 +254,12 @@ def conversation_log(
         conversation=conversation,
     )
     _apply_readiness(account=account, conversation=conversation)
-    # Imported here: the pipeline app builds on this one, not the other way round.
-    from pipeline import services as pipeline_services
-
-    pipeline_services.opportunities_unstick(account.opportunities.all())
-    conversation.follow_up_proposal = pipeline_services.followup_after_conversation(
-        actor=actor, conversation=conversation
+    # The apps built on this one act on it here, in this transaction (pipeline: the
+    # account's deals are no longer stuck, a follow-up may be proposed), and may say so.
+    answers = signals.conversation_logged.send(
+        sender=Conversation, conversation=conversation, actor=actor
     )
+    conversation.outcome_messages = [answer for _, answer in answers if answer]
     return conversation
 
 
@@ -608,10 +607,9 @@ def account_merge(
         summary=summary[:300],
     )
     duplicate.delete()
-    from pipeline import services as pipeline_services
-
-    # The duplicate's conversations may be newer than anything on the survivor's deals.
-    pipeline_services.opportunities_unstick(survivor.opportunities.all())
+    # What moved may matter to the apps built on this one (pipeline: the duplicate's
+    # conversations may be newer than anything on the survivor's deals).
+    signals.account_merged.send(sender=Account, survivor=survivor, actor=actor)
     return survivor
 
 

@@ -137,10 +137,9 @@ def conversation_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form_errors_to(form, error)
         else:
-            # What the patience rules made of it: a follow-up proposed, or the waiting one
-            # held longer — said where the rep logged it.
-            proposal = conversation.follow_up_proposal
-            follow_up_message = proposal.message() if proposal else ""
+            # What the apps built on prospects made of it (a follow-up proposed, or the
+            # waiting one held longer), said where the rep logged it.
+            follow_up_message = " ".join(conversation.outcome_messages)
             if not request.htmx:
                 messages.success(request, f"Conversation logged. {follow_up_message}".strip())
                 return redirect("prospects:account_detail", pk=account.pk)
