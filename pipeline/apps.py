@@ -8,10 +8,12 @@ class PipelineConfig(AppConfig):
     def ready(self) -> None:
         # pipeline builds on prospects: it tells prospects its rule and listens to what
         # prospects announces; prospects never asks.
-        from pipeline import listeners
+        from pipeline import listeners, panels
         from pipeline.selectors import won_deal_keeps_a_customer
         from prospects import signals
+        from prospects.panels import ACCOUNT
         from prospects.services import STATUS_RULES
+        from salesflow.core.panels import HOME
 
         if won_deal_keeps_a_customer not in STATUS_RULES:
             STATUS_RULES.append(won_deal_keeps_a_customer)
@@ -27,3 +29,5 @@ class PipelineConfig(AppConfig):
         signals.account_merged.connect(
             listeners.unstick_deals_after_merge, dispatch_uid="pipeline.unstick_deals_after_merge"
         )
+        HOME.register(panels.home)
+        ACCOUNT.register(panels.account)

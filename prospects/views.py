@@ -17,7 +17,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from pipeline import selectors as pipeline_selectors
 from prospects import access, selectors, services
 from prospects.forms import (
     AccountFilterForm,
@@ -30,6 +29,7 @@ from prospects.forms import (
 )
 from prospects.importing import ImportFileError
 from prospects.models import Account, ConversationKind
+from prospects.panels import ACCOUNT
 from salesflow.core.web import csv_safe, form_errors_to
 
 ACCOUNTS_PER_PAGE = 25
@@ -99,8 +99,8 @@ def _account_context(request: HttpRequest, account: Account) -> dict[str, object
         "can_edit": access.can_edit_account(request.user, account),
         **selectors.why_panel(account=account),
         "contacts": selectors.account_contacts(account=account),
-        "opportunities": pipeline_selectors.account_opportunities(account=account),
-        "followups": pipeline_selectors.account_followups(account=account),
+        # The apps built on prospects: pipeline's deals and follow-ups.
+        **ACCOUNT.context(request.user, account=account),
         "timeline": _page(request, selectors.account_timeline(account=account), TIMELINE_PER_PAGE),
     }
 
