@@ -21,13 +21,10 @@ from prospects import access, selectors, services
 from prospects.forms import (
     AccountFilterForm,
     AccountForm,
-    AccountImportForm,
-    AccountMergeForm,
     ContactForm,
     ConversationForm,
     WhyForm,
 )
-from prospects.importing import ImportFileError
 from prospects.models import Account, ConversationKind
 from prospects.panels import ACCOUNT
 from salesflow.core.web import csv_safe, form_errors_to
@@ -233,24 +230,6 @@ def _contact_form(request: HttpRequest, form: ContactForm, account: Account) -> 
 
 
 @require_GET
-def search(request: HttpRequest) -> HttpResponse:
-    text = request.GET.get("q", "")[:200]
-    results = selectors.search(user=request.user, text=text)
-    return render(request, "prospects/search.html", {"results": results, "q": text})
-
-
-@require_GET
-def quick_log(request: HttpRequest) -> HttpResponse:
-    """Log a conversation from anywhere: find the account, then the usual form."""
-    text = request.GET.get("q", "")[:200]
-    accounts = selectors.quick_log_accounts(user=request.user, text=text)
-    context = {"accounts": accounts, "q": text}
-    if request.htmx:
-        return render(request, "prospects/quick_log.html#quick-log-results", context)
-    return render(request, "prospects/quick_log.html", context)
-
-
-@require_GET
 def account_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered account list as CSV, streamed so a large export never sits in memory."""
     form = AccountFilterForm(request.GET or None, user=request.user)
@@ -270,72 +249,3 @@ def account_export(request: HttpRequest) -> StreamingHttpResponse:
 class _Echo:
     def write(self, value: str) -> str:
         return value
-
-
-@require_http_methods(["GET", "POST"])
-def account_import(request: HttpRequest) -> HttpResponse:
-    form = AccountImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        file_name, content = form.cleaned_data["file"]
-        try:
-            job = services.account_import_start(
-                actor=request.user, file_name=file_name, content=content
-            )
-        except ImportFileError as error:
-            form.add_error("file", str(error))
-        else:
-            return redirect("prospects:account_import_detail", pk=job.pk)
-    status = 422 if form.errors else 200
-    return render(request, "prospects/account_import.html", {"form": form}, status=status)
-
-
-@require_GET
-def account_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = access.get_import_for_user(request.user, pk)
-    context = {"job": job, "progress": selectors.import_progress(job=job)}
-    if request.htmx:
-        return render(request, "prospects/account_import_detail.html#import-status", context)
-    return render(request, "prospects/account_import_detail.html", context)
-
-
-@require_http_methods(["GET", "POST"])
-def account_merge(request: HttpRequest, pk: int) -> HttpResponse:
-    """Merge a duplicate into this account: pick the duplicate, then the values to keep."""
-    survivor = access.get_account_for_user(request.user, pk, for_edit=True)
-    other = request.GET.get("other") or request.POST.get("other")
-    if not other:
-        text = request.GET.get("q", "")[:200]
-        candidates = selectors.merge_candidates(user=request.user, account=survivor, text=text)
-        return render(
-            request,
-            "prospects/account_merge.html",
-            {"account": survivor, "candidates": candidates, "q": text},
-        )
-    duplicate = access.get_account_for_user(request.user, other, for_edit=True)
-    pairs = selectors.merge_contact_pairs(survivor=survivor, duplicate=duplicate)
-    form = AccountMergeForm(
-        request.POST or None, survivor=survivor, duplicate=duplicate, pairs=pairs
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.account_merge(
-                actor=request.user,
-                survivor=survivor,
-                duplicate=duplicate,
-                values=form.values(),
-                contacts=form.contact_values(),
-            )
-        except ValidationError as error:
-            form_errors_to(form, error)
-        else:
-            messages.success(request, f"Merged {duplicate.name} into this account.")
-            return redirect("prospects:account_detail", pk=survivor.pk)
-    context = {
-        "account": survivor,
-        "duplicate": duplicate,
-        "form": form,
-        "moving": selectors.merge_moving_counts(account=duplicate),
-    }
-    return render(
-        request, "prospects/account_merge.html", context, status=422 if form.errors else 200
-    )

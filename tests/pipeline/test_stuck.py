@@ -12,6 +12,7 @@ from django.utils import timezone
 from pipeline import selectors, services
 from pipeline.models import FollowUp, Opportunity, StageChange
 from prospects import services as prospect_services
+from prospects.merge import services as merge_services
 from salesflow.core.models import Notification
 from tests.factories import AccountFactory
 
@@ -191,7 +192,7 @@ def test_merging_in_an_account_with_a_recent_conversation_unsticks_the_deals(rep
     services.opportunities_mark_stuck()
     twin = AccountFactory(owner=rep, name="St Brigid's (duplicate)")
     log_yes(twin)
-    prospect_services.account_merge(actor=rep, survivor=deal.account, duplicate=twin, values={})
+    merge_services.account_merge(actor=rep, survivor=deal.account, duplicate=twin, values={})
     assert Opportunity.objects.get(pk=deal.pk).stuck_since is None
 
 

@@ -10,7 +10,8 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from prospects import services, signals
+from prospects import signals
+from prospects.merge import services as merge_services
 from prospects.models import Account, AccountEvent, Conversation
 from tests.factories import AccountFactory
 
@@ -88,12 +89,12 @@ def test_a_submission_saved_before_announces_nothing_again(rep, account, log, li
 
 def test_merging_announces_the_survivor(rep, account, listening):
     twin = AccountFactory(owner=rep, name="Twin")
-    survivor = services.account_merge(actor=rep, survivor=account, duplicate=twin, values={})
+    survivor = merge_services.account_merge(actor=rep, survivor=account, duplicate=twin, values={})
     assert listening == [{"signal": signals.account_merged, "survivor": survivor, "actor": rep}]
 
 
 def test_a_merge_whose_listener_fails_merges_nothing(rep, account, failing):
     twin = AccountFactory(owner=rep, name="Twin")
     with pytest.raises(RuntimeError, match="the listener failed"):
-        services.account_merge(actor=rep, survivor=account, duplicate=twin, values={})
+        merge_services.account_merge(actor=rep, survivor=account, duplicate=twin, values={})
     assert Account.objects.filter(pk=twin.pk).exists()
