@@ -6,9 +6,28 @@ class PipelineConfig(AppConfig):
     name = "pipeline"
 
     def ready(self) -> None:
-        # pipeline builds on prospects: it tells prospects its rule, prospects never asks.
+        # pipeline builds on prospects: it tells prospects its rule and listens to what
+        # prospects announces; prospects never asks.
+        from pipeline import listeners, panels
         from pipeline.deals.selectors import won_deal_keeps_a_customer
+        from prospects import signals
+        from prospects.panels import ACCOUNT
         from prospects.services import STATUS_RULES
+        from salesflow.core.panels import HOME
 
         if won_deal_keeps_a_customer not in STATUS_RULES:
             STATUS_RULES.append(won_deal_keeps_a_customer)
+        # In this order, as before they were listeners: un-stick the deals, then propose.
+        signals.conversation_logged.connect(
+            listeners.unstick_deals_after_conversation,
+            dispatch_uid="pipeline.unstick_deals_after_conversation",
+        )
+        signals.conversation_logged.connect(
+            listeners.propose_followup_after_conversation,
+            dispatch_uid="pipeline.propose_followup_after_conversation",
+        )
+        signals.account_merged.connect(
+            listeners.unstick_deals_after_merge, dispatch_uid="pipeline.unstick_deals_after_merge"
+        )
+        HOME.register(panels.home)
+        ACCOUNT.register(panels.account)

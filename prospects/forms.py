@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 
-from prospects import importing, selectors
+from prospects import access, selectors
 from prospects.models import (
     Account,
     Answer,
@@ -20,7 +18,7 @@ from prospects.models import (
     LeadSource,
     Segment,
 )
-from prospects.services import ACCOUNT_FIELDS, CONTACT_FIELDS
+from prospects.services import ACCOUNT_FIELDS
 from salesflow.core.fields import IdChoiceField, IdMultipleChoiceField
 from salesflow.core.models import User
 
@@ -47,7 +45,7 @@ class AccountForm(forms.ModelForm):
 
     def __init__(self, *args: object, user: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = selectors.assignable_owners(user)
+        self.fields["owner"].queryset = access.assignable_owners(user)
         self.fields["lead_source"].queryset = LeadSource.objects.filter(active=True)
         if not self.instance.pk:
             self.fields["owner"].initial = user.pk
@@ -236,140 +234,3 @@ class AccountFilterForm(forms.Form):
             accepts_significance=data.get("accepts_significance") or None,
             ready_to_act=data.get("ready_to_act") or None,
         )
-
-
-class AccountImportForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text="UTF-8, one row per contact. Columns: " + ", ".join(importing.COLUMNS) + ".",
-    )
-
-    def clean_file(self) -> tuple[str, str]:
-        """The file's name and text, or a message saying why it cannot be read."""
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.SALESFLOW_IMPORT_MAX_BYTES:
-            megabytes = settings.SALESFLOW_IMPORT_MAX_BYTES // (1024 * 1024)
-            raise forms.ValidationError(f"The file is larger than {megabytes} MB; split it.")
-        try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise forms.ValidationError("Save the file as UTF-8 CSV and upload it again.") from None
-        if "\x00" in text:
-            raise forms.ValidationError("This looks like a binary file, not a CSV.")
-        try:
-            importing.read_rows(text)
-        except importing.ImportFileError as exc:
-            raise forms.ValidationError(str(exc)) from None
-        return upload.name, text
-
-
-class AccountMergeForm(forms.Form):
-    """For each field where the two accounts differ, which value the merged account keeps;
-    for each pair of contacts that look like the same person, whether to make them one, and
-    which of their values the one keeps."""
-
-    def __init__(
-        self,
-        *args: object,
-        survivor: Account,
-        duplicate: Account,
-        pairs: Sequence[selectors.ContactPair] = (),
-        **kwargs: object,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.survivor, self.duplicate = survivor, duplicate
-        self.differences: list[str] = []
-        for name in ACCOUNT_FIELDS:
-            ours, theirs = getattr(survivor, name), getattr(duplicate, name)
-            if ours == theirs:
-                continue
-            self.differences.append(name)
-            self.fields[name] = forms.ChoiceField(
-                label=Account._meta.get_field(name).verbose_name.capitalize(),
-                choices=[
-                    ("survivor", _shown(survivor, name)),
-                    ("duplicate", _shown(duplicate, name)),
-                ],
-                initial="survivor",
-                widget=forms.RadioSelect,
-            )
-        self.pairs = [_PairFields(self, pair) for pair in pairs]
-
-    def account_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.differences]
-
-    def values(self) -> dict[str, object]:
-        """The chosen values, ready for services.account_merge."""
-        return {
-            name: getattr(
-                self.duplicate if self.cleaned_data[name] == "duplicate" else self.survivor, name
-            )
-            for name in self.differences
-        }
-
-    def contact_values(self) -> dict[int, dict[str, object]]:
-        """The contacts to merge, by the duplicate's contact's id, each with the values the
-        merged contact keeps: ready for services.account_merge."""
-        return {
-            pair.drop.pk: pair.chosen(self.cleaned_data)
-            for pair in self.pairs
-            if self.cleaned_data[pair.action] == "merge"
-        }
-
-
-class _PairFields:
-    """The fields of one contact pair in the merge form, and what the page shows of it."""
-
-    def __init__(self, form: AccountMergeForm, pair: selectors.ContactPair) -> None:
-        self.keep, self.drop, self.reason = pair.keep, pair.drop, pair.reason
-        prefix = f"contact-{pair.drop.pk}"
-        self.action = prefix
-        form.fields[prefix] = forms.ChoiceField(
-            label="The same person?",
-            choices=[("merge", "Yes: make them one contact"), ("keep", "No: keep both")],
-            initial="merge",
-            widget=forms.RadioSelect,
-        )
-        self.differences: list[tuple[str, str]] = []
-        for name in CONTACT_FIELDS:
-            ours, theirs = getattr(pair.keep, name), getattr(pair.drop, name)
-            if ours == theirs:
-                continue
-            field = f"{prefix}-{name}"
-            self.differences.append((name, field))
-            # Where only one of them knows the value, keep the one that does.
-            unknown = ("", Contact.BuyingRole.UNKNOWN)
-            form.fields[field] = forms.ChoiceField(
-                label=Contact._meta.get_field(name).verbose_name.capitalize(),
-                choices=[
-                    ("survivor", _shown(pair.keep, name)),
-                    ("duplicate", _shown(pair.drop, name)),
-                ],
-                initial="duplicate" if ours in unknown and theirs not in unknown else "survivor",
-                widget=forms.RadioSelect,
-                # Not needed to keep both; unanswered, the choice offered first stands.
-                required=False,
-            )
-        self.form = form
-
-    def chosen(self, data: dict[str, object]) -> dict[str, object]:
-        return {
-            name: getattr(self.drop if self._side(data, field) == "duplicate" else self.keep, name)
-            for name, field in self.differences
-        }
-
-    def _side(self, data: dict[str, object], field: str) -> object:
-        return data.get(field) or self.form.fields[field].initial
-
-    def __iter__(self) -> Iterator[forms.BoundField]:
-        yield from (self.form[field] for _, field in self.differences)
-
-    @property
-    def choice(self) -> forms.BoundField:
-        return self.form[self.action]
-
-
-def _shown(instance: Account | Contact, name: str) -> str:
-    display = getattr(instance, f"get_{name}_display", None)
-    value = display() if display else getattr(instance, name)
-    return str(value) if value not in (None, "") else "(empty)"

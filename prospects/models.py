@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -231,9 +231,10 @@ class Conversation(models.Model):
     # lost response) is saved once. Empty for conversations logged by other doors.
     submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Not stored: set by conversation_log to what the conversation did to a follow-up the
-    # patience rules propose (a pipeline.followups.services.Proposal), so the page can tell the rep.
-    follow_up_proposal: Any = None
+    # Not stored: set by conversation_log to what the apps that listen to it made of the
+    # conversation, a sentence each (prospects.signals.conversation_logged), so the page
+    # can tell the rep. Empty on a conversation read back or a submission saved before.
+    outcome_messages: Sequence[str] = ()
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]

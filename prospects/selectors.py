@@ -1,8 +1,5 @@
-"""Reads for accounts and what hangs off them, and who may see or change what.
-
-Visibility: a rep sees their own team's accounts (their own to edit, teammates' read-only);
-a manager sees and edits their team's; sales ops and admins see and edit everything.
-Anything outside that answers 404, so ids of other teams' accounts reveal nothing.
+"""Reads for accounts and what hangs off them. Who may open or change one is
+prospects.access; these read only what the user may see (accounts_visible_to).
 """
 
 from __future__ import annotations
@@ -10,17 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
-from django.http import Http404
+from django.db.models import Count, Prefetch, Q, QuerySet
 
-from prospects.importing import progress_key
 from prospects.models import (
     Account,
     AccountEvent,
-    AccountImport,
     Answer,
     Contact,
     Conversation,
@@ -28,9 +19,8 @@ from prospects.models import (
     FacilitativeQuestion,
     WhyNote,
 )
-from prospects.search import SearchResults, matching, terms
 from salesflow.core.models import User
-from salesflow.core.selectors import can_edit_owned, owned_editable_by, owned_visible_to
+from salesflow.core.selectors import owned_editable_by, owned_visible_to
 
 
 def accounts_visible_to(user: User) -> QuerySet[Account]:
@@ -41,38 +31,6 @@ def accounts_editable_by(user: User) -> QuerySet[Account]:
     return owned_editable_by(Account.objects.all(), user)
 
 
-def can_edit_account(user: User, account: Account) -> bool:
-    return can_edit_owned(user, account.owner)
-
-
-def get_account_for_user(user: User, pk: object, *, for_edit: bool = False) -> Account:
-    """The account if the user may see it (404 otherwise); 403 if editing is asked and refused."""
-    try:
-        account = (
-            accounts_visible_to(user)
-            .select_related("owner", "segment", "lead_source")
-            .get(pk=int(pk))
-        )  # type: ignore[call-overload]
-    except (Account.DoesNotExist, TypeError, ValueError):
-        raise Http404("No such account.") from None
-    if for_edit and not can_edit_account(user, account):
-        raise PermissionDenied("This account is read-only for you.")
-    return account
-
-
-def get_contact_for_user(user: User, pk: object, *, for_edit: bool = False) -> Contact:
-    try:
-        contact = Contact.objects.select_related("account").get(
-            pk=int(pk),  # type: ignore[call-overload]
-            account__in=accounts_visible_to(user),
-        )
-    except (Contact.DoesNotExist, TypeError, ValueError):
-        raise Http404("No such contact.") from None
-    if for_edit:
-        get_account_for_user(user, contact.account_id, for_edit=True)
-    return contact
-
-
 def visible_owners(user: User) -> QuerySet[User]:
     """The people whose accounts the user can see, for the owner filter."""
     if user.sees_everything:
@@ -80,16 +38,6 @@ def visible_owners(user: User) -> QuerySet[User]:
     if user.team_id is None:
         return User.objects.filter(pk=user.pk)
     return User.objects.filter(team_id=user.team_id, is_active=True)
-
-
-def assignable_owners(user: User) -> QuerySet[User]:
-    """Whom the user may make an account's owner."""
-    people = User.objects.filter(is_active=True)
-    if user.sees_everything:
-        return people
-    if user.role == User.Role.MANAGER and user.team_id is not None:
-        return people.filter(team_id=user.team_id)
-    return people.filter(pk=user.pk)
 
 
 @dataclass(frozen=True)
@@ -217,47 +165,6 @@ def newer_answers(*, account: Account, conversation: Conversation) -> dict[str, 
     return {field: bool(count) for field, count in counts.items()}
 
 
-SEARCH_LIMIT = 20
-
-
-def search(*, user: User, text: str) -> SearchResults:
-    """Accounts, contacts and conversations the user may see that match every word typed."""
-    words = terms(text)
-    results = SearchResults(query=text)
-    if not words:
-        return results
-    visible = accounts_visible_to(user)
-    results.accounts = list(
-        matching(visible.select_related("owner", "segment"), "account", words).order_by(
-            "name", "pk"
-        )[:SEARCH_LIMIT]
-    )
-    results.contacts = list(
-        matching(
-            Contact.objects.filter(account__in=visible).select_related("account"), "contact", words
-        ).order_by("name", "pk")[:SEARCH_LIMIT]
-    )
-    results.conversations = list(
-        matching(
-            Conversation.objects.filter(account__in=visible).select_related("account", "logged_by"),
-            "conversation",
-            words,
-        ).order_by("-occurred_at", "-pk")[:SEARCH_LIMIT]
-    )
-    return results
-
-
-def quick_log_accounts(*, user: User, text: str, limit: int = 10) -> list[Account]:
-    """Accounts the user may log a conversation on: matching the text, or their own recent ones."""
-    editable = accounts_editable_by(user)
-    words = terms(text)
-    if words:
-        editable = matching(editable, "account", words).order_by("name", "pk")
-    else:
-        editable = editable.order_by("-updated_at", "-pk")
-    return list(editable.select_related("segment")[:limit])
-
-
 # CSV column -> the lookup it is read from.
 EXPORT_FIELDS = {
     "account_name": "name",
@@ -280,96 +187,3 @@ def account_export_rows(*, user: User, filters: AccountFilters) -> Iterator[tupl
         .values_list(*EXPORT_FIELDS.values())
         .iterator(chunk_size=2000)
     )
-
-
-def get_import_for_user(user: User, pk: object) -> AccountImport:
-    """Only the person who uploaded an import (or sales ops and admins) sees its report."""
-    imports = AccountImport.objects.defer("content")
-    if not user.sees_everything:
-        imports = imports.filter(uploaded_by=user)
-    try:
-        return imports.get(pk=int(pk))  # type: ignore[call-overload]
-    except (AccountImport.DoesNotExist, TypeError, ValueError):
-        raise Http404("No such import.") from None
-
-
-def import_progress(*, job: AccountImport) -> int:
-    """Rows processed so far, for the progress bar."""
-    if job.status in {AccountImport.Status.DONE, AccountImport.Status.INVALID}:
-        return job.total_rows
-    return min(int(cache.get(progress_key(job.pk)) or 0), job.total_rows)
-
-
-def merge_candidates(*, user: User, account: Account, text: str, limit: int = 20) -> list[Account]:
-    """Accounts the user may merge into this one: by the words typed, else by its name's words."""
-    words = terms(text) or terms(account.name)[:1]
-    editable = accounts_editable_by(user).exclude(pk=account.pk)
-    if not words:
-        return []
-    found = matching(editable.select_related("owner", "segment"), "account", words)
-    return list(found.order_by("name", "pk")[:limit])
-
-
-def merge_moving_counts(*, account: Account) -> dict[str, int]:
-    """How many contacts, conversations, why notes and deals would move."""
-    # One subquery count each: counting over joins of four tables would multiply rows.
-    counts = {
-        "contacts": Contact.objects.filter(account=account),
-        "conversations": Conversation.objects.filter(account=account),
-        "why_notes": WhyNote.objects.filter(account=account),
-        "opportunities": account.opportunities.all(),
-    }
-    row = (
-        Account.objects.filter(pk=account.pk)
-        .annotate(
-            **{
-                f"moving_{name}": Coalesce(
-                    Subquery(
-                        rows.order_by().values("account").annotate(n=Count("pk")).values("n")[:1]
-                    ),
-                    0,
-                )
-                for name, rows in counts.items()
-            }
-        )
-        .values(*(f"moving_{name}" for name in counts))
-        .get()
-    )
-    return {name: row[f"moving_{name}"] for name in counts}
-
-
-@dataclass(frozen=True)
-class ContactPair:
-    """A contact of the account kept (`keep`) and one of its duplicate (`drop`) that look like
-    the same person, and why salesflow thinks so."""
-
-    keep: Contact
-    drop: Contact
-    reason: str  # "email" or "name"
-
-
-def _same_name(contact: Contact) -> str:
-    return " ".join(contact.name.split()).casefold()
-
-
-def merge_contact_pairs(*, survivor: Account, duplicate: Account) -> list[ContactPair]:
-    """The duplicate's contacts that look like one of the survivor's: the same email (any
-    case), else the same name (any case or spacing). Each contact is in one pair at most,
-    email matches first; the merge page offers each pair, and services.account_merge
-    accepts only these."""
-    ours = list(account_contacts(account=survivor))
-    theirs = list(account_contacts(account=duplicate))
-    taken: set[int] = set()
-    pairs: dict[int, ContactPair] = {}
-    for reason, key in (("email", lambda c: c.email.strip().casefold()), ("name", _same_name)):
-        index: dict[str, Contact] = {}
-        for contact in ours:
-            if contact.pk not in taken and key(contact):
-                index.setdefault(key(contact), contact)
-        for contact in theirs:
-            match = index.get(key(contact)) if key(contact) else None
-            if contact.pk in pairs or match is None or match.pk in taken:
-                continue
-            pairs[contact.pk] = ContactPair(keep=match, drop=contact, reason=reason)
-            taken.add(match.pk)
-    return [pairs[contact.pk] for contact in theirs if contact.pk in pairs]

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
 
-from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model, Q
 from django.utils import timezone
 
-from prospects import importing, selectors
+from prospects import access, selectors, signals
 from prospects.models import (
     READINESS_QUESTIONS,
     Account,
     AccountEvent,
-    AccountImport,
     Answer,
     Contact,
     Conversation,
@@ -41,11 +37,6 @@ ACCOUNT_FIELDS = (
 )
 
 
-def _check_owner(*, actor: User, owner: User) -> None:
-    if not selectors.assignable_owners(actor).filter(pk=owner.pk).exists():
-        raise ValidationError({"owner": "You cannot give accounts to this person."})
-
-
 @transaction.atomic
 def account_create(
     *,
@@ -58,7 +49,7 @@ def account_create(
     status: str = Account.Status.PROSPECT,
     disqualified_reason: str = "",
 ) -> Account:
-    _check_owner(actor=actor, owner=owner)
+    access.check_assignable_owner(actor=actor, owner=owner)
     account = Account(
         name=name,
         website=website,
@@ -129,11 +120,11 @@ def account_update(*, actor: User, account: Account, **changes: object) -> Accou
     # Lock the row: two editors must not both record the same status change. Access is
     # checked on the stored row, not on the instance a bound form has already changed.
     locked = Account.objects.select_for_update().select_related("owner").get(pk=account.pk)
-    if not selectors.can_edit_account(actor, locked):
+    if not access.can_edit_account(actor, locked):
         raise ValidationError("This account is read-only for you.")
     old_status = locked.status
     if "owner" in changes and changes["owner"] != locked.owner:
-        _check_owner(actor=actor, owner=changes["owner"])  # type: ignore[arg-type]
+        access.check_assignable_owner(actor=actor, owner=changes["owner"])  # type: ignore[arg-type]
     for field, value in changes.items():
         setattr(locked, field, value)
     if locked.status != Account.Status.DISQUALIFIED:
@@ -158,7 +149,7 @@ def account_update(*, actor: User, account: Account, **changes: object) -> Accou
 
 @transaction.atomic
 def contact_save(*, actor: User, contact: Contact) -> Contact:
-    if not selectors.can_edit_account(actor, contact.account):
+    if not access.can_edit_account(actor, contact.account):
         raise ValidationError("This account is read-only for you.")
     contact.full_clean()
     contact.save()
@@ -195,7 +186,7 @@ def conversation_log(
     With a submission_key (the logging form's one-time token) the same submission is saved
     once: sending it again answers with the conversation it saved the first time.
     """
-    if not selectors.can_edit_account(actor, account):
+    if not access.can_edit_account(actor, account):
         raise ValidationError("This account is read-only for you.")
     if submission_key is not None:
         saved = _conversation_already_logged(
@@ -259,14 +250,12 @@ def conversation_log(
         conversation=conversation,
     )
     _apply_readiness(account=account, conversation=conversation)
-    # Imported here: the pipeline app builds on this one, not the other way round.
-    from pipeline.deals import services as deal_services
-    from pipeline.followups import services as followup_services
-
-    deal_services.opportunities_unstick(account.opportunities.all())
-    conversation.follow_up_proposal = followup_services.followup_after_conversation(
-        actor=actor, conversation=conversation
+    # The apps built on this one act on it here, in this transaction (pipeline: the
+    # account's deals are no longer stuck, a follow-up may be proposed), and may say so.
+    answers = signals.conversation_logged.send(
+        sender=Conversation, conversation=conversation, actor=actor
     )
+    conversation.outcome_messages = [answer for _, answer in answers if answer]
     return conversation
 
 
@@ -314,7 +303,7 @@ def why_record(
     said_by: Contact | None = None,
 ) -> WhyNote:
     """Record the prospect's why as a new version; the earlier ones stay as history."""
-    if not selectors.can_edit_account(actor, account):
+    if not access.can_edit_account(actor, account):
         raise ValidationError("This account is read-only for you.")
     if said_by is not None and said_by.account_id != account.pk:
         raise ValidationError({"said_by": "Pick a contact of this account."})
@@ -338,317 +327,3 @@ def why_record(
         why_note=note,
     )
     return note
-
-
-# --- CSV import -----------------------------------------------------------------------
-
-
-@transaction.atomic
-def account_import_start(*, actor: User, file_name: str, content: str) -> AccountImport:
-    """Keep the upload and run it now when small, or hand it to a worker when large."""
-    total = importing.count_rows(content)  # raises ImportFileError for an unreadable file
-    if total == 0:
-        raise importing.ImportFileError("The file has a header but no rows.")
-    job = AccountImport.objects.create(
-        uploaded_by=actor, file_name=file_name[:200], content=content, total_rows=total
-    )
-    if total >= settings.SALESFLOW_IMPORT_ASYNC_ROWS:
-        from prospects.tasks import run_account_import
-
-        run_account_import.delay_on_commit(job.pk)
-    else:
-        account_import_run(import_id=job.pk)
-        job.refresh_from_db()
-    return job
-
-
-def account_import_run(*, import_id: int) -> None:
-    """Check every row, then write all of it in one transaction, or nothing at all."""
-    # Claimed by exactly one run: queued, or running for longer than the task's hard time
-    # limit, which means the worker died mid-import (its transaction rolled back, nothing
-    # was written) and this is the broker's redelivery. A second delivery of a live import
-    # finds nothing to claim.
-    now = timezone.now()
-    abandoned = Q(
-        status=AccountImport.Status.RUNNING,
-        started_at__lt=now - timedelta(seconds=IMPORT_TIME_LIMIT),
-    )
-    claimed = AccountImport.objects.filter(
-        Q(status=AccountImport.Status.QUEUED) | abandoned, pk=import_id
-    ).update(status=AccountImport.Status.RUNNING, started_at=now)
-    if not claimed:
-        return
-    job = AccountImport.objects.select_related("uploaded_by").get(pk=import_id)
-    key = importing.progress_key(import_id)
-    # Progress lives in the cache: rows written inside the import's transaction are not
-    # visible to the page polling for progress until it commits.
-    cache.set(key, 0, timeout=3600)
-    actor = job.uploaded_by
-    owners = {user.username: user for user in selectors.assignable_owners(actor)}
-    try:
-        checked = importing.check(
-            job.content, owners=owners, actor=actor, progress=lambda n: cache.set(key, n // 2, 3600)
-        )
-        if checked.error_count:
-            _finish_import(
-                job,
-                AccountImport.Status.INVALID,
-                errors=checked.errors,
-                error_count=checked.error_count,
-            )
-            return
-        with transaction.atomic():
-            accounts, contacts = _write_import(
-                actor,
-                checked.rows,
-                on_batch=lambda n: cache.set(key, job.total_rows // 2 + n // 2, 3600),
-            )
-        job.accounts_created, job.contacts_created = accounts, contacts
-        _finish_import(job, AccountImport.Status.DONE)
-    except importing.ImportFileError as exc:
-        _finish_import(
-            job,
-            AccountImport.Status.INVALID,
-            errors=[{"row": 0, "column": "", "message": str(exc)}],
-            error_count=1,
-        )
-    except Exception:
-        _finish_import(
-            job,
-            AccountImport.Status.FAILED,
-            errors=[
-                {
-                    "row": 0,
-                    "column": "",
-                    "message": "The import stopped on an unexpected error; nothing was written.",
-                }
-            ],
-            error_count=1,
-        )
-        raise
-    finally:
-        cache.delete(key)
-
-
-def _finish_import(
-    job: AccountImport, status: str, *, errors: list | None = None, error_count: int = 0
-) -> None:
-    job.status = status
-    job.errors = errors or []
-    if error_count > len(job.errors):
-        job.errors.append(
-            {
-                "row": None,
-                "column": "",
-                "message": f"…and {error_count - len(job.errors)} more errors.",
-            }
-        )
-    job.finished_at = timezone.now()
-    job.save(
-        update_fields=["status", "errors", "accounts_created", "contacts_created", "finished_at"]
-    )
-
-
-IMPORT_BATCH = 1000
-# Imports get a time limit of their own: 100,000 rows take minutes, not the seconds an
-# ordinary background job is allowed.
-IMPORT_TIME_LIMIT = 1800
-
-
-def _write_import(
-    actor: User, rows: list[importing.ParsedRow], *, on_batch: object
-) -> tuple[int, int]:
-    """Bulk-create the accounts, their contacts and timeline entries."""
-    now = timezone.now()
-    first_rows: dict[str, importing.ParsedRow] = {}
-    for row in rows:
-        first_rows.setdefault(str(row.data["account_name"]), row)
-    accounts: dict[str, Account] = {}
-    names = list(first_rows)
-    for start in range(0, len(names), IMPORT_BATCH):
-        batch = []
-        for name in names[start : start + IMPORT_BATCH]:
-            data = first_rows[name].data
-            batch.append(
-                Account(
-                    name=name,
-                    website=data["website"],
-                    segment_id=data["segment"],
-                    lead_source_id=data["lead_source"],
-                    owner=data["owner"],
-                    status=data["status"],
-                    disqualified_reason=data["disqualified_reason"]
-                    if data["status"] == Account.Status.DISQUALIFIED
-                    else "",
-                )
-            )
-        for account in Account.objects.bulk_create(batch):
-            accounts[account.name] = account
-        on_batch(start + len(batch))  # type: ignore[operator]
-    AccountEvent.objects.bulk_create(
-        (
-            AccountEvent(
-                account=account,
-                kind=AccountEvent.Kind.CREATED,
-                occurred_at=now,
-                actor=actor,
-                summary="Imported from CSV",
-            )
-            for account in accounts.values()
-        ),
-        batch_size=IMPORT_BATCH,
-    )
-    contacts = [
-        Contact(
-            account=accounts[str(row.data["account_name"])],
-            name=row.data["contact_name"],
-            title=row.data["contact_title"],
-            email=row.data["contact_email"],
-            phone=row.data["contact_phone"],
-            buying_role=row.data["contact_role"],
-        )
-        for row in rows
-        if row.data["contact_name"]
-    ]
-    Contact.objects.bulk_create(contacts, batch_size=IMPORT_BATCH)
-    return len(accounts), len(contacts)
-
-
-# --- Merging duplicates -----------------------------------------------------------------
-
-
-# The fields of a contact a person edits; a merge of two contacts chooses among them.
-CONTACT_FIELDS = ("name", "title", "email", "phone", "buying_role")
-
-
-@transaction.atomic
-def account_merge(
-    *,
-    actor: User,
-    survivor: Account,
-    duplicate: Account,
-    values: dict[str, object],
-    contacts: Mapping[int, Mapping[str, object]] | None = None,
-) -> Account:
-    """Fold the duplicate into the survivor: chosen field values, and every contact,
-    conversation, why note, deal, follow-up and timeline entry, in one transaction; the
-    duplicate is deleted.
-
-    `contacts` names the duplicate's contacts to merge into the survivor's look-alike
-    (selectors.merge_contact_pairs), each with the values the merged contact keeps; the
-    duplicate's other contacts move over as they are.
-    """
-    if survivor.pk == duplicate.pk:
-        raise ValidationError("Pick two different accounts to merge.")
-    contacts = contacts or {}
-    # Lock both rows in a fixed order, so two merges of the same pair cannot deadlock.
-    rows = (
-        Account.objects.select_for_update()
-        .filter(pk__in=[survivor.pk, duplicate.pk])
-        .order_by("pk")
-    )
-    locked = {account.pk: account for account in rows}
-    if len(locked) != 2:
-        raise ValidationError("One of the accounts no longer exists.")
-    survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
-    for account in (survivor, duplicate):
-        if not selectors.can_edit_account(actor, account):
-            raise ValidationError("You can merge only accounts you may edit.")
-    unknown = set(values) - set(ACCOUNT_FIELDS)
-    if unknown:
-        raise TypeError(f"account_merge cannot set {', '.join(sorted(unknown))}")
-    for chosen in contacts.values():
-        unknown = set(chosen) - set(CONTACT_FIELDS)
-        if unknown:
-            raise TypeError(f"account_merge cannot set a contact's {', '.join(sorted(unknown))}")
-    pairs = {
-        pair.drop.pk: pair
-        for pair in selectors.merge_contact_pairs(survivor=survivor, duplicate=duplicate)
-    }
-    if set(contacts) - set(pairs):
-        raise ValidationError(
-            "The contacts changed while you were choosing; look at the merge again."
-        )
-    if "owner" in values and values["owner"] != survivor.owner:
-        _check_owner(actor=actor, owner=values["owner"])  # type: ignore[arg-type]
-    for field, value in values.items():
-        setattr(survivor, field, value)
-    if survivor.status != Account.Status.DISQUALIFIED:
-        survivor.disqualified_reason = ""
-    # The survivor gets the duplicate's deals: a won one among them makes it a customer.
-    account_check_status(account=survivor, status=survivor.status, merging=duplicate)
-    # Each readiness answer: whichever account heard it most recently.
-    for field, _ in READINESS_QUESTIONS:
-        theirs = getattr(duplicate, f"{field}_changed_at")
-        ours = getattr(survivor, f"{field}_changed_at")
-        if theirs and (ours is None or theirs > ours):
-            setattr(survivor, field, getattr(duplicate, field))
-            setattr(survivor, f"{field}_changed_at", theirs)
-    survivor.full_clean()
-    survivor.save()
-    for drop_pk, chosen in contacts.items():
-        keep, drop = pairs[drop_pk].keep, pairs[drop_pk].drop
-        for field, value in chosen.items():
-            setattr(keep, field, value)
-        keep.full_clean()
-        keep.save()
-        # Their conversations, the why notes they said, the SOE steps they carry…
-        _repoint(old=drop, new=keep)
-        drop.delete()
-    # Its history moves, but not its "Account created": the survivor was created once.
-    # Deals keep their owner, stage and history; only the account they belong to changes.
-    _repoint(
-        old=duplicate,
-        new=survivor,
-        leave={AccountEvent: Q(kind=AccountEvent.Kind.CREATED)},
-    )
-    merged = len(contacts)
-    summary = f"Merged “{duplicate.name}” into this account"
-    if merged:
-        summary += f", and {merged} of its contacts with contacts here"
-    AccountEvent.objects.create(
-        account=survivor,
-        kind=AccountEvent.Kind.MERGED,
-        occurred_at=timezone.now(),
-        actor=actor,
-        summary=summary[:300],
-    )
-    duplicate.delete()
-    from pipeline.deals import services as deal_services
-
-    # The duplicate's conversations may be newer than anything on the survivor's deals.
-    deal_services.opportunities_unstick(survivor.opportunities.all())
-    return survivor
-
-
-def _repoint(*, old: Model, new: Model, leave: Mapping[type[Model], Q] | None = None) -> None:
-    """Point every row that refers to `old` — by any foreign key or many-to-many, hidden
-    ones (related_name="+") included — at `new`, except the rows `leave` names.
-
-    The relations are read from the models themselves, not listed here: a model added
-    later that points at a contact or an account (in this app or one built on it) is moved
-    by a merge without anyone remembering to add it.
-    """
-    leave = leave or {}
-    for relation in type(old)._meta.get_fields(include_hidden=True):
-        # Reverse foreign keys only: a many-to-many's rows are its through table's, whose
-        # own foreign key is among these.
-        if not (relation.is_relation and relation.auto_created and not relation.concrete):
-            continue
-        if relation.many_to_many:
-            continue
-        model, name = relation.related_model, relation.field.name
-        rows = model._base_manager.filter(**{name: old})
-        if model in leave:
-            rows = rows.exclude(leave[model])
-        if model._meta.auto_created:
-            # A many-to-many table holds each pair once: where `new` is already linked to
-            # the same row, the link to `old` goes instead of becoming a second copy.
-            other = next(
-                field.name
-                for field in model._meta.fields
-                if field.is_relation and field.name != name
-            )
-            linked = model._base_manager.filter(**{name: new}).values(other)
-            rows.filter(**{f"{other}__in": linked}).delete()
-        rows.update(**{name: new})

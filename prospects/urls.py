@@ -1,6 +1,9 @@
 from django.urls import path
 
 from prospects import views
+from prospects.importing import views as importing_views
+from prospects.merge import views as merge_views
+from prospects.search import views as search_views
 
 app_name = "prospects"
 
@@ -8,13 +11,17 @@ urlpatterns = [
     path("accounts/", views.account_list, name="account_list"),
     path("accounts/new/", views.account_create, name="account_create"),
     path("accounts/export.csv", views.account_export, name="account_export"),
-    path("accounts/import/", views.account_import, name="account_import"),
-    path("accounts/import/<int:pk>/", views.account_import_detail, name="account_import_detail"),
-    path("search/", views.search, name="search"),
-    path("log/", views.quick_log, name="quick_log"),
+    path("accounts/import/", importing_views.account_import, name="account_import"),
+    path(
+        "accounts/import/<int:pk>/",
+        importing_views.account_import_detail,
+        name="account_import_detail",
+    ),
+    path("search/", search_views.search, name="search"),
+    path("log/", search_views.quick_log, name="quick_log"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
     path("accounts/<int:pk>/edit/", views.account_edit, name="account_edit"),
-    path("accounts/<int:pk>/merge/", views.account_merge, name="account_merge"),
+    path("accounts/<int:pk>/merge/", merge_views.account_merge, name="account_merge"),
     path("accounts/<int:pk>/timeline/", views.account_timeline, name="account_timeline"),
     path(
         "accounts/<int:pk>/conversations/new/",

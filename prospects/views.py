@@ -1,6 +1,6 @@
 """The rep's workspace: accounts, contacts, conversation logging and the prospect's why.
 
-Views parse input with forms and call services; access goes through the selectors'
+Views parse input with forms and call services; access goes through prospects.access's
 get_*_for_user helpers (404 outside the user's reach, 403 for read-only).
 """
 
@@ -17,20 +17,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from pipeline.deals import selectors as deal_selectors
-from pipeline.followups import selectors as followup_selectors
-from prospects import selectors, services
+from prospects import access, selectors, services
 from prospects.forms import (
     AccountFilterForm,
     AccountForm,
-    AccountImportForm,
-    AccountMergeForm,
     ContactForm,
     ConversationForm,
     WhyForm,
 )
-from prospects.importing import ImportFileError
 from prospects.models import Account, ConversationKind
+from prospects.panels import ACCOUNT
 from salesflow.core.web import csv_safe, form_errors_to
 
 ACCOUNTS_PER_PAGE = 25
@@ -78,7 +74,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.get_account_for_user(request.user, pk, for_edit=True)
+    account = access.get_account_for_user(request.user, pk, for_edit=True)
     form = AccountForm(request.POST or None, instance=account, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -97,18 +93,18 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _account_context(request: HttpRequest, account: Account) -> dict[str, object]:
     return {
         "account": account,
-        "can_edit": selectors.can_edit_account(request.user, account),
+        "can_edit": access.can_edit_account(request.user, account),
         **selectors.why_panel(account=account),
         "contacts": selectors.account_contacts(account=account),
-        "opportunities": deal_selectors.account_opportunities(account=account),
-        "followups": followup_selectors.account_followups(account=account),
+        # The apps built on prospects: pipeline's deals and follow-ups.
+        **ACCOUNT.context(request.user, account=account),
         "timeline": _page(request, selectors.account_timeline(account=account), TIMELINE_PER_PAGE),
     }
 
 
 @require_GET
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.get_account_for_user(request.user, pk)
+    account = access.get_account_for_user(request.user, pk)
     context = _account_context(request, account)
     if context["can_edit"]:
         context["conversation_form"] = ConversationForm(account=account)
@@ -117,7 +113,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def account_timeline(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.get_account_for_user(request.user, pk)
+    account = access.get_account_for_user(request.user, pk)
     timeline = _page(request, selectors.account_timeline(account=account), TIMELINE_PER_PAGE)
     context = {"account": account, "timeline": timeline}
     if request.htmx:
@@ -128,7 +124,7 @@ def account_timeline(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def conversation_create(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.get_account_for_user(request.user, pk, for_edit=True)
+    account = access.get_account_for_user(request.user, pk, for_edit=True)
     form = ConversationForm(request.POST or None, account=account)
     if request.method == "POST" and form.is_valid():
         try:
@@ -138,10 +134,9 @@ def conversation_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form_errors_to(form, error)
         else:
-            # What the patience rules made of it: a follow-up proposed, or the waiting one
-            # held longer — said where the rep logged it.
-            proposal = conversation.follow_up_proposal
-            follow_up_message = proposal.message() if proposal else ""
+            # What the apps built on prospects made of it (a follow-up proposed, or the
+            # waiting one held longer), said where the rep logged it.
+            follow_up_message = " ".join(conversation.outcome_messages)
             if not request.htmx:
                 messages.success(request, f"Conversation logged. {follow_up_message}".strip())
                 return redirect("prospects:account_detail", pk=account.pk)
@@ -167,7 +162,7 @@ def conversation_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def conversation_questions(request: HttpRequest, pk: int) -> HttpResponse:
     """The facilitative questions for the kind picked in the logging form (an htmx fragment)."""
-    account = selectors.get_account_for_user(request.user, pk, for_edit=True)
+    account = access.get_account_for_user(request.user, pk, for_edit=True)
     kind = request.GET.get("kind", "")
     if kind not in ConversationKind.values:
         kind = ConversationKind.OTHER
@@ -179,7 +174,7 @@ def conversation_questions(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def why_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.get_account_for_user(request.user, pk, for_edit=True)
+    account = access.get_account_for_user(request.user, pk, for_edit=True)
     history = selectors.why_history(account=account)  # newest first: [0] is the current why
     current = history[0] if history else None
     initial = {"text": current.text, "said_by": current.said_by_id} if current else {}
@@ -209,7 +204,7 @@ def why_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.get_account_for_user(request.user, pk, for_edit=True)
+    account = access.get_account_for_user(request.user, pk, for_edit=True)
     form = ContactForm(request.POST or None)
     form.instance.account = account
     return _contact_form(request, form, account)
@@ -217,7 +212,7 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    contact = selectors.get_contact_for_user(request.user, pk, for_edit=True)
+    contact = access.get_contact_for_user(request.user, pk, for_edit=True)
     form = ContactForm(request.POST or None, instance=contact)
     return _contact_form(request, form, contact.account)
 
@@ -232,24 +227,6 @@ def _contact_form(request: HttpRequest, form: ContactForm, account: Account) -> 
             messages.success(request, f"{form.instance.name} saved.")
             return redirect("prospects:account_detail", pk=account.pk)
     return render(request, "prospects/contact_form.html", {"form": form, "account": account})
-
-
-@require_GET
-def search(request: HttpRequest) -> HttpResponse:
-    text = request.GET.get("q", "")[:200]
-    results = selectors.search(user=request.user, text=text)
-    return render(request, "prospects/search.html", {"results": results, "q": text})
-
-
-@require_GET
-def quick_log(request: HttpRequest) -> HttpResponse:
-    """Log a conversation from anywhere: find the account, then the usual form."""
-    text = request.GET.get("q", "")[:200]
-    accounts = selectors.quick_log_accounts(user=request.user, text=text)
-    context = {"accounts": accounts, "q": text}
-    if request.htmx:
-        return render(request, "prospects/quick_log.html#quick-log-results", context)
-    return render(request, "prospects/quick_log.html", context)
 
 
 @require_GET
@@ -272,72 +249,3 @@ def account_export(request: HttpRequest) -> StreamingHttpResponse:
 class _Echo:
     def write(self, value: str) -> str:
         return value
-
-
-@require_http_methods(["GET", "POST"])
-def account_import(request: HttpRequest) -> HttpResponse:
-    form = AccountImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        file_name, content = form.cleaned_data["file"]
-        try:
-            job = services.account_import_start(
-                actor=request.user, file_name=file_name, content=content
-            )
-        except ImportFileError as error:
-            form.add_error("file", str(error))
-        else:
-            return redirect("prospects:account_import_detail", pk=job.pk)
-    status = 422 if form.errors else 200
-    return render(request, "prospects/account_import.html", {"form": form}, status=status)
-
-
-@require_GET
-def account_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = selectors.get_import_for_user(request.user, pk)
-    context = {"job": job, "progress": selectors.import_progress(job=job)}
-    if request.htmx:
-        return render(request, "prospects/account_import_detail.html#import-status", context)
-    return render(request, "prospects/account_import_detail.html", context)
-
-
-@require_http_methods(["GET", "POST"])
-def account_merge(request: HttpRequest, pk: int) -> HttpResponse:
-    """Merge a duplicate into this account: pick the duplicate, then the values to keep."""
-    survivor = selectors.get_account_for_user(request.user, pk, for_edit=True)
-    other = request.GET.get("other") or request.POST.get("other")
-    if not other:
-        text = request.GET.get("q", "")[:200]
-        candidates = selectors.merge_candidates(user=request.user, account=survivor, text=text)
-        return render(
-            request,
-            "prospects/account_merge.html",
-            {"account": survivor, "candidates": candidates, "q": text},
-        )
-    duplicate = selectors.get_account_for_user(request.user, other, for_edit=True)
-    pairs = selectors.merge_contact_pairs(survivor=survivor, duplicate=duplicate)
-    form = AccountMergeForm(
-        request.POST or None, survivor=survivor, duplicate=duplicate, pairs=pairs
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.account_merge(
-                actor=request.user,
-                survivor=survivor,
-                duplicate=duplicate,
-                values=form.values(),
-                contacts=form.contact_values(),
-            )
-        except ValidationError as error:
-            form_errors_to(form, error)
-        else:
-            messages.success(request, f"Merged {duplicate.name} into this account.")
-            return redirect("prospects:account_detail", pk=survivor.pk)
-    context = {
-        "account": survivor,
-        "duplicate": duplicate,
-        "form": form,
-        "moving": selectors.merge_moving_counts(account=duplicate),
-    }
-    return render(
-        request, "prospects/account_merge.html", context, status=422 if form.errors else 200
-    )

@@ -8,6 +8,7 @@ from django import forms
 from pipeline.deals import selectors as deal_selectors
 from pipeline.deals.models import CloseReason, Opportunity, Pipeline, Stage
 from pipeline.deals.services import OPPORTUNITY_FIELDS
+from prospects import access as prospect_access
 from prospects import selectors as prospect_selectors
 from prospects.models import Account, LeadSource, Segment
 from salesflow.core.fields import IdChoiceField
@@ -46,7 +47,7 @@ class OpportunityForm(forms.ModelForm):
 
     def __init__(self, *args: object, user: User, account: Account, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = prospect_selectors.assignable_owners(user)
+        self.fields["owner"].queryset = prospect_access.assignable_owners(user)
         self.fields["lead_source"].queryset = LeadSource.objects.filter(active=True)
         if self.instance.pk:
             # A deal keeps its pipeline: its history points at that pipeline's stages.

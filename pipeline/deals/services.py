@@ -14,7 +14,7 @@ from django.utils import timezone
 from pipeline.deals import flow
 from pipeline.deals import selectors as deal_selectors
 from pipeline.deals.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
-from prospects import selectors as prospect_selectors
+from prospects import access as prospect_access
 from prospects import services as prospect_services
 from prospects.models import (
     READINESS_QUESTIONS,
@@ -39,11 +39,6 @@ class MoveRefused(ValidationError):
     """A stage move that was not made; the message says why, and nothing changed."""
 
 
-def _check_owner(*, actor: User, owner: User) -> None:
-    if not prospect_selectors.assignable_owners(actor).filter(pk=owner.pk).exists():
-        raise ValidationError({"owner": "You cannot give deals to this person."})
-
-
 def _readiness(account: Account) -> dict[str, str]:
     return {field: getattr(account, field) for field, _ in READINESS_QUESTIONS}
 
@@ -64,9 +59,9 @@ def opportunity_create(
     stage: Stage | None = None,
 ) -> Opportunity:
     """Open a deal on an account, in its first open stage unless one is given."""
-    if not prospect_selectors.can_edit_account(actor, account):
+    if not prospect_access.can_edit_account(actor, account):
         raise ValidationError("You can open deals only on accounts you may edit.")
-    _check_owner(actor=actor, owner=owner)
+    prospect_access.check_assignable_owner(actor=actor, owner=owner, what="deals")
     pipeline = pipeline or deal_selectors.default_pipeline_for(account)
     if pipeline is None:
         raise ValidationError("No pipeline is set up yet; ask sales ops to create one.")
@@ -115,7 +110,7 @@ def opportunity_update(*, actor: User, opportunity: Opportunity, **changes: obje
     if not deal_selectors.can_edit_opportunity(actor, locked):
         raise ValidationError("This deal is read-only for you.")
     if "owner" in changes and changes["owner"] != locked.owner:
-        _check_owner(actor=actor, owner=changes["owner"])  # type: ignore[arg-type]
+        prospect_access.check_assignable_owner(actor=actor, owner=changes["owner"], what="deals")  # type: ignore[arg-type]
     for field, value in changes.items():
         setattr(locked, field, value)
     locked.full_clean()

@@ -21,6 +21,7 @@ from pipeline.deals import services as deal_services
 from pipeline.deals.forms import BoardFilterForm, MoveForm, OpportunityForm, SpecialistOverrideForm
 from pipeline.deals.models import Opportunity, Pipeline, Stage, StageChange
 from pipeline.soe import selectors as soe_selectors
+from prospects import access as prospect_access
 from prospects import selectors as prospect_selectors
 from salesflow.core.fields import whole_number
 from salesflow.core.web import form_errors_to
@@ -201,7 +202,7 @@ def _detail(
         "opportunity": opportunity,
         "account": account,
         "can_edit": can_edit,
-        "can_edit_account": prospect_selectors.can_edit_account(request.user, account),
+        "can_edit_account": prospect_access.can_edit_account(request.user, account),
         **prospect_selectors.why_panel(account=account),
         "activity": deal_selectors.opportunity_activity(opportunity=opportunity),
         # A deal that went back and forth for years has hundreds of moves: newest first,
@@ -237,7 +238,7 @@ def _detail(
 
 @require_http_methods(["GET", "POST"])
 def opportunity_create(request: HttpRequest, pk: int) -> HttpResponse:
-    account = prospect_selectors.get_account_for_user(request.user, pk, for_edit=True)
+    account = prospect_access.get_account_for_user(request.user, pk, for_edit=True)
     form = OpportunityForm(request.POST or None, user=request.user, account=account)
     if request.method == "POST" and form.is_valid():
         try:

@@ -22,7 +22,7 @@ from pipeline.followups import patience
 from pipeline.followups import selectors as followup_selectors
 from pipeline.followups.models import FollowUp, FollowUpEvent, PatienceRule
 from pipeline.soe.models import SoeStep
-from prospects import selectors as prospect_selectors
+from prospects import access as prospect_access
 from prospects import services as prospect_services
 from prospects.models import (
     Account,
@@ -99,7 +99,7 @@ def followup_create(
     proposed: bool = False,
 ) -> FollowUp:
     """A follow-up, held for as long as the patience rules say, and why."""
-    if not prospect_selectors.can_edit_account(actor, account):
+    if not prospect_access.can_edit_account(actor, account):
         raise ValidationError("This account is read-only for you.")
     if opportunity is not None and opportunity.account_id != account.pk:
         raise ValidationError({"opportunity": "Pick one of this account's deals."})
@@ -184,7 +184,7 @@ def followup_hold(*, actor: User, follow_up: FollowUp) -> Proposal:
         .select_related("account", "opportunity__stage", "owner")
         .get(pk=follow_up.pk)
     )
-    if not prospect_selectors.can_edit_account(actor, locked.account):
+    if not prospect_access.can_edit_account(actor, locked.account):
         raise ValidationError("This follow-up is read-only for you.")
     if locked.status != FollowUp.Status.HELD:
         raise ValidationError(
@@ -365,7 +365,7 @@ def _followup_move(
     **values: object,
 ) -> FollowUp:
     current = FollowUp.objects.select_related("account__owner", "owner").get(pk=follow_up.pk)
-    if not prospect_selectors.can_edit_account(actor, current.account) and actor != current.owner:
+    if not prospect_access.can_edit_account(actor, current.account) and actor != current.owner:
         raise ValidationError("This follow-up is read-only for you.")
     condition = allowed if isinstance(allowed, Q) else Q(status__in=allowed)
     moved = FollowUp.objects.filter(condition, pk=current.pk).update(status=to, **values)
@@ -480,7 +480,7 @@ def followup_revise(*, actor: User, follow_up: FollowUp, draft: str, purpose: st
         .select_related("account", "owner__team__manager")
         .get(pk=follow_up.pk)
     )
-    if not prospect_selectors.can_edit_account(actor, locked.account):
+    if not prospect_access.can_edit_account(actor, locked.account):
         raise ValidationError("This follow-up is read-only for you.")
     if locked.status != FollowUp.Status.HELD:
         raise ValidationError("Only a held follow-up can be reworked.")

@@ -22,6 +22,7 @@ from pipeline.followups.forms import (
     FollowUpReviseForm,
     ReasonForm,
 )
+from prospects import access as prospect_access
 from prospects import selectors as prospect_selectors
 from salesflow.core.web import form_errors_to
 
@@ -30,7 +31,7 @@ from salesflow.core.web import form_errors_to
 
 @require_http_methods(["GET", "POST"])
 def followup_create(request: HttpRequest, pk: int) -> HttpResponse:
-    account = prospect_selectors.get_account_for_user(request.user, pk, for_edit=True)
+    account = prospect_access.get_account_for_user(request.user, pk, for_edit=True)
     initial = {"opportunity": request.GET.get("deal")} if request.GET.get("deal") else None
     form = FollowUpForm(request.POST or None, account=account, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -54,7 +55,7 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "follow_up": follow_up,
         "account": follow_up.account,
-        "can_edit": prospect_selectors.can_edit_account(request.user, follow_up.account),
+        "can_edit": prospect_access.can_edit_account(request.user, follow_up.account),
         "may_review": followup_selectors.may_review_followup(
             user=request.user, follow_up=follow_up
         ),
@@ -92,7 +93,7 @@ def followup_review(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     follow_up = followup_selectors.get_followup_for_user(request.user, pk)
-    if not prospect_selectors.can_edit_account(request.user, follow_up.account):
+    if not prospect_access.can_edit_account(request.user, follow_up.account):
         raise PermissionDenied("This follow-up is read-only for you.")
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""

@@ -9,3 +9,9 @@ class ReviewsConfig(AppConfig):
     name = "pipeline.reviews"
     label = "reviews"
     verbose_name = "Plusses/deltas reviews"
+
+    def ready(self) -> None:
+        from pipeline.reviews import panels
+        from salesflow.core.panels import HOME
+
+        HOME.register(panels.home)

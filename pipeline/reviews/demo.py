@@ -175,3 +175,14 @@ def seed_reviews(*, now: Any = None) -> int:
     )
     services.review_seed_facts(actor=sam, review=upcoming)
     return 2
+
+
+def seed() -> list[str]:
+    """seed_demo's entry point (after pipeline's deals): adds the reviews if missing and
+    says so."""
+    if not seed_reviews():
+        return []
+    return [
+        "Added a finished plusses/deltas review with its actions, and the next one, "
+        "ready to start (sign in as sam to facilitate)."
+    ]

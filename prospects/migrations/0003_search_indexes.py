@@ -8,8 +8,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.db import migrations
 
-# A frozen copy of prospects.search.SEARCH_FIELDS as it was when these indexes were made;
-# when the searched fields change, a new migration replaces the indexes.
+# A frozen copy of prospects.search.fulltext.SEARCH_FIELDS as it was when these indexes
+# were made; when the searched fields change, a new migration replaces the indexes.
 SEARCH_FIELDS = {
     "account": ("name",),
     "contact": ("name", "email", "title"),

@@ -50,7 +50,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     ]
     admin_url = reverse("admin:index")
     configure: list[tuple[str, list[NavItem]]] = []
-    if user.role != user.Role.REP:
+    if not user.is_rep:
         dashboard_url = reverse("pipeline:dashboard")
         items.append(NavItem("Dashboard", dashboard_url, path.startswith(dashboard_url)))
         # Managers and sales ops compare the SOE templates with how buyers really went.

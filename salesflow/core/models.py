@@ -45,7 +45,7 @@ class Team(models.Model):
         return self.name
 
     def clean(self) -> None:
-        if self.manager_id and self.manager.role != User.Role.MANAGER:
+        if self.manager_id and not self.manager.is_manager:
             raise ValidationError({"manager": "A team's manager must have the manager role."})
         if self.review_followups and not self.manager_id:
             raise ValidationError(
@@ -99,10 +99,34 @@ class User(AbstractUser):
         parts = [self.first_name, self.last_name] if self.first_name else [self.username]
         return "".join(part[0] for part in parts if part).upper()[:2]
 
+    # Role predicates: every access rule asks these instead of comparing roles by hand, so
+    # what "a manager" or "an admin" may do is read the same way everywhere.
+
     @property
     def sees_everything(self) -> bool:
         """Sales ops and admins see every team's data."""
         return self.role in {self.Role.SALES_OPS, self.Role.ADMIN} or self.is_superuser
+
+    @property
+    def is_rep(self) -> bool:
+        return self.role == self.Role.REP
+
+    @property
+    def is_manager(self) -> bool:
+        """A manager by role, of whichever team they belong to (is_manager_of says which)."""
+        return self.role == self.Role.MANAGER
+
+    @property
+    def is_admin(self) -> bool:
+        """An admin by role, or a superuser made outside the roles (createsuperuser)."""
+        return self.role == self.Role.ADMIN or self.is_superuser
+
+    def is_manager_of(self, team: Team | int | None) -> bool:
+        """Whether the user manages this team (a Team or its id): a manager by role who
+        belongs to it. Membership (user.team), not Team.manager, is what every access rule
+        reads: a manager sees and edits what their team's members own."""
+        team_id = team.pk if isinstance(team, Team) else team
+        return self.is_manager and team_id is not None and team_id == self.team_id
 
 
 class WorkerHeartbeat(models.Model):

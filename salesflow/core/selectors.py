@@ -30,7 +30,7 @@ def owned_visible_to(queryset: QuerySet[M], user: User) -> QuerySet[M]:
 def owned_editable_by(queryset: QuerySet[M], user: User) -> QuerySet[M]:
     """The same rule as can_edit_owned, as a queryset."""
     visible = owned_visible_to(queryset, user)
-    if user.sees_everything or user.role == User.Role.MANAGER:
+    if user.sees_everything or user.is_manager:
         return visible
     return visible.filter(owner=user)
 
@@ -38,11 +38,7 @@ def owned_editable_by(queryset: QuerySet[M], user: User) -> QuerySet[M]:
 def can_edit_owned(user: User, owner: User) -> bool:
     if user.sees_everything or owner.pk == user.pk:
         return True
-    return (
-        user.role == User.Role.MANAGER
-        and user.team_id is not None
-        and owner.team_id == user.team_id
-    )
+    return user.is_manager_of(owner.team_id)
 
 
 def team_of(*, user: User) -> Team | None:

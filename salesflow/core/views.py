@@ -10,11 +10,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
-from pipeline.deals import selectors as deal_selectors
-from pipeline.followups import selectors as followup_selectors
-from pipeline.reviews import selectors as review_selectors
 from salesflow.core import health, selectors, services
 from salesflow.core.models import User
+from salesflow.core.panels import HOME
 
 HOME_TEMPLATES = {
     User.Role.REP: "core/home_rep.html",
@@ -31,19 +29,13 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {
         "team": team,
         "members": selectors.team_members(team=team).exclude(pk=user.pk),
-        "review_actions": review_selectors.open_actions_for(user=user),
         "today": timezone.localdate(),
+        # What the apps show each role: deals and follow-ups, review actions.
+        **HOME.context(user),
     }
-    if user.role == User.Role.REP:
-        context["stuck_deals"] = deal_selectors.stuck_for_owner(user=user)
-        context["due_followups"] = followup_selectors.followups_due(user=user)
-        context["held_followups"] = followup_selectors.followups_held(user=user)
-    if user.role == User.Role.MANAGER:
-        context["to_review"] = followup_selectors.followups_to_review(user=user)
-        context["broken"] = followup_selectors.patience_broken(user=user)
     if user.sees_everything:
         context["teams"] = selectors.teams_overview()
-    if user.role == User.Role.ADMIN or user.is_superuser:
+    if user.is_admin:
         context["worker"] = selectors.worker_status()
     template = HOME_TEMPLATES.get(user.role, HOME_TEMPLATES[User.Role.REP])
     return render(request, template, context)

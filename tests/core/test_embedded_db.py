@@ -26,7 +26,7 @@ from tests.core.test_settings import ROOT, run_manage
 SEARCH = textwrap.dedent(
     """
     from prospects.models import Account, Conversation
-    from prospects.selectors import search
+    from prospects.search.selectors import search
     from salesflow.core.models import User
     from django.db import connection
     from django.utils import timezone

@@ -85,3 +85,29 @@ def test_sales_ops_sees_users_without_a_password_reset_button(client):
     html = client.get(reverse("admin:core_user_change", args=[rep.pk])).content.decode()
     assert rep.username in html
     assert "Reset password" not in html
+
+
+@pytest.mark.parametrize(
+    ("role", "superuser", "expected"),
+    [
+        # (is_rep, is_manager, is_admin, sees_everything)
+        ("rep", False, (True, False, False, False)),
+        ("manager", False, (False, True, False, False)),
+        ("sales_ops", False, (False, False, False, True)),
+        ("admin", False, (False, False, True, True)),
+        ("rep", True, (True, False, True, True)),  # a superuser made outside the roles
+    ],
+)
+def test_role_predicates_read_the_role(role, superuser, expected):
+    user = UserFactory.build(role=role, is_superuser=superuser)
+    assert (user.is_rep, user.is_manager, user.is_admin, user.sees_everything) == expected
+
+
+def test_a_manager_manages_the_team_they_belong_to_only(team, manager, rep, outsider):
+    assert manager.is_manager_of(team)
+    assert manager.is_manager_of(team.pk)
+    assert not manager.is_manager_of(outsider.team)
+    assert not manager.is_manager_of(None)
+    assert not rep.is_manager_of(team)
+    teamless = UserFactory(role="manager", team=None)
+    assert not teamless.is_manager_of(None)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 import pytest
@@ -71,3 +72,26 @@ def test_seed_demo_adds_accounts_in_three_segments_with_their_story():
         Conversation.objects.count(),
         WhyNote.objects.count(),
     ) == counts
+
+
+def test_each_app_seeds_its_demo_after_the_apps_it_builds_on():
+    from salesflow.core.management.commands.seed_demo import app_demo_seeds
+
+    modules = [seed.__module__ for seed in app_demo_seeds()]
+    assert modules == ["prospects.demo", "pipeline.demo", "pipeline.reviews.demo"]
+
+
+def test_seed_demo_says_what_each_app_added_after_the_sign_ins():
+    lines = seed().splitlines()
+    said = [
+        r"Added \d+ demo accounts with contacts, conversations and whys\.",
+        r"Added \d+ demo deals across the stages, a few of them stuck\.",
+        r"Added \d+ closed deals over six quarters, for the dashboard\.",
+        r"Added a finished plusses/deltas review with its actions, and the next one, "
+        r"ready to start \(sign in as sam to facilitate\)\.",
+    ]
+    assert len(lines) == 8 + len(said)  # the heading, the columns, six people
+    assert lines[7].startswith("  admin ")
+    for line, pattern in zip(lines[8:], said, strict=True):
+        assert re.fullmatch(pattern, line), line
+    assert not any(line.startswith("Added") for line in seed().splitlines())  # nothing twice

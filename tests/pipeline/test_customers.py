@@ -12,6 +12,7 @@ from hypothesis import given
 
 from pipeline.deals import services as deal_services
 from prospects import services as prospect_services
+from prospects.merge import services as merge_services
 from prospects.models import Account, AccountEvent
 from tests.factories import AccountFactory, UserFactory
 from tests.hostile import OK, fuzz, hostile
@@ -151,11 +152,9 @@ def test_a_merge_keeps_a_won_deal_s_account_a_customer(rep, deal, stages, reason
     duplicate = Account.objects.get(pk=deal.account_id)
     survivor = AccountFactory(owner=rep, name="St Brigid's")
     with pytest.raises(ValidationError, match="won deal is a customer"):
-        prospect_services.account_merge(
-            actor=rep, survivor=survivor, duplicate=duplicate, values={}
-        )
+        merge_services.account_merge(actor=rep, survivor=survivor, duplicate=duplicate, values={})
     assert Account.objects.filter(pk=duplicate.pk).exists()  # nothing half-done
-    merged = prospect_services.account_merge(
+    merged = merge_services.account_merge(
         actor=rep, survivor=survivor, duplicate=duplicate, values={"status": "customer"}
     )
     assert merged.status == "customer"

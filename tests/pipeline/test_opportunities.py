@@ -11,7 +11,7 @@ from django.utils import timezone
 from pipeline.deals import selectors as deal_selectors
 from pipeline.deals import services as deal_services
 from pipeline.deals.models import Opportunity, Pipeline, Stage, StageChange
-from prospects import services as prospect_services
+from prospects.merge import services as merge_services
 from prospects.models import LeadSource
 from tests.factories import AccountFactory, SegmentFactory
 
@@ -219,7 +219,7 @@ def test_a_manager_may_vouch_for_a_deal_with_a_note(rep, teammate, manager, deal
 
 def test_merging_accounts_moves_their_deals(rep, deal):
     survivor = AccountFactory(owner=rep, name="St Brigid's (duplicate)")
-    prospect_services.account_merge(actor=rep, survivor=survivor, duplicate=deal.account, values={})
+    merge_services.account_merge(actor=rep, survivor=survivor, duplicate=deal.account, values={})
     deal.refresh_from_db()
     assert deal.account == survivor
     assert StageChange.objects.filter(opportunity=deal).count() == 1

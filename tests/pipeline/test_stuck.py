@@ -16,6 +16,7 @@ from pipeline.followups import services as followup_services
 from pipeline.followups.models import FollowUp
 from pipeline.soe import services as soe_services
 from prospects import services as prospect_services
+from prospects.merge import services as merge_services
 from salesflow.core.models import Notification
 from tests.factories import AccountFactory
 
@@ -195,7 +196,7 @@ def test_merging_in_an_account_with_a_recent_conversation_unsticks_the_deals(rep
     deal_services.opportunities_mark_stuck()
     twin = AccountFactory(owner=rep, name="St Brigid's (duplicate)")
     log_yes(twin)
-    prospect_services.account_merge(actor=rep, survivor=deal.account, duplicate=twin, values={})
+    merge_services.account_merge(actor=rep, survivor=deal.account, duplicate=twin, values={})
     assert Opportunity.objects.get(pk=deal.pk).stuck_since is None
 
 

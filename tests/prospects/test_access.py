@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import escape
 
+from prospects import access
 from prospects.models import Conversation, WhyNote
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +126,15 @@ def test_rep_cannot_give_an_account_to_another_team(client, rep, outsider, accou
     assert response.status_code == 200
     account.refresh_from_db()
     assert account.owner == rep
+
+
+def test_an_owner_the_actor_may_not_assign_is_refused_on_the_owner_field(
+    rep, teammate, manager, outsider
+):
+    access.check_assignable_owner(actor=manager, owner=teammate)  # their team: allowed
+    with pytest.raises(ValidationError) as refused:
+        access.check_assignable_owner(actor=rep, owner=teammate)
+    assert refused.value.message_dict == {"owner": ["You cannot give accounts to this person."]}
+    with pytest.raises(ValidationError) as refused:
+        access.check_assignable_owner(actor=manager, owner=outsider, what="deals")
+    assert refused.value.message_dict == {"owner": ["You cannot give deals to this person."]}

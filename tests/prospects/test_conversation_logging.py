@@ -356,3 +356,10 @@ def test_marking_a_follow_up_done_with_a_conversation_that_says_nothing_is_refus
     follow_up.refresh_from_db()
     assert follow_up.status != "done"  # refused whole: not done without its conversation
     assert not Conversation.objects.exists()
+
+
+def test_standalone_log_form_posts_without_htmx(client, rep, account):
+    client.force_login(rep)
+    html = client.get(reverse("prospects:conversation_create", args=[account.pk])).content.decode()
+    assert 'id="conversation-form"' in html
+    assert "hx-post" not in html

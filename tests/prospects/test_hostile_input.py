@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prospects.models import Account, AccountEvent, Contact, Conversation, WhyNote
@@ -18,6 +18,7 @@ from tests.hostile import (
     ids,
     post_in,
 )
+from tests.prospects.test_export import read_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -275,3 +276,20 @@ def test_a_form_that_names_utf8_however_spelt_is_read(rep, account, charset):
         assert response.status_code == 302, content_type
         account.refresh_from_db()
         assert account.name == "Café Ltd"
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    q=st.one_of(
+        st.text(max_size=300), st.sampled_from(["\x00", "a:*|b", "!!!", "' OR 1=1", "x" * 5000])
+    )
+)
+def test_search_quick_log_and_export_take_any_text(client, rep, account, q):
+    client.force_login(rep)
+    assert client.get(reverse("prospects:search"), {"q": q}).status_code == 200
+    assert client.get(reverse("prospects:quick_log"), {"q": q}).status_code == 200
+    response = client.get(reverse("prospects:account_export"), {"q": q, "segment": q})
+    assert response.status_code == 200
+    read_csv(response)

@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from prospects import selectors, services
-from prospects.models import Account, AccountEvent, FacilitativeQuestion
+from prospects import access, selectors, services
+from prospects.models import Account, AccountEvent, FacilitativeQuestion, WhyNote
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -111,9 +111,9 @@ def test_status_change_is_recorded_and_disqualifying_needs_a_reason(account, rep
 
 
 def test_owners_a_user_may_assign(rep, teammate, manager, outsider, sales_ops):
-    assert list(selectors.assignable_owners(rep)) == [rep]
-    assert set(selectors.assignable_owners(manager)) == {rep, teammate, manager}
-    assert outsider in selectors.assignable_owners(sales_ops)
+    assert list(access.assignable_owners(rep)) == [rep]
+    assert set(access.assignable_owners(manager)) == {rep, teammate, manager}
+    assert outsider in access.assignable_owners(sales_ops)
     with pytest.raises(ValidationError, match="owner"):
         services.account_create(actor=rep, name="Acme", owner=teammate)
     account = services.account_create(actor=manager, name="Acme", owner=teammate)
@@ -149,3 +149,15 @@ def test_two_editors_changing_status_at_once_record_one_change(rep, manager, acc
     assert AccountEvent.objects.filter(account=account, kind="status").count() == 1
     account.refresh_from_db()
     assert account.status == "customer"
+
+
+def test_saving_the_same_why_again_adds_no_version(rep, account, contact):
+    first = services.why_record(
+        actor=rep, account=account, text="Beds", said_on=date(2026, 11, 1), said_by=contact
+    )
+    again = services.why_record(
+        actor=rep, account=account, text=" Beds ", said_on=date(2026, 11, 1), said_by=contact
+    )
+    assert again == first
+    assert WhyNote.objects.count() == 1
+    assert AccountEvent.objects.filter(kind="why").count() == 1

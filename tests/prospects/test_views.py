@@ -221,3 +221,18 @@ def test_log_form_starts_from_the_last_conversation_kind(client, rep, account, l
     assert form.initial["channel"] == "call"
     assert {q.kind for q in form.kind_questions} == {"decision"}
     assert '<option value="decision" selected>' in response.content.decode()
+
+
+def test_disqualified_reason_has_a_length_limit(client, rep, account):
+    client.force_login(rep)
+    response = client.post(
+        reverse("prospects:account_edit", args=[account.pk]),
+        {
+            "name": account.name,
+            "owner": rep.pk,
+            "status": "disqualified",
+            "disqualified_reason": "x" * 2001,
+        },
+    )
+    assert response.status_code == 200
+    assert "at most 2000 characters" in response.content.decode()

@@ -1,4 +1,8 @@
-"""Fill a fresh salesflow with believable demo people (and, as features land, their data).
+"""Fill a fresh salesflow with believable demo people, and each app's demo data.
+
+core seeds the people; every installed app with a `demo` module seeds its own data through
+that module's `seed()`, in INSTALLED_APPS order (an app seeds after the apps it builds on),
+and returns the lines to print. core names no app.
 
 Idempotent: running it again creates only what is missing and never resets a password
 someone has changed since.
@@ -6,15 +10,16 @@ someone has changed since.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils.module_loading import module_has_submodule
 
-from pipeline.demo import seed_history, seed_opportunities
-from pipeline.reviews.demo import seed_reviews
-from prospects.demo import seed_prospects
 from salesflow.core import services
 from salesflow.core.models import Team, User
 
@@ -30,6 +35,18 @@ DEMO_PEOPLE: list[tuple[str, str, str, str, bool]] = [
     ("sam", "Sam", "Patel", User.Role.SALES_OPS, False),
     ("admin", "Alex", "Morgan", User.Role.ADMIN, False),
 ]
+
+
+def app_demo_seeds() -> list[Callable[[], list[str]]]:
+    """Each installed app's demo.seed, in INSTALLED_APPS order."""
+    seeds = []
+    for config in apps.get_app_configs():
+        if not module_has_submodule(config.module, "demo"):
+            continue
+        seed = getattr(import_module(f"{config.name}.demo"), "seed", None)
+        if seed is not None:
+            seeds.append(seed)
+    return seeds
 
 
 class Command(BaseCommand):
@@ -50,24 +67,10 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             people = self._seed_people()
-            accounts = seed_prospects()
-            deals = seed_opportunities()
-            history = seed_history()
-            reviews = seed_reviews()
+            added = [line for seed in app_demo_seeds() for line in seed()]
         self._print_logins(people)
-        if accounts:
-            self.stdout.write(
-                f"Added {accounts} demo accounts with contacts, conversations and whys."
-            )
-        if deals:
-            self.stdout.write(f"Added {deals} demo deals across the stages, a few of them stuck.")
-        if history:
-            self.stdout.write(f"Added {history} closed deals over six quarters, for the dashboard.")
-        if reviews:
-            self.stdout.write(
-                "Added a finished plusses/deltas review with its actions, and the next one, "
-                "ready to start (sign in as sam to facilitate)."
-            )
+        for line in added:
+            self.stdout.write(line)
 
     def _seed_people(self) -> list[tuple[User, bool]]:
         team = Team.objects.filter(name=TEAM_NAME).first()

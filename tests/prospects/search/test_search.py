@@ -1,18 +1,14 @@
-"""Search, quick-log and CSV export: what they find, and only what the user may see."""
+"""Search: accounts, contacts and notes by the start of each word, on PostgreSQL's full-text
+indexes, and only what the user may see."""
 
 from __future__ import annotations
-
-import csv
-import io
 
 import pytest
 from django.db import connection
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from prospects import search
 from prospects.models import Account, Contact, Conversation
+from prospects.search import fulltext
 from tests.factories import AccountFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,11 +45,11 @@ def test_search_never_shows_another_teams_data(client, outsider, account, found)
 
 
 def test_search_uses_postgres_full_text_indexes(rep, found):
-    words = search.terms("Brig")
+    words = fulltext.terms("Brig")
     queries = {
-        "account": search.matching(Account.objects.all(), "account", words),
-        "contact": search.matching(Contact.objects.all(), "contact", words),
-        "conversation": search.matching(Conversation.objects.all(), "conversation", words),
+        "account": fulltext.matching(Account.objects.all(), "account", words),
+        "contact": fulltext.matching(Contact.objects.all(), "contact", words),
+        "conversation": fulltext.matching(Conversation.objects.all(), "conversation", words),
     }
     with connection.cursor() as cursor:
         # On a few rows a scan is cheaper: leave the planner only the indexes' bitmap scans
@@ -68,61 +64,9 @@ def test_search_uses_postgres_full_text_indexes(rep, found):
 
 
 def test_search_terms_drop_operators_and_punctuation():
-    assert search.terms("  Kestrel & (line) | stops:* !") == ["kestrel", "line", "stops"]
-    assert search.terms("'; DROP TABLE --") == ["drop", "table"]
-    assert search.terms("") == []
-
-
-def test_quick_log_lists_only_accounts_the_user_may_log_on(client, rep, teammate, account):
-    theirs = AccountFactory(owner=teammate, name="St Brigid Annex")
-    client.force_login(rep)
-    accounts = client.get(reverse("prospects:quick_log"), {"q": "brigid"}).context["accounts"]
-    assert accounts == [account]
-    assert theirs not in accounts
-    html = client.get(
-        reverse("prospects:quick_log"), {"q": "brig"}, HTTP_HX_REQUEST="true"
-    ).content.decode()
-    assert reverse("prospects:conversation_create", args=[account.pk]) in html
-    assert "<html" not in html  # only the results fragment
-
-
-def read_csv(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-
-
-def test_export_follows_the_filters_and_visibility(client, rep, teammate, account, other_account):
-    AccountFactory(owner=teammate, name="Teammate Trust", status="customer")
-    client.force_login(rep)
-    rows = read_csv(client.get(reverse("prospects:account_export")))
-    assert rows[0][:2] == ["account_name", "website"]
-    assert sorted(row[0] for row in rows[1:]) == ["St Brigid's Hospital", "Teammate Trust"]
-    rows = read_csv(client.get(reverse("prospects:account_export"), {"status": "customer"}))
-    assert [row[0] for row in rows[1:]] == ["Teammate Trust"]
-
-
-def test_export_defuses_spreadsheet_formulas(client, rep):
-    AccountFactory(owner=rep, name='=HYPERLINK("http://x")')
-    client.force_login(rep)
-    rows = read_csv(client.get(reverse("prospects:account_export")))
-    assert rows[1][0] == '\'=HYPERLINK("http://x")'
-    assert rows[1][1] == ""  # an empty cell stays empty
-
-
-@settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    q=st.one_of(
-        st.text(max_size=300), st.sampled_from(["\x00", "a:*|b", "!!!", "' OR 1=1", "x" * 5000])
-    )
-)
-def test_search_quick_log_and_export_take_any_text(client, rep, account, q):
-    client.force_login(rep)
-    assert client.get(reverse("prospects:search"), {"q": q}).status_code == 200
-    assert client.get(reverse("prospects:quick_log"), {"q": q}).status_code == 200
-    response = client.get(reverse("prospects:account_export"), {"q": q, "segment": q})
-    assert response.status_code == 200
-    read_csv(response)
+    assert fulltext.terms("  Kestrel & (line) | stops:* !") == ["kestrel", "line", "stops"]
+    assert fulltext.terms("'; DROP TABLE --") == ["drop", "table"]
+    assert fulltext.terms("") == []
 
 
 @pytest.mark.parametrize("size", [1, 40])
@@ -140,12 +84,12 @@ def test_search_query_count_is_constant(client, rep, size, log, django_assert_ma
 def test_search_matches_every_word_in_any_field(rep, account, contact, log):
     """Every word must match, each in any of the model's search fields."""
     log(account, notes="Budget freeze until spring")
-    assert list(search.matching(Account.objects.all(), "account", ["brigid"])) == [account]
-    assert list(search.matching(Contact.objects.all(), "contact", ["helen", "operations"])) == [
+    assert list(fulltext.matching(Account.objects.all(), "account", ["brigid"])) == [account]
+    assert list(fulltext.matching(Contact.objects.all(), "contact", ["helen", "operations"])) == [
         contact
     ]
-    found = search.matching(Conversation.objects.all(), "conversation", ["budget", "spring"])
+    found = fulltext.matching(Conversation.objects.all(), "conversation", ["budget", "spring"])
     assert found.count() == 1
-    assert not search.matching(
+    assert not fulltext.matching(
         Conversation.objects.all(), "conversation", ["budget", "autumn"]
     ).exists()

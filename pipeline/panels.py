@@ -1,0 +1,32 @@
+"""pipeline's panels on pages it does not own (salesflow.core.panels), registered in
+PipelineConfig.ready(): the home page's deals and follow-ups per role, and the account
+page's deals and follow-ups. The keys are the ones the templates read."""
+
+from __future__ import annotations
+
+from pipeline.deals import selectors as deal_selectors
+from pipeline.followups import selectors as followup_selectors
+from prospects.models import Account
+from salesflow.core.models import User
+
+
+def home(user: User, **about: object) -> dict[str, object]:
+    if user.is_rep:
+        return {
+            "stuck_deals": deal_selectors.stuck_for_owner(user=user),
+            "due_followups": followup_selectors.followups_due(user=user),
+            "held_followups": followup_selectors.followups_held(user=user),
+        }
+    if user.is_manager:
+        return {
+            "to_review": followup_selectors.followups_to_review(user=user),
+            "broken": followup_selectors.patience_broken(user=user),
+        }
+    return {}
+
+
+def account(user: User, *, account: Account, **about: object) -> dict[str, object]:
+    return {
+        "opportunities": deal_selectors.account_opportunities(account=account),
+        "followups": followup_selectors.account_followups(account=account),
+    }
