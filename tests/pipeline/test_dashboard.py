@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from pipeline.dashboard import figures as dashboard
+from pipeline.dashboard import forecast
+from pipeline.dashboard.scope import DashboardFilters, Scope
 from pipeline.deals import services as deal_services
 from tests.factories import AccountFactory
 
@@ -53,11 +54,11 @@ def book(rep, teammate, outsider, standard, stages, reason):
 
 
 def figures(user, **filters):
-    return dashboard.Scope(user=user, filters=dashboard.DashboardFilters(**filters))
+    return Scope(user=user, filters=DashboardFilters(**filters))
 
 
 def test_pipeline_by_stage_counts_values_and_weights_open_deals(manager, book):
-    rows = dashboard.pipeline_by_stage(figures(manager))
+    rows = forecast.pipeline_by_stage(figures(manager))
     got = [(r["stage__name"], r["currency"], r["count"], r["amount"], r["weighted"]) for r in rows]
     assert got == [
         ("Lead", "EUR", 1, Decimal("1000.00"), Decimal("100.00")),
@@ -68,19 +69,19 @@ def test_pipeline_by_stage_counts_values_and_weights_open_deals(manager, book):
 
 
 def test_forecast_by_month_and_fiscal_quarter(manager, book, settings):
-    months = dashboard.forecast_by_month(figures(manager))
+    months = forecast.forecast_by_month(figures(manager))
     assert [(r["month"], r["currency"], r["weighted"]) for r in months] == [
         (date(2027, 1, 1), "EUR", Decimal("1500.00")),
         (date(2027, 4, 1), "EUR", Decimal("3400.00")),
         (None, "GBP", Decimal("125.00")),
     ]
-    quarters = dashboard.forecast_by_quarter(figures(manager))
+    quarters = forecast.forecast_by_quarter(figures(manager))
     assert [(r["fiscal_year"], r["quarter"], r["weighted"]) for r in quarters] == [
         (2027, 1, Decimal("1500.00")),
         (2027, 2, Decimal("3400.00")),
     ]
     settings.SALESFLOW_FISCAL_YEAR_START_MONTH = 4  # FY2026 runs from April 2026 to March 2027
-    quarters = dashboard.forecast_by_quarter(figures(manager))
+    quarters = forecast.forecast_by_quarter(figures(manager))
     assert [(r["fiscal_year"], r["quarter"], r["weighted"]) for r in quarters] == [
         (2026, 4, Decimal("1500.00")),
         (2027, 1, Decimal("3400.00")),
@@ -88,7 +89,7 @@ def test_forecast_by_month_and_fiscal_quarter(manager, book, settings):
 
 
 def test_commit_and_best_case(manager, book):
-    totals = {r["currency"]: r for r in dashboard.commit_and_best_case(figures(manager))}
+    totals = {r["currency"]: r for r in forecast.commit_and_best_case(figures(manager))}
     assert totals["EUR"]["best_case"] == Decimal("7000.00")
     assert totals["EUR"]["commit"] == Decimal("6000.00")  # Evaluation 70% and Decision 85%
     assert totals["GBP"]["commit"] == Decimal("0")
@@ -96,7 +97,7 @@ def test_commit_and_best_case(manager, book):
 
 def test_who_sees_which_figures(rep, manager, outsider, book, sales_ops):
     def best_case(user):
-        rows = dashboard.commit_and_best_case(figures(user))
+        rows = forecast.commit_and_best_case(figures(user))
         return {r["currency"]: r["best_case"] for r in rows}
 
     assert best_case(rep) == {"EUR": Decimal("3000.00")}  # a rep: their own
@@ -106,12 +107,12 @@ def test_who_sees_which_figures(rep, manager, outsider, book, sales_ops):
 
 
 def test_filters_narrow_the_figures(manager, teammate, book):
-    rows = dashboard.commit_and_best_case(figures(manager, owner=teammate.pk))
+    rows = forecast.commit_and_best_case(figures(manager, owner=teammate.pk))
     assert {r["currency"]: r["best_case"] for r in rows} == {
         "EUR": Decimal("4000.00"),
         "GBP": Decimal("500.00"),
     }
-    rows = dashboard.commit_and_best_case(
+    rows = forecast.commit_and_best_case(
         figures(manager, start=date(2027, 1, 1), end=date(2027, 1, 31))
     )
     assert {r["currency"]: r["best_case"] for r in rows} == {"EUR": Decimal("3000.00")}
@@ -173,7 +174,7 @@ def test_a_fiscal_quarter_is_one_row_whatever_its_months(manager, rep, open_deal
     March were three quarters 1, 1.33 and 1.67."""
     open_deal(rep, "Evaluation", expected_close_date=date(2027, 2, 10), value=1000)
     open_deal(rep, "Evaluation", expected_close_date=date(2027, 3, 31), value=1000)
-    quarters = dashboard.forecast_by_quarter(figures(manager))
+    quarters = forecast.forecast_by_quarter(figures(manager))
     assert [(r["fiscal_year"], r["quarter"], r["count"]) for r in quarters] == [
         (2027, 1, 4),
         (2027, 2, 1),

@@ -10,7 +10,20 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pipeline.dashboard import figures as dashboard
+from pipeline.dashboard import coaching
+from pipeline.dashboard.figures import (
+    funnel,
+    lead_sources,
+    outcomes,
+    segments,
+    slipped_steps,
+    soe_health,
+    time_in_stage,
+    velocity_trend,
+    win_rate_by_readiness,
+    win_rate_by_reception,
+)
+from pipeline.dashboard.scope import DashboardFilters, Period, Scope
 from pipeline.deals import services as deal_services
 from pipeline.followups.models import FollowUp
 from pipeline.soe.models import Sequence, SoeStep
@@ -49,11 +62,11 @@ def soe(history):
 
 
 def scope(user, **filters):
-    return dashboard.Scope(user=user, filters=dashboard.DashboardFilters(**{**PERIOD, **filters}))
+    return Scope(user=user, filters=DashboardFilters(**{**PERIOD, **filters}))
 
 
 def test_conversion_counts_skipped_stages_as_passed(manager, history):
-    rows = dashboard.funnel(scope(manager))
+    rows = funnel(scope(manager))
     assert [
         (r["stage"], r["reached"], r["next_stage"], r["went_on"], r["conversion"]) for r in rows
     ] == [
@@ -66,7 +79,7 @@ def test_conversion_counts_skipped_stages_as_passed(manager, history):
 
 
 def test_time_in_stage_median_and_80th_percentile(manager, history):
-    rows = dashboard.time_in_stage(scope(manager))
+    rows = time_in_stage(scope(manager))
     assert [(r["stage"], r["stays"], r["median_days"], r["p80_days"]) for r in rows] == [
         ("Lead", 5, 5.0, 12.0),  # 4, 5, 5, 10, 20 days; E is still in Lead
         ("Qualified", 3, 20.0, 20.0),  # 10, 20, 20; F is still there
@@ -77,7 +90,7 @@ def test_time_in_stage_median_and_80th_percentile(manager, history):
 
 
 def test_win_rate_size_cycle_and_velocity(manager, history):
-    eur = {row["currency"]: row for row in dashboard.outcomes(scope(manager))}["EUR"]
+    eur = {row["currency"]: row for row in outcomes(scope(manager))}["EUR"]
     assert (eur["open"], eur["won"], eur["lost"], eur["disqualified"]) == (2, 2, 1, 1)
     assert eur["win_rate"] == 66.7  # disqualified is not a loss
     assert eur["won_value"] == Decimal("16000.00")
@@ -88,7 +101,7 @@ def test_win_rate_size_cycle_and_velocity(manager, history):
 
 
 def test_velocity_trend_per_month(manager, history):
-    rows = [r for r in dashboard.velocity_trend(scope(manager)) if r["currency"] == "EUR"]
+    rows = [r for r in velocity_trend(scope(manager)) if r["currency"] == "EUR"]
     assert [r["month"] for r in rows] == [date(2026, month, 1) for month in range(1, 7)]
     january, february, march = rows[:3]
     assert (january["open"], january["won"], january["velocity"]) == (2, 0, None)
@@ -96,11 +109,11 @@ def test_velocity_trend_per_month(manager, history):
     assert february["velocity"] == Decimal("266.67")  # 2 * 1 * 6,000 / 45
     assert (march["open"], march["won"], march["lost"]) == (2, 1, 1)
     assert march["velocity"] == Decimal("142.86")  # 2 * 1/2 * 10,000 / 70
-    assert all(row["currency"] != "GBP" for row in dashboard.velocity_trend(scope(manager)))
+    assert all(row["currency"] != "GBP" for row in velocity_trend(scope(manager)))
 
 
 def test_segments_side_by_side(manager, history):
-    rows = {(r["segment"], r["currency"]): r for r in dashboard.segments(scope(manager))}
+    rows = {(r["segment"], r["currency"]): r for r in segments(scope(manager))}
     assert set(rows) == {("Hospitals", "EUR"), ("Hospitals", "GBP"), ("Schools", "EUR")}
     hospitals = rows[("Hospitals", "EUR")]
     assert (hospitals["won"], hospitals["lost"], hospitals["win_rate"]) == (2, 1, 66.7)
@@ -120,7 +133,7 @@ def test_segments_side_by_side(manager, history):
 
 
 def test_soe_health(manager, rep, soe):
-    health = dashboard.soe_health(scope(manager))
+    health = soe_health(scope(manager))
     assert (health["deals"], health["with_soe"], health["with_soe_share"]) == (8, 4, 50.0)
     assert {r["reception"]: (r["count"], r["share"]) for r in health["receptions"]} == {
         "Not yet shared": (0, 0.0),
@@ -129,11 +142,10 @@ def test_soe_health(manager, rep, soe):
         "Declined": (1, 25.0),
     }
     by_reception = {
-        r["reception"]: (r["won"], r["decided"])
-        for r in dashboard.win_rate_by_reception(scope(manager))
+        r["reception"]: (r["won"], r["decided"]) for r in win_rate_by_reception(scope(manager))
     }
     assert by_reception == {"Keen": (1, 1), "Declined": (0, 1), "No SOE": (1, 1)}
-    assert dashboard.slipped_steps(scope(manager)) == [
+    assert slipped_steps(scope(manager)) == [
         {"rep_id": rep.pk, "rep": rep.username, "open_steps": 2, "late": 1, "moved": 1}
     ]
 
@@ -141,7 +153,7 @@ def test_soe_health(manager, rep, soe):
 def test_win_rate_by_readiness_when_qualified(manager, history):
     rows = {
         (r["question"], r["answer"]): (r["won"], r["decided"], r["win_rate"])
-        for r in dashboard.win_rate_by_readiness(scope(manager))
+        for r in win_rate_by_readiness(scope(manager))
     }
     assert rows[("Has a problem", "Yes")] == (2, 2, 100.0)
     assert rows[("Has a problem", "No")] == (0, 1, 0.0)
@@ -152,7 +164,7 @@ def test_win_rate_by_readiness_when_qualified(manager, history):
 
 
 def test_lead_source_return(manager, history):
-    rows = {r["source"]: r for r in dashboard.lead_sources(scope(manager))}
+    rows = {r["source"]: r for r in lead_sources(scope(manager))}
     events, web = rows["Events"], rows["Web"]
     assert (events["leads"], events["qualified"], events["cost"]) == (3, 3, Decimal("300.00"))
     assert events["won_value"] == Decimal("16000.00")
@@ -165,21 +177,19 @@ def test_lead_source_return(manager, history):
     # Narrowed to one segment, a monthly cost is not the segment's: it is not shown.
     schools = {
         r["source"]: r
-        for r in dashboard.lead_sources(scope(manager, segment=history["D"].account.segment_id))
+        for r in lead_sources(scope(manager, segment=history["D"].account.segment_id))
     }
     assert (schools["Web"]["cost"], schools["Web"]["return"]) == (None, None)
     assert schools["Web"]["leads"] == 3
 
 
 def test_a_period_counts_calendar_months_and_a_year_back_from_29_february(manager):
-    assert dashboard.Period(date(2026, 1, 1), date(2026, 6, 30)).months == Decimal("6.00")
-    assert dashboard.Period(date(2025, 11, 24), date(2026, 11, 23)).months == Decimal("12.00")
-    assert dashboard.Period(date(2026, 1, 1), date(2026, 1, 15)).months == Decimal("0.49")
-    leap = dashboard.Scope(user=manager, today=date(2028, 2, 29)).period
+    assert Period(date(2026, 1, 1), date(2026, 6, 30)).months == Decimal("6.00")
+    assert Period(date(2025, 11, 24), date(2026, 11, 23)).months == Decimal("12.00")
+    assert Period(date(2026, 1, 1), date(2026, 1, 15)).months == Decimal("0.49")
+    leap = Scope(user=manager, today=date(2028, 2, 29)).period
     assert (leap.start, leap.end) == (date(2027, 3, 1), date(2028, 2, 29))
-    leap_end = dashboard.Scope(
-        user=manager, filters=dashboard.DashboardFilters(end=date(2024, 2, 29))
-    )
+    leap_end = Scope(user=manager, filters=DashboardFilters(end=date(2024, 2, 29)))
     assert leap_end.period.start == date(2023, 3, 1)
 
 
@@ -206,7 +216,7 @@ def follow_ups(rep, history):
 
 def test_coaching_per_rep_and_happy_ears(manager, rep, teammate, soe, follow_ups):
     deal_services.opportunities_mark_stuck()  # the daily check, which coaching reads
-    rows = {row["rep_id"]: row for row in dashboard.coaching(scope(manager))}
+    rows = {row["rep_id"]: row for row in coaching.coaching(scope(manager))}
     assert set(rows) == {rep.pk, teammate.pk, manager.pk}
     figures = rows[rep.pk]
     assert {
@@ -222,7 +232,7 @@ def test_coaching_per_rep_and_happy_ears(manager, rep, teammate, soe, follow_ups
     assert figures["happy_ears"] == 0  # E and F are not in commit stages
     assert rows[teammate.pk]["happy_ears"] == 1  # G, not H: H's evidence carries it
 
-    view = dashboard.rep_coaching(scope(manager), teammate)
+    view = coaching.rep_coaching(scope(manager), teammate)
     assert [(deal.name, flags) for deal, flags in view.happy_ears] == [
         (
             "G",
@@ -234,7 +244,7 @@ def test_coaching_per_rep_and_happy_ears(manager, rep, teammate, soe, follow_ups
             ],
         )
     ]
-    mine = dashboard.rep_coaching(scope(manager), rep)
+    mine = coaching.rep_coaching(scope(manager), rep)
     assert [follow_up.surfaced_early_reason for follow_up in mine.broken] == ["They asked"]
     assert {deal.name for deal in mine.stuck} == {"E", "F"}
 
@@ -251,13 +261,13 @@ def test_a_rep_sees_only_their_own_coaching(
     assert 'name="owner"' not in page.content.decode()  # nothing to pick: it is their own
     assert "Theo Mate" not in page.content.decode()
     assert client.get(other).status_code == 404  # a teammate, by changing the URL
-    assert [r["rep"] for r in dashboard.coaching(scope(rep))] == ["Rita Rep"]
+    assert [r["rep"] for r in coaching.coaching(scope(rep))] == ["Rita Rep"]
     # Another team's rep sees none of these deals in any figure.
-    assert dashboard.funnel(scope(outsider)) == []
-    assert dashboard.outcomes(scope(outsider)) == []
-    assert [r["rep"] for r in dashboard.coaching(scope(outsider))] == ["Olga Out"]
+    assert funnel(scope(outsider)) == []
+    assert outcomes(scope(outsider)) == []
+    assert [r["rep"] for r in coaching.coaching(scope(outsider))] == ["Olga Out"]
     # A teammate's figures are not a rep's: their dashboard is their own.
-    assert {r["currency"] for r in dashboard.outcomes(scope(teammate))} == {"GBP"}
+    assert {r["currency"] for r in outcomes(scope(teammate))} == {"GBP"}
     client.force_login(outsider)
     assert client.get(own).status_code == 404
     for user in (manager, sales_ops):
@@ -294,9 +304,9 @@ def test_the_page_shows_every_section_and_its_csv(client, manager, soe, follow_u
 
 
 def dashboard_tables():
-    from pipeline.dashboard.views import DASHBOARD_CSV
+    from pipeline.dashboard.columns import CSV_COLUMNS
 
-    return list(DASHBOARD_CSV)
+    return list(CSV_COLUMNS)
 
 
 def test_a_filter_change_answers_with_the_figures_only(client, manager, rep, history):

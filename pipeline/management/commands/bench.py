@@ -29,7 +29,8 @@ from pipeline.benchmark import actions, report, sweep, throughput
 from pipeline.benchmark.pages import Page, pages
 from pipeline.benchmark.subjects import NothingToMeasure, Subjects, find_subjects
 from pipeline.benchmark.timing import Result, measure
-from pipeline.dashboard import figures as dashboard
+from pipeline.dashboard import snapshot
+from pipeline.dashboard.scope import Scope
 
 PARTS = ("pages", "posts", "sweep", "throughput")
 
@@ -239,7 +240,7 @@ class Command(BaseCommand):
                             method="GET",
                             url=page.url,
                             prepare=(
-                                partial(dashboard.forget, dashboard.Scope(user=page.user))
+                                partial(snapshot.forget, Scope(user=page.user))
                                 if page.unkept
                                 else None
                             ),
