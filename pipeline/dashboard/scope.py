@@ -179,7 +179,10 @@ class Scope:
         else:
             seen = f"team-{user.team_id}"
         asked = hashlib.sha256(repr((self.filters, self.today)).encode()).hexdigest()[:32]
-        return f"dashboard:1:{seen}:{asked}"
+        # The 2 versions what is kept: a pickled snapshot.Snapshot, which the cache reads back
+        # by its module's path. Figures kept by the code before a deploy that moved the class
+        # (1: pipeline.dashboard.Snapshot) would fail to load; under a new key they expire.
+        return f"dashboard:2:{seen}:{asked}"
 
 
 def add_months(day: date, months: int) -> date:

@@ -43,6 +43,8 @@ FIGURES: dict[str, Callable[[Scope], Any]] = {
 REFRESH_AFTER = timedelta(minutes=1)
 
 
+# Kept pickled: moving this class or changing its fields needs a new version in
+# Scope.cache_key, or figures kept before the deploy fail to load.
 @dataclass(frozen=True)
 class Snapshot:
     """The page's figures as worked out at `taken_at`."""
