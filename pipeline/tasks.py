@@ -3,7 +3,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from pipeline.dashboard import figures as dashboard
+from pipeline.dashboard import snapshot
 from pipeline.deals import services as deal_services
 from pipeline.followups import services as followup_services
 
@@ -36,4 +36,4 @@ def notify_followups_surfaced(follow_up_ids: list[int]) -> int:
 @shared_task
 def keep_dashboards_fresh() -> int:
     keep = timedelta(minutes=settings.SALESFLOW_DASHBOARD_KEEP_MINUTES)
-    return dashboard.keep_fresh(older_than=keep / 2)
+    return snapshot.keep_fresh(older_than=keep / 2)

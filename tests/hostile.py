@@ -45,7 +45,8 @@ def bodies_in(charset: str, data: dict[str, object]) -> list[tuple[bytes, str]]:
 
     try:
         encoded = urlencode(data, doseq=True).encode(charset, errors="replace")
-    except (LookupError, TypeError):
+    except (LookupError, TypeError, UnicodeError):
+        # No such codec, not a text codec, or one that encodes nothing (Python's "undefined").
         encoded = urlencode(data, doseq=True).encode()
     return [
         (encoded, f"application/x-www-form-urlencoded; charset={charset}"),

@@ -21,7 +21,8 @@ from pipeline.benchmark import actions, report, sweep, throughput
 from pipeline.benchmark.pages import Page, pages
 from pipeline.benchmark.subjects import NothingToMeasure, Subjects, find_subjects
 from pipeline.benchmark.timing import Result, measure
-from pipeline.dashboard import figures as dashboard
+from pipeline.dashboard import snapshot
+from pipeline.dashboard.scope import Scope
 
 PARTS = ("pages", "posts", "sweep", "throughput")
 
@@ -199,9 +200,7 @@ def measure_requests(subjects: Subjects, skip: set[str], options: Options) -> li
                         method="GET",
                         url=page.url,
                         prepare=(
-                            partial(dashboard.forget, dashboard.Scope(user=page.user))
-                            if page.unkept
-                            else None
+                            partial(snapshot.forget, Scope(user=page.user)) if page.unkept else None
                         ),
                         **timing,
                     )

@@ -1,327 +1,38 @@
-"""The dashboard's figures, each worked out in SQL over the deals the user may see.
+"""The dashboard's figures over the period, each worked out in SQL over the deals the scope
+may see: flow (conversion between stages, time in stage, win rate, deal size, cycle and
+velocity, per currency and per segment), SOE health, win rate by readiness and the lead
+sources' return. The pipeline now is in forecast.py, the coaching figures in coaching.py.
 
-Reps see their own figures, managers their team's, sales ops and admins everyone's. Every
-function takes a `Scope` (who asks, the filters, the period) and returns rows of plain values
-that the page, its charts and the CSV downloads all share. Python only does arithmetic on the
-aggregates (a rate from two counts), never a loop over deals.
+Every function takes a `Scope` (who asks, the filters, the period) and returns rows of plain
+values that the page, its charts and the CSV downloads all share. Python only does
+arithmetic on the aggregates (a rate from two counts), never a loop over deals.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import cached_property
-from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
-from django.db.models import (
-    Aggregate,
-    Avg,
-    Case,
-    Count,
-    DecimalField,
-    ExpressionWrapper,
-    F,
-    FloatField,
-    Func,
-    IntegerField,
-    Q,
-    QuerySet,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.functions import (
-    Cast,
-    Coalesce,
-    ExtractMonth,
-    ExtractYear,
-    Round,
-    TruncMonth,
-)
+from django.db.models import Avg, Count, F, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from pipeline.deals.flow import WON_RANK
-from pipeline.deals.models import CloseReason, Opportunity, Stage, StageChange
-from pipeline.deals.selectors import (
-    current_why_text,
-    found_stuck_condition,
-    opportunities_visible_to,
-    with_activity,
+from pipeline.dashboard.scope import Scope, midnight
+from pipeline.dashboard.sql import (
+    LOST,
+    OPEN,
+    OPEN_NOW,
+    WON,
+    ZERO,
+    DaysBetween,
+    Percentile,
+    ids_of,
+    rate,
 )
-from pipeline.followups.models import FollowUp
+from pipeline.deals.flow import WON_RANK
+from pipeline.deals.models import CloseReason, Stage, StageChange
 from pipeline.soe.models import Sequence, SoeStep
-from prospects.models import READINESS_QUESTIONS, Account, Answer, Conversation, LeadSource
-from prospects.selectors import visible_owners
-from salesflow.core.models import User
-from salesflow.core.selectors import owned_visible_to
-
-MONEY = DecimalField(max_digits=18, decimal_places=2)
-ZERO = Value(Decimal(0), output_field=MONEY)
-OPEN, WON, LOST = Stage.Outcome.OPEN, Stage.Outcome.WON, Stage.Outcome.LOST
-# Open deals, to filter on: a deal is closed exactly when it sits in a won or lost stage (the
-# move keeps closed_at so). PostgreSQL estimates this column well; the stage's outcome, one
-# join away, it guesses at a few hundred deals of 40,000 and picks nested loops for them.
-OPEN_NOW = Q(closed_at__isnull=True)
-
-
-# --- SQL helpers ---------------------------------------------------------------------------
-
-
-class Percentile(Aggregate):
-    """A continuous percentile (PostgreSQL's percentile_cont): linear interpolation between
-    the closest ranks; NULLs are left out, and no rows give NULL."""
-
-    function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression: object, fraction: float, **extra: Any) -> None:
-        # A number we choose, never user input, so it can sit in the SQL text.
-        super().__init__(expression, fraction=repr(float(fraction)), **extra)
-
-
-class DaysBetween(Func):
-    """Days, with fractions, from the second timestamp to the first: the seconds of their
-    difference (an interval) over a day's 86,400."""
-
-    arity = 2
-    template = "CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision) / 86400"
-    arg_joiner = " - "
-    output_field = FloatField()
-
-
-def _ids(queryset: QuerySet) -> QuerySet:
-    """A queryset's ids for `__in`, without the model's ordering (a sort for nothing)."""
-    return queryset.order_by().values("pk")
-
-
-def _narrow(queryset: QuerySet, **lookups: object) -> QuerySet:
-    """The queryset filtered on the lookups that have a value (a filter left empty is none)."""
-    return queryset.filter(**{key: value for key, value in lookups.items() if value})
-
-
-def _rate(part: int | None, whole: int | None) -> float | None:
-    """A percentage, or None when there is nothing to divide by."""
-    return round(100 * (part or 0) / whole, 1) if whole else None
-
-
-# --- Who, what and when --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DashboardFilters:
-    team: int | None = None
-    owner: int | None = None
-    pipeline: int | None = None
-    segment: int | None = None
-    lead_source: int | None = None
-    start: date | None = None
-    end: date | None = None
-
-
-@dataclass(frozen=True)
-class Period:
-    """Days from `start` to `end`, both included."""
-
-    start: date
-    end: date
-
-    @property
-    def since(self) -> datetime:
-        return _midnight(self.start)
-
-    @property
-    def until(self) -> datetime:
-        """The first moment after the period."""
-        return _midnight(self.end + timedelta(days=1))
-
-    @property
-    def months(self) -> Decimal:
-        """How many months long, for a cost paid per month: whole calendar months count as
-        one each, the days left over as their share of an average month."""
-        after = self.end + timedelta(days=1)
-        whole = (after.year - self.start.year) * 12 + after.month - self.start.month
-        anniversary = add_months(self.start, whole)
-        if anniversary > after:
-            whole -= 1
-            anniversary = add_months(self.start, whole)
-        days_left = (after - anniversary).days
-        return (whole + Decimal(days_left) * 12 / Decimal("365.25")).quantize(Decimal("0.01"))
-
-    def month_starts(self, most: int = 24) -> list[date]:
-        """The first day of every month the period touches, the latest `most` of them."""
-        months = []
-        day = self.start.replace(day=1)
-        while day <= self.end:
-            months.append(day)
-            day = (day + timedelta(days=32)).replace(day=1)
-        return months[-most:]
-
-
-@dataclass
-class Scope:
-    """What every figure is about: the deals the user may see, narrowed by the filters, and
-    the period. Without dates the period is the last twelve months."""
-
-    user: User
-    filters: DashboardFilters = field(default_factory=DashboardFilters)
-    today: date = field(default_factory=timezone.localdate)
-
-    @cached_property
-    def period(self) -> Period:
-        end = self.filters.end or self.today
-        # A year back (29 February steps back to the 28th), then the day after.
-        year_ago = end.replace(
-            year=end.year - 1, day=min(end.day, 28) if end.month == 2 else end.day
-        )
-        start = self.filters.start or (year_ago + timedelta(days=1))
-        return Period(start=min(start, end), end=end)
-
-    @property
-    def sees_own_only(self) -> bool:
-        return self.user.role == User.Role.REP and not self.user.sees_everything
-
-    @cached_property
-    def deals(self) -> QuerySet[Opportunity]:
-        """The deals the figures are about, whatever their dates."""
-        deals = opportunities_visible_to(self.user)
-        if self.sees_own_only:
-            deals = deals.filter(owner=self.user)  # a rep's dashboard is their own
-        return _narrow(
-            deals,
-            owner__team_id=self.filters.team,
-            owner_id=self.filters.owner,
-            pipeline_id=self.filters.pipeline,
-            account__segment_id=self.filters.segment,
-            lead_source_id=self.filters.lead_source,
-        )
-
-    @cached_property
-    def forecast_deals(self) -> QuerySet[Opportunity]:
-        """The deals for "pipeline now": dates, when given, bound the expected close."""
-        return _narrow(
-            self.deals,
-            expected_close_date__gte=self.filters.start,
-            expected_close_date__lte=self.filters.end,
-        )
-
-    @cached_property
-    def accounts(self) -> QuerySet[Account]:
-        """The accounts behind the lead counts, narrowed like the deals."""
-        accounts = owned_visible_to(Account.objects.all(), self.user)
-        if self.sees_own_only:
-            accounts = accounts.filter(owner=self.user)
-        return _narrow(
-            accounts,
-            owner__team_id=self.filters.team,
-            owner_id=self.filters.owner,
-            segment_id=self.filters.segment,
-            lead_source_id=self.filters.lead_source,
-        )
-
-    @property
-    def account_lookups(self) -> dict[str, int]:
-        """The filters that apply to anything kept on an account (conversations, follow-ups):
-        segment and lead source. A pipeline filter does not apply to them."""
-        lookups = {
-            "account__segment_id": self.filters.segment,
-            "account__lead_source_id": self.filters.lead_source,
-        }
-        return {key: value for key, value in lookups.items() if value}
-
-    @cached_property
-    def people(self) -> QuerySet[User]:
-        """The reps (and managers, who sell too) whose coaching figures the user may see."""
-        if self.sees_own_only:
-            people = User.objects.filter(pk=self.user.pk)
-        else:
-            people = visible_owners(self.user).filter(role__in=[User.Role.REP, User.Role.MANAGER])
-        if self.filters.team:
-            people = people.filter(team_id=self.filters.team)
-        if self.filters.owner:
-            people = people.filter(pk=self.filters.owner)
-        return people
-
-    def during(self, field: str) -> Q:
-        """`field` falls within the period."""
-        return Q(**{f"{field}__gte": self.period.since, f"{field}__lt": self.period.until})
-
-
-# --- Pipeline now --------------------------------------------------------------------------
-
-
-def _weighted() -> ExpressionWrapper:
-    return ExpressionWrapper(F("value") * F("stage__probability") / 100, output_field=MONEY)
-
-
-def pipeline_by_stage(scope: Scope) -> list[dict[str, object]]:
-    """Open deals per stage (and currency): count, value, weighted value."""
-    return list(
-        scope.forecast_deals.filter(OPEN_NOW)
-        .values(
-            "pipeline__name", "stage__name", "stage__position", "stage__probability", "currency"
-        )
-        .annotate(count=Count("pk"), amount=Sum("value"), weighted=Round(Sum(_weighted()), 2))
-        .order_by("pipeline__name", "stage__position", "stage__name", "currency")
-    )
-
-
-def forecast_by_month(scope: Scope) -> list[dict[str, object]]:
-    """Weighted forecast per month of expected close (deals without a date last)."""
-    return list(
-        scope.forecast_deals.filter(OPEN_NOW)
-        .annotate(month=TruncMonth("expected_close_date"))
-        .values("month", "currency")
-        .annotate(count=Count("pk"), amount=Sum("value"), weighted=Round(Sum(_weighted()), 2))
-        .order_by(F("month").asc(nulls_last=True), "currency")
-    )
-
-
-def forecast_by_quarter(scope: Scope) -> list[dict[str, object]]:
-    """The same per fiscal quarter (the fiscal year is named by the year it starts in)."""
-    start = settings.SALESFLOW_FISCAL_YEAR_START_MONTH
-    month = ExtractMonth("expected_close_date")
-    year = ExtractYear("expected_close_date")
-    months_in = Case(
-        When(Q(expected_close_date__month__gte=start), then=month - start),
-        default=month - start + 12,
-        output_field=IntegerField(),
-    )
-    fiscal_year = Case(
-        When(Q(expected_close_date__month__gte=start), then=year),
-        default=year - 1,
-        output_field=IntegerField(),
-    )
-    return list(
-        scope.forecast_deals.filter(OPEN_NOW, expected_close_date__isnull=False)
-        # Whole numbers before dividing: PostgreSQL's EXTRACT gives numeric, and 2 / 3 must be 0.
-        .annotate(fiscal_year=fiscal_year, quarter=Cast(months_in, IntegerField()) / 3 + 1)
-        .values("fiscal_year", "quarter", "currency")
-        .annotate(count=Count("pk"), amount=Sum("value"), weighted=Round(Sum(_weighted()), 2))
-        .order_by("fiscal_year", "quarter", "currency")
-    )
-
-
-def commit_and_best_case(scope: Scope) -> list[dict[str, object]]:
-    """Per currency: best case (every open deal) and commit (open deals in stages at or above
-    the commit probability), in one aggregate."""
-    commit = Q(stage__probability__gte=settings.SALESFLOW_COMMIT_PROBABILITY)
-    return list(
-        scope.forecast_deals.filter(OPEN_NOW)
-        .values("currency")
-        .annotate(
-            best_case=Coalesce(Sum("value"), ZERO),
-            commit=Coalesce(Sum("value", filter=commit), ZERO),
-            weighted=Coalesce(Round(Sum(_weighted()), 2), ZERO),
-        )
-        .order_by("currency")
-    )
-
+from prospects.models import READINESS_QUESTIONS, Answer, LeadSource
 
 # --- Flow ----------------------------------------------------------------------------------
 
@@ -370,7 +81,7 @@ def funnel(scope: Scope) -> list[dict[str, object]]:
                 "reached": got_here,
                 "next_stage": onward_name,
                 "went_on": onward,
-                "conversion": _rate(onward, got_here),
+                "conversion": rate(onward, got_here),
             }
         )
     # A pipeline none of these deals went through says nothing.
@@ -388,7 +99,7 @@ def time_in_stage(scope: Scope) -> list[dict[str, object]]:
     figures = {
         row["to_stage"]: row
         for row in StageChange.objects.filter(
-            scope.during("left_at"), opportunity__in=_ids(scope.deals), to_stage__in=stages
+            scope.during("left_at"), opportunity__in=ids_of(scope.deals), to_stage__in=stages
         )
         .values("to_stage")
         .annotate(stays=Count("pk"), median=Percentile(days, 0.5), p80=Percentile(days, 0.8))
@@ -427,7 +138,7 @@ def _with_velocity(row: dict[str, object]) -> dict[str, object]:
     """Win rate, and velocity = open deals * win rate * average won value / cycle length:
     how much value the pipeline turns into wins per day at its current pace."""
     won, lost = row["won"] or 0, row["lost"] or 0
-    row["win_rate"] = _rate(won, won + lost)
+    row["win_rate"] = rate(won, won + lost)
     average, cycle = row.get("average_won"), row.get("cycle_days")
     if average is not None:
         row["average_won"] = Decimal(average).quantize(Decimal("0.01"))
@@ -478,8 +189,8 @@ def segments(scope: Scope) -> list[dict[str, object]]:
             {
                 **row,
                 "segment": row.pop("account__segment__name") or "No segment",
-                "qualified_share": _rate(row["opened_qualified"], row["opened"]),
-                "opened_won_share": _rate(row["opened_won"], row["opened"]),
+                "qualified_share": rate(row["opened_qualified"], row["opened"]),
+                "opened_won_share": rate(row["opened_won"], row["opened"]),
             }
         )
         for row in rows
@@ -492,7 +203,7 @@ def velocity_trend(scope: Scope) -> list[dict[str, object]]:
     value and cycle length of the deals closed in that month."""
     months = scope.period.month_starts()
     ends = [(month + timedelta(days=32)).replace(day=1) for month in months]
-    since = max(_midnight(months[0]), scope.period.since)  # the first month from the period's start
+    since = max(midnight(months[0]), scope.period.since)  # the first month from the period's start
     closed = (
         scope.deals.filter(closed_at__gte=since, closed_at__lt=scope.period.until)
         .annotate(month=TruncMonth("closed_at"))
@@ -503,8 +214,8 @@ def velocity_trend(scope: Scope) -> list[dict[str, object]]:
         **{
             f"open_{index}": Count(
                 "pk",
-                filter=Q(created_at__lt=_midnight(end))
-                & (Q(closed_at__isnull=True) | Q(closed_at__gte=_midnight(end))),
+                filter=Q(created_at__lt=midnight(end))
+                & (Q(closed_at__isnull=True) | Q(closed_at__gte=midnight(end))),
             )
             for index, end in enumerate(ends)
         }
@@ -532,18 +243,6 @@ def velocity_trend(scope: Scope) -> list[dict[str, object]]:
     return rows
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later (or the month's last day, if it has no such day)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
-    return date(year, month, min(day.day, last))
-
-
-def _midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def _as_date(value: date | datetime) -> date:
     return timezone.localtime(value).date() if isinstance(value, datetime) else value
 
@@ -567,12 +266,12 @@ def soe_health(scope: Scope) -> dict[str, object]:
     return {
         "deals": total,
         "with_soe": with_soe,
-        "with_soe_share": _rate(with_soe, total),
+        "with_soe_share": rate(with_soe, total),
         "receptions": [
             {
                 "reception": reception.label,
                 "count": counts[reception.value],
-                "share": _rate(counts[reception.value], with_soe),
+                "share": rate(counts[reception.value], with_soe),
             }
             for reception in Reception
         ],
@@ -597,7 +296,7 @@ def win_rate_by_reception(scope: Scope) -> list[dict[str, object]]:
             "reception": labels.get(row["reception"], "No SOE"),
             "won": row["won"],
             "decided": row["decided"],
-            "win_rate": _rate(row["won"], row["decided"]),
+            "win_rate": rate(row["won"], row["decided"]),
         }
         for row in rows
     ]
@@ -656,7 +355,7 @@ def _win_row(question: str, answer: str, groups: list[tuple]) -> dict[str, objec
         "answer": answer,
         "won": won,
         "decided": decided,
-        "win_rate": _rate(won, decided),
+        "win_rate": rate(won, decided),
     }
 
 
@@ -718,237 +417,3 @@ def lead_sources(scope: Scope) -> list[dict[str, object]]:
             }
         )
     return [row for row in rows if row["leads"] or row["qualified"] or row["won_value"]]
-
-
-# --- Coaching ------------------------------------------------------------------------------
-
-
-def happy_ears_condition() -> Q:
-    """Deals in commit stages whose evidence does not support the stage: the prospect has not
-    said yes to all three reflection questions, or has not received an SOE keenly."""
-    answers_missing = Q()
-    for name, _ in READINESS_QUESTIONS:
-        answers_missing |= ~Q(**{f"account__{name}": Answer.YES})
-    return Q(
-        stage__outcome=OPEN,
-        stage__probability__gte=settings.SALESFLOW_COMMIT_PROBABILITY,
-    ) & (answers_missing | Q(soe__isnull=True) | ~Q(soe__reception=Sequence.Reception.KEEN))
-
-
-def happy_ears_flags(deal: Opportunity) -> list[str]:
-    """Why a deal was flagged, from fields already loaded with it."""
-    flags = [
-        f"{question}: {getattr(deal.account, f'get_{name}_display')()}"
-        for name, question in READINESS_QUESTIONS
-        if getattr(deal.account, name) != Answer.YES
-    ]
-    soe = getattr(deal, "soe", None)
-    if soe is None:
-        flags.append("No SOE")
-    elif soe.reception != Sequence.Reception.KEEN:
-        flags.append(f"SOE: {soe.get_reception_display().lower()}")
-    return flags
-
-
-def coaching(scope: Scope, *, rep: User | None = None) -> list[dict[str, object]]:
-    """Per rep (or for one), over the period: conversations logged, follow-ups surfaced, done
-    and dismissed, patience broken (surfaced early on purpose); now: stuck deals and happy
-    ears."""
-    people = list(scope.people if rep is None else scope.people.filter(pk=rep.pk))
-    ids = [person.pk for person in people]
-    # One grouped query per table, each a single pass, merged by person below.
-    talks = dict(
-        Conversation.objects.filter(
-            scope.during("occurred_at"), logged_by__in=ids, **scope.account_lookups
-        )
-        .order_by()
-        .values_list("logged_by")
-        .annotate(Count("pk"))
-    )
-    surfaced, closed = scope.during("surfaced_at"), scope.during("closed_at")
-    follow_ups = {
-        row.pop("owner"): row
-        for row in FollowUp.objects.filter(owner__in=ids, **scope.account_lookups)
-        .order_by()
-        .values("owner")
-        .annotate(
-            surfaced=Count("pk", filter=surfaced),
-            done=Count("pk", filter=closed & Q(status=FollowUp.Status.DONE)),
-            dismissed=Count("pk", filter=closed & Q(status=FollowUp.Status.DISMISSED)),
-            patience_broken=Count("pk", filter=surfaced & ~Q(surfaced_early_reason="")),
-        )
-    }
-    deals = {
-        row.pop("owner"): row
-        for row in scope.deals.filter(OPEN_NOW, owner__in=ids)
-        .order_by()
-        .values("owner")
-        .annotate(
-            # As the daily stuck check recorded it (less the deals marinating since, as
-            # Today shows it): working the rule out live for every open deal costs more
-            # than the rest of the dashboard together.
-            stuck=Count("pk", filter=found_stuck_condition(now=timezone.now())),
-            happy_ears=Count("pk", filter=happy_ears_condition()),
-        )
-    }
-    nothing = {"surfaced": 0, "done": 0, "dismissed": 0, "patience_broken": 0}
-    return [
-        {
-            "rep_id": person.pk,
-            "rep": person.get_full_name() or person.username,
-            "conversations": talks.get(person.pk, 0),
-            **follow_ups.get(person.pk, nothing),
-            **deals.get(person.pk, {"stuck": 0, "happy_ears": 0}),
-        }
-        for person in sorted(people, key=lambda person: person.username)
-    ]
-
-
-@dataclass
-class RepCoaching:
-    rep: User
-    figures: dict[str, object]
-    stuck: list[Opportunity]
-    broken: list[FollowUp]
-    happy_ears: list[tuple[Opportunity, list[str]]]
-
-
-def rep_coaching(scope: Scope, rep: User, *, limit: int = 50) -> RepCoaching:
-    """One rep's coaching view: their figures, and the deals and follow-ups behind them."""
-    deals = scope.deals.filter(OPEN_NOW, owner=rep)
-    stuck = list(
-        with_activity(deals.filter(found_stuck_condition(now=timezone.now())))
-        .select_related("account", "stage")
-        .annotate(why_text=current_why_text())
-        .order_by("stuck_since", "pk")[:limit]
-    )
-    broken = list(
-        FollowUp.objects.filter(scope.during("surfaced_at"), owner=rep, **scope.account_lookups)
-        .exclude(surfaced_early_reason="")
-        .select_related("account")
-        .order_by("-surfaced_at", "-pk")[:limit]
-    )
-    happy = list(
-        deals.filter(happy_ears_condition())
-        .select_related("account", "stage", "soe")
-        .order_by("-stage__probability", "pk")[:limit]
-    )
-    figures = next(iter(coaching(scope, rep=rep)), {})
-    return RepCoaching(
-        rep=rep,
-        figures=figures,
-        stuck=stuck,
-        broken=broken,
-        happy_ears=[(deal, happy_ears_flags(deal)) for deal in happy],
-    )
-
-
-# --- Kept figures --------------------------------------------------------------------------
-
-# Every figure of the page, by the name its CSV download uses.
-FIGURES: dict[str, Callable[[Scope], Any]] = {
-    "totals": commit_and_best_case,
-    "stages": pipeline_by_stage,
-    "months": forecast_by_month,
-    "quarters": forecast_by_quarter,
-    "funnel": funnel,
-    "time-in-stage": time_in_stage,
-    "outcomes": outcomes,
-    "velocity": velocity_trend,
-    "segments": segments,
-    "soe": soe_health,
-    "soe-receptions": win_rate_by_reception,
-    "slipped-steps": slipped_steps,
-    "readiness": win_rate_by_readiness,
-    "lead-sources": lead_sources,
-    "coaching": coaching,
-}
-# Asking again sooner than this gives the figures already kept: working them out for a whole
-# company takes seconds of the database, and a minute changes little.
-REFRESH_AFTER = timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The page's figures as worked out at `taken_at`."""
-
-    taken_at: datetime
-    figures: dict[str, Any]
-
-    @property
-    def age(self) -> timedelta:
-        return timezone.now() - self.taken_at
-
-    @property
-    def refreshable(self) -> bool:
-        return self.age >= REFRESH_AFTER
-
-
-def _snapshot_key(scope: Scope) -> str:
-    """The same for everyone who sees the same deals: all of them, one team's, or their own
-    (the rules of owned_visible_to and Scope.sees_own_only), with the same filters, today."""
-    user = scope.user
-    if user.sees_everything:
-        seen = "all"
-    elif scope.sees_own_only or user.team_id is None:
-        seen = f"own-{user.pk}"
-    else:
-        seen = f"team-{user.team_id}"
-    asked = hashlib.sha256(repr((scope.filters, scope.today)).encode()).hexdigest()[:32]
-    return f"dashboard:1:{seen}:{asked}"
-
-
-def snapshot(scope: Scope, *, refresh: bool = False) -> Snapshot:
-    """The figures kept for this scope if they are recent enough, else worked out now and
-    kept for SALESFLOW_DASHBOARD_KEEP_MINUTES. `refresh` works them out again unless they
-    are less than REFRESH_AFTER old."""
-    kept = _kept(scope)
-    if kept is not None and not (refresh and kept.refreshable):
-        return kept
-    return _take(scope)
-
-
-def _kept(scope: Scope) -> Snapshot | None:
-    kept = cache.get(_snapshot_key(scope))
-    return kept if isinstance(kept, Snapshot) else None
-
-
-def _take(scope: Scope) -> Snapshot:
-    taken = Snapshot(
-        taken_at=timezone.now(),
-        figures={name: figure(scope) for name, figure in FIGURES.items()},
-    )
-    cache.set(_snapshot_key(scope), taken, timeout=settings.SALESFLOW_DASHBOARD_KEEP_MINUTES * 60)
-    return taken
-
-
-def shared_scopes() -> list[Scope]:
-    """The views most often opened and slowest to work out, without filters: the whole
-    company (as anyone who sees every deal sees it) and each team (as its manager does)."""
-    viewers = User.objects.filter(is_active=True).filter(
-        Q(role__in=[User.Role.SALES_OPS, User.Role.ADMIN]) | Q(is_superuser=True)
-    )
-    managers = User.objects.filter(is_active=True, role=User.Role.MANAGER, team__isnull=False)
-    scopes: dict[str, Scope] = {}
-    for user in [*viewers.order_by("pk")[:1], *managers.order_by("team_id", "pk")]:
-        scope = Scope(user=user)
-        scopes.setdefault(_snapshot_key(scope), scope)
-    return list(scopes.values())
-
-
-def keep_fresh(*, older_than: timedelta) -> int:
-    """Work the shared views out again when their kept figures are missing or older than
-    `older_than`, so that whoever opens them finds them ready. Returns how many."""
-    worked_out = 0
-    for scope in shared_scopes():
-        kept = _kept(scope)
-        if kept is not None and kept.age < older_than:
-            continue
-        _take(scope)
-        worked_out += 1
-    return worked_out
-
-
-def forget(scope: Scope) -> None:
-    """Drop the figures kept for this scope: the next view works them out."""
-    cache.delete(_snapshot_key(scope))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from pipeline.dashboard.figures import DashboardFilters
+from pipeline.dashboard.scope import DashboardFilters, sees_own_only
 from pipeline.deals.forms import EARLIEST, LATEST, DateInput, _limit_people
 from pipeline.deals.models import Pipeline
 from prospects.models import LeadSource, Segment
@@ -23,7 +23,7 @@ class DashboardFilterForm(forms.Form):
     def __init__(self, *args: object, user: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         _limit_people(self, user)
-        if user.role == User.Role.REP and not user.sees_everything:
+        if sees_own_only(user):
             del self.fields["team"], self.fields["owner"]  # a rep's dashboard is their own
         for name, field in self.fields.items():
             field.widget.attrs["class"] = (

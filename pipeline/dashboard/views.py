@@ -21,90 +21,18 @@ from django.views.decorators.http import (
     require_POST,
 )
 
-from pipeline.dashboard import figures as dashboard
+from pipeline.dashboard import snapshot
+from pipeline.dashboard.coaching import rep_coaching
+from pipeline.dashboard.columns import CSV_COLUMNS
 from pipeline.dashboard.forms import DashboardFilterForm
+from pipeline.dashboard.scope import DashboardFilters, Scope
 from salesflow.core.web import csv_safe
 
-# --- Dashboard ------------------------------------------------------------------------------
 
-# What the outcome tables (per currency, per segment) share.
-OUTCOME_COLUMNS = [
-    "open",
-    "won",
-    "lost",
-    "disqualified",
-    "win_rate",
-    "won_value",
-    "average_won",
-    "cycle_days",
-    "velocity",
-]
-# The CSV downloads: a figure's name (see dashboard.FIGURES) and its columns. The page shows
-# the same rows.
-DASHBOARD_CSV: dict[str, list[str]] = {
-    "stages": [
-        "pipeline__name",
-        "stage__name",
-        "stage__probability",
-        "currency",
-        "count",
-        "amount",
-        "weighted",
-    ],
-    "months": ["month", "currency", "count", "amount", "weighted"],
-    "quarters": ["fiscal_year", "quarter", "currency", "count", "amount", "weighted"],
-    "funnel": ["pipeline", "stage", "reached", "next_stage", "went_on", "conversion"],
-    "time-in-stage": ["pipeline", "stage", "stays", "median_days", "p80_days"],
-    "outcomes": ["currency", *OUTCOME_COLUMNS],
-    "velocity": [
-        "month",
-        "currency",
-        "open",
-        "won",
-        "lost",
-        "win_rate",
-        "average_won",
-        "cycle_days",
-        "velocity",
-    ],
-    "segments": [
-        "segment",
-        "currency",
-        "opened",
-        "opened_qualified",
-        "opened_won",
-        *OUTCOME_COLUMNS,
-    ],
-    "soe-receptions": ["reception", "won", "decided", "win_rate"],
-    "slipped-steps": ["rep", "open_steps", "late", "moved"],
-    "readiness": ["question", "answer", "won", "decided", "win_rate"],
-    "lead-sources": [
-        "source",
-        "currency",
-        "cost",
-        "leads",
-        "qualified",
-        "won_value",
-        "cost_per_qualified",
-        "return",
-    ],
-    "coaching": [
-        "rep",
-        "conversations",
-        "surfaced",
-        "done",
-        "dismissed",
-        "patience_broken",
-        "stuck",
-        "happy_ears",
-    ],
-}
-
-
-def _dashboard_scope(request: HttpRequest) -> tuple[DashboardFilterForm, dashboard.Scope]:
+def _dashboard_scope(request: HttpRequest) -> tuple[DashboardFilterForm, Scope]:
     form = DashboardFilterForm(request.GET or None, user=request.user)
-    filters = form.filters() if form.is_bound else dashboard.DashboardFilters()
-    return form, dashboard.Scope(user=request.user, filters=filters)
+    filters = form.filters() if form.is_bound else DashboardFilters()
+    return form, Scope(user=request.user, filters=filters)
 
 
 @require_GET
@@ -113,7 +41,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     and the velocity trend also as charts drawn from the same rows. The figures are the
     ones kept for this view if they are recent (the page says when they were worked out)."""
     form, scope = _dashboard_scope(request)
-    kept = dashboard.snapshot(scope)
+    kept = snapshot.get(scope)
     tables = {name.replace("-", "_"): rows for name, rows in kept.figures.items()}
     charts = {
         "funnel": [
@@ -154,7 +82,7 @@ def dashboard_refresh(request: HttpRequest) -> HttpResponse:
     """Work the figures of this view out again now, then show them."""
     _, scope = _dashboard_scope(request)
     asked_at = timezone.now()
-    if dashboard.snapshot(scope, refresh=True).taken_at < asked_at:
+    if snapshot.get(scope, refresh=True).taken_at < asked_at:
         messages.info(request, "These figures were worked out less than a minute ago.")
     # Back to the view, with the filters that were valid (the others were ignored).
     query = urlencode({name: value for name, value in asdict(scope.filters).items() if value})
@@ -164,15 +92,15 @@ def dashboard_refresh(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
     """One table of the page as CSV: the same rows the page shows."""
-    if table not in DASHBOARD_CSV:
+    if table not in CSV_COLUMNS:
         raise Http404("No such table.")
-    columns = DASHBOARD_CSV[table]
+    columns = CSV_COLUMNS[table]
     _, scope = _dashboard_scope(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="salesflow-{table}.csv"'
     writer = csv.writer(response)
     writer.writerow(columns)
-    for row in dashboard.snapshot(scope).figures[table]:
+    for row in snapshot.get(scope).figures[table]:
         writer.writerow(csv_safe(row[column] for column in columns))
     return response
 
@@ -187,6 +115,6 @@ def dashboard_rep(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "query": request.GET.urlencode(),
         "scope": scope,
-        "coaching": dashboard.rep_coaching(scope, rep),
+        "coaching": rep_coaching(scope, rep),
     }
     return render(request, "pipeline/dashboard_rep.html", context)

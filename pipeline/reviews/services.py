@@ -13,7 +13,8 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from pipeline.dashboard import figures as dashboard
+from pipeline.dashboard import figures
+from pipeline.dashboard.scope import DashboardFilters, Scope, add_months
 from pipeline.deals.models import Opportunity, Pipeline
 from pipeline.deals.selectors import found_stuck_condition
 from pipeline.reviews.models import (
@@ -440,15 +441,15 @@ def _process_facts(review: Review) -> list[str]:
         if not is_quarter_start(review.quarter_start):
             raise ValidationError("This review's quarter is not one salesflow can count.")
         filters["start"] = review.quarter_start
-        filters["end"] = dashboard.add_months(review.quarter_start, 3) - timedelta(days=1)
-    scope = dashboard.Scope(user=review.facilitator, filters=dashboard.DashboardFilters(**filters))
+        filters["end"] = add_months(review.quarter_start, 3) - timedelta(days=1)
+    scope = Scope(user=review.facilitator, filters=DashboardFilters(**filters))
     facts = [
         f"Conversion {row['stage']} → {row['next_stage']}: {row['conversion']}% "
         f"({row['went_on']} of {row['reached']})"
-        for row in dashboard.funnel(scope)
+        for row in figures.funnel(scope)
         if row["reached"]
     ]
-    late = sum(row["late"] for row in dashboard.slipped_steps(scope))
+    late = sum(row["late"] for row in figures.slipped_steps(scope))
     stuck = scope.deals.filter(
         found_stuck_condition(now=timezone.now()), stage__outcome="open"
     ).count()

@@ -59,7 +59,9 @@ def test_seed_demo_fills_every_stage_with_some_stuck_deals(standard):
 def test_seed_demo_gives_every_dashboard_figure_a_past(standard):
     """Closed deals over six quarters: the manager's dashboard has something in every table,
     and the velocity trend a point in most months."""
-    from pipeline.dashboard import figures as dashboard
+    from pipeline.dashboard import coaching, snapshot
+    from pipeline.dashboard.figures import segments, soe_health, velocity_trend
+    from pipeline.dashboard.scope import Scope
 
     call_command("seed_demo", force=True, stdout=StringIO())
     closed = Opportunity.objects.filter(closed_at__isnull=False)
@@ -67,18 +69,18 @@ def test_seed_demo_gives_every_dashboard_figure_a_past(standard):
         (day.year, (day.month - 1) // 3) for day in closed.values_list("closed_at", flat=True)
     }
     assert len(quarters) >= 5
-    scope = dashboard.Scope(user=User.objects.get(username="maria"))
-    for name, figures in dashboard.FIGURES.items():
+    scope = Scope(user=User.objects.get(username="maria"))
+    for name, figures in snapshot.FIGURES.items():
         assert figures(scope), f"{name} is empty"
-    months = [row for row in dashboard.velocity_trend(scope) if row["velocity"] is not None]
+    months = [row for row in velocity_trend(scope) if row["velocity"] is not None]
     assert len(months) >= 8
-    assert {row["segment"] for row in dashboard.segments(scope)} == {
+    assert {row["segment"] for row in segments(scope)} == {
         "Hospitals",
         "Manufacturers",
         "Schools",
     }
-    assert dashboard.soe_health(scope)["with_soe"] > 10
-    assert any(row["happy_ears"] for row in dashboard.coaching(scope))
+    assert soe_health(scope)["with_soe"] > 10
+    assert any(row["happy_ears"] for row in coaching.coaching(scope))
 
 
 def test_seed_demo_accounts_with_a_won_deal_are_customers_since_they_won(standard):

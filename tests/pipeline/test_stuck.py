@@ -285,9 +285,10 @@ def test_holding_a_follow_up_back_clears_the_stuck_checks_finding(client, rep, d
 
 @pytest.mark.django_db
 def test_the_coaching_figures_count_no_marinating_deal_as_stuck(manager, rep, open_deal):
-    from pipeline.dashboard import figures as dashboard
+    from pipeline.dashboard import coaching
+    from pipeline.dashboard.scope import DashboardFilters, Scope
 
-    scope = dashboard.Scope(user=manager, filters=dashboard.DashboardFilters())
+    scope = Scope(user=manager, filters=DashboardFilters())
     quiet, held = open_deal(rep), open_deal(rep)
     for each in (quiet, held):
         idle(each, 20)
@@ -299,9 +300,9 @@ def test_the_coaching_figures_count_no_marinating_deal_as_stuck(manager, rep, op
     )
     FollowUp.objects.filter(pk=follow_up.pk).update(surface_at=timezone.now() + timedelta(days=7))
     Opportunity.objects.filter(pk=held.pk).update(stuck_since=timezone.now())
-    rows = {row["rep_id"]: row for row in dashboard.coaching(scope)}
+    rows = {row["rep_id"]: row for row in coaching.coaching(scope)}
     assert rows[rep.pk]["stuck"] == 1
-    assert [deal.pk for deal in dashboard.rep_coaching(scope, rep).stuck] == [quiet.pk]
+    assert [deal.pk for deal in coaching.rep_coaching(scope, rep).stuck] == [quiet.pk]
 
 
 @pytest.mark.django_db

@@ -16,7 +16,8 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.dashboard import figures as dashboard
+from pipeline.dashboard import snapshot
+from pipeline.dashboard.scope import DashboardFilters, Scope
 from tests.factories import TeamFactory, UserFactory
 from tests.hostile import fuzz, ids
 
@@ -31,11 +32,11 @@ def open_deals(client, **filters) -> int:
     return sum(int(row["count"]) for row in rows)
 
 
-def age(scope: dashboard.Scope, minutes: int) -> None:
+def age(scope: Scope, minutes: int) -> None:
     """Make the figures kept for `scope` look `minutes` older."""
-    key = dashboard._snapshot_key(scope)
+    key = scope.cache_key
     kept = cache.get(key)
-    cache.set(key, dashboard.Snapshot(kept.taken_at - timedelta(minutes=minutes), kept.figures))
+    cache.set(key, snapshot.Snapshot(kept.taken_at - timedelta(minutes=minutes), kept.figures))
 
 
 def test_the_page_shows_the_kept_figures_until_they_are_worked_out_again(
@@ -57,7 +58,7 @@ def test_the_page_shows_the_kept_figures_until_they_are_worked_out_again(
     assert "worked out less than a minute ago" in response.content.decode()
     assert open_deals(client) == 1
 
-    age(dashboard.Scope(user=manager), minutes=2)
+    age(Scope(user=manager), minutes=2)
     response = client.post(reverse("pipeline:dashboard_refresh"))
     assert response.status_code == 302
     assert response["Location"] == reverse("pipeline:dashboard")
@@ -85,7 +86,7 @@ def test_refresh_keeps_the_filters(client, manager, rep, teammate, open_deal):
     assert open_deals(client, owner=rep.pk) == 1
     open_deal(rep)
     age(
-        dashboard.Scope(user=manager, filters=dashboard.DashboardFilters(owner=rep.pk)),
+        Scope(user=manager, filters=DashboardFilters(owner=rep.pk)),
         minutes=2,
     )
     query = urlencode({"owner": rep.pk})
@@ -103,8 +104,8 @@ def test_only_people_who_see_the_same_deals_share_kept_figures(
     other_manager = UserFactory(role="manager", team=TeamFactory())
 
     def key(user, **filters):
-        filters = dashboard.DashboardFilters(**filters)
-        return dashboard._snapshot_key(dashboard.Scope(user=user, filters=filters))
+        filters = DashboardFilters(**filters)
+        return Scope(user=user, filters=filters).cache_key
 
     assert key(admin) == key(sales_ops)  # both see every deal
     assert len({key(admin), key(manager), key(other_manager), key(rep), key(teammate)}) == 5
@@ -170,11 +171,11 @@ def test_the_company_and_each_team_are_worked_out_before_anyone_asks(
     UserFactory(role="manager", team=TeamFactory())
     open_deal(rep)
     hour = timedelta(hours=1)
-    assert len(dashboard.shared_scopes()) == 3  # the company, and two teams
-    assert dashboard.keep_fresh(older_than=hour) == 3
-    assert dashboard.keep_fresh(older_than=hour) == 0  # all recent
-    age(dashboard.Scope(user=manager), minutes=90)
-    assert dashboard.keep_fresh(older_than=hour) == 1
+    assert len(snapshot.shared_scopes()) == 3  # the company, and two teams
+    assert snapshot.keep_fresh(older_than=hour) == 3
+    assert snapshot.keep_fresh(older_than=hour) == 0  # all recent
+    age(Scope(user=manager), minutes=90)
+    assert snapshot.keep_fresh(older_than=hour) == 1
 
     client.force_login(manager)
     with django_assert_num_queries(8):  # kept: no figure read
@@ -188,7 +189,7 @@ def test_the_background_job_runs_on_a_real_worker(celery_worker_thread, manager,
     from pipeline.tasks import keep_dashboards_fresh
 
     open_deal(rep)
-    key = dashboard._snapshot_key(dashboard.Scope(user=manager))
+    key = Scope(user=manager).cache_key
     assert cache.get(key) is None
     keep_dashboards_fresh.delay()
     deadline = time.monotonic() + 60  # a loaded CI machine can be slow to hand it over
