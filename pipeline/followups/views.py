@@ -16,9 +16,9 @@ from django.views.decorators.http import (
 from pipeline.followups import selectors as followup_selectors
 from pipeline.followups import services as followup_services
 from pipeline.followups.forms import (
+    FollowUpApprovalForm,
     FollowUpDoneForm,
     FollowUpForm,
-    FollowUpReviewForm,
     FollowUpReviseForm,
     ReasonForm,
 )
@@ -55,7 +55,7 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "follow_up": follow_up,
         "account": follow_up.account,
         "can_edit": prospect_selectors.can_edit_account(request.user, follow_up.account),
-        "may_review": followup_selectors.may_review_followup(
+        "may_approve": followup_selectors.may_approve_followup(
             user=request.user, follow_up=follow_up
         ),
         "events": follow_up.events.select_related("by"),
@@ -66,19 +66,23 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def followup_review(request: HttpRequest, pk: int) -> HttpResponse:
+def followup_approve(request: HttpRequest, pk: int) -> HttpResponse:
     """The manager approves a draft (perhaps edited) or sends it back with a comment."""
     follow_up = followup_selectors.get_followup_for_user(request.user, pk)
-    if not followup_selectors.may_review_followup(user=request.user, follow_up=follow_up):
+    if not followup_selectors.may_approve_followup(user=request.user, follow_up=follow_up):
         raise PermissionDenied("Only the team's manager reviews its follow-ups.")
-    form = FollowUpReviewForm(request.POST)
+    form = FollowUpApprovalForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError("Approve or send back; comments up to 500 characters.")
-        followup_services.followup_review(
+        decide = (
+            followup_services.followup_approve
+            if form.cleaned_data["decision"] == "approve"
+            else followup_services.followup_send_back
+        )
+        decide(
             actor=request.user,
             follow_up=follow_up,
-            approve=form.cleaned_data["decision"] == "approve",
             comment=form.cleaned_data["comment"],
             draft=form.cleaned_data["draft"] if "draft" in request.POST else None,
         )

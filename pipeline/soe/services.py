@@ -1,4 +1,6 @@
-"""Writes for deals. Every stage move, from any entry point, goes through opportunity_move_stage."""
+"""Writes for the Sequence of Events: starting it, its steps (added, edited, reordered, done,
+skipped, reopened — status moves checked against SoeStep.TRANSITIONS), how the prospect
+received it, and the private calendar feed."""
 
 from __future__ import annotations
 
@@ -14,8 +16,9 @@ from pipeline.deals import selectors as deal_selectors
 from pipeline.deals.models import Opportunity
 from pipeline.deals.services import opportunities_unstick
 from pipeline.followups.models import PatienceRule
-from pipeline.followups.services import PURPOSE_AFTER_STEP, _reason, followup_propose
+from pipeline.followups.services import PURPOSE_AFTER_STEP, clean_reason, followup_propose
 from pipeline.soe.models import CalendarFeed, Sequence, SoeChange, SoeStep, SoeTemplate
+from salesflow.core import transitions
 from salesflow.core.models import User
 from salesflow.core.services import model_update
 
@@ -213,12 +216,9 @@ def soe_reorder(*, actor: User, sequence: Sequence, step_ids: list[int]) -> None
 def _transition(
     *, actor: User, step: SoeStep, to: str, action: str, summary: str, **values: object
 ) -> SoeStep:
-    """Move a step between states with a conditional UPDATE: of two clicks, one counts."""
-    allowed = {
-        SoeStep.Status.DONE: {SoeStep.Status.OPEN},
-        SoeStep.Status.SKIPPED: {SoeStep.Status.OPEN},
-        SoeStep.Status.OPEN: {SoeStep.Status.DONE, SoeStep.Status.SKIPPED},
-    }[to]
+    """Move a step to `to` with a conditional UPDATE from the statuses the table allows
+    (SoeStep.TRANSITIONS): of two clicks, one counts."""
+    allowed = transitions.sources(SoeStep.TRANSITIONS, to)
     current = SoeStep.objects.select_related("sequence__opportunity__owner").get(pk=step.pk)
     _check_soe_access(actor, current.sequence)
     moved = SoeStep.objects.filter(pk=step.pk, status__in=allowed).update(
@@ -261,7 +261,7 @@ def soe_step_done(*, actor: User, step: SoeStep, done_on: date | None = None) ->
 
 @transaction.atomic
 def soe_step_skip(*, actor: User, step: SoeStep, reason: str) -> SoeStep:
-    reason = _reason(reason, "Say why the step is skipped")
+    reason = clean_reason(reason, "Say why the step is skipped")
     return _transition(
         actor=actor,
         step=step,

@@ -39,7 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["due_followups"] = followup_selectors.followups_due(user=user)
         context["held_followups"] = followup_selectors.followups_held(user=user)
     if user.role == User.Role.MANAGER:
-        context["to_review"] = followup_selectors.followups_to_review(user=user)
+        context["to_approve"] = followup_selectors.followups_to_approve(user=user)
         context["broken"] = followup_selectors.patience_broken(user=user)
     if user.sees_everything:
         context["teams"] = selectors.teams_overview()

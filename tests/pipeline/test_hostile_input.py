@@ -170,7 +170,7 @@ def test_impossible_ids_in_urls(client, rep, deal, pk):
         ("get", "pipeline:soe_step_edit", []),
         ("post", "pipeline:soe_step_status", ["done"]),
         ("get", "pipeline:followup_detail", []),
-        ("post", "pipeline:followup_review", []),
+        ("post", "pipeline:followup_approve", []),
         ("post", "pipeline:followup_action", ["done"]),
         ("get", "reviews:detail", []),
         ("get", "reviews:summary", []),
@@ -417,7 +417,7 @@ def test_followup_actions(client, rep, deal, action, reason, purpose, draft):
 
 @fuzz
 @given(decision=hostile, comment=hostile, draft=hostile)
-def test_followup_review(client, rep, manager, deal, decision, comment, draft):
+def test_followup_approval(client, rep, manager, deal, decision, comment, draft):
     from pipeline.followups import services as followup_services
 
     rep.team.review_followups = True
@@ -427,7 +427,7 @@ def test_followup_review(client, rep, manager, deal, decision, comment, draft):
     )
     client.force_login(manager)
     response = client.post(
-        reverse("pipeline:followup_review", args=[follow_up.pk]),
+        reverse("pipeline:followup_approve", args=[follow_up.pk]),
         {"decision": decision, "comment": comment, "draft": draft},
     )
     assert response.status_code in OK
@@ -664,7 +664,7 @@ def test_every_pipeline_form_sent_in_another_charset_is_refused_with_400(
         ),
         (reverse("pipeline:followup_create", args=[deal.account_id]), {"purpose": "Café"}),
         (reverse("pipeline:followup_action", args=[follow_up.pk, "dismiss"]), {"reason": "Non"}),
-        (reverse("pipeline:followup_review", args=[follow_up.pk]), {"decision": "approve"}),
+        (reverse("pipeline:followup_approve", args=[follow_up.pk]), {"decision": "approve"}),
         (reverse("pipeline:calendar_settings"), {"action": "renew"}),
         (reverse("pipeline:dashboard_refresh"), {}),
         (reverse("reviews:create"), {"title": "Trimestre", "scope": "process"}),
