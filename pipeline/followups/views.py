@@ -1,17 +1,16 @@
-"""Deals and the board. Views parse with forms and call services; access goes through
-deal_selectors.get_opportunity_for_user (404 outside the user's reach, 403 for read-only)."""
+"""Follow-up pages and the moves a person makes on one. Each move has its own URL and view
+(done, dismiss, surface now, rework, the manager's approval); they share one helper for
+access and answers. Views parse with forms and call services."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import (
-    require_GET,
-    require_http_methods,
-    require_POST,
-)
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pipeline.followups import selectors as followup_selectors
 from pipeline.followups import services as followup_services
@@ -22,6 +21,7 @@ from pipeline.followups.forms import (
     FollowUpReviseForm,
     ReasonForm,
 )
+from pipeline.followups.models import FollowUp
 from prospects import selectors as prospect_selectors
 from salesflow.core.web import form_errors_to
 
@@ -93,46 +93,79 @@ def followup_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("pipeline:followup_detail", pk=follow_up.pk)
 
 
-@require_POST
-def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def _act_on_followup(
+    request: HttpRequest, pk: int, move: Callable[[FollowUp], HttpResponse | None]
+) -> HttpResponse:
+    """What every move on a follow-up shares: the follow-up if the user may change it (404
+    outside their reach, 403 read-only), the move, its refusal said on the follow-up's page.
+    `move` answers with where to go next, or None for the follow-up's page."""
     follow_up = followup_selectors.get_followup_for_user(request.user, pk)
     if not prospect_selectors.can_edit_account(request.user, follow_up.account):
         raise PermissionDenied("This follow-up is read-only for you.")
-    form = ReasonForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        if action == "done":
-            done_form = FollowUpDoneForm(request.POST)
-            if not done_form.is_valid():
-                raise ValidationError("Pick a kind of conversation; notes up to 10,000 characters.")
-            followup_services.followup_done(
-                actor=request.user, follow_up=follow_up, **done_form.cleaned_data
-            )
-            logged = " and the conversation logged" if done_form.cleaned_data["kind"] else ""
-            messages.success(request, f"Done{logged}.")
-            return redirect("home")
-        if action == "dismiss":
-            followup_services.followup_dismiss(
-                actor=request.user, follow_up=follow_up, reason=reason
-            )
-            messages.success(request, "Dismissed; the reason is kept.")
-        elif action == "surface-now":
-            followup_services.followup_surface_now(
-                actor=request.user, follow_up=follow_up, reason=reason
-            )
-            messages.success(request, "Surfaced now; your reason is kept for your manager.")
-        elif action == "revise":
-            revised = FollowUpReviseForm(request.POST)
-            if not revised.is_valid():
-                raise ValidationError(
-                    "Say what it will accomplish (up to 300 characters); drafts up to 10,000."
-                )
-            followup_services.followup_revise(
-                actor=request.user, follow_up=follow_up, **revised.cleaned_data
-            )
-            messages.success(request, "Saved.")
-        else:
-            raise Http404("No such action.")
+        response = move(follow_up)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+    else:
+        if response is not None:
+            return response
     return redirect("pipeline:followup_detail", pk=follow_up.pk)
+
+
+def _reason_given(request: HttpRequest) -> str:
+    form = ReasonForm(request.POST)
+    return form.cleaned_data["reason"] if form.is_valid() else ""
+
+
+@require_POST
+def followup_done(request: HttpRequest, pk: int) -> HttpResponse:
+    """Done, and the conversation it led to logged if the rep says how it went."""
+
+    def done(follow_up: FollowUp) -> HttpResponse:
+        form = FollowUpDoneForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError("Pick a kind of conversation; notes up to 10,000 characters.")
+        followup_services.followup_done(
+            actor=request.user, follow_up=follow_up, **form.cleaned_data
+        )
+        logged = " and the conversation logged" if form.cleaned_data["kind"] else ""
+        messages.success(request, f"Done{logged}.")
+        return redirect("home")
+
+    return _act_on_followup(request, pk, done)
+
+
+@require_POST
+def followup_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    def dismiss(follow_up: FollowUp) -> None:
+        followup_services.followup_dismiss(
+            actor=request.user, follow_up=follow_up, reason=_reason_given(request)
+        )
+        messages.success(request, "Dismissed; the reason is kept.")
+
+    return _act_on_followup(request, pk, dismiss)
+
+
+@require_POST
+def followup_surface_now(request: HttpRequest, pk: int) -> HttpResponse:
+    def surface_now(follow_up: FollowUp) -> None:
+        followup_services.followup_surface_now(
+            actor=request.user, follow_up=follow_up, reason=_reason_given(request)
+        )
+        messages.success(request, "Surfaced now; your reason is kept for your manager.")
+
+    return _act_on_followup(request, pk, surface_now)
+
+
+@require_POST
+def followup_revise(request: HttpRequest, pk: int) -> HttpResponse:
+    def revise(follow_up: FollowUp) -> None:
+        form = FollowUpReviseForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError(followup_services.REWORK_LIMITS)
+        followup_services.followup_revise(
+            actor=request.user, follow_up=follow_up, **form.cleaned_data
+        )
+        messages.success(request, "Saved.")
+
+    return _act_on_followup(request, pk, revise)

@@ -1,7 +1,11 @@
-"""Deals and the board. Views parse with forms and call services; access goes through
-deal_selectors.get_opportunity_for_user (404 outside the user's reach, 403 for read-only)."""
+"""The Sequence of Events pages: the SOE, its steps (one URL and view per status move: done,
+skip, reopen), the letter, the .ics and the private calendar feed. Views parse with forms and
+call services; access goes through deal_selectors.get_opportunity_for_user (404 outside the
+user's reach, 403 for read-only)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -159,30 +163,49 @@ def soe_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
-def soe_step_status(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """Done, skipped (with a reason) or open again, in any order."""
+def _move_step(request: HttpRequest, pk: int, move: Callable[[SoeStep], object]) -> HttpResponse:
+    """What every status move of a step shares: the step if the user may edit its deal (404
+    outside their reach, 403 read-only), the move, and back to the SOE with any refusal."""
     step = _step_for_user(request.user, pk)
-    opportunity = step.sequence.opportunity
     try:
-        if action == "done":
-            done = soe_services.soe_step_done(actor=request.user, step=step)
-            if done.follow_up_proposal:
-                messages.info(request, done.follow_up_proposal.message())
-        elif action == "skip":
-            form = SkipForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError("Say why the step is skipped (up to 300 characters).")
-            soe_services.soe_step_skip(
-                actor=request.user, step=step, reason=form.cleaned_data["reason"]
-            )
-        elif action == "reopen":
-            soe_services.soe_step_reopen(actor=request.user, step=step)
-        else:
-            raise Http404("No such action.")
+        move(step)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    return redirect("pipeline:soe", pk=opportunity.pk)
+    return redirect("pipeline:soe", pk=step.sequence.opportunity.pk)
+
+
+@require_POST
+def soe_step_done(request: HttpRequest, pk: int) -> HttpResponse:
+    """Done, in any order; says what it did to a follow-up the patience rules propose."""
+
+    def done(step: SoeStep) -> None:
+        proposal = soe_services.soe_step_done(actor=request.user, step=step).follow_up_proposal
+        if proposal:
+            messages.info(request, proposal.message())
+
+    return _move_step(request, pk, done)
+
+
+@require_POST
+def soe_step_skip(request: HttpRequest, pk: int) -> HttpResponse:
+    """Skipped, with the reason why."""
+
+    def skip(step: SoeStep) -> None:
+        form = SkipForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError("Say why the step is skipped (up to 300 characters).")
+        reason = form.cleaned_data["reason"]
+        soe_services.soe_step_skip(actor=request.user, step=step, reason=reason)
+
+    return _move_step(request, pk, skip)
+
+
+@require_POST
+def soe_step_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open again, whether it was done or skipped."""
+    return _move_step(
+        request, pk, lambda step: soe_services.soe_step_reopen(actor=request.user, step=step)
+    )
 
 
 @require_POST

@@ -291,7 +291,7 @@ def test_follow_up_pages_and_access(client, rep, teammate, outsider, account):
     assert FollowUp.objects.count() == 1
     client.force_login(teammate)
     assert client.get(reverse("pipeline:followup_detail", args=[follow_up.pk])).status_code == 200
-    url = reverse("pipeline:followup_action", args=[follow_up.pk, "dismiss"])
+    url = reverse("pipeline:followup_dismiss", args=[follow_up.pk])
     assert client.post(url, {"reason": "x"}).status_code == 403
     client.force_login(outsider)
     assert client.get(reverse("pipeline:followup_detail", args=[follow_up.pk])).status_code == 404
