@@ -4,13 +4,11 @@ access and answers. Views parse with forms and call services."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from pipeline.followups import selectors as followup_selectors
 from pipeline.followups import services as followup_services
@@ -23,7 +21,7 @@ from pipeline.followups.forms import (
 )
 from pipeline.followups.models import FollowUp
 from prospects import selectors as prospect_selectors
-from salesflow.core.web import form_errors_to
+from salesflow.core.web import action_view, form_errors_to
 
 # --- Follow-ups ---------------------------------------------------------------------------
 
@@ -65,51 +63,47 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "pipeline/followup_detail.html", context)
 
 
-@require_POST
-def followup_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    """The manager approves a draft (perhaps edited) or sends it back with a comment."""
-    follow_up = followup_selectors.get_followup_for_user(request.user, pk)
-    if not followup_selectors.may_approve_followup(user=request.user, follow_up=follow_up):
-        raise PermissionDenied("Only the team's manager reviews its follow-ups.")
-    form = FollowUpApprovalForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError("Approve or send back; comments up to 500 characters.")
-        decide = (
-            followup_services.followup_approve
-            if form.cleaned_data["decision"] == "approve"
-            else followup_services.followup_send_back
-        )
-        decide(
-            actor=request.user,
-            follow_up=follow_up,
-            comment=form.cleaned_data["comment"],
-            draft=form.cleaned_data["draft"] if "draft" in request.POST else None,
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "Review saved.")
-    return redirect("pipeline:followup_detail", pk=follow_up.pk)
-
-
-def _act_on_followup(
-    request: HttpRequest, pk: int, move: Callable[[FollowUp], HttpResponse | None]
-) -> HttpResponse:
-    """What every move on a follow-up shares: the follow-up if the user may change it (404
-    outside their reach, 403 read-only), the move, its refusal said on the follow-up's page.
-    `move` answers with where to go next, or None for the follow-up's page."""
+def _followup_to_change(request: HttpRequest, pk: int) -> FollowUp:
     follow_up = followup_selectors.get_followup_for_user(request.user, pk)
     if not prospect_selectors.can_edit_account(request.user, follow_up.account):
         raise PermissionDenied("This follow-up is read-only for you.")
-    try:
-        response = move(follow_up)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        if response is not None:
-            return response
+    return follow_up
+
+
+def _followup_to_approve(request: HttpRequest, pk: int) -> FollowUp:
+    follow_up = followup_selectors.get_followup_for_user(request.user, pk)
+    if not followup_selectors.may_approve_followup(user=request.user, follow_up=follow_up):
+        raise PermissionDenied("Only the team's manager reviews its follow-ups.")
+    return follow_up
+
+
+def _back_to_followup(follow_up: FollowUp) -> HttpResponse:
     return redirect("pipeline:followup_detail", pk=follow_up.pk)
+
+
+# Each move a person makes on a follow-up is a view of its own; they share loading it for
+# a change (404 outside the user's reach, 403 read-only) and going back to its page.
+on_followup = action_view(load=_followup_to_change, back=_back_to_followup)
+
+
+@action_view(load=_followup_to_approve, back=_back_to_followup)
+def followup_approve(request: HttpRequest, follow_up: FollowUp) -> None:
+    """The manager approves a draft (perhaps edited) or sends it back with a comment."""
+    form = FollowUpApprovalForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError("Approve or send back; comments up to 500 characters.")
+    decide = (
+        followup_services.followup_approve
+        if form.cleaned_data["decision"] == "approve"
+        else followup_services.followup_send_back
+    )
+    decide(
+        actor=request.user,
+        follow_up=follow_up,
+        comment=form.cleaned_data["comment"],
+        draft=form.cleaned_data["draft"] if "draft" in request.POST else None,
+    )
+    messages.success(request, "Review saved.")
 
 
 def _reason_given(request: HttpRequest) -> str:
@@ -117,55 +111,36 @@ def _reason_given(request: HttpRequest) -> str:
     return form.cleaned_data["reason"] if form.is_valid() else ""
 
 
-@require_POST
-def followup_done(request: HttpRequest, pk: int) -> HttpResponse:
+@on_followup
+def followup_done(request: HttpRequest, follow_up: FollowUp) -> HttpResponse:
     """Done, and the conversation it led to logged if the rep says how it went."""
-
-    def done(follow_up: FollowUp) -> HttpResponse:
-        form = FollowUpDoneForm(request.POST)
-        if not form.is_valid():
-            raise ValidationError("Pick a kind of conversation; notes up to 10,000 characters.")
-        followup_services.followup_done(
-            actor=request.user, follow_up=follow_up, **form.cleaned_data
-        )
-        logged = " and the conversation logged" if form.cleaned_data["kind"] else ""
-        messages.success(request, f"Done{logged}.")
-        return redirect("home")
-
-    return _act_on_followup(request, pk, done)
+    form = FollowUpDoneForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError("Pick a kind of conversation; notes up to 10,000 characters.")
+    followup_services.followup_done(actor=request.user, follow_up=follow_up, **form.cleaned_data)
+    logged = " and the conversation logged" if form.cleaned_data["kind"] else ""
+    messages.success(request, f"Done{logged}.")
+    return redirect("home")
 
 
-@require_POST
-def followup_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
-    def dismiss(follow_up: FollowUp) -> None:
-        followup_services.followup_dismiss(
-            actor=request.user, follow_up=follow_up, reason=_reason_given(request)
-        )
-        messages.success(request, "Dismissed; the reason is kept.")
-
-    return _act_on_followup(request, pk, dismiss)
+@on_followup
+def followup_dismiss(request: HttpRequest, follow_up: FollowUp) -> None:
+    reason = _reason_given(request)
+    followup_services.followup_dismiss(actor=request.user, follow_up=follow_up, reason=reason)
+    messages.success(request, "Dismissed; the reason is kept.")
 
 
-@require_POST
-def followup_surface_now(request: HttpRequest, pk: int) -> HttpResponse:
-    def surface_now(follow_up: FollowUp) -> None:
-        followup_services.followup_surface_now(
-            actor=request.user, follow_up=follow_up, reason=_reason_given(request)
-        )
-        messages.success(request, "Surfaced now; your reason is kept for your manager.")
-
-    return _act_on_followup(request, pk, surface_now)
+@on_followup
+def followup_surface_now(request: HttpRequest, follow_up: FollowUp) -> None:
+    reason = _reason_given(request)
+    followup_services.followup_surface_now(actor=request.user, follow_up=follow_up, reason=reason)
+    messages.success(request, "Surfaced now; your reason is kept for your manager.")
 
 
-@require_POST
-def followup_revise(request: HttpRequest, pk: int) -> HttpResponse:
-    def revise(follow_up: FollowUp) -> None:
-        form = FollowUpReviseForm(request.POST)
-        if not form.is_valid():
-            raise ValidationError(followup_services.REWORK_LIMITS)
-        followup_services.followup_revise(
-            actor=request.user, follow_up=follow_up, **form.cleaned_data
-        )
-        messages.success(request, "Saved.")
-
-    return _act_on_followup(request, pk, revise)
+@on_followup
+def followup_revise(request: HttpRequest, follow_up: FollowUp) -> None:
+    form = FollowUpReviseForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(followup_services.REWORK_LIMITS)
+    followup_services.followup_revise(actor=request.user, follow_up=follow_up, **form.cleaned_data)
+    messages.success(request, "Saved.")

@@ -5,8 +5,6 @@ user's reach, 403 for read-only)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -32,7 +30,7 @@ from pipeline.soe.models import CalendarFeed, Sequence, SoeStep, SoeTemplate, So
 from prospects import selectors as prospect_selectors
 from prospects.models import Segment
 from salesflow.core.models import User
-from salesflow.core.web import form_errors_to
+from salesflow.core.web import action_view, form_errors_to
 
 # --- Sequence of Events -----------------------------------------------------------------
 
@@ -163,49 +161,35 @@ def soe_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _move_step(request: HttpRequest, pk: int, move: Callable[[SoeStep], object]) -> HttpResponse:
-    """What every status move of a step shares: the step if the user may edit its deal (404
-    outside their reach, 403 read-only), the move, and back to the SOE with any refusal."""
-    step = _step_for_user(request.user, pk)
-    try:
-        move(step)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    return redirect("pipeline:soe", pk=step.sequence.opportunity.pk)
+# Each status move of a step is a view of its own (SoeStep.TRANSITIONS); they share loading
+# the step for editing (404 outside the user's reach, 403 read-only) and going back to the SOE.
+on_step = action_view(
+    load=lambda request, pk: _step_for_user(request.user, pk),
+    back=lambda step: redirect("pipeline:soe", pk=step.sequence.opportunity.pk),
+)
 
 
-@require_POST
-def soe_step_done(request: HttpRequest, pk: int) -> HttpResponse:
+@on_step
+def soe_step_done(request: HttpRequest, step: SoeStep) -> None:
     """Done, in any order; says what it did to a follow-up the patience rules propose."""
-
-    def done(step: SoeStep) -> None:
-        proposal = soe_services.soe_step_done(actor=request.user, step=step).follow_up_proposal
-        if proposal:
-            messages.info(request, proposal.message())
-
-    return _move_step(request, pk, done)
+    proposal = soe_services.soe_step_done(actor=request.user, step=step).follow_up_proposal
+    if proposal:
+        messages.info(request, proposal.message())
 
 
-@require_POST
-def soe_step_skip(request: HttpRequest, pk: int) -> HttpResponse:
+@on_step
+def soe_step_skip(request: HttpRequest, step: SoeStep) -> None:
     """Skipped, with the reason why."""
-
-    def skip(step: SoeStep) -> None:
-        form = SkipForm(request.POST)
-        if not form.is_valid():
-            raise ValidationError("Say why the step is skipped (up to 300 characters).")
-        reason = form.cleaned_data["reason"]
-        soe_services.soe_step_skip(actor=request.user, step=step, reason=reason)
-
-    return _move_step(request, pk, skip)
+    form = SkipForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError("Say why the step is skipped (up to 300 characters).")
+    soe_services.soe_step_skip(actor=request.user, step=step, reason=form.cleaned_data["reason"])
 
 
-@require_POST
-def soe_step_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+@on_step
+def soe_step_reopen(request: HttpRequest, step: SoeStep) -> None:
     """Open again, whether it was done or skipped."""
-    return _move_step(
-        request, pk, lambda step: soe_services.soe_step_reopen(actor=request.user, step=step)
-    )
+    soe_services.soe_step_reopen(actor=request.user, step=step)
 
 
 @require_POST

@@ -174,7 +174,7 @@ def test_impossible_ids_in_urls(client, rep, deal, pk):
         ("post", "pipeline:followup_done", []),
         ("get", "reviews:detail", []),
         ("get", "reviews:summary", []),
-        ("post", "reviews:act", ["advance"]),
+        ("post", "reviews:advance", []),
     ],
 )
 def test_ids_beyond_any_row_are_404(client, sales_ops, method, name, more, pk):
