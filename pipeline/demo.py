@@ -13,6 +13,7 @@ from pipeline.deals import services as deal_services
 from pipeline.deals.models import CloseReason, Opportunity, Pipeline, StageChange
 from pipeline.followups import patience
 from pipeline.followups import services as followup_services
+from pipeline.followups import sweep as followup_sweep
 from pipeline.followups.models import FollowUp, FollowUpEvent
 from pipeline.soe import services as soe_services
 from pipeline.soe.models import Sequence, SoeChange, SoeStep, SoeTemplate, SoeTemplateStep, StepKind
@@ -419,7 +420,7 @@ def seed_followups(*, now: datetime | None = None) -> int:
                 note="let the solution call sink in"
             )
         if state in {"surfaced", "done"}:
-            followup_services.followups_surface_due(now=now)
+            followup_sweep.followups_surface_due(now=now)
         if state == "done":
             follow_up.refresh_from_db()
             followup_services.followup_done(actor=account.owner, follow_up=follow_up)

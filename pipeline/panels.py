@@ -19,7 +19,7 @@ def home(user: User, **about: object) -> dict[str, object]:
         }
     if user.is_manager:
         return {
-            "to_review": followup_selectors.followups_to_review(user=user),
+            "to_approve": followup_selectors.followups_to_approve(user=user),
             "broken": followup_selectors.patience_broken(user=user),
         }
     return {}

@@ -5,7 +5,7 @@ from django.conf import settings
 
 from pipeline.dashboard import snapshot
 from pipeline.deals import services as deal_services
-from pipeline.followups import services as followup_services
+from pipeline.followups import sweep as followup_sweep
 
 
 # Safe to run twice (each deal is claimed with a conditional UPDATE, so nobody is told
@@ -20,16 +20,16 @@ def mark_stuck_deals() -> dict[str, int]:
 # (or a redelivery) finds nothing left to take.
 @shared_task(acks_late=True)
 def surface_due_followups() -> int:
-    surfaced = followup_services.followups_surface_due()
+    surfaced = followup_sweep.followups_surface_due()
     # Anyone not yet told (the queue was down, a worker died) is told now.
-    followup_services.followups_notify_pending()
+    followup_sweep.followups_notify_pending()
     return surfaced
 
 
 # Idempotent: one notification per follow-up and event, keyed in the database.
 @shared_task(acks_late=True)
 def notify_followups_surfaced(follow_up_ids: list[int]) -> int:
-    return followup_services.followups_notify_surfaced(follow_up_ids=follow_up_ids)
+    return followup_sweep.followups_notify_surfaced(follow_up_ids=follow_up_ids)
 
 
 # Safe to run twice: it only works figures out again, and the newest are kept.

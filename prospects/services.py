@@ -24,6 +24,7 @@ from prospects.models import (
     WhyNote,
 )
 from salesflow.core.models import User
+from salesflow.core.services import model_update
 
 # The fields of an account a person edits (the form, updates, merges).
 ACCOUNT_FIELDS = (
@@ -114,27 +115,23 @@ def account_become_customer(
 
 @transaction.atomic
 def account_update(*, actor: User, account: Account, **changes: object) -> Account:
-    unknown = set(changes) - set(ACCOUNT_FIELDS)
-    if unknown:
-        raise TypeError(f"account_update cannot change {', '.join(sorted(unknown))}")
-    # Lock the row: two editors must not both record the same status change. Access is
-    # checked on the stored row, not on the instance a bound form has already changed.
-    locked = Account.objects.select_for_update().select_related("owner").get(pk=account.pk)
-    if not access.can_edit_account(actor, locked):
-        raise ValidationError("This account is read-only for you.")
-    old_status = locked.status
-    if "owner" in changes and changes["owner"] != locked.owner:
-        access.check_assignable_owner(actor=actor, owner=changes["owner"])  # type: ignore[arg-type]
-    for field, value in changes.items():
-        setattr(locked, field, value)
-    if locked.status != Account.Status.DISQUALIFIED:
-        locked.disqualified_reason = ""
-    if locked.status != old_status:
-        account_check_status(account=locked, status=locked.status)
-    locked.full_clean()
-    locked.save()
-    if locked.status != old_status:
-        summary = f"{Account.Status(old_status).label} → {locked.get_status_display()}"
+    def check(locked: Account, data: dict[str, object]) -> None:
+        if not access.can_edit_account(actor, locked):
+            raise ValidationError("This account is read-only for you.")
+        if "owner" in data and data["owner"] != locked.owner:
+            access.check_assignable_owner(actor=actor, owner=data["owner"])  # type: ignore[arg-type]
+        status = data.get("status", locked.status)
+        if status != Account.Status.DISQUALIFIED:
+            data["disqualified_reason"] = ""
+        if status != locked.status:
+            account_check_status(account=locked, status=status)  # type: ignore[arg-type]
+
+    # The row is locked: two editors must not both record the same status change.
+    locked, changed = model_update(
+        instance=account, fields=ACCOUNT_FIELDS, data=changes, check=check, related=["owner"]
+    )
+    if "status" in changed:
+        summary = f"{Account.Status(changed['status']).label} → {locked.get_status_display()}"
         if locked.status == Account.Status.DISQUALIFIED:
             summary += f": {locked.disqualified_reason}"
         AccountEvent.objects.create(

@@ -1,7 +1,7 @@
 """The follow-up sweep under load: N held follow-ups all due at once, two sweeps racing.
 
 "Two workers" are two OS processes forked from the command, each calling
-``followup_services.followups_surface_due`` — the body of the beat's ``surface_due_followups``
+``followup_sweep.followups_surface_due`` — the body of the beat's ``surface_due_followups``
 task — at the same moment, each with its own database connection. That measures the
 SKIP LOCKED claim itself, without Celery's scheduling in the way (with one task per beat
 tick, two Celery workers only race when ticks overlap). The notifications a sweep queues
@@ -28,7 +28,7 @@ from prospects.models import Account
 SWEEP_TAG = f"{TAG} sweep"
 HOW = (
     "two OS processes forked from the command, each calling "
-    "followup_services.followups_surface_due at the same moment on its own connection"
+    "followup_sweep.followups_surface_due at the same moment on its own connection"
 )
 # Far in the past: no real follow-up is due this early, so a sweep told that "now" is
 # this moment surfaces only the synthetic ones, and the data set's own stay as they are.
@@ -135,17 +135,17 @@ def _forget_inherited_connections() -> None:
 
 def _sweep_in_child(now: datetime, go: Any, results: Any) -> None:
     """One worker: wait for the start signal, sweep, report. Runs in a forked process."""
-    from pipeline.followups import services as followup_services
+    from pipeline.followups import sweep as followup_sweep
 
     _forget_inherited_connections()
     batches: list[int] = []
     # Notifications are a task of their own; here they are counted, never queued.
-    followup_services._queue_notifications = lambda ids: batches.append(len(ids))
+    followup_sweep._queue_notifications = lambda ids: batches.append(len(ids))
     try:
         connection.ensure_connection()  # connecting is not part of the sweep's time
         go.wait()
         started = time.time()
-        surfaced = followup_services.followups_surface_due(now=now)
+        surfaced = followup_sweep.followups_surface_due(now=now)
         ended = time.time()
         results.put({"surfaced": surfaced, "started": started, "ended": ended})
     except Exception as error:  # noqa: BLE001 - reported to the parent, which fails the run

@@ -22,6 +22,7 @@ from prospects.models import (
     LeadSource,
 )
 from salesflow.core.models import Notification, User
+from salesflow.core.services import model_update
 
 # The fields of a deal a person edits; the stage only moves through opportunity_move_stage.
 OPPORTUNITY_FIELDS = (
@@ -102,20 +103,20 @@ def opportunity_create(
 
 @transaction.atomic
 def opportunity_update(*, actor: User, opportunity: Opportunity, **changes: object) -> Opportunity:
-    unknown = set(changes) - set(OPPORTUNITY_FIELDS)
-    if unknown:
-        raise TypeError(f"opportunity_update cannot change {', '.join(sorted(unknown))}")
-    # Access is checked on the stored row, not on an instance a bound form has changed.
-    locked = Opportunity.objects.select_for_update().select_related("owner").get(pk=opportunity.pk)
-    if not deal_selectors.can_edit_opportunity(actor, locked):
-        raise ValidationError("This deal is read-only for you.")
-    if "owner" in changes and changes["owner"] != locked.owner:
-        prospect_access.check_assignable_owner(actor=actor, owner=changes["owner"], what="deals")  # type: ignore[arg-type]
-    for field, value in changes.items():
-        setattr(locked, field, value)
-    locked.full_clean()
-    locked.save()
-    return locked
+    def check(locked: Opportunity, data: dict[str, object]) -> None:
+        if not deal_selectors.can_edit_opportunity(actor, locked):
+            raise ValidationError("This deal is read-only for you.")
+        if "owner" in data and data["owner"] != locked.owner:
+            prospect_access.check_assignable_owner(actor=actor, owner=data["owner"], what="deals")  # type: ignore[arg-type]
+
+    updated, _ = model_update(
+        instance=opportunity,
+        fields=OPPORTUNITY_FIELDS,
+        data=changes,
+        check=check,
+        related=["owner"],
+    )
+    return updated
 
 
 @transaction.atomic

@@ -39,7 +39,9 @@ class FollowUpReviseForm(forms.Form):
     draft = forms.CharField(required=False, max_length=10_000, strip=False)
 
 
-class FollowUpReviewForm(forms.Form):
+class FollowUpApprovalForm(forms.Form):
+    """The manager's decision on a draft waiting for approval: approve, or send it back."""
+
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("send_back", "Send back")])
     comment = forms.CharField(required=False, max_length=500)
     draft = forms.CharField(required=False, max_length=10_000, strip=False)

@@ -1,6 +1,9 @@
-"""Follow-ups the patience rules hold back until the time is right, and what happened to them."""
+"""Follow-ups held back on purpose: the patience rules sales ops keeps, each follow-up with
+its status and the manager's approval, and its history."""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -64,6 +67,18 @@ class FollowUp(models.Model):
         DONE = "done", "Done"
         DISMISSED = "dismissed", "Dismissed"
 
+    # Every move a follow-up's status may make, and no other (salesflow.core.transitions).
+    # Held waits for its time (and for the manager's approval where the team asks for it);
+    # it surfaces — on time by the sweep, or early on purpose — or is done once due, or
+    # dismissed. Done and dismissed are final. The services add when a move may happen
+    # (due, approved): pipeline.followups.selectors.
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        Status.HELD: frozenset({Status.SURFACED, Status.DONE, Status.DISMISSED}),
+        Status.SURFACED: frozenset({Status.DONE, Status.DISMISSED}),
+        Status.DONE: frozenset(),
+        Status.DISMISSED: frozenset(),
+    }
+
     account = models.ForeignKey(
         "prospects.Account", on_delete=models.CASCADE, related_name="followups"
     )
@@ -77,15 +92,26 @@ class FollowUp(models.Model):
     draft = models.TextField(blank=True, help_text="The email, or your talking points.")
     purpose = models.CharField(max_length=300, help_text="What will this accomplish?")
 
-    class Review(models.TextChoices):
+    class Approval(models.TextChoices):
         NONE = "", "No review"
         PENDING = "pending", "Waiting for the manager"
         APPROVED = "approved", "Approved"
         SENT_BACK = "sent_back", "Sent back"
 
+    # The manager's approval of the draft, a machine of its own: a pending draft is approved
+    # or sent back; reworking an approved or sent-back draft asks for approval again. A team
+    # that does not ask for approval leaves it at NONE, which never moves.
+    APPROVAL_TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        Approval.NONE: frozenset(),
+        Approval.PENDING: frozenset({Approval.APPROVED, Approval.SENT_BACK}),
+        Approval.APPROVED: frozenset({Approval.PENDING}),
+        Approval.SENT_BACK: frozenset({Approval.PENDING}),
+    }
+
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)
-    # Teams that ask for it: the manager reviews the draft before it may surface.
-    review = models.CharField(max_length=10, choices=Review.choices, blank=True, default="")
+    # Teams that ask for it: the manager approves the draft before it may surface. The
+    # columns keep the names they were created with (review, review_comment, reviewed_by).
+    review = models.CharField(max_length=10, choices=Approval.choices, blank=True, default="")
     review_comment = models.CharField(max_length=500, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -128,8 +154,20 @@ class FollowUp(models.Model):
 class FollowUpEvent(models.Model):
     """A follow-up's history: held, surfaced (on time or early, and why), done, dismissed."""
 
+    class Action(models.TextChoices):
+        # The values are the words the history shows (capitalised), as stored since 0006.
+        HELD = "held", "Held"
+        HOLD_ADDED = "hold added", "Hold added"
+        SURFACED = "surfaced", "Surfaced"
+        SURFACED_EARLY = "surfaced early", "Surfaced early"
+        DONE = "done", "Done"
+        DISMISSED = "dismissed", "Dismissed"
+        APPROVED = "approved", "Approved"
+        SENT_BACK = "sent back", "Sent back"
+        REWORKED = "reworked", "Reworked"
+
     follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(max_length=16)
+    action = models.CharField(max_length=16, choices=Action.choices)
     at = models.DateTimeField()
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

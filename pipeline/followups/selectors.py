@@ -1,5 +1,5 @@
-"""Reads for follow-ups: which may surface and when, each person's due and held ones, the
-manager's drafts to approve, broken patience, and an account's follow-ups."""
+"""Reads for follow-ups: what is due, what is held and why, what waits for the manager's
+approval. A follow-up is seen by whoever sees its account; anything else answers 404."""
 
 from __future__ import annotations
 
@@ -22,16 +22,16 @@ from salesflow.core.models import User
 
 # --- Follow-ups ---------------------------------------------------------------------------
 
-# Held, and not waiting for (or sent back by) the manager's review: free to surface. A
-# team that stops reviewing releases what was waiting for it.
+# Held, and not waiting for (or sent back by) the manager's approval: free to surface. A
+# team that stops asking for approval releases what was waiting for it.
 FOLLOWUP_MAY_SURFACE = Q(status=FollowUp.Status.HELD) & (
-    Q(review__in=[FollowUp.Review.NONE, FollowUp.Review.APPROVED])
+    Q(review__in=[FollowUp.Approval.NONE, FollowUp.Approval.APPROVED])
     | Q(owner__team__isnull=True)
     | Q(owner__team__review_followups=False)
 )
-# Held for the manager's review (waiting for it, or sent back for rework), in a team that
-# still reviews drafts: the other side of FOLLOWUP_MAY_SURFACE, never a rule of its own.
-FOLLOWUP_IN_REVIEW = Q(status=FollowUp.Status.HELD) & ~FOLLOWUP_MAY_SURFACE
+# Held for the manager's approval (waiting for it, or sent back for rework), in a team that
+# still asks for it: the other side of FOLLOWUP_MAY_SURFACE, never a rule of its own.
+FOLLOWUP_AWAITING_APPROVAL = Q(status=FollowUp.Status.HELD) & ~FOLLOWUP_MAY_SURFACE
 
 
 def followup_surfaces_condition(*, now: datetime) -> Q:
@@ -41,18 +41,20 @@ def followup_surfaces_condition(*, now: datetime) -> Q:
 
 def followup_due_condition(*, now: datetime) -> Q:
     """THE rule for a due follow-up, the one the rep acts on now: surfaced, or held past its
-    time with no review in its way (the sweep may not have run yet: due is read from the
+    time with no approval in its way (the sweep may not have run yet: due is read from the
     database, never from the queue). The sweep surfaces the held part; Today, the
     follow-up and account pages, and marking done read all of it."""
     return Q(status=FollowUp.Status.SURFACED) | followup_surfaces_condition(now=now)
 
 
 def with_due(follow_ups: QuerySet[FollowUp], *, now: datetime | None = None) -> QuerySet[FollowUp]:
-    """Each follow-up with `is_due` and `in_review` (held for the manager's review), for
-    pages that show them: worked out by the same rules as the sweep, in the same query."""
+    """Each follow-up with `is_due` and `awaiting_approval` (held for the manager's
+    approval), for pages that show them: worked out by the same rules as the sweep, in the
+    same query."""
     now = now or timezone.now()
     return follow_ups.annotate(
-        is_due=_flag(followup_due_condition(now=now)), in_review=_flag(FOLLOWUP_IN_REVIEW)
+        is_due=_flag(followup_due_condition(now=now)),
+        awaiting_approval=_flag(FOLLOWUP_AWAITING_APPROVAL),
     )
 
 
@@ -86,13 +88,13 @@ def followups_due(*, user: User, now: datetime | None = None) -> list[FollowUp]:
 
 def followups_held(*, user: User, now: datetime | None = None, limit: int = 20) -> list[FollowUp]:
     """Held back: held and not due (still waiting for their time, or for the manager's
-    review, or sent back for rework), with whether the review still stands in the way."""
+    approval, or sent back for rework), with whether the approval still stands in the way."""
     now = now or timezone.now()
     return list(
         FollowUp.objects.filter(
             ~followup_surfaces_condition(now=now), owner=user, status=FollowUp.Status.HELD
         )
-        .annotate(in_review=_flag(FOLLOWUP_IN_REVIEW))
+        .annotate(awaiting_approval=_flag(FOLLOWUP_AWAITING_APPROVAL))
         .select_related("account", "opportunity")
         .order_by("surface_at", "pk")[:limit]
     )
@@ -100,7 +102,7 @@ def followups_held(*, user: User, now: datetime | None = None, limit: int = 20) 
 
 def get_followup_for_user(user: User, pk: object) -> FollowUp:
     """A follow-up on an account the user may see (404 otherwise), with `is_due` and
-    `in_review` (with_due)."""
+    `awaiting_approval` (with_due)."""
     from prospects.selectors import accounts_visible_to
 
     try:
@@ -113,7 +115,7 @@ def get_followup_for_user(user: User, pk: object) -> FollowUp:
         raise Http404("No such follow-up.") from None
 
 
-def may_review_followup(*, user: User, follow_up: FollowUp) -> bool:
+def may_approve_followup(*, user: User, follow_up: FollowUp) -> bool:
     """The manager of the owner's team (or an admin)."""
     if user.role == User.Role.ADMIN or user.is_superuser:
         return True
@@ -121,12 +123,15 @@ def may_review_followup(*, user: User, follow_up: FollowUp) -> bool:
     return user.role == User.Role.MANAGER and owner_team is not None and owner_team == user.team_id
 
 
-def followups_to_review(*, user: User, limit: int = 20) -> list[FollowUp]:
+def followups_to_approve(*, user: User, limit: int = 20) -> list[FollowUp]:
+    """Drafts waiting for the manager's approval in their team, soonest due first."""
     if user.role != User.Role.MANAGER or user.team_id is None:
         return []
     return list(
         FollowUp.objects.filter(
-            FOLLOWUP_IN_REVIEW, owner__team_id=user.team_id, review=FollowUp.Review.PENDING
+            FOLLOWUP_AWAITING_APPROVAL,
+            owner__team_id=user.team_id,
+            review=FollowUp.Approval.PENDING,
         )
         .select_related("account", "owner")
         .order_by("surface_at", "pk")[:limit]
@@ -147,7 +152,7 @@ def patience_broken(*, user: User, limit: int = 20) -> list[FollowUp]:
 
 def account_followups(*, account: Account, limit: int = 10) -> QuerySet[FollowUp]:
     """The account's follow-ups still open (held or surfaced), soonest first, each with
-    `is_due` and `in_review` (with_due)."""
+    `is_due` and `awaiting_approval` (with_due)."""
     return with_due(
         FollowUp.objects.filter(
             account=account, status__in=[FollowUp.Status.HELD, FollowUp.Status.SURFACED]

@@ -1,17 +1,16 @@
-"""Writes for follow-ups: proposing and holding them by the patience rules, the sweep that
-surfaces them, the notifications it sends, and a person's actions on one."""
+"""Writes for follow-ups: proposing and holding them by the patience rules, and each move a
+person makes (surface now, done, dismiss, approve or send back, rework). Status moves are
+checked against FollowUp.TRANSITIONS, approval moves against FollowUp.APPROVAL_TRANSITIONS.
+The sweep that surfaces them when their time comes is pipeline.followups.sweep."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import CharField, Exists, OuterRef, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,14 +28,11 @@ from prospects.models import (
     Conversation,
     ConversationKind,
 )
+from salesflow.core import transitions
 from salesflow.core.models import Notification, User
-
-logger = logging.getLogger(__name__)
-
+from salesflow.core.services import model_update
 
 # --- Follow-ups held back on purpose -------------------------------------------------------
-
-SURFACE_BATCH = 500
 
 
 def _patience_facts(
@@ -73,7 +69,7 @@ def _patience_facts(
     )
 
 
-def _reason(text: str, ask: str) -> str:
+def clean_reason(text: str, ask: str) -> str:
     """A required reason of up to 300 characters, stripped; refused with `ask` otherwise."""
     text = text.strip()
     if not text or len(text) > 300:
@@ -81,7 +77,9 @@ def _reason(text: str, ask: str) -> str:
     return text
 
 
-def _followup_event(follow_up: FollowUp, action: str, *, by: User | None, note: str = "") -> None:
+def _followup_event(
+    follow_up: FollowUp, action: FollowUpEvent.Action, *, by: User | None, note: str = ""
+) -> None:
     FollowUpEvent.objects.create(
         follow_up=follow_up, action=action, at=timezone.now(), by=by, note=note[:400]
     )
@@ -114,7 +112,7 @@ def followup_create(
         account=account,
         opportunity=opportunity,
         owner=owner,
-        review=FollowUp.Review.PENDING if team and team.review_followups else "",
+        review=FollowUp.Approval.PENDING if team and team.review_followups else "",
         channel=channel,
         draft=draft,
         purpose=purpose,
@@ -126,17 +124,17 @@ def followup_create(
     follow_up.full_clean()
     follow_up.save()
     note = "; ".join(hold.why for hold in found) or "no rule applies: due at once"
-    _followup_event(follow_up, "held", by=None if proposed else actor, note=note)
+    _followup_event(follow_up, FollowUpEvent.Action.HELD, by=None if proposed else actor, note=note)
     if opportunity is not None:
         # Held back on purpose, the deal marinates: the stuck check's finding no longer
         # stands (the rule decides: a follow-up due at once changes nothing).
         opportunities_unstick(Opportunity.objects.filter(pk=opportunity.pk))
-    if follow_up.review == FollowUp.Review.PENDING:
-        _tell_about_review(follow_up, team.manager, "A draft to review", follow_up.purpose)
+    if follow_up.review == FollowUp.Approval.PENDING:
+        _tell_about_approval(follow_up, team.manager, "A draft to review", follow_up.purpose)
     return follow_up
 
 
-def _tell_about_review(follow_up: FollowUp, user: User | None, title: str, body: str) -> None:
+def _tell_about_approval(follow_up: FollowUp, user: User | None, title: str, body: str) -> None:
     if user is None:
         return
     Notification.objects.create(
@@ -215,7 +213,7 @@ def followup_hold(*, actor: User, follow_up: FollowUp) -> Proposal:
     if moved != 1:
         raise ValidationError("This follow-up waits no more.")
     locked.refresh_from_db()
-    _followup_event(locked, "hold added", by=actor, note="; ".join(added))
+    _followup_event(locked, FollowUpEvent.Action.HOLD_ADDED, by=actor, note="; ".join(added))
     return Proposal(locked, created=False, added=tuple(added))
 
 
@@ -271,110 +269,26 @@ def followup_after_conversation(*, actor: User, conversation: Conversation) -> P
     )
 
 
-def followups_surface_due(
-    *, now: datetime | None = None, batch: int = SURFACE_BATCH, limit: int | None = None
-) -> int:
-    """Surface every held follow-up whose time has come; safe with any number of sweeps
-    at once. Each batch is claimed with SKIP LOCKED, so two sweeps never take the same
-    rows, and the notifications are queued only once the batch has committed. Each batch
-    commits on its own: a sweep killed half-way leaves whole batches surfaced and the rest
-    held, for the next sweep. `limit` stops after about that many (for paced runs)."""
-    now = now or timezone.now()
-    total = 0
-    while True:
-        with transaction.atomic():
-            due = (
-                FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(followup_selectors.followup_surfaces_condition(now=now))
-                .order_by("surface_at", "pk")
-                .values_list("pk", flat=True)[:batch]
-            )
-            ids = list(due)
-            if not ids:
-                return total
-            FollowUp.objects.filter(pk__in=ids, status=FollowUp.Status.HELD).update(
-                status=FollowUp.Status.SURFACED, surfaced_at=now
-            )
-            FollowUpEvent.objects.bulk_create(
-                FollowUpEvent(follow_up_id=pk, action="surfaced", at=now) for pk in ids
-            )
-            transaction.on_commit(lambda ids=ids: _queue_notifications(ids))
-        total += len(ids)
-        if limit is not None and total >= limit:
-            return total
-
-
-def _queue_notifications(ids: list[int]) -> None:
-    from pipeline import tasks  # the task module imports this one
-
-    try:
-        tasks.notify_followups_surfaced.delay(ids)
-    except Exception:  # noqa: BLE001 - any broker failure: the next sweep catches up
-        logger.warning("Could not queue notifications for %d follow-ups; will retry", len(ids))
-
-
-def followups_notify_pending(*, within: timedelta = timedelta(days=2)) -> int:
-    """Notify surfaced follow-ups nobody was told about yet (the queue was down, a worker
-    died): correctness never depends on the queue having delivered."""
-    since = timezone.now() - within
-    told = Notification.objects.filter(
-        key=Concat(Value("follow-up:"), Cast(OuterRef("pk"), CharField()), Value(":surfaced"))
-    )
-    pending = FollowUp.objects.filter(
-        status=FollowUp.Status.SURFACED, surfaced_at__gte=since
-    ).exclude(Exists(told))
-    ids = list(pending.values_list("pk", flat=True)[:SURFACE_BATCH])
-    return followups_notify_surfaced(follow_up_ids=ids) if ids else 0
-
-
-def followups_notify_surfaced(*, follow_up_ids: list[int]) -> int:
-    """Tell each owner once, in the app and by email; a repeat finds its key and skips."""
-    sent = 0
-    for follow_up in FollowUp.objects.filter(
-        pk__in=follow_up_ids, status=FollowUp.Status.SURFACED
-    ).select_related("account", "owner"):
-        url = reverse("pipeline:followup_detail", args=[follow_up.pk])
-        _, created = Notification.objects.get_or_create(
-            key=f"follow-up:{follow_up.pk}:surfaced",
-            defaults={
-                "user": follow_up.owner,
-                "kind": Notification.Kind.FOLLOW_UP,
-                "title": f"Time to follow up with {follow_up.account.name}"[:200],
-                "body": f"Purpose: {follow_up.purpose}",
-                "url": url,
-            },
-        )
-        if created and follow_up.owner.email:
-            send_mail(
-                subject=f"salesflow: time to follow up with {follow_up.account.name}",
-                message=f"{follow_up.purpose}\n\n{follow_up.draft}".strip(),
-                from_email=None,
-                recipient_list=[follow_up.owner.email],
-                fail_silently=True,
-            )
-        sent += created
-    return sent
-
-
 def _followup_move(
-    *,
-    actor: User,
-    follow_up: FollowUp,
-    allowed: set[str] | Q,
-    to: str,
-    **values: object,
+    *, actor: User, follow_up: FollowUp, to: str, when: Q | None = None, **values: object
 ) -> FollowUp:
+    """Move the follow-up's status to `to` with a guarded UPDATE: only from a status the
+    table allows (FollowUp.TRANSITIONS) and only `when` the move's own rule holds, so of
+    two clicks (or a click and the sweep) one counts; a refusal says why."""
     current = FollowUp.objects.select_related("account__owner", "owner").get(pk=follow_up.pk)
     if not prospect_access.can_edit_account(actor, current.account) and actor != current.owner:
         raise ValidationError("This follow-up is read-only for you.")
-    condition = allowed if isinstance(allowed, Q) else Q(status__in=allowed)
+    condition = Q(status__in=transitions.sources(FollowUp.TRANSITIONS, to))
+    if when is not None:
+        condition &= when
     moved = FollowUp.objects.filter(condition, pk=current.pk).update(status=to, **values)
     if moved != 1:
-        if current.status == FollowUp.Status.HELD and current.review == FollowUp.Review.PENDING:
+        held = current.status == FollowUp.Status.HELD
+        if held and current.review == FollowUp.Approval.PENDING:
             raise ValidationError("This follow-up is waiting for the manager's review.")
-        if current.status == FollowUp.Status.HELD and current.review == FollowUp.Review.SENT_BACK:
+        if held and current.review == FollowUp.Approval.SENT_BACK:
             raise ValidationError("This follow-up was sent back: rework it first.")
-        if current.status == FollowUp.Status.HELD:
+        if held:
             raise ValidationError("This follow-up is still held: its time has not come.")
         raise ValidationError(f"This follow-up is already {current.get_status_display().lower()}.")
     current.refresh_from_db()
@@ -384,18 +298,18 @@ def _followup_move(
 @transaction.atomic
 def followup_surface_now(*, actor: User, follow_up: FollowUp, reason: str) -> FollowUp:
     """Break the patience on purpose: the reason is kept, and the manager sees it."""
-    reason = _reason(reason, "Say why it cannot wait")
+    reason = clean_reason(reason, "Say why it cannot wait")
     now = timezone.now()
     done = _followup_move(
         actor=actor,
         follow_up=follow_up,
-        # Not past a review the team asked for: that is the manager's call.
-        allowed=followup_selectors.FOLLOWUP_MAY_SURFACE,
         to=FollowUp.Status.SURFACED,
+        # Not past an approval the team asked for: that is the manager's call.
+        when=followup_selectors.FOLLOWUP_MAY_SURFACE,
         surfaced_at=now,
         surfaced_early_reason=reason,
     )
-    _followup_event(done, "surfaced early", by=actor, note=reason)
+    _followup_event(done, FollowUpEvent.Action.SURFACED_EARLY, by=actor, note=reason)
     return done
 
 
@@ -408,11 +322,11 @@ def followup_done(*, actor: User, follow_up: FollowUp, kind: str = "", notes: st
     done = _followup_move(
         actor=actor,
         follow_up=follow_up,
-        allowed=followup_selectors.followup_due_condition(now=now),
         to=FollowUp.Status.DONE,
+        when=followup_selectors.followup_due_condition(now=now),
         closed_at=now,
     )
-    _followup_event(done, "done", by=actor)
+    _followup_event(done, FollowUpEvent.Action.DONE, by=actor)
     if kind:
         prospect_services.conversation_log(
             actor=actor,
@@ -427,73 +341,118 @@ def followup_done(*, actor: User, follow_up: FollowUp, kind: str = "", notes: st
 
 @transaction.atomic
 def followup_dismiss(*, actor: User, follow_up: FollowUp, reason: str) -> FollowUp:
-    reason = _reason(reason, "Say why it is dismissed")
+    reason = clean_reason(reason, "Say why it is dismissed")
     done = _followup_move(
         actor=actor,
         follow_up=follow_up,
-        allowed={FollowUp.Status.HELD, FollowUp.Status.SURFACED},
         to=FollowUp.Status.DISMISSED,
         closed_at=timezone.now(),
         dismissed_reason=reason,
     )
-    _followup_event(done, "dismissed", by=actor, note=reason)
+    _followup_event(done, FollowUpEvent.Action.DISMISSED, by=actor, note=reason)
     return done
 
 
-@transaction.atomic
-def followup_review(
-    *, actor: User, follow_up: FollowUp, approve: bool, comment: str = "", draft: str | None = None
+def _followup_decide(
+    *, actor: User, follow_up: FollowUp, to: str, comment: str, draft: str | None
 ) -> FollowUp:
-    """The manager's second look: approve (perhaps with the draft edited) or send it back
-    with a comment. Only a follow-up waiting for review can be reviewed."""
-    locked = FollowUp.objects.select_for_update().select_related("owner").get(pk=follow_up.pk)
-    if not followup_selectors.may_review_followup(user=actor, follow_up=locked):
-        raise ValidationError("Only the team's manager reviews its follow-ups.")
-    waiting = FollowUp.objects.filter(
-        followup_selectors.FOLLOWUP_IN_REVIEW, pk=locked.pk, review=FollowUp.Review.PENDING
-    )
-    if not waiting.exists():  # a team that stopped reviewing released it
-        raise ValidationError("This follow-up is not waiting for a review.")
+    """The manager's second look, approving or sending back (`to`): only a draft whose
+    approval may move there (FollowUp.APPROVAL_TRANSITIONS), in a team that still asks."""
     comment = comment.strip()
-    if not approve and not comment:
-        raise ValidationError({"comment": "Say what to change before it goes out."})
-    if len(comment) > 500 or (draft is not None and len(draft) > 10_000):
-        raise ValidationError("Keep the comment under 500 and the draft under 10,000 characters.")
-    if draft is not None and draft != locked.draft:
-        locked.draft = draft
-    locked.review = FollowUp.Review.APPROVED if approve else FollowUp.Review.SENT_BACK
-    locked.review_comment = comment
-    locked.reviewed_by = actor
-    locked.save(update_fields=["draft", "review", "review_comment", "reviewed_by"])
-    action = "approved" if approve else "sent back"
+
+    def check(locked: FollowUp, data: dict[str, object]) -> None:
+        if not followup_selectors.may_approve_followup(user=actor, follow_up=locked):
+            raise ValidationError("Only the team's manager reviews its follow-ups.")
+        waiting = FollowUp.objects.filter(
+            followup_selectors.FOLLOWUP_AWAITING_APPROVAL,
+            pk=locked.pk,
+            review__in=transitions.sources(FollowUp.APPROVAL_TRANSITIONS, to),
+        )
+        if not waiting.exists():  # a team that stopped asking for approval released it
+            raise ValidationError("This follow-up is not waiting for a review.")
+        if to == FollowUp.Approval.SENT_BACK and not comment:
+            raise ValidationError({"comment": "Say what to change before it goes out."})
+        if len(comment) > 500 or (draft is not None and len(draft) > 10_000):
+            raise ValidationError(
+                "Keep the comment under 500 and the draft under 10,000 characters."
+            )
+
+    data: dict[str, object] = {"review": to, "review_comment": comment, "reviewed_by": actor}
+    if draft is not None:
+        data["draft"] = draft
+    locked, _ = model_update(
+        instance=follow_up,
+        fields=["draft", "review", "review_comment", "reviewed_by"],
+        data=data,
+        check=check,
+        related=["owner"],
+    )
+    approved = to == FollowUp.Approval.APPROVED
+    action = FollowUpEvent.Action.APPROVED if approved else FollowUpEvent.Action.SENT_BACK
     _followup_event(locked, action, by=actor, note=comment)
-    if not approve:
-        _tell_about_review(locked, locked.owner, "Sent back for rework", comment)
+    if not approved:
+        _tell_about_approval(locked, locked.owner, "Sent back for rework", comment)
     return locked
 
 
 @transaction.atomic
-def followup_revise(*, actor: User, follow_up: FollowUp, draft: str, purpose: str) -> FollowUp:
-    """The rep reworks a draft; where the team reviews drafts, it goes back for review."""
-    locked = (
-        FollowUp.objects.select_for_update(of=("self",))
-        .select_related("account", "owner__team__manager")
-        .get(pk=follow_up.pk)
+def followup_approve(
+    *, actor: User, follow_up: FollowUp, comment: str = "", draft: str | None = None
+) -> FollowUp:
+    """The manager approves a draft waiting for approval, perhaps editing it first; it then
+    surfaces when its time comes."""
+    return _followup_decide(
+        actor=actor,
+        follow_up=follow_up,
+        to=FollowUp.Approval.APPROVED,
+        comment=comment,
+        draft=draft,
     )
-    if not prospect_access.can_edit_account(actor, locked.account):
-        raise ValidationError("This follow-up is read-only for you.")
-    if locked.status != FollowUp.Status.HELD:
-        raise ValidationError("Only a held follow-up can be reworked.")
+
+
+@transaction.atomic
+def followup_send_back(
+    *, actor: User, follow_up: FollowUp, comment: str = "", draft: str | None = None
+) -> FollowUp:
+    """The manager sends a draft back for rework, saying what to change (required)."""
+    return _followup_decide(
+        actor=actor,
+        follow_up=follow_up,
+        to=FollowUp.Approval.SENT_BACK,
+        comment=comment,
+        draft=draft,
+    )
+
+
+# Said by the service and by the page that parses the rework form.
+REWORK_LIMITS = "Say what it will accomplish (up to 300 characters); drafts up to 10,000."
+
+
+@transaction.atomic
+def followup_revise(*, actor: User, follow_up: FollowUp, draft: str, purpose: str) -> FollowUp:
+    """The rep reworks a draft; where the team asks for approval, it goes back for it."""
     purpose = purpose.strip()
-    if not purpose or len(purpose) > 300 or len(draft) > 10_000:
-        raise ValidationError(
-            {"purpose": "Say what it will accomplish (up to 300 characters); drafts up to 10,000."}
-        )
-    locked.draft, locked.purpose = draft, purpose
-    if locked.review in {FollowUp.Review.SENT_BACK, FollowUp.Review.APPROVED}:
-        locked.review = FollowUp.Review.PENDING
-    locked.save(update_fields=["draft", "purpose", "review"])
-    _followup_event(locked, "reworked", by=actor)
-    if locked.review == FollowUp.Review.PENDING and locked.owner.team is not None:
-        _tell_about_review(locked, locked.owner.team.manager, "A draft to review", locked.purpose)
+
+    def check(locked: FollowUp, data: dict[str, object]) -> None:
+        if not prospect_access.can_edit_account(actor, locked.account):
+            raise ValidationError("This follow-up is read-only for you.")
+        if locked.status != FollowUp.Status.HELD:
+            raise ValidationError("Only a held follow-up can be reworked.")
+        if not purpose or len(purpose) > 300 or len(draft) > 10_000:
+            raise ValidationError({"purpose": REWORK_LIMITS})
+        # Approved or sent back, a reworked draft waits for the manager again.
+        pending = FollowUp.Approval.PENDING
+        if transitions.allows(FollowUp.APPROVAL_TRANSITIONS, locked.review, pending):
+            data["review"] = pending
+
+    locked, _ = model_update(
+        instance=follow_up,
+        fields=["draft", "purpose", "review"],
+        data={"draft": draft, "purpose": purpose},
+        check=check,
+        related=["account", "owner__team__manager"],
+    )
+    _followup_event(locked, FollowUpEvent.Action.REWORKED, by=actor)
+    if locked.review == FollowUp.Approval.PENDING and locked.owner.team is not None:
+        _tell_about_approval(locked, locked.owner.team.manager, "A draft to review", locked.purpose)
     return locked

@@ -1,30 +1,28 @@
-"""Follow-up pages: a new follow-up, its page, approval, and its actions.
-Access: the follow-up's account decides (404 outside the user's reach)."""
+"""Follow-up pages and the moves a person makes on one. Each move has its own URL and view
+(done, dismiss, surface now, rework, the manager's approval); they share one helper for
+access and answers. Views parse with forms and call services."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import (
-    require_GET,
-    require_http_methods,
-    require_POST,
-)
+from django.views.decorators.http import require_GET, require_http_methods
 
 from pipeline.followups import selectors as followup_selectors
 from pipeline.followups import services as followup_services
 from pipeline.followups.forms import (
+    FollowUpApprovalForm,
     FollowUpDoneForm,
     FollowUpForm,
-    FollowUpReviewForm,
     FollowUpReviseForm,
     ReasonForm,
 )
+from pipeline.followups.models import FollowUp
 from prospects import access as prospect_access
 from prospects import selectors as prospect_selectors
-from salesflow.core.web import form_errors_to
+from salesflow.core.web import action_view, form_errors_to
 
 # --- Follow-ups ---------------------------------------------------------------------------
 
@@ -56,7 +54,7 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "follow_up": follow_up,
         "account": follow_up.account,
         "can_edit": prospect_access.can_edit_account(request.user, follow_up.account),
-        "may_review": followup_selectors.may_review_followup(
+        "may_approve": followup_selectors.may_approve_followup(
             user=request.user, follow_up=follow_up
         ),
         "events": follow_up.events.select_related("by"),
@@ -66,70 +64,84 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "pipeline/followup_detail.html", context)
 
 
-@require_POST
-def followup_review(request: HttpRequest, pk: int) -> HttpResponse:
-    """The manager approves a draft (perhaps edited) or sends it back with a comment."""
-    follow_up = followup_selectors.get_followup_for_user(request.user, pk)
-    if not followup_selectors.may_review_followup(user=request.user, follow_up=follow_up):
-        raise PermissionDenied("Only the team's manager reviews its follow-ups.")
-    form = FollowUpReviewForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError("Approve or send back; comments up to 500 characters.")
-        followup_services.followup_review(
-            actor=request.user,
-            follow_up=follow_up,
-            approve=form.cleaned_data["decision"] == "approve",
-            comment=form.cleaned_data["comment"],
-            draft=form.cleaned_data["draft"] if "draft" in request.POST else None,
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "Review saved.")
-    return redirect("pipeline:followup_detail", pk=follow_up.pk)
-
-
-@require_POST
-def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def _followup_to_change(request: HttpRequest, pk: int) -> FollowUp:
     follow_up = followup_selectors.get_followup_for_user(request.user, pk)
     if not prospect_access.can_edit_account(request.user, follow_up.account):
         raise PermissionDenied("This follow-up is read-only for you.")
-    form = ReasonForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        if action == "done":
-            done_form = FollowUpDoneForm(request.POST)
-            if not done_form.is_valid():
-                raise ValidationError("Pick a kind of conversation; notes up to 10,000 characters.")
-            followup_services.followup_done(
-                actor=request.user, follow_up=follow_up, **done_form.cleaned_data
-            )
-            logged = " and the conversation logged" if done_form.cleaned_data["kind"] else ""
-            messages.success(request, f"Done{logged}.")
-            return redirect("home")
-        if action == "dismiss":
-            followup_services.followup_dismiss(
-                actor=request.user, follow_up=follow_up, reason=reason
-            )
-            messages.success(request, "Dismissed; the reason is kept.")
-        elif action == "surface-now":
-            followup_services.followup_surface_now(
-                actor=request.user, follow_up=follow_up, reason=reason
-            )
-            messages.success(request, "Surfaced now; your reason is kept for your manager.")
-        elif action == "revise":
-            revised = FollowUpReviseForm(request.POST)
-            if not revised.is_valid():
-                raise ValidationError(
-                    "Say what it will accomplish (up to 300 characters); drafts up to 10,000."
-                )
-            followup_services.followup_revise(
-                actor=request.user, follow_up=follow_up, **revised.cleaned_data
-            )
-            messages.success(request, "Saved.")
-        else:
-            raise Http404("No such action.")
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    return follow_up
+
+
+def _followup_to_approve(request: HttpRequest, pk: int) -> FollowUp:
+    follow_up = followup_selectors.get_followup_for_user(request.user, pk)
+    if not followup_selectors.may_approve_followup(user=request.user, follow_up=follow_up):
+        raise PermissionDenied("Only the team's manager reviews its follow-ups.")
+    return follow_up
+
+
+def _back_to_followup(follow_up: FollowUp) -> HttpResponse:
     return redirect("pipeline:followup_detail", pk=follow_up.pk)
+
+
+# Each move a person makes on a follow-up is a view of its own; they share loading it for
+# a change (404 outside the user's reach, 403 read-only) and going back to its page.
+on_followup = action_view(load=_followup_to_change, back=_back_to_followup)
+
+
+@action_view(load=_followup_to_approve, back=_back_to_followup)
+def followup_approve(request: HttpRequest, follow_up: FollowUp) -> None:
+    """The manager approves a draft (perhaps edited) or sends it back with a comment."""
+    form = FollowUpApprovalForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError("Approve or send back; comments up to 500 characters.")
+    decide = (
+        followup_services.followup_approve
+        if form.cleaned_data["decision"] == "approve"
+        else followup_services.followup_send_back
+    )
+    decide(
+        actor=request.user,
+        follow_up=follow_up,
+        comment=form.cleaned_data["comment"],
+        draft=form.cleaned_data["draft"] if "draft" in request.POST else None,
+    )
+    messages.success(request, "Review saved.")
+
+
+def _reason_given(request: HttpRequest) -> str:
+    form = ReasonForm(request.POST)
+    return form.cleaned_data["reason"] if form.is_valid() else ""
+
+
+@on_followup
+def followup_done(request: HttpRequest, follow_up: FollowUp) -> HttpResponse:
+    """Done, and the conversation it led to logged if the rep says how it went."""
+    form = FollowUpDoneForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError("Pick a kind of conversation; notes up to 10,000 characters.")
+    followup_services.followup_done(actor=request.user, follow_up=follow_up, **form.cleaned_data)
+    logged = " and the conversation logged" if form.cleaned_data["kind"] else ""
+    messages.success(request, f"Done{logged}.")
+    return redirect("home")
+
+
+@on_followup
+def followup_dismiss(request: HttpRequest, follow_up: FollowUp) -> None:
+    reason = _reason_given(request)
+    followup_services.followup_dismiss(actor=request.user, follow_up=follow_up, reason=reason)
+    messages.success(request, "Dismissed; the reason is kept.")
+
+
+@on_followup
+def followup_surface_now(request: HttpRequest, follow_up: FollowUp) -> None:
+    reason = _reason_given(request)
+    followup_services.followup_surface_now(actor=request.user, follow_up=follow_up, reason=reason)
+    messages.success(request, "Surfaced now; your reason is kept for your manager.")
+
+
+@on_followup
+def followup_revise(request: HttpRequest, follow_up: FollowUp) -> None:
+    form = FollowUpReviseForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(followup_services.REWORK_LIMITS)
+    followup_services.followup_revise(actor=request.user, follow_up=follow_up, **form.cleaned_data)
+    messages.success(request, "Saved.")

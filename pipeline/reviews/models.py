@@ -1,8 +1,8 @@
 """A plusses/deltas review: a facilitated retrospective of the sales process.
 
-The phases are an explicit state machine (`Review.Phase`, `NEXT_PHASE`); every phase move is
-a guarded UPDATE that names the phase the facilitator saw, so a double click or a second
-facilitator tab moves it once, and a `PhaseChange` row records it.
+The phases are an explicit state machine (`Review.Phase`, its moves in `PHASE_TRANSITIONS`);
+every phase move is a guarded UPDATE that names the phase the facilitator saw, so a double
+click or a second facilitator tab moves it once, and a `PhaseChange` row records it.
 """
 
 from __future__ import annotations
@@ -62,17 +62,33 @@ class Review(models.Model):
         return self.title
 
 
-# The one way through the phases; `reopen` (back to writing, keeping everything) is the only
-# step back, and it is an explicit action of its own.
-NEXT_PHASE: dict[str, str] = {
-    Review.Phase.SETUP: Review.Phase.WRITING,
-    Review.Phase.WRITING: Review.Phase.PLUSSES,
-    Review.Phase.PLUSSES: Review.Phase.DELTAS,
-    Review.Phase.DELTAS: Review.Phase.GROUPING,
-    Review.Phase.GROUPING: Review.Phase.ACTIONS,
-    Review.Phase.ACTIONS: Review.Phase.SUMMARY,
+# Every move a review's phase may make (salesflow.core.transitions): one way forward through
+# the phases, in the order they are declared, and one step back — reopening writing while
+# going round the room, keeping every item — an explicit action of its own. The summary is
+# the end.
+PHASE_TRANSITIONS: dict[str, frozenset[str]] = {
+    Review.Phase.SETUP: frozenset({Review.Phase.WRITING}),
+    Review.Phase.WRITING: frozenset({Review.Phase.PLUSSES}),
+    Review.Phase.PLUSSES: frozenset({Review.Phase.DELTAS, Review.Phase.WRITING}),
+    Review.Phase.DELTAS: frozenset({Review.Phase.GROUPING, Review.Phase.WRITING}),
+    Review.Phase.GROUPING: frozenset({Review.Phase.ACTIONS}),
+    Review.Phase.ACTIONS: frozenset({Review.Phase.SUMMARY}),
+    Review.Phase.SUMMARY: frozenset(),
 }
-REOPENABLE = {Review.Phase.PLUSSES, Review.Phase.DELTAS}
+_ORDER = {phase: position for position, phase in enumerate(Review.Phase.values)}
+# Read off the table, never kept by hand: each phase's move forward ("move on"), and the
+# phases whose move back to writing is "reopen".
+NEXT_PHASE: dict[str, str] = {
+    phase: to
+    for phase, moves in PHASE_TRANSITIONS.items()
+    for to in moves
+    if _ORDER[to] > _ORDER[phase]
+}
+REOPENABLE = frozenset(
+    phase
+    for phase, moves in PHASE_TRANSITIONS.items()
+    if Review.Phase.WRITING in moves and _ORDER[phase] > _ORDER[Review.Phase.WRITING]
+)
 
 
 class Participant(models.Model):

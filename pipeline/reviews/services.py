@@ -19,6 +19,7 @@ from pipeline.deals.models import Opportunity, Pipeline
 from pipeline.deals.selectors import found_stuck_condition
 from pipeline.reviews.models import (
     NEXT_PHASE,
+    PHASE_TRANSITIONS,
     REOPENABLE,
     Action,
     Group,
@@ -29,6 +30,7 @@ from pipeline.reviews.models import (
     Vote,
 )
 from prospects.models import READINESS_QUESTIONS
+from salesflow.core import transitions
 from salesflow.core.models import User
 
 Phase = Review.Phase
@@ -123,7 +125,10 @@ def is_quarter_start(day: date | None) -> bool:
 
 def _move(review: Review, *, actor: User, seen: str, to: str) -> Review:
     """The guarded UPDATE: the move happens only from the phase the facilitator saw, so a
-    double click or a second tab moves the review once and is told where it is now."""
+    double click or a second tab moves the review once and is told where it is now. Only
+    moves in PHASE_TRANSITIONS are made (the callers name them: advance, reopen)."""
+    if not transitions.allows(PHASE_TRANSITIONS, seen, to):
+        raise ValidationError("Reload the board and try again.")
     now = timezone.now()
     moved = Review.objects.filter(pk=review.pk, phase=seen).update(phase=to, updated_at=now)
     if moved != 1:

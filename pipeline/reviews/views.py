@@ -1,5 +1,6 @@
 """Review pages: the list, the set-up form, the live board every participant follows, and the
-summary. Thin: each POST calls one service and answers with the board as it now is."""
+summary. Thin: each change has its own URL and view, calls one service and answers with the
+board as it now is."""
 
 from __future__ import annotations
 
@@ -11,17 +12,18 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from pipeline.reviews import selectors, services
 from pipeline.reviews.forms import ActionForm, GroupForm, ItemForm, ReviewForm
 from pipeline.reviews.models import Item, Review, Vote
 from salesflow.core.fields import whole_number
+from salesflow.core.web import action_view
 
 
 @require_GET
@@ -170,89 +172,133 @@ def _form_problem(form: forms.Form, lead: str) -> ValidationError:
     return ValidationError(f"{lead} ({problems}).")
 
 
-@require_POST
-def review_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """Every change to a review: a form's button names its action."""
-    review = selectors.get_review_for_user(request.user, pk)
-    user, data = request.user, request.POST
-    try:
-        if action == "advance":
-            services.review_advance(actor=user, review=review, seen=data.get("seen", ""))
-        elif action == "reopen":
-            services.review_reopen(actor=user, review=review, seen=data.get("seen", ""))
-        elif action == "seed":
-            services.review_seed_facts(actor=user, review=review)
-        elif action == "reveal":
-            seen = whole_number(data.get("seen_revealed"), most=999_999)
-            if seen is None:
-                raise ValidationError("Reload the board and try again.")
-            if not services.review_reveal_next(actor=user, review=review, seen_revealed=seen):
-                messages.info(request, "Everything of this kind is on the board: move on.")
-        elif action == "write":
-            form = ItemForm(data)
-            if not form.is_valid():
-                raise ValidationError("Write a plus or a delta, up to 500 characters.")
-            services.item_write(actor=user, review=review, **form.cleaned_data)
-        elif action == "edit":
-            item = _one(review.items.filter(author=user), data.get("item"))
-            services.item_edit(actor=user, item=item, text=data.get("text", ""))
-        elif action == "delete":
-            item = _one(review.items.filter(author=user), data.get("item"))
-            services.item_delete(actor=user, item=item)
-        elif action == "group":
-            form = GroupForm(data, review=review)
-            if not form.is_valid():
-                raise _form_problem(form, "Tick two items or more on the board to group them")
-            services.group_items(
-                actor=user,
-                review=review,
-                items=list(form.cleaned_data["items"]),
-                title=form.cleaned_data["title"],
-            )
-        elif action == "drop":
-            # Dragging one item onto another makes a group; onto a group, it joins it.
-            item = _one(review.items.all(), data.get("item"))
-            if data.get("onto_group"):
-                group = _one(review.groups.all(), data.get("onto_group"))
-                services.group_add(actor=user, review=review, item=item, group=group)
-            else:
-                onto = _one(review.items.all(), data.get("onto_item"))
-                services.group_items(actor=user, review=review, items=[onto, item])
-        elif action == "rename":
-            group = _one(review.groups.all(), data.get("group"))
-            services.group_rename(
-                actor=user, review=review, group=group, title=data.get("title", "")
-            )
-        elif action == "ungroup":
-            item = _one(review.items.all(), data.get("item"))
-            services.item_ungroup(actor=user, review=review, item=item)
-        elif action == "vote":
-            target = {"item": None, "group": None}
-            if data.get("group"):
-                target["group"] = _one(review.groups.all(), data.get("group"))
-            else:
-                target["item"] = _one(review.items.all(), data.get("item"))
-            services.vote_cast(actor=user, review=review, **target)
-        elif action == "unvote":
-            on = {"group_id": _pk(data.get("group"))} if data.get("group") else {}
-            on = on or {"item_id": _pk(data.get("item"))}
-            vote = Vote.objects.filter(review=review, voter=user, **on).order_by("-pk").first()
-            if vote is None:
-                raise ValidationError("You have no vote there.")
-            services.vote_withdraw(actor=user, vote=vote)
-        elif action == "action":
-            form = ActionForm(data, review=review)
-            if not form.is_valid():
-                raise _form_problem(form, "Say what will be done, by whom and by when")
-            fields = {key: value for key, value in form.cleaned_data.items() if value is not None}
-            services.action_create(actor=user, review=review, **fields)
-        elif action == "done":
-            services.action_done(actor=user, action=_one(review.actions.all(), data.get("action")))
-        else:
-            raise Http404("No such action.")
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    return redirect("reviews:detail", pk=review.pk)
+# Every change to a review is a view of its own, at reviews/<pk>/<change>/ (a form's button
+# posts to its change); they share loading the review for the user and going back to the
+# board, where a refusal is said.
+on_review = action_view(
+    load=lambda request, pk: selectors.get_review_for_user(request.user, pk),
+    back=lambda review: redirect("reviews:detail", pk=review.pk),
+)
+
+
+@on_review
+def review_advance(request: HttpRequest, review: Review) -> None:
+    services.review_advance(actor=request.user, review=review, seen=request.POST.get("seen", ""))
+
+
+@on_review
+def review_reopen(request: HttpRequest, review: Review) -> None:
+    services.review_reopen(actor=request.user, review=review, seen=request.POST.get("seen", ""))
+
+
+@on_review
+def review_seed_facts(request: HttpRequest, review: Review) -> None:
+    services.review_seed_facts(actor=request.user, review=review)
+
+
+@on_review
+def review_reveal_next(request: HttpRequest, review: Review) -> None:
+    seen = whole_number(request.POST.get("seen_revealed"), most=999_999)
+    if seen is None:
+        raise ValidationError("Reload the board and try again.")
+    if not services.review_reveal_next(actor=request.user, review=review, seen_revealed=seen):
+        messages.info(request, "Everything of this kind is on the board: move on.")
+
+
+@on_review
+def item_write(request: HttpRequest, review: Review) -> None:
+    form = ItemForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError("Write a plus or a delta, up to 500 characters.")
+    services.item_write(actor=request.user, review=review, **form.cleaned_data)
+
+
+@on_review
+def item_edit(request: HttpRequest, review: Review) -> None:
+    item = _one(review.items.filter(author=request.user), request.POST.get("item"))
+    services.item_edit(actor=request.user, item=item, text=request.POST.get("text", ""))
+
+
+@on_review
+def item_delete(request: HttpRequest, review: Review) -> None:
+    item = _one(review.items.filter(author=request.user), request.POST.get("item"))
+    services.item_delete(actor=request.user, item=item)
+
+
+@on_review
+def group_items(request: HttpRequest, review: Review) -> None:
+    form = GroupForm(request.POST, review=review)
+    if not form.is_valid():
+        raise _form_problem(form, "Tick two items or more on the board to group them")
+    services.group_items(
+        actor=request.user,
+        review=review,
+        items=list(form.cleaned_data["items"]),
+        title=form.cleaned_data["title"],
+    )
+
+
+@on_review
+def item_drop(request: HttpRequest, review: Review) -> None:
+    """Dragging one item onto another makes a group; onto a group, it joins it."""
+    data = request.POST
+    item = _one(review.items.all(), data.get("item"))
+    if data.get("onto_group"):
+        group = _one(review.groups.all(), data.get("onto_group"))
+        services.group_add(actor=request.user, review=review, item=item, group=group)
+    else:
+        onto = _one(review.items.all(), data.get("onto_item"))
+        services.group_items(actor=request.user, review=review, items=[onto, item])
+
+
+@on_review
+def group_rename(request: HttpRequest, review: Review) -> None:
+    group = _one(review.groups.all(), request.POST.get("group"))
+    title = request.POST.get("title", "")
+    services.group_rename(actor=request.user, review=review, group=group, title=title)
+
+
+@on_review
+def item_ungroup(request: HttpRequest, review: Review) -> None:
+    item = _one(review.items.all(), request.POST.get("item"))
+    services.item_ungroup(actor=request.user, review=review, item=item)
+
+
+@on_review
+def vote_cast(request: HttpRequest, review: Review) -> None:
+    data = request.POST
+    target = {"item": None, "group": None}
+    if data.get("group"):
+        target["group"] = _one(review.groups.all(), data.get("group"))
+    else:
+        target["item"] = _one(review.items.all(), data.get("item"))
+    services.vote_cast(actor=request.user, review=review, **target)
+
+
+@on_review
+def vote_withdraw(request: HttpRequest, review: Review) -> None:
+    data = request.POST
+    on = {"group_id": _pk(data.get("group"))} if data.get("group") else {}
+    on = on or {"item_id": _pk(data.get("item"))}
+    vote = Vote.objects.filter(review=review, voter=request.user, **on).order_by("-pk").first()
+    if vote is None:
+        raise ValidationError("You have no vote there.")
+    services.vote_withdraw(actor=request.user, vote=vote)
+
+
+@on_review
+def action_create(request: HttpRequest, review: Review) -> None:
+    form = ActionForm(request.POST, review=review)
+    if not form.is_valid():
+        raise _form_problem(form, "Say what will be done, by whom and by when")
+    fields = {key: value for key, value in form.cleaned_data.items() if value is not None}
+    services.action_create(actor=request.user, review=review, **fields)
+
+
+@on_review
+def action_done(request: HttpRequest, review: Review) -> None:
+    action = _one(review.actions.all(), request.POST.get("action"))
+    services.action_done(actor=request.user, action=action)
 
 
 def _pk(value: object) -> int:

@@ -1,9 +1,10 @@
-"""The prospect's Sequence of Events: templates, steps and their history, and calendar feeds."""
+"""The Sequence of Events: step kinds, templates, each deal's sequence and steps, their
+history, and the private calendar feed."""
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -111,6 +112,14 @@ class SoeStep(models.Model):
         OPEN = "open", "Open"
         DONE = "done", "Done"
         SKIPPED = "skipped", "Skipped"
+
+    # Every move a step's status may make (salesflow.core.transitions): done or skipped in
+    # any order, and open again to undo either; never straight from done to skipped.
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        Status.OPEN: frozenset({Status.DONE, Status.SKIPPED}),
+        Status.DONE: frozenset({Status.OPEN}),
+        Status.SKIPPED: frozenset({Status.OPEN}),
+    }
 
     sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveIntegerField(default=0)

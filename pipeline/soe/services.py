@@ -1,5 +1,6 @@
-"""Writes for the Sequence of Events: starting one from a template, its steps and their
-status, the prospect's reception of it, and the private calendar feed."""
+"""Writes for the Sequence of Events: starting it, its steps (added, edited, reordered, done,
+skipped, reopened — status moves checked against SoeStep.TRANSITIONS), how the prospect
+received it, and the private calendar feed."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from pipeline.deals import selectors as deal_selectors
 from pipeline.deals.models import Opportunity
 from pipeline.deals.services import opportunities_unstick
 from pipeline.followups.models import PatienceRule
-from pipeline.followups.services import PURPOSE_AFTER_STEP, _reason, followup_propose
+from pipeline.followups.services import PURPOSE_AFTER_STEP, clean_reason, followup_propose
 from pipeline.soe.models import CalendarFeed, Sequence, SoeChange, SoeStep, SoeTemplate
+from salesflow.core import transitions
 from salesflow.core.models import User
+from salesflow.core.services import model_update
 
 # --- Sequence of Events -----------------------------------------------------------------
 
@@ -151,25 +154,22 @@ def soe_step_add(
 
 @transaction.atomic
 def soe_step_update(*, actor: User, step: SoeStep, **changes: object) -> SoeStep:
-    unknown = set(changes) - set(STEP_FIELDS)
-    if unknown:
-        raise TypeError(f"soe_step_update cannot change {', '.join(sorted(unknown))}")
-    locked = (
-        SoeStep.objects.select_for_update()
-        .select_related("sequence__opportunity__owner")
-        .get(pk=step.pk)
+    def check(locked: SoeStep, data: dict[str, object]) -> None:
+        _check_soe_access(actor, locked.sequence)
+        if locked.first_target_date is None:
+            data["first_target_date"] = data.get("target_date", locked.target_date)
+
+    locked, changed = model_update(
+        instance=step,
+        fields=STEP_FIELDS,
+        data=changes,
+        check=check,
+        validate=_check_step,
+        related=["sequence__opportunity__owner"],
+        exclude=["sequence"],
     )
-    _check_soe_access(actor, locked.sequence)
-    old_date = locked.target_date
-    changed = [field for field, value in changes.items() if getattr(locked, field) != value]
-    for field, value in changes.items():
-        setattr(locked, field, value)
-    if locked.first_target_date is None:
-        locked.first_target_date = locked.target_date
-    locked.full_clean(exclude=["sequence"])
-    _check_step(locked)
-    locked.save()
     if "target_date" in changed:
+        old_date = changed["target_date"]
         _record(
             locked.sequence,
             actor,
@@ -178,7 +178,7 @@ def soe_step_update(*, actor: User, step: SoeStep, **changes: object) -> SoeStep
             step=locked,
             old_target_date=old_date,
         )
-    others = [field for field in changed if field != "target_date"]
+    others = [field for field in changed if field not in {"target_date", "first_target_date"}]
     if others:
         labels = ", ".join(str(SoeStep._meta.get_field(f).verbose_name) for f in others)
         _record(
@@ -216,12 +216,9 @@ def soe_reorder(*, actor: User, sequence: Sequence, step_ids: list[int]) -> None
 def _transition(
     *, actor: User, step: SoeStep, to: str, action: str, summary: str, **values: object
 ) -> SoeStep:
-    """Move a step between states with a conditional UPDATE: of two clicks, one counts."""
-    allowed = {
-        SoeStep.Status.DONE: {SoeStep.Status.OPEN},
-        SoeStep.Status.SKIPPED: {SoeStep.Status.OPEN},
-        SoeStep.Status.OPEN: {SoeStep.Status.DONE, SoeStep.Status.SKIPPED},
-    }[to]
+    """Move a step to `to` with a conditional UPDATE from the statuses the table allows
+    (SoeStep.TRANSITIONS): of two clicks, one counts."""
+    allowed = transitions.sources(SoeStep.TRANSITIONS, to)
     current = SoeStep.objects.select_related("sequence__opportunity__owner").get(pk=step.pk)
     _check_soe_access(actor, current.sequence)
     moved = SoeStep.objects.filter(pk=step.pk, status__in=allowed).update(
@@ -264,7 +261,7 @@ def soe_step_done(*, actor: User, step: SoeStep, done_on: date | None = None) ->
 
 @transaction.atomic
 def soe_step_skip(*, actor: User, step: SoeStep, reason: str) -> SoeStep:
-    reason = _reason(reason, "Say why the step is skipped")
+    reason = clean_reason(reason, "Say why the step is skipped")
     return _transition(
         actor=actor,
         step=step,
@@ -294,16 +291,26 @@ def soe_set_reception(
     *, actor: User, sequence: Sequence, reception: str, note: str = ""
 ) -> Sequence:
     """How the prospect received the SOE: a lukewarm or declined one is a warning sign."""
-    _check_soe_access(actor, sequence)
-    if reception not in Sequence.Reception.values:
-        raise ValidationError({"reception": "Pick how they received it."})
-    if len(note) > 2000:
-        raise ValidationError({"note": "Keep the note under 2,000 characters."})
-    locked = Sequence.objects.select_for_update().get(pk=sequence.pk)
-    locked.reception = reception
-    locked.reception_note = note.strip()
-    locked.reception_at = timezone.now()
-    locked.save(update_fields=["reception", "reception_note", "reception_at"])
+
+    def check(locked: Sequence, data: dict[str, object]) -> None:
+        _check_soe_access(actor, locked)
+        if reception not in Sequence.Reception.values:
+            raise ValidationError({"reception": "Pick how they received it."})
+        if len(note) > 2000:
+            raise ValidationError({"note": "Keep the note under 2,000 characters."})
+
+    # Recorded again even when it reads the same: when they said so is news too.
+    locked, _ = model_update(
+        instance=sequence,
+        fields=["reception", "reception_note", "reception_at"],
+        data={
+            "reception": reception,
+            "reception_note": note.strip(),
+            "reception_at": timezone.now(),
+        },
+        check=check,
+        related=["opportunity__owner"],
+    )
     summary = locked.get_reception_display() + (
         f": {locked.reception_note}" if locked.reception_note else ""
     )

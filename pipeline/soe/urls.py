@@ -15,5 +15,8 @@ urlpatterns = [
     path("calendar/", views.calendar_settings, name="calendar_settings"),
     path("calendar/feed/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("soe/steps/<int:pk>/edit/", views.soe_step_edit, name="soe_step_edit"),
-    path("soe/steps/<int:pk>/<str:action>/", views.soe_step_status, name="soe_step_status"),
+    # One URL, and one view, per status move (SoeStep.TRANSITIONS).
+    path("soe/steps/<int:pk>/done/", views.soe_step_done, name="soe_step_done"),
+    path("soe/steps/<int:pk>/skip/", views.soe_step_skip, name="soe_step_skip"),
+    path("soe/steps/<int:pk>/reopen/", views.soe_step_reopen, name="soe_step_reopen"),
 ]

@@ -1,5 +1,7 @@
-"""The Sequence of Events pages: steps, the letter, the calendar download and feed.
-Access follows the deal's (404 outside the user's reach, 403 for read-only)."""
+"""The Sequence of Events pages: the SOE, its steps (one URL and view per status move: done,
+skip, reopen), the letter, the .ics and the private calendar feed. Views parse with forms and
+call services; access goes through deal_selectors.get_opportunity_for_user (404 outside the
+user's reach, 403 for read-only)."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from pipeline.soe.models import CalendarFeed, Sequence, SoeStep, SoeTemplate, So
 from prospects import selectors as prospect_selectors
 from prospects.models import Segment
 from salesflow.core.models import User
-from salesflow.core.web import form_errors_to
+from salesflow.core.web import action_view, form_errors_to
 
 # --- Sequence of Events -----------------------------------------------------------------
 
@@ -159,30 +161,35 @@ def soe_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
-def soe_step_status(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """Done, skipped (with a reason) or open again, in any order."""
-    step = _step_for_user(request.user, pk)
-    opportunity = step.sequence.opportunity
-    try:
-        if action == "done":
-            done = soe_services.soe_step_done(actor=request.user, step=step)
-            if done.follow_up_proposal:
-                messages.info(request, done.follow_up_proposal.message())
-        elif action == "skip":
-            form = SkipForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError("Say why the step is skipped (up to 300 characters).")
-            soe_services.soe_step_skip(
-                actor=request.user, step=step, reason=form.cleaned_data["reason"]
-            )
-        elif action == "reopen":
-            soe_services.soe_step_reopen(actor=request.user, step=step)
-        else:
-            raise Http404("No such action.")
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    return redirect("pipeline:soe", pk=opportunity.pk)
+# Each status move of a step is a view of its own (SoeStep.TRANSITIONS); they share loading
+# the step for editing (404 outside the user's reach, 403 read-only) and going back to the SOE.
+on_step = action_view(
+    load=lambda request, pk: _step_for_user(request.user, pk),
+    back=lambda step: redirect("pipeline:soe", pk=step.sequence.opportunity.pk),
+)
+
+
+@on_step
+def soe_step_done(request: HttpRequest, step: SoeStep) -> None:
+    """Done, in any order; says what it did to a follow-up the patience rules propose."""
+    proposal = soe_services.soe_step_done(actor=request.user, step=step).follow_up_proposal
+    if proposal:
+        messages.info(request, proposal.message())
+
+
+@on_step
+def soe_step_skip(request: HttpRequest, step: SoeStep) -> None:
+    """Skipped, with the reason why."""
+    form = SkipForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError("Say why the step is skipped (up to 300 characters).")
+    soe_services.soe_step_skip(actor=request.user, step=step, reason=form.cleaned_data["reason"])
+
+
+@on_step
+def soe_step_reopen(request: HttpRequest, step: SoeStep) -> None:
+    """Open again, whether it was done or skipped."""
+    soe_services.soe_step_reopen(actor=request.user, step=step)
 
 
 @require_POST

@@ -1,11 +1,54 @@
-"""View helpers every app shares: service errors onto forms, and CSV cells made safe."""
+"""View helpers every app shares: one view per action, service errors onto forms, and CSV
+cells made safe."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_POST
+
+T = TypeVar("T")
+Action = Callable[[HttpRequest, T], HttpResponse | None]
+View = Callable[[HttpRequest, int], HttpResponse]
+
+
+def action_view(
+    *, load: Callable[[HttpRequest, int], T], back: Callable[[T], HttpResponse]
+) -> Callable[[Action[T]], View]:
+    """Make POST views of one action each on one row (`<thing>/<pk>/<action>/`, one URL per
+    action, as healthchecks' pause and resume), sharing what every such view does: `load`
+    the row the user may act on (raising Http404 or PermissionDenied), do the action, say
+    its refusal (a ValidationError) as a message, and go `back` to the row's page — unless
+    the action answers with a response of its own.
+
+        on_step = action_view(load=…, back=…)
+
+        @on_step
+        def soe_step_reopen(request: HttpRequest, step: SoeStep) -> None:
+            soe_services.soe_step_reopen(actor=request.user, step=step)
+    """
+
+    def decorate(action: Action[T]) -> View:
+        @require_POST
+        @functools.wraps(action)
+        def view(request: HttpRequest, pk: int) -> HttpResponse:
+            target = load(request, pk)
+            try:
+                answer = action(request, target)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+                answer = None
+            return answer if answer is not None else back(target)
+
+        return view
+
+    return decorate
 
 
 def form_errors_to(form: forms.BaseForm, error: ValidationError) -> None:

@@ -168,13 +168,13 @@ def test_impossible_ids_in_urls(client, rep, deal, pk):
         ("get", "pipeline:board_column", []),
         ("get", "pipeline:opportunity_detail", []),
         ("get", "pipeline:soe_step_edit", []),
-        ("post", "pipeline:soe_step_status", ["done"]),
+        ("post", "pipeline:soe_step_done", []),
         ("get", "pipeline:followup_detail", []),
-        ("post", "pipeline:followup_review", []),
-        ("post", "pipeline:followup_action", ["done"]),
+        ("post", "pipeline:followup_approve", []),
+        ("post", "pipeline:followup_done", []),
         ("get", "reviews:detail", []),
         ("get", "reviews:summary", []),
-        ("post", "reviews:act", ["advance"]),
+        ("post", "reviews:advance", []),
     ],
 )
 def test_ids_beyond_any_row_are_404(client, sales_ops, method, name, more, pk):
@@ -296,6 +296,11 @@ def test_soe_reorder(client, rep, deal, soe, steps, move, direction):
     assert [rest for _, *rest in after[1]] == [rest for _, *rest in before[1]]
 
 
+def action_url(done_url: str, action: str) -> str:
+    """The address of one move beside `done/` — also of a move that does not exist."""
+    return done_url.removesuffix("done/") + f"{action}/"
+
+
 @fuzz
 @given(
     reception=hostile,
@@ -311,7 +316,7 @@ def test_soe_reception_and_step_actions(client, rep, deal, soe, reception, note,
     assert response.status_code in OK
     step = soe.steps.first()
     response = client.post(
-        reverse("pipeline:soe_step_status", args=[step.pk, action]), {"reason": reason}
+        action_url(reverse("pipeline:soe_step_done", args=[step.pk]), action), {"reason": reason}
     )
     assert response.status_code in OK
     step.refresh_from_db()
@@ -405,7 +410,7 @@ def test_followup_actions(client, rep, deal, action, reason, purpose, draft):
         actor=rep, account=deal.account, purpose="Ask about it"
     )
     response = client.post(
-        reverse("pipeline:followup_action", args=[follow_up.pk, action]),
+        action_url(reverse("pipeline:followup_done", args=[follow_up.pk]), action),
         {"reason": reason, "purpose": purpose, "draft": draft, "kind": reason, "notes": draft},
     )
     assert response.status_code in OK
@@ -417,7 +422,7 @@ def test_followup_actions(client, rep, deal, action, reason, purpose, draft):
 
 @fuzz
 @given(decision=hostile, comment=hostile, draft=hostile)
-def test_followup_review(client, rep, manager, deal, decision, comment, draft):
+def test_followup_approval(client, rep, manager, deal, decision, comment, draft):
     from pipeline.followups import services as followup_services
 
     rep.team.review_followups = True
@@ -427,7 +432,7 @@ def test_followup_review(client, rep, manager, deal, decision, comment, draft):
     )
     client.force_login(manager)
     response = client.post(
-        reverse("pipeline:followup_review", args=[follow_up.pk]),
+        reverse("pipeline:followup_approve", args=[follow_up.pk]),
         {"decision": decision, "comment": comment, "draft": draft},
     )
     assert response.status_code in OK
@@ -659,12 +664,12 @@ def test_every_pipeline_form_sent_in_another_charset_is_refused_with_400(
         (reverse("pipeline:soe_reception", args=[deal.pk]), {"reception": "keen", "note": "Très"}),
         (reverse("pipeline:soe_step_edit", args=[step.pk]), {"text": "Été", "owner_side": "us"}),
         (
-            reverse("pipeline:soe_step_status", args=[step.pk, "skip"]),
+            reverse("pipeline:soe_step_skip", args=[step.pk]),
             {"reason": "Plus nécessaire"},
         ),
         (reverse("pipeline:followup_create", args=[deal.account_id]), {"purpose": "Café"}),
-        (reverse("pipeline:followup_action", args=[follow_up.pk, "dismiss"]), {"reason": "Non"}),
-        (reverse("pipeline:followup_review", args=[follow_up.pk]), {"decision": "approve"}),
+        (reverse("pipeline:followup_dismiss", args=[follow_up.pk]), {"reason": "Non"}),
+        (reverse("pipeline:followup_approve", args=[follow_up.pk]), {"decision": "approve"}),
         (reverse("pipeline:calendar_settings"), {"action": "renew"}),
         (reverse("pipeline:dashboard_refresh"), {}),
         (reverse("reviews:create"), {"title": "Trimestre", "scope": "process"}),

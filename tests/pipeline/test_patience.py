@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from pipeline.followups import patience
 from pipeline.followups import services as followup_services
+from pipeline.followups import sweep as followup_sweep
 from pipeline.followups.models import FollowUp, FollowUpEvent, PatienceRule
 from pipeline.soe import services as soe_services
 from salesflow.core.models import Notification
@@ -213,16 +214,16 @@ def test_the_sweep_surfaces_due_ones_only_and_the_owner_is_told_once(rep, accoun
     from django.db import transaction
 
     with transaction.atomic():
-        assert followup_services.followups_surface_due() == 1
+        assert followup_sweep.followups_surface_due() == 1
     # on_commit callbacks run at the end of the test's outer atomic block; send directly:
-    followup_services.followups_notify_surfaced(follow_up_ids=[due.pk])
-    followup_services.followups_notify_surfaced(follow_up_ids=[due.pk])
+    followup_sweep.followups_notify_surfaced(follow_up_ids=[due.pk])
+    followup_sweep.followups_notify_surfaced(follow_up_ids=[due.pk])
     due.refresh_from_db()
     later.refresh_from_db()
     assert (due.status, later.status) == ("surfaced", "held")
     assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
     assert len(mail.outbox) == 1
-    assert followup_services.followups_surface_due() == 0
+    assert followup_sweep.followups_surface_due() == 0
 
 
 @pytest.mark.django_db
@@ -290,7 +291,7 @@ def test_follow_up_pages_and_access(client, rep, teammate, outsider, account):
     assert FollowUp.objects.count() == 1
     client.force_login(teammate)
     assert client.get(reverse("pipeline:followup_detail", args=[follow_up.pk])).status_code == 200
-    url = reverse("pipeline:followup_action", args=[follow_up.pk, "dismiss"])
+    url = reverse("pipeline:followup_dismiss", args=[follow_up.pk])
     assert client.post(url, {"reason": "x"}).status_code == 403
     client.force_login(outsider)
     assert client.get(reverse("pipeline:followup_detail", args=[follow_up.pk])).status_code == 404
@@ -373,7 +374,7 @@ def test_two_sweeps_at_once_surface_each_due_follow_up_exactly_once(rep):
     def sweep() -> None:
         try:
             barrier.wait(timeout=10)
-            counts.append(followup_services.followups_surface_due(batch=200))
+            counts.append(followup_sweep.followups_surface_due(batch=200))
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:
@@ -432,7 +433,7 @@ def test_a_due_follow_up_can_be_done_before_the_sweep_reaches_it(rep, account):
     followup_services.followup_done(actor=rep, follow_up=follow_up)
     follow_up.refresh_from_db()
     assert follow_up.status == "done"
-    assert followup_services.followups_surface_due() == 0
+    assert followup_sweep.followups_surface_due() == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -453,9 +454,7 @@ def test_with_the_broker_down_follow_ups_are_saved_and_surface_and_everyone_is_t
         follow_up = followup_services.followup_create(
             actor=rep, account=account, purpose="Ask Helen"
         )
-        assert (
-            followup_services.followups_surface_due() == 1
-        )  # its notification could not be queued
+        assert followup_sweep.followups_surface_due() == 1  # its notification could not be queued
     follow_up.refresh_from_db()
     assert follow_up.status == "surfaced"
     assert not Notification.objects.exists()
@@ -476,17 +475,17 @@ def test_a_team_that_reviews_drafts_holds_them_for_the_manager(
         actor=rep, account=account, purpose="Ask about budget", draft="Hi Helen, any news?"
     )
     assert follow_up.review == "pending"
-    assert followup_services.followups_surface_due() == 0  # due, but waiting for the manager
+    assert followup_sweep.followups_surface_due() == 0  # due, but waiting for the manager
     with pytest.raises(ValidationError):
         followup_services.followup_surface_now(actor=rep, follow_up=follow_up, reason="In a hurry")
     with pytest.raises(ValidationError, match="manager"):
-        followup_services.followup_review(actor=teammate, follow_up=follow_up, approve=True)
+        followup_services.followup_approve(actor=teammate, follow_up=follow_up)
     client.force_login(manager)
     assert "Ask about budget" in client.get(reverse("home")).content.decode()
     with pytest.raises(ValidationError, match="what to change"):
-        followup_services.followup_review(actor=manager, follow_up=follow_up, approve=False)
-    followup_services.followup_review(
-        actor=manager, follow_up=follow_up, approve=False, comment="Lead with their why"
+        followup_services.followup_send_back(actor=manager, follow_up=follow_up)
+    followup_services.followup_send_back(
+        actor=manager, follow_up=follow_up, comment="Lead with their why"
     )
     follow_up.refresh_from_db()
     assert follow_up.review == "sent_back"
@@ -499,14 +498,14 @@ def test_a_team_that_reviews_drafts_holds_them_for_the_manager(
     follow_up.refresh_from_db()
     assert follow_up.review == "pending"
     response = client.post(
-        reverse("pipeline:followup_review", args=[follow_up.pk]),
+        reverse("pipeline:followup_approve", args=[follow_up.pk]),
         {"decision": "approve", "draft": "Hi Helen, you said beds stay blocked. Any news?"},
     )
     assert response.status_code == 302
     follow_up.refresh_from_db()
     assert (follow_up.review, follow_up.reviewed_by) == ("approved", manager)
     assert follow_up.draft == "Hi Helen, you said beds stay blocked. Any news?"
-    assert followup_services.followups_surface_due() == 1
+    assert followup_sweep.followups_surface_due() == 1
     actions = list(follow_up.events.values_list("action", flat=True))
     assert actions == ["held", "sent back", "reworked", "approved", "surfaced"]
 
@@ -550,7 +549,7 @@ def test_a_sweep_killed_half_way_loses_nothing_and_doubles_nothing(rep, settings
     assert FollowUpEvent.objects.filter(action="surfaced").count() == surfaced
 
     with mock_delay():
-        followup_services.followups_surface_due()  # the sweep after the restart
+        followup_sweep.followups_surface_due()  # the sweep after the restart
     assert FollowUp.objects.filter(status="surfaced").count() == 3000
     events = FollowUpEvent.objects.filter(action="surfaced")
     assert events.count() == 3000
@@ -595,7 +594,7 @@ def test_redis_really_stopped_then_started_nothing_is_lost(rep, tmp_path, caplog
                 actor=rep, account=account, purpose="Ask Helen"
             )
             started = time.monotonic()
-            assert followup_services.followups_surface_due() == 1
+            assert followup_sweep.followups_surface_due() == 1
             assert "Could not queue notifications" in caplog.text  # the broker was down
             assert time.monotonic() - started < 30  # and that did not hang the sweep
             follow_up.refresh_from_db()
@@ -623,9 +622,7 @@ def test_review_messages_notifications_and_switching_review_off(client, rep, man
     assert Notification.objects.filter(user=manager, title__startswith="A draft to review").exists()
     with pytest.raises(ValidationError, match="waiting for the manager's review"):
         followup_services.followup_done(actor=rep, follow_up=follow_up)
-    followup_services.followup_review(
-        actor=manager, follow_up=follow_up, approve=False, comment="Shorter"
-    )
+    followup_services.followup_send_back(actor=manager, follow_up=follow_up, comment="Shorter")
     assert Notification.objects.filter(user=rep, title__startswith="Sent back").exists()
     client.force_login(rep)
     home = client.get(reverse("home")).content.decode()
@@ -636,7 +633,7 @@ def test_review_messages_notifications_and_switching_review_off(client, rep, man
     # The team stops reviewing: what waited for it is free to surface.
     rep.team.review_followups = False
     rep.team.save()
-    assert followup_services.followups_surface_due() == 1
+    assert followup_sweep.followups_surface_due() == 1
 
 
 @pytest.fixture
@@ -674,7 +671,7 @@ def test_a_follow_up_a_team_stopped_reviewing_is_due_on_its_page_as_for_the_swee
     account_page = client.get(reverse("prospects:account_detail", args=[account.pk]))
     assert "due now" in account_page.content.decode()
     assert [f.pk for f in followup_selectors.followups_due(user=rep)] == [released.pk]  # Today
-    assert followup_services.followups_surface_due() == 1  # the sweep agrees
+    assert followup_sweep.followups_surface_due() == 1  # the sweep agrees
     assert "Mark done" in followup_page(client, released)
 
 
@@ -690,9 +687,9 @@ def test_a_follow_up_a_team_stopped_reviewing_waits_for_its_time_and_can_surface
     assert "Due now" not in page
     assert "Mark done" not in page
     assert "Surface now" in page  # nothing but its time stands in the way
-    assert followup_selectors.followups_to_review(user=manager) == []  # nor on the manager's list
+    assert followup_selectors.followups_to_approve(user=manager) == []  # nor on the manager's list
     with pytest.raises(ValidationError, match="not waiting for a review"):
-        followup_services.followup_review(actor=manager, follow_up=released, approve=True)
+        followup_services.followup_approve(actor=manager, follow_up=released)
     followup_services.followup_surface_now(
         actor=rep, follow_up=released, reason="Their board meets"
     )
@@ -712,7 +709,7 @@ def test_a_draft_waiting_for_the_managers_review_is_not_due_on_any_page(client, 
     assert "surfaces only once the manager approves" in page
     account_page = client.get(reverse("prospects:account_detail", args=[account.pk]))
     assert "waiting for the manager's review" in account_page.content.decode()
-    assert followup_services.followups_surface_due() == 0
+    assert followup_sweep.followups_surface_due() == 0
 
 
 @pytest.mark.django_db

@@ -209,7 +209,7 @@ def test_marking_a_step_done_says_what_became_of_the_follow_up(client, rep, deal
     sequence = soe_services.soe_start(actor=rep, opportunity=deal)
     step = soe_services.soe_step_add(actor=rep, sequence=sequence, text="Security review")
     client.force_login(rep)
-    response = client.post(reverse("pipeline:soe_step_status", args=[step.pk, "done"]))
+    response = client.post(reverse("pipeline:soe_step_done", args=[step.pk]))
     (message,) = [str(m) for m in get_messages(response.wsgi_request)]
     assert message.startswith("A follow-up is proposed, held until")
     assert "let the last step marinate before the next" in message

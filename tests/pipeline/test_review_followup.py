@@ -89,7 +89,7 @@ def board(client, review):
 
 
 def act(client, review, verb, **data):
-    return client.post(reverse("reviews:act", args=[review.pk, verb]), data)
+    return client.post(reverse(f"reviews:{verb}", args=[review.pk]), data)
 
 
 def test_the_next_review_of_the_scope_opens_on_the_last_ones_actions(

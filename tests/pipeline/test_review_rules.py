@@ -33,7 +33,7 @@ def third(team):
 
 
 def act(client, review, verb, **data):
-    return client.post(reverse("reviews:act", args=[review.pk, verb]), data)
+    return client.post(reverse(f"reviews:{verb}", args=[review.pk]), data)
 
 
 def messages_of(response) -> str:

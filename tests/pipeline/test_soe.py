@@ -183,7 +183,7 @@ def test_teammates_read_the_soe_but_cannot_change_it(client, rep, teammate, outs
         ("pipeline:soe_step_add", [deal.pk]),
         ("pipeline:soe_reception", [deal.pk]),
         ("pipeline:soe_reorder", [deal.pk]),
-        ("pipeline:soe_step_status", [step.pk, "done"]),
+        ("pipeline:soe_step_done", [step.pk]),
         ("pipeline:soe_step_edit", [step.pk]),
     ):
         assert client.post(reverse(name, args=args), {"text": "x"}).status_code == 403
@@ -191,7 +191,7 @@ def test_teammates_read_the_soe_but_cannot_change_it(client, rep, teammate, outs
     assert client.get(reverse("pipeline:soe", args=[deal.pk])).status_code == 404
     for name, args in (
         ("pipeline:soe_step_add", [deal.pk]),
-        ("pipeline:soe_step_status", [step.pk, "done"]),
+        ("pipeline:soe_step_done", [step.pk]),
         ("pipeline:soe_step_edit", [step.pk]),
     ):
         assert client.post(reverse(name, args=args), {"text": "x"}).status_code == 404
@@ -218,7 +218,7 @@ def test_the_soe_page_builds_a_sequence_through_its_forms(client, rep, deal, sta
     ids = list(soe.steps.order_by("position").values_list("pk", flat=True))
     client.post(reverse("pipeline:soe_reorder", args=[deal.pk]), {"step": list(reversed(ids))})
     assert order(soe) == ["Security review", "Board approval"]
-    client.post(reverse("pipeline:soe_step_status", args=[second.pk, "done"]))
+    client.post(reverse("pipeline:soe_step_done", args=[second.pk]))
     client.post(
         reverse("pipeline:soe_reception", args=[deal.pk]), {"reception": "declined", "note": "No"}
     )

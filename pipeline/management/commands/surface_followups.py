@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from pipeline.followups import services as followup_services
+from pipeline.followups import sweep as followup_sweep
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch",
             type=int,
-            default=followup_services.SURFACE_BATCH,
+            default=followup_sweep.SURFACE_BATCH,
             help="Follow-ups claimed per transaction (1 to 10,000).",
         )
         parser.add_argument(
@@ -32,10 +32,10 @@ class Command(BaseCommand):
         batch = max(1, min(options["batch"], 10_000))
         total = 0
         while True:
-            surfaced = followup_services.followups_surface_due(batch=batch, limit=batch)
+            surfaced = followup_sweep.followups_surface_due(batch=batch, limit=batch)
             total += surfaced
             if surfaced < batch:
                 break
             time.sleep(min(max(0.0, options["pause"]), 60.0))
-        told = followup_services.followups_notify_pending()
+        told = followup_sweep.followups_notify_pending()
         self.stdout.write(f"Follow-ups surfaced: {total}. Owners told: {told}.")
