@@ -16,7 +16,8 @@ ZERO = Value(Decimal(0), output_field=MONEY)
 OPEN, WON, LOST = Stage.Outcome.OPEN, Stage.Outcome.WON, Stage.Outcome.LOST
 # Open deals, to filter on: a deal is closed exactly when it sits in a won or lost stage (the
 # move keeps closed_at so). PostgreSQL estimates this column well; the stage's outcome, one
-# join away, it guesses at a few hundred deals of 40,000 and picks nested loops for them.
+# join away, it underestimates badly (a few hundred where there are tens of thousands) and
+# picks nested loops for them.
 OPEN_NOW = Q(closed_at__isnull=True)
 
 

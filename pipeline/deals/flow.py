@@ -2,8 +2,8 @@
 
 Reading the whole history on every dashboard request grows with every deal ever opened, so
 three facts are written down when the history changes (by `opportunity_create`,
-`opportunity_move_stage` and anything that rewrites history in bulk — the demo, the bench
-data set, the migration that introduced them):
+`opportunity_move_stage` and anything that rewrites history in bulk — the demo, the scale
+data set in pipeline/benchmark/scale/, the migration that introduced them):
 
 - each stage change's `left_at`: when the deal moved on (time in stage is then a plain
   aggregate over stays that ended in a period);

@@ -195,7 +195,10 @@ class Opportunity(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name_plural = "opportunities"
+        # A deal, in every word a person reads (the admin too); Opportunity is the model's
+        # name in code and in the database.
+        verbose_name = "deal"
+        verbose_name_plural = "deals"
         indexes = [
             models.Index(fields=["stage", "expected_close_date", "id"]),
             models.Index(fields=["owner", "stage"]),
@@ -225,7 +228,7 @@ class StageChange(models.Model):
     """One move of a deal between stages (from_stage is empty for the deal's first stage)."""
 
     opportunity = models.ForeignKey(
-        Opportunity, on_delete=models.CASCADE, related_name="stage_changes"
+        Opportunity, on_delete=models.CASCADE, related_name="stage_changes", verbose_name="deal"
     )
     from_stage = models.ForeignKey(
         Stage, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -151,8 +151,8 @@ def idle_condition(stages: list[Stage], *, now: datetime) -> Q:
     """Deals idle for longer than their stage allows; needs the with_activity annotations.
 
     One cutoff per stage, worked out here and picked by the deal's stage, so the test is a
-    single comparison that every database runs the same way. (One comparison per stage,
-    OR-ed, made PostgreSQL work a deal's last activity out once per stage: five times.)
+    single comparison that every database runs the same way: one comparison per stage,
+    OR-ed, would have PostgreSQL work a deal's last activity out once for each stage.
     Idle is not yet stuck: see stuck_condition.
     """
     cutoffs = [

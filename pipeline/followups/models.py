@@ -83,7 +83,12 @@ class FollowUp(models.Model):
         "prospects.Account", on_delete=models.CASCADE, related_name="followups"
     )
     opportunity = models.ForeignKey(
-        Opportunity, on_delete=models.CASCADE, null=True, blank=True, related_name="followups"
+        Opportunity,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="followups",
+        verbose_name="deal",
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followups"

@@ -70,8 +70,8 @@ def followups_due(*, user: User, now: datetime | None = None) -> list[FollowUp]:
     due = mine.filter(followup_surfaces_condition(now=now))
     if connection.features.supports_slicing_ordering_in_compound:
         # The first 50 of each kind, each read in order from the (owner, status, surface_at)
-        # index, then the first 50 of those: a rep who left 13,000 surfaced follow-ups
-        # undone no longer has all of them sorted at every visit.
+        # index, then the first 50 of those: a rep who leaves thousands of surfaced
+        # follow-ups undone does not have all of them sorted at every visit.
         first = [
             part.order_by("surface_at", "pk").values("pk")[:TODAY_FOLLOWUPS]
             for part in (surfaced, due)

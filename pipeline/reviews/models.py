@@ -35,7 +35,12 @@ class Review(models.Model):
     )
     quarter_start = models.DateField(null=True, blank=True, help_text="First day of the quarter.")
     opportunity = models.ForeignKey(
-        "pipeline.Opportunity", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "pipeline.Opportunity",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="deal",
     )
     anonymous = models.BooleanField(
         default=True,

@@ -82,7 +82,9 @@ class Sequence(models.Model):
         LUKEWARM = "lukewarm", "Lukewarm"
         DECLINED = "declined", "Declined"
 
-    opportunity = models.OneToOneField(Opportunity, on_delete=models.CASCADE, related_name="soe")
+    opportunity = models.OneToOneField(
+        Opportunity, on_delete=models.CASCADE, related_name="soe", verbose_name="deal"
+    )
     template = models.ForeignKey(
         SoeTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -88,15 +88,15 @@ def soe_conversations(
     *, opportunity: Opportunity, keep: int | None = None
 ) -> QuerySet[Conversation]:
     """The account's latest conversations, for a step's "from the conversation", and the one
-    the step already names (`keep`). Not all of them: a big account has thousands, and the
-    SOE page offered every one of them in its form (1.7 s for 3,799)."""
+    the step already names (`keep`). Not all of them: a big account has thousands, and each
+    would be an <option> in the SOE page's form."""
     latest = (
         Conversation.objects.filter(account_id=opportunity.account_id)
         .order_by("-occurred_at", "-pk")
         .values_list("pk", flat=True)[:SOE_CONVERSATION_CHOICES]
     )
     # The step's own as a second query rather than an OR: PostgreSQL answers "among the
-    # latest, or this one" by reading every conversation (250 ms at two million).
+    # latest, or this one" by reading every conversation of every account.
     wanted = latest if keep is None else [*latest, keep]
     return Conversation.objects.filter(pk__in=wanted).order_by("-occurred_at", "-pk")
 

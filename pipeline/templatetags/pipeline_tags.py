@@ -99,8 +99,8 @@ def _url_shape(name: str) -> tuple[str, str]:
 
 @register.simple_tag
 def deal_url(name: str, pk: int) -> str:
-    """reverse() for a deal URL, from its shape worked out once: resolving each of the
-    board's hundreds of links through the URLconf dominated its rendering time."""
+    """reverse() for a deal URL, from its shape worked out once: the board has hundreds of
+    links, and resolving each through the URLconf would be most of its rendering time."""
     before, after = _url_shape(name)
     return f"{before}{int(pk)}{after}"
 
@@ -121,8 +121,8 @@ def days(value: float | None) -> str:
 def deal_card(context: template.Context, card: object) -> SafeString:
     """One card of the board (pipeline/opportunity_card.html), built with format_html.
 
-    The board renders a hundred cards and more on every view; as a template each cost about
-    half a millisecond (forty-odd variable lookups, each escaped), most of the page's time.
+    The board renders a hundred cards and more on every view, so a card is built here: as a
+    template its forty-odd variable lookups, each escaped, would be most of the page's time.
     `card` comes from pipeline.deals.selectors._cards: `editable`, `is_stuck`,
     `marinating_until`, `soe_reception` and `stage_entered_at` are worked out there.
     """

@@ -15,8 +15,8 @@ from pipeline.benchmark.scale.sizes import PREFIX, Size
 from pipeline.benchmark.scale.text import Clock
 from pipeline.benchmark.scale.words import FIRST_NAMES, LAST_NAMES
 from pipeline.deals.models import CloseReason, Pipeline, Stage
-from pipeline.demo import seed_soe_templates
 from pipeline.followups.models import PatienceRule
+from pipeline.soe.demo import seed_soe_templates
 from pipeline.soe.models import SoeTemplate
 from prospects.demo import seed_segments_and_sources
 from prospects.models import FacilitativeQuestion
