@@ -10,12 +10,14 @@ from pipeline.deals.services import OPPORTUNITY_FIELDS
 from pipeline.followups.models import FollowUp, FollowUpEvent, PatienceRule
 from pipeline.soe.models import (
     CalendarFeed,
-    Sequence,
     SoeChange,
     SoeStep,
     SoeTemplate,
     SoeTemplateStep,
     StepKind,
+)
+from pipeline.soe.models import (
+    Sequence as SoeSequence,
 )
 from salesflow.core.admin_site import private_column
 
@@ -205,7 +207,7 @@ class StageChangeAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
 
 
-@admin.register(Sequence)
+@admin.register(SoeSequence)
 class SequenceAdmin(ReadOnlyAdmin):
     list_display = ["opportunity", "reception", "created_at"]
     list_filter = ["reception"]

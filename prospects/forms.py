@@ -19,10 +19,8 @@ from prospects.models import (
     Segment,
 )
 from prospects.services import ACCOUNT_FIELDS
-from salesflow.core.fields import IdChoiceField, IdMultipleChoiceField
+from salesflow.core.fields import EARLIEST_DATE, DateInput, IdChoiceField, IdMultipleChoiceField
 from salesflow.core.models import User
-
-EARLIEST = date(2000, 1, 1)
 
 
 class AccountForm(forms.ModelForm):
@@ -159,7 +157,7 @@ class ConversationForm(forms.ModelForm):
             # is kept instead, to the second: it then sorts after anything done before it,
             # such as creating the account a few seconds earlier.
             return timezone.now()
-        if when.date() < EARLIEST:
+        if when.date() < EARLIEST_DATE:
             raise forms.ValidationError("That is too long ago; check the year.")
         # Later than now: refused by the model field's own validator (one rule, every door).
         return when
@@ -182,9 +180,7 @@ class WhyForm(forms.Form):
         error_messages={"required": "Write what the prospect said."},
     )
     said_by = IdChoiceField(queryset=Contact.objects.none(), required=False, label="Who said it")
-    said_on = forms.DateField(
-        label="When", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-    )
+    said_on = forms.DateField(label="When", widget=DateInput())
 
     def __init__(self, *args: object, account: Account, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -193,7 +189,7 @@ class WhyForm(forms.Form):
 
     def clean_said_on(self) -> date:
         said_on: date = self.cleaned_data["said_on"]
-        if said_on < EARLIEST or said_on > timezone.localdate():
+        if said_on < EARLIEST_DATE or said_on > timezone.localdate():
             raise forms.ValidationError("Pick a date between 2000 and today.")
         return said_on
 

@@ -13,7 +13,8 @@ from pipeline.benchmark.timing import Result
 from pipeline.deals.models import Opportunity, Stage, StageChange
 from pipeline.followups.models import FollowUp, FollowUpEvent
 from pipeline.reviews.models import Item, Review
-from pipeline.soe.models import Sequence, SoeChange, SoeStep
+from pipeline.soe.models import Sequence as SoeSequence
+from pipeline.soe.models import SoeChange, SoeStep
 from prospects.models import Account, AccountEvent, Contact, Conversation
 from salesflow.core.models import Notification, User
 
@@ -36,7 +37,7 @@ def dataset_sizes() -> dict[str, int]:
         "won": deals.filter(stage__outcome=Stage.Outcome.WON).count(),
         "lost": deals.filter(stage__outcome=Stage.Outcome.LOST).count(),
         "stage changes": StageChange.objects.count(),
-        "SOEs": Sequence.objects.count(),
+        "SOEs": SoeSequence.objects.count(),
         "SOE steps": SoeStep.objects.count(),
         "SOE changes": SoeChange.objects.count(),
         "follow-ups": FollowUp.objects.count(),

@@ -16,7 +16,7 @@ from pipeline.dashboard.sql import OPEN, OPEN_NOW
 from pipeline.deals.models import Opportunity
 from pipeline.deals.selectors import current_why_text, found_stuck_condition, with_activity
 from pipeline.followups.models import FollowUp
-from pipeline.soe.models import Sequence
+from pipeline.soe.models import Sequence as SoeSequence
 from prospects.models import READINESS_QUESTIONS, Answer, Conversation
 from salesflow.core.models import User
 
@@ -30,7 +30,7 @@ def happy_ears_condition() -> Q:
     return Q(
         stage__outcome=OPEN,
         stage__probability__gte=settings.SALESFLOW_COMMIT_PROBABILITY,
-    ) & (answers_missing | Q(soe__isnull=True) | ~Q(soe__reception=Sequence.Reception.KEEN))
+    ) & (answers_missing | Q(soe__isnull=True) | ~Q(soe__reception=SoeSequence.Reception.KEEN))
 
 
 def happy_ears_flags(deal: Opportunity) -> list[str]:
@@ -43,7 +43,7 @@ def happy_ears_flags(deal: Opportunity) -> list[str]:
     soe = getattr(deal, "soe", None)
     if soe is None:
         flags.append("No SOE")
-    elif soe.reception != Sequence.Reception.KEEN:
+    elif soe.reception != SoeSequence.Reception.KEEN:
         flags.append(f"SOE: {soe.get_reception_display().lower()}")
     return flags
 

@@ -13,7 +13,7 @@ from pipeline.deals import services as deal_services
 from pipeline.deals.demo import backdate_status_change
 from pipeline.deals.models import CloseReason, Opportunity, Pipeline, StageChange
 from pipeline.followups.models import FollowUp
-from pipeline.soe.models import Sequence
+from pipeline.soe.models import Sequence as SoeSequence
 from prospects import services as prospect_services
 from prospects.models import (
     Account,
@@ -232,7 +232,7 @@ def _history_extras(
         reception = rng.choices(
             ["keen", "lukewarm", "declined"], weights=[keen, (1 - keen) * 0.6, (1 - keen) * 0.4]
         )[0]
-        Sequence.objects.create(
+        SoeSequence.objects.create(
             opportunity=opportunity, reception=reception, reception_at=moves[2][1]
         )
     surfaced = moves[1][1] + timedelta(days=3)

@@ -31,7 +31,8 @@ from pipeline.dashboard.sql import (
 )
 from pipeline.deals.flow import WON_RANK
 from pipeline.deals.models import CloseReason, Stage, StageChange
-from pipeline.soe.models import Sequence, SoeStep
+from pipeline.soe.models import Sequence as SoeSequence
+from pipeline.soe.models import SoeStep
 from prospects.models import READINESS_QUESTIONS, Answer, LeadSource
 
 # --- Flow ----------------------------------------------------------------------------------
@@ -253,7 +254,7 @@ def _as_date(value: date | datetime) -> date:
 def soe_health(scope: Scope) -> dict[str, object]:
     """Of the deals open now or closed in the period: how many have an SOE, and how the
     prospects received theirs."""
-    Reception = Sequence.Reception
+    Reception = SoeSequence.Reception
     counts = scope.deals.filter(OPEN_NOW | scope.during("closed_at")).aggregate(
         deals=Count("pk"),
         with_soe=Count("pk", filter=Q(soe__isnull=False)),
@@ -290,7 +291,7 @@ def win_rate_by_reception(scope: Scope) -> list[dict[str, object]]:
         .annotate(won=Count("pk", filter=Q(stage__outcome=WON)), decided=Count("pk"))
         .order_by("reception")
     )
-    labels = dict(Sequence.Reception.choices)
+    labels = dict(SoeSequence.Reception.choices)
     return [
         {
             "reception": labels.get(row["reception"], "No SOE"),

@@ -4,10 +4,10 @@ from django import forms
 from django.utils import timezone
 
 from pipeline.dashboard.scope import DashboardFilters, sees_own_only
-from pipeline.deals.forms import EARLIEST, LATEST, DateInput, _limit_people
+from pipeline.deals.forms import limit_people
 from pipeline.deals.models import Pipeline
 from prospects.models import LeadSource, Segment
-from salesflow.core.fields import IdChoiceField
+from salesflow.core.fields import DATE_RANGE_MESSAGE, DateInput, IdChoiceField, in_date_range
 from salesflow.core.models import Team, User
 
 
@@ -22,7 +22,7 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args: object, user: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        _limit_people(self, user)
+        limit_people(self, user)
         if sees_own_only(user):
             del self.fields["team"], self.fields["owner"]  # a rep's dashboard is their own
         for name, field in self.fields.items():
@@ -42,8 +42,8 @@ class DashboardFilterForm(forms.Form):
         data = super().clean()
         for name in ("start", "end"):
             value = data.get(name)
-            if value is not None and not EARLIEST <= value <= LATEST:
-                self.add_error(name, "Pick a date between 2000 and 2100.")
+            if value is not None and not in_date_range(value):
+                self.add_error(name, DATE_RANGE_MESSAGE)
                 data[name] = None
         if data.get("start") and not data.get("end") and data["start"] > timezone.localdate():
             self.add_error("start", "Pick a day up to today, or an Until date as well.")

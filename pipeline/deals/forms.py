@@ -11,18 +11,8 @@ from pipeline.deals.services import OPPORTUNITY_FIELDS
 from prospects import access as prospect_access
 from prospects import selectors as prospect_selectors
 from prospects.models import Account, LeadSource, Segment
-from salesflow.core.fields import IdChoiceField
+from salesflow.core.fields import DATE_RANGE_MESSAGE, DateInput, IdChoiceField, in_date_range
 from salesflow.core.models import Team, User
-
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2100, 12, 31)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
 
 
 class OpportunityForm(forms.ModelForm):
@@ -62,8 +52,8 @@ class OpportunityForm(forms.ModelForm):
 
     def clean_expected_close_date(self) -> date | None:
         when = self.cleaned_data.get("expected_close_date")
-        if when is not None and not EARLIEST <= when <= LATEST:
-            raise forms.ValidationError("Pick a date between 2000 and 2100.")
+        if when is not None and not in_date_range(when):
+            raise forms.ValidationError(DATE_RANGE_MESSAGE)
         return when
 
 
@@ -112,7 +102,7 @@ class SpecialistOverrideForm(forms.Form):
     )
 
 
-def _limit_people(form: forms.Form, user: User) -> None:
+def limit_people(form: forms.Form, user: User) -> None:
     """A filter names only people and teams the user can see."""
     form.fields["owner"].queryset = prospect_selectors.visible_owners(user)
     teams = Team.objects.all()
@@ -129,7 +119,7 @@ class BoardFilterForm(forms.Form):
 
     def __init__(self, *args: object, user: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        _limit_people(self, user)
+        limit_people(self, user)
         for field in self.fields.values():
             field.empty_label = "Any"
             field.widget.attrs["class"] = "form-select form-select-sm"

@@ -13,12 +13,8 @@ from pipeline.reviews.models import Group, Item, Review
 from pipeline.reviews.services import ACTION_HORIZON_DAYS, is_quarter_start
 from pipeline.soe.models import SoeTemplate
 from prospects.models import FacilitativeQuestion
-from salesflow.core.fields import IdChoiceField, IdMultipleChoiceField
+from salesflow.core.fields import DateInput, IdChoiceField, IdMultipleChoiceField
 from salesflow.core.models import User
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class ReviewForm(forms.Form):

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from pipeline.deals.models import Opportunity, Pipeline
 from pipeline.soe import services as soe_services
-from pipeline.soe.models import Sequence, SoeChange, SoeStep, SoeTemplate, SoeTemplateStep, StepKind
+from pipeline.soe.models import Sequence as SoeSequence
+from pipeline.soe.models import SoeChange, SoeStep, SoeTemplate, SoeTemplateStep, StepKind
 from prospects.models import (
     Segment,
 )
@@ -96,7 +97,7 @@ def seed_sequences(*, now: datetime | None = None) -> int:
             .select_related("account__segment", "owner")
             .first()
         )
-        if deal is None or Sequence.objects.filter(opportunity=deal).exists():
+        if deal is None or SoeSequence.objects.filter(opportunity=deal).exists():
             continue
         segment = deal.account.segment.name if deal.account.segment else None
         sequence = soe_services.soe_start(

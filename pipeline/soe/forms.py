@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from django import forms
 
-from pipeline.deals.forms import EARLIEST, LATEST, DateInput
 from pipeline.deals.models import Opportunity
 from pipeline.soe import selectors as soe_selectors
-from pipeline.soe.models import Sequence, SoeStep
+from pipeline.soe.models import Sequence as SoeSequence
+from pipeline.soe.models import SoeStep
 from prospects import selectors as prospect_selectors
-from salesflow.core.fields import IdChoiceField
+from salesflow.core.fields import DATE_RANGE_MESSAGE, DateInput, IdChoiceField, in_date_range
 from salesflow.core.models import User
 
 
@@ -78,8 +78,8 @@ class SoeStepForm(forms.ModelForm):
         data = super().clean()
         for field in ("target_date", "proposed_on"):
             value = data.get(field)
-            if value is not None and not EARLIEST <= value <= LATEST:
-                self.add_error(field, "Pick a date between 2000 and 2100.")
+            if value is not None and not in_date_range(value):
+                self.add_error(field, DATE_RANGE_MESSAGE)
         return data
 
     def values(self) -> dict[str, object]:
@@ -92,7 +92,7 @@ class SkipForm(forms.Form):
 
 class ReceptionForm(forms.Form):
     reception = forms.ChoiceField(
-        choices=Sequence.Reception.choices, label="How did they receive it?"
+        choices=SoeSequence.Reception.choices, label="How did they receive it?"
     )
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from pipeline.deals.models import Opportunity, Stage
 from pipeline.deals.selectors import opportunities_visible_to
-from pipeline.soe.models import CalendarFeed, Sequence, SoeChange, SoeStep, SoeTemplate
+from pipeline.soe.models import CalendarFeed, SoeChange, SoeStep, SoeTemplate
+from pipeline.soe.models import Sequence as SoeSequence
 from prospects.models import (
     Account,
     Contact,
@@ -32,11 +33,11 @@ from salesflow.core.models import User
 # --- Sequence of Events ---------------------------------------------------------------
 
 
-def soe_of(*, opportunity: Opportunity) -> Sequence | None:
-    return Sequence.objects.filter(opportunity=opportunity).first()
+def soe_of(*, opportunity: Opportunity) -> SoeSequence | None:
+    return SoeSequence.objects.filter(opportunity=opportunity).first()
 
 
-def soe_steps(*, sequence: Sequence) -> list[SoeStep]:
+def soe_steps(*, sequence: SoeSequence) -> list[SoeStep]:
     return list(
         sequence.steps.select_related(
             "kind", "proposed_by", "responsible_contact", "responsible_user", "source_conversation"
@@ -44,7 +45,7 @@ def soe_steps(*, sequence: Sequence) -> list[SoeStep]:
     )
 
 
-def soe_history(*, sequence: Sequence, limit: int = 20) -> list[SoeChange]:
+def soe_history(*, sequence: SoeSequence, limit: int = 20) -> list[SoeChange]:
     return list(sequence.changes.select_related("by").order_by("-at", "-pk")[:limit])
 
 
@@ -135,7 +136,7 @@ def stage_suggestion(*, opportunity: Opportunity, steps: list[SoeStep]) -> Stage
     return StageSuggestion(stage=following, because=found, completes=current)
 
 
-def soe_calendar_steps(*, sequence: Sequence) -> QuerySet[SoeStep]:
+def soe_calendar_steps(*, sequence: SoeSequence) -> QuerySet[SoeStep]:
     return (
         sequence.steps.filter(target_date__isnull=False)
         .exclude(status=SoeStep.Status.SKIPPED)

@@ -17,8 +17,10 @@ from pipeline.deals.models import Opportunity
 from pipeline.deals.services import opportunities_unstick
 from pipeline.followups.models import PatienceRule
 from pipeline.followups.services import PURPOSE_AFTER_STEP, clean_reason, followup_propose
-from pipeline.soe.models import CalendarFeed, Sequence, SoeChange, SoeStep, SoeTemplate
+from pipeline.soe.models import CalendarFeed, SoeChange, SoeStep, SoeTemplate
+from pipeline.soe.models import Sequence as SoeSequence
 from salesflow.core import transitions
+from salesflow.core.fields import DATE_RANGE_MESSAGE, EARLIEST_DATE, in_date_range
 from salesflow.core.models import User
 from salesflow.core.services import model_update
 
@@ -37,17 +39,15 @@ STEP_FIELDS = (
     "target_date",
     "notes",
 )
-EARLIEST_DATE = date(2000, 1, 1)
-LATEST_DATE = date(2100, 12, 31)
 
 
-def _check_soe_access(actor: User, sequence: Sequence) -> None:
+def _check_soe_access(actor: User, sequence: SoeSequence) -> None:
     if not deal_selectors.can_edit_opportunity(actor, sequence.opportunity):
         raise ValidationError("This deal's Sequence of Events is read-only for you.")
 
 
 def _record(
-    sequence: Sequence,
+    sequence: SoeSequence,
     actor: User,
     action: str,
     summary: str,
@@ -80,8 +80,8 @@ def _check_step(step: SoeStep) -> None:
         errors["responsible_user"] = "Pick someone who can still sign in."
     for field in ("target_date", "proposed_on"):
         value = getattr(step, field)
-        if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
-            errors[field] = "Pick a date between 2000 and 2100."
+        if value is not None and not in_date_range(value):
+            errors[field] = DATE_RANGE_MESSAGE
     if step.proposed_on and step.proposed_on > timezone.localdate():
         errors["proposed_on"] = "A step cannot have been proposed in the future."
     if len(step.notes) > 2000:
@@ -93,12 +93,12 @@ def _check_step(step: SoeStep) -> None:
 @transaction.atomic
 def soe_start(
     *, actor: User, opportunity: Opportunity, template: SoeTemplate | None = None
-) -> Sequence:
+) -> SoeSequence:
     """Open the deal's SOE, blank or seeded from a template (whose steps are then the
     rep's to change: nothing ties them to the template afterwards)."""
     if not deal_selectors.can_edit_opportunity(actor, opportunity):
         raise ValidationError("This deal is read-only for you.")
-    sequence, created = Sequence.objects.get_or_create(
+    sequence, created = SoeSequence.objects.get_or_create(
         opportunity=opportunity, defaults={"template": template}
     )
     if not created:
@@ -131,7 +131,7 @@ def soe_start(
 
 @transaction.atomic
 def soe_step_add(
-    *, actor: User, sequence: Sequence, position: int | None = None, **fields: object
+    *, actor: User, sequence: SoeSequence, position: int | None = None, **fields: object
 ) -> SoeStep:
     """Add a step at `position` (0 = first), or at the end; later steps move down."""
     _check_soe_access(actor, sequence)
@@ -139,7 +139,7 @@ def soe_step_add(
     if unknown:
         raise TypeError(f"soe_step_add cannot set {', '.join(sorted(unknown))}")
     # Lock the SOE so two people adding steps at once cannot take the same place.
-    Sequence.objects.select_for_update().get(pk=sequence.pk)
+    SoeSequence.objects.select_for_update().get(pk=sequence.pk)
     count = sequence.steps.count()
     position = count if position is None else max(0, min(position, count))
     step = SoeStep(sequence=sequence, position=position, **fields)
@@ -188,10 +188,10 @@ def soe_step_update(*, actor: User, step: SoeStep, **changes: object) -> SoeStep
 
 
 @transaction.atomic
-def soe_reorder(*, actor: User, sequence: Sequence, step_ids: list[int]) -> None:
+def soe_reorder(*, actor: User, sequence: SoeSequence, step_ids: list[int]) -> None:
     """Put the steps in the given order; the list must name every step of this SOE once."""
     _check_soe_access(actor, sequence)
-    Sequence.objects.select_for_update().get(pk=sequence.pk)
+    SoeSequence.objects.select_for_update().get(pk=sequence.pk)
     current = list(sequence.steps.order_by("position", "pk").values_list("pk", flat=True))
     if sorted(step_ids) != sorted(current) or len(set(step_ids)) != len(step_ids):
         raise ValidationError(
@@ -288,13 +288,13 @@ def soe_step_reopen(*, actor: User, step: SoeStep) -> SoeStep:
 
 @transaction.atomic
 def soe_set_reception(
-    *, actor: User, sequence: Sequence, reception: str, note: str = ""
-) -> Sequence:
+    *, actor: User, sequence: SoeSequence, reception: str, note: str = ""
+) -> SoeSequence:
     """How the prospect received the SOE: a lukewarm or declined one is a warning sign."""
 
-    def check(locked: Sequence, data: dict[str, object]) -> None:
+    def check(locked: SoeSequence, data: dict[str, object]) -> None:
         _check_soe_access(actor, locked)
-        if reception not in Sequence.Reception.values:
+        if reception not in SoeSequence.Reception.values:
             raise ValidationError({"reception": "Pick how they received it."})
         if len(note) > 2000:
             raise ValidationError({"note": "Keep the note under 2,000 characters."})

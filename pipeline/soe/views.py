@@ -26,7 +26,8 @@ from pipeline.soe import calendar
 from pipeline.soe import selectors as soe_selectors
 from pipeline.soe import services as soe_services
 from pipeline.soe.forms import ReceptionForm, ReorderForm, SkipForm, SoeStepForm
-from pipeline.soe.models import CalendarFeed, Sequence, SoeStep, SoeTemplate, SoeTemplateStep
+from pipeline.soe.models import CalendarFeed, SoeStep, SoeTemplate, SoeTemplateStep
+from pipeline.soe.models import Sequence as SoeSequence
 from prospects import selectors as prospect_selectors
 from prospects.models import Segment
 from salesflow.core.models import User
@@ -48,7 +49,7 @@ def _step_for_user(user: User, pk: int) -> SoeStep:
     return step
 
 
-def _soe_or_404(opportunity: Opportunity) -> Sequence:
+def _soe_or_404(opportunity: Opportunity) -> SoeSequence:
     sequence = soe_selectors.soe_of(opportunity=opportunity)
     if sequence is None:
         raise Http404("This deal has no Sequence of Events yet.")

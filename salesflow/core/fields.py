@@ -7,10 +7,30 @@ spent on a value that cannot match.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.core.exceptions import ValidationError
 
 MAX_ID = 2**63 - 1
+
+# The dates a person may type anywhere: a typo's year 20026 or 0202 is refused, not stored.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+DATE_RANGE_MESSAGE = "Pick a date between 2000 and 2100."
+
+
+def in_date_range(value: date) -> bool:
+    return EARLIEST_DATE <= value <= LATEST_DATE
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker, with the ISO date it sends back."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, str] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
 
 
 def whole_number(value: object, *, most: int = MAX_ID) -> int | None:

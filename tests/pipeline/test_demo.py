@@ -35,12 +35,13 @@ def test_seed_demo_fills_every_stage_with_some_stuck_deals(standard):
     # Most open deals have a believable SOE: some slipping, some received lukewarm.
     from django.utils import timezone
 
-    from pipeline.soe.models import Sequence, SoeStep
+    from pipeline.soe.models import Sequence as SoeSequence
+    from pipeline.soe.models import SoeStep
 
-    assert Sequence.objects.count() > deals.count() / 2
+    assert SoeSequence.objects.count() > deals.count() / 2
     slipped = SoeStep.objects.filter(status="open", target_date__lt=timezone.localdate())
     assert slipped.exists()
-    assert Sequence.objects.filter(reception="lukewarm").exists()
+    assert SoeSequence.objects.filter(reception="lukewarm").exists()
     assert SoeStep.objects.filter(status="done").exists()
     # Follow-ups in every state; one surfaces within minutes of the demo starting.
     from datetime import timedelta

@@ -204,10 +204,11 @@ def test_a_hostile_why_is_escaped_in_a_stuck_notification(rep, deal):
 
 
 def soe_state():
-    from pipeline.soe.models import Sequence, SoeChange, SoeStep
+    from pipeline.soe.models import Sequence as SoeSequence
+    from pipeline.soe.models import SoeChange, SoeStep
 
     return (
-        Sequence.objects.count(),
+        SoeSequence.objects.count(),
         list(
             SoeStep.objects.order_by("pk").values_list("position", "text", "status", "target_date")
         ),

@@ -13,7 +13,8 @@ from django.utils import timezone
 from pipeline.deals.models import Opportunity
 from pipeline.soe import selectors as soe_selectors
 from pipeline.soe import services as soe_services
-from pipeline.soe.models import Sequence, SoeChange, SoeStep, SoeTemplate, SoeTemplateStep, StepKind
+from pipeline.soe.models import Sequence as SoeSequence
+from pipeline.soe.models import SoeChange, SoeStep, SoeTemplate, SoeTemplateStep, StepKind
 from tests.factories import AccountFactory, ContactFactory, SegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -208,7 +209,7 @@ def test_the_soe_page_builds_a_sequence_through_its_forms(client, rep, deal, sta
     add_url = reverse("pipeline:soe_step_add", args=[deal.pk])
     client.post(add_url, {"text": "Board approval", "owner_side": "prospect"})
     client.post(add_url, {"text": "Security review", "owner_side": "prospect", "position": "1"})
-    soe = Sequence.objects.get(opportunity=deal)
+    soe = SoeSequence.objects.get(opportunity=deal)
     assert order(soe) == ["Security review", "Board approval"]
     second = soe.steps.get(text="Board approval")
     client.post(

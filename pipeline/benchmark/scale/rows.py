@@ -15,7 +15,8 @@ from pipeline.benchmark.scale.words import EMOTIONS, NOTES, WHYS
 from pipeline.deals import flow
 from pipeline.deals.models import Opportunity
 from pipeline.followups.models import FollowUp
-from pipeline.soe.models import Sequence, SoeStep
+from pipeline.soe.models import Sequence as SoeSequence
+from pipeline.soe.models import SoeStep
 from prospects.models import Account, Contact, Conversation, WhyNote
 
 
@@ -76,7 +77,7 @@ class Generator:
             "conversation": (Conversation, plan.size.conversations),
             "why": (WhyNote, sum(plan.whys)),
             "deal": (Opportunity, plan.size.opportunities),
-            "sequence": (Sequence, plan.size.sequences),
+            "sequence": (SoeSequence, plan.size.sequences),
             "step": (SoeStep, plan.size.soe_steps),
             "followup": (FollowUp, plan.size.followups),
         }

@@ -10,7 +10,8 @@ from pipeline.benchmark.scale.rows import AccountFacts, Generator
 from pipeline.benchmark.scale.text import id_or_null, q
 from pipeline.benchmark.scale.words import ADDED_STEPS, RECEPTION_NOTE, RECEPTIONS, SKIP_REASON
 from pipeline.deals.models import Stage
-from pipeline.soe.models import OwnerSide, Sequence
+from pipeline.soe.models import OwnerSide
+from pipeline.soe.models import Sequence as SoeSequence
 
 
 def soe_rows(
@@ -109,7 +110,7 @@ def soe_rows(
         at = min(started + rng.randint(86_400, 10 * 86_400), now - 60)
         reception_at = t.ts(at)
         note = RECEPTION_NOTE if reception in {"lukewarm", "declined"} else ""
-        label = Sequence.Reception(reception).label
+        label = SoeSequence.Reception(reception).label
         summary = q(f"{label}: {note}" if note else label)
         changes.append(f"{sequence_id},,reception,{reception_at},{owner},{summary},")
     out["pipeline_sequence"].append(

@@ -13,7 +13,8 @@ from pipeline.benchmark.scale.sizes import PREFIX
 from pipeline.deals.models import Opportunity, StageChange
 from pipeline.followups.models import FollowUp, FollowUpEvent
 from pipeline.reviews.models import Action, Group, Item, Participant, PhaseChange, Review, Vote
-from pipeline.soe.models import CalendarFeed, Sequence, SoeChange, SoeStep
+from pipeline.soe.models import CalendarFeed, SoeChange, SoeStep
+from pipeline.soe.models import Sequence as SoeSequence
 from prospects.models import Account, AccountEvent, Contact, Conversation, WhyNote
 from salesflow.core.models import Notification, Team, User
 
@@ -61,7 +62,7 @@ COPY_TABLES: dict[str, tuple[type[Model] | Any, list[str], bool]] = {
             True,
         ),
         (
-            Sequence,
+            SoeSequence,
             "id opportunity_id template_id reception reception_note reception_at created_at",
             False,
         ),
@@ -147,7 +148,7 @@ def counts() -> dict[str, int]:
     deals = Opportunity.objects.filter(name__startswith=PREFIX)
     talks = Conversation.objects.filter(account__name__startswith=PREFIX)
     followups = FollowUp.objects.filter(account__name__startswith=PREFIX)
-    sequences = Sequence.objects.filter(opportunity__name__startswith=PREFIX)
+    sequences = SoeSequence.objects.filter(opportunity__name__startswith=PREFIX)
     reviews = Review.objects.filter(title__startswith=PREFIX)
     asked = Conversation.questions_asked.through.objects
     now = timezone.now()

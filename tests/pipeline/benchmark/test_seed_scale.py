@@ -31,7 +31,8 @@ from pipeline.deals import services as deal_services
 from pipeline.deals.models import Opportunity, StageChange
 from pipeline.followups.models import FollowUp, FollowUpEvent
 from pipeline.reviews.models import NEXT_PHASE, Review, Vote
-from pipeline.soe.models import Sequence, SoeChange, SoeStep
+from pipeline.soe.models import Sequence as SoeSequence
+from pipeline.soe.models import SoeChange, SoeStep
 from prospects.models import READINESS_QUESTIONS, Account, AccountEvent, Conversation, WhyNote
 from salesflow.core.models import Notification, Team, User
 
@@ -320,7 +321,7 @@ def test_the_account_timeline_has_an_event_for_everything_it_shows(loaded):
 
 
 def test_soes_keep_the_history_the_soe_services_write(loaded):
-    sequences = Sequence.objects.filter(opportunity__name__startswith=scale.PREFIX)
+    sequences = SoeSequence.objects.filter(opportunity__name__startswith=scale.PREFIX)
     assert sequences.count() == SMALL.sequences
     steps = SoeStep.objects.filter(sequence__in=sequences)
     changes = SoeChange.objects.filter(sequence__in=sequences)

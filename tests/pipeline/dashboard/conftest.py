@@ -13,7 +13,8 @@ from django.utils import timezone
 from pipeline.dashboard.scope import DashboardFilters, Scope
 from pipeline.deals import services as deal_services
 from pipeline.followups.models import FollowUp
-from pipeline.soe.models import Sequence, SoeStep
+from pipeline.soe.models import Sequence as SoeSequence
+from pipeline.soe.models import SoeStep
 from prospects.models import Account, Conversation
 from tests.factories import AccountFactory
 from tests.pipeline.conftest import at
@@ -71,9 +72,9 @@ def soe(history):
     """A keen SOE on A, declined on C, lukewarm on F with one step late and one moved later;
     H's prospect received theirs keenly and said yes to all three questions."""
     today = timezone.localdate()
-    Sequence.objects.create(opportunity=history["A"], reception="keen")
-    Sequence.objects.create(opportunity=history["C"], reception="declined")
-    f = Sequence.objects.create(opportunity=history["F"], reception="lukewarm")
+    SoeSequence.objects.create(opportunity=history["A"], reception="keen")
+    SoeSequence.objects.create(opportunity=history["C"], reception="declined")
+    f = SoeSequence.objects.create(opportunity=history["F"], reception="lukewarm")
     late = today - timedelta(days=5)
     SoeStep.objects.create(
         sequence=f, position=0, text="Visit", target_date=late, first_target_date=late
@@ -85,7 +86,7 @@ def soe(history):
         target_date=today + timedelta(days=10),
         first_target_date=today + timedelta(days=2),
     )
-    Sequence.objects.create(opportunity=history["H"], reception="keen")
+    SoeSequence.objects.create(opportunity=history["H"], reception="keen")
     Account.objects.filter(pk=history["H"].account_id).update(
         has_problem="yes", accepts_significance="yes", ready_to_act="yes"
     )
