@@ -162,7 +162,7 @@ def test_progress_next_step_and_slipped_steps(rep, soe):
 
 
 def test_an_soe_change_counts_as_activity_but_a_slipped_step_does_not(rep, deal, soe):
-    from tests.pipeline.test_stuck import idle, stuck_ids
+    from tests.pipeline.deals.test_stuck import idle, stuck_ids
 
     step = add(rep, soe, "Security review", target_date=timezone.localdate() - timedelta(days=30))
     idle(deal, 30)

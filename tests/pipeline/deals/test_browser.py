@@ -108,7 +108,7 @@ def test_keyboard_and_phone_move_with_the_cards_select(
 def test_a_marinating_deals_card_says_so_where_a_stuck_one_says_stuck(
     page: Page, live_server, rep, stages, open_deal, screenshot, width, height
 ):
-    from tests.pipeline.test_stuck import idle
+    from tests.pipeline.deals.test_stuck import idle
 
     violations = watch_console(page)
     held = open_deal(

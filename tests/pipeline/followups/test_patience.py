@@ -189,7 +189,7 @@ def test_a_done_soe_step_proposes_a_follow_up_that_marinates(rep, deal):
 
 @pytest.mark.django_db
 def test_a_deal_with_a_held_follow_up_is_marinating_not_stuck(rep, deal):
-    from tests.pipeline.test_stuck import idle, stuck_ids
+    from tests.pipeline.deals.test_stuck import idle, stuck_ids
 
     idle(deal, 30)
     assert stuck_ids() == {deal.pk}
