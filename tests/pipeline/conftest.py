@@ -276,3 +276,18 @@ def history(rep, teammate, manager, standard, stages, reason):
         currency="GBP",
     )
     return deals
+
+
+# --- The SOE that hostile input is posted to ------------------------------------------
+# soe/test_hostile_input.py and the pipeline-wide test_hostile_input.py post to it;
+# test_sequence.py, test_outputs.py and dashboard/ make SOEs of their own.
+
+
+@pytest.fixture
+def soe(rep, deal):
+    from pipeline.soe import services as soe_services
+
+    sequence = soe_services.soe_start(actor=rep, opportunity=deal)
+    for text in ("Security review", "Board approval"):
+        soe_services.soe_step_add(actor=rep, sequence=sequence, text=text)
+    return sequence
