@@ -1,0 +1,373 @@
+"""The sweep that surfaces due follow-ups: each one surfaces exactly once and its owner is
+told once, with two sweeps at once, a real worker, the broker down, Redis stopped, or the
+process killed half-way."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from pipeline.followups import services as followup_services
+from pipeline.followups import sweep as followup_sweep
+from pipeline.followups.models import FollowUp, FollowUpEvent
+from salesflow.core.models import Notification
+from salesflow.env import database_url
+from tests.factories import AccountFactory
+
+
+@pytest.mark.django_db
+def test_the_sweep_surfaces_due_ones_only_and_the_owner_is_told_once(rep, account, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # unit test of the sweep's own logic
+    due = followup_services.followup_create(
+        actor=rep, account=account, purpose="Ask about the pilot"
+    )
+    later = followup_services.followup_create(actor=rep, account=account, purpose="Later")
+    FollowUp.objects.filter(pk=later.pk).update(surface_at=timezone.now() + timedelta(days=2))
+    from django.db import transaction
+
+    with transaction.atomic():
+        assert followup_sweep.followups_surface_due() == 1
+    # on_commit callbacks run at the end of the test's outer atomic block; send directly:
+    followup_sweep.followups_notify_surfaced(follow_up_ids=[due.pk])
+    followup_sweep.followups_notify_surfaced(follow_up_ids=[due.pk])
+    due.refresh_from_db()
+    later.refresh_from_db()
+    assert (due.status, later.status) == ("surfaced", "held")
+    assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
+    assert len(mail.outbox) == 1
+    assert followup_sweep.followups_surface_due() == 0
+
+
+def test_the_sweep_runs_every_minute(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["surface-due-follow-ups"]
+    assert entry["task"] == "pipeline.tasks.surface_due_followups"
+    assert entry["schedule"] == 60.0
+
+
+@pytest.mark.django_db
+def test_a_due_follow_up_can_be_done_before_the_sweep_reaches_it(rep, account):
+    follow_up = followup_services.followup_create(
+        actor=rep, account=account, purpose="Ask about budget"
+    )
+    assert follow_up.status == "held"  # due at once, not yet swept
+    followup_services.followup_done(actor=rep, follow_up=follow_up)
+    follow_up.refresh_from_db()
+    assert follow_up.status == "done"
+    assert followup_sweep.followups_surface_due() == 0
+
+
+# --- Helpers for the fault tests: processes and a Redis of the test's own ------------------
+
+
+def _due_follow_ups(owner, count: int) -> None:
+    account = AccountFactory(owner=owner)
+    past = timezone.now() - timedelta(minutes=1)
+    FollowUp.objects.bulk_create(
+        (
+            FollowUp(account=account, owner=owner, purpose=f"Follow-up {n}", surface_at=past)
+            for n in range(count)
+        ),
+        batch_size=5000,
+    )
+
+
+def _process_env(settings, **extra: str) -> dict[str, str]:
+    """The environment for a separate salesflow process that uses the test database."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "salesflow.settings.base",
+        "DATABASE_URL": database_url(settings.DATABASES["default"]),
+        "DEBUG": "true",
+        **extra,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start_redis(port: int, folder) -> subprocess.Popen:
+    """A Redis nobody else uses, answering before this returns."""
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as client:
+            if client.connect_ex(("127.0.0.1", port)) == 0:
+                return server
+        time.sleep(0.05)
+    raise AssertionError("the test's Redis did not start")
+
+
+# --- Exactly once, with real concurrency and a real worker ----------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_surface_each_due_follow_up_exactly_once(rep):
+    from django.db import connection
+
+    _due_follow_ups(rep, 5000)
+    barrier = threading.Barrier(2)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def sweep() -> None:
+        try:
+            barrier.wait(timeout=10)
+            counts.append(followup_sweep.followups_surface_due(batch=200))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    from unittest import mock
+
+    with mock.patch("pipeline.tasks.notify_followups_surfaced.delay"):
+        threads = [threading.Thread(target=sweep) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert errors == []
+    assert sum(counts) == 5000
+    assert all(count > 0 for count in counts)  # both really worked
+    assert FollowUp.objects.filter(status="surfaced").count() == 5000
+    surfaced_events = FollowUpEvent.objects.filter(action="surfaced")
+    assert surfaced_events.count() == 5000
+    assert surfaced_events.values("follow_up").distinct().count() == 5000
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_surfaces_and_notifies_once(celery_worker_thread, rep):
+    from pipeline.tasks import surface_due_followups
+
+    account = AccountFactory(owner=rep)
+    follow_up = followup_services.followup_create(
+        actor=rep, account=account, purpose="Ask about the pilot"
+    )
+    surface_due_followups.delay()
+    surface_due_followups.delay()  # a second sweep finds nothing left to take
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not Notification.objects.filter(user=rep).exists():
+        time.sleep(0.2)
+    time.sleep(1)
+    follow_up.refresh_from_db()
+    assert follow_up.status == "surfaced"
+    assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
+    assert FollowUpEvent.objects.filter(follow_up=follow_up, action="surfaced").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_follow_ups_are_saved_and_surface_and_everyone_is_told_later(rep):
+    """The queue is only a courier: with it unreachable, follow-ups are still created and
+    surfaced (both live in the database), and the next sweep tells the owners."""
+    from unittest import mock
+
+    from kombu.exceptions import OperationalError
+
+    from pipeline import tasks
+
+    account = AccountFactory(owner=rep)
+    down = mock.patch.object(
+        tasks.notify_followups_surfaced, "delay", side_effect=OperationalError("broker down")
+    )
+    with down:
+        follow_up = followup_services.followup_create(
+            actor=rep, account=account, purpose="Ask Helen"
+        )
+        assert followup_sweep.followups_surface_due() == 1  # its notification could not be queued
+    follow_up.refresh_from_db()
+    assert follow_up.status == "surfaced"
+    assert not Notification.objects.exists()
+    with mock.patch.object(tasks.notify_followups_surfaced, "delay"):
+        tasks.surface_due_followups()  # the next sweep, broker back
+        tasks.surface_due_followups()
+    assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_killed_half_way_loses_nothing_and_doubles_nothing(rep, settings):
+    """SIGKILL a process in the middle of a sweep: whole batches are surfaced, the rest are
+    still held, and the next sweep finishes the job — every follow-up surfaced once."""
+    _due_follow_ups(rep, 3000)
+    env = _process_env(settings)
+    sweep = subprocess.Popen(
+        [sys.executable, "manage.py", "surface_followups", "--batch", "100", "--pause", "0.2"],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while FollowUp.objects.filter(status="surfaced").count() < 300:
+        assert time.monotonic() < deadline, "the sweep never got going"
+        assert sweep.poll() is None, "the sweep ended before it could be killed"
+        time.sleep(0.05)
+    sweep.send_signal(signal.SIGKILL)
+    sweep.wait(timeout=10)
+    surfaced = FollowUp.objects.filter(status="surfaced").count()
+    assert 300 <= surfaced < 3000  # killed half-way
+    assert surfaced % 100 == 0  # only whole, committed batches
+    assert FollowUpEvent.objects.filter(action="surfaced").count() == surfaced
+
+    with mock_delay():
+        followup_sweep.followups_surface_due()  # the sweep after the restart
+    assert FollowUp.objects.filter(status="surfaced").count() == 3000
+    events = FollowUpEvent.objects.filter(action="surfaced")
+    assert events.count() == 3000
+    assert events.values("follow_up").distinct().count() == 3000
+
+
+def mock_delay():
+    from unittest import mock
+
+    return mock.patch("pipeline.tasks.notify_followups_surfaced.delay")
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_redis_really_stopped_then_started_nothing_is_lost(rep, tmp_path, caplog):
+    """A Redis of the test's own is stopped while follow-ups are created and come due,
+    then started again: everything was saved, surfaces, and every owner is told once."""
+    from unittest import mock
+
+    from celery import Celery
+
+    from pipeline import tasks
+
+    port = _free_port()
+    # The sweep's notifications go to a broker of the test's own, so stopping it touches
+    # nothing else: the same task, sent through a Celery app that talks to that Redis.
+    courier = Celery("courier", broker=f"redis://127.0.0.1:{port}/0")
+    courier.conf.broker_connection_retry = False
+    courier.conf.broker_connection_max_retries = 0
+    courier.conf.task_publish_retry = False
+
+    def send(ids: list[int]) -> None:
+        courier.send_task("pipeline.tasks.notify_followups_surfaced", args=[ids])
+
+    server = _start_redis(port, tmp_path)
+    try:
+        with mock.patch.object(tasks.notify_followups_surfaced, "delay", side_effect=send):
+            server.terminate()
+            server.wait(timeout=10)  # Redis is down from here
+            account = AccountFactory(owner=rep)
+            follow_up = followup_services.followup_create(
+                actor=rep, account=account, purpose="Ask Helen"
+            )
+            started = time.monotonic()
+            assert followup_sweep.followups_surface_due() == 1
+            assert "Could not queue notifications" in caplog.text  # the broker was down
+            assert time.monotonic() - started < 30  # and that did not hang the sweep
+            follow_up.refresh_from_db()
+            assert follow_up.status == "surfaced"
+            assert not Notification.objects.exists()
+
+            server = _start_redis(port, tmp_path)  # Redis is back
+            tasks.surface_due_followups()  # the next sweep, as beat would run it
+            assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
+            tasks.surface_due_followups()
+            assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        courier.close()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_celery_worker_killed_mid_sweep_then_restarted_surfaces_each_once(
+    rep, settings, tmp_path
+):
+    """A real worker process, on a Redis of the test's own, SIGKILLed in the middle of the
+    sweep task; a new worker runs the next sweep: nothing lost, nothing surfaced twice."""
+    from celery import Celery
+
+    port = _free_port()
+    redis = _start_redis(port, tmp_path)
+    total = 40_000
+    _due_follow_ups(rep, total)
+    env = _process_env(settings, REDIS_URL=f"redis://127.0.0.1:{port}/0")
+
+    def worker() -> subprocess.Popen:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "salesflow",
+                "worker",
+                "--pool",
+                "solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=Path(settings.BASE_DIR),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    courier = Celery("courier", broker=f"redis://127.0.0.1:{port}/0")
+    surfaced = FollowUp.objects.filter(status="surfaced")
+    first = worker()
+    second = None
+    try:
+        courier.send_task("pipeline.tasks.surface_due_followups")
+        deadline = time.monotonic() + 120
+        while surfaced.count() < 2000:
+            assert time.monotonic() < deadline, "the worker never got going"
+            time.sleep(0.02)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        halfway = surfaced.count()
+        assert 2000 <= halfway < total, "killed too late to prove anything"
+        assert halfway % 500 == 0  # only whole, committed batches
+
+        second = worker()  # restarted; beat sends the next sweep within a minute
+        courier.send_task("pipeline.tasks.surface_due_followups")
+        deadline = time.monotonic() + 180
+        while surfaced.count() < total:
+            assert time.monotonic() < deadline, "the restarted worker did not finish the sweep"
+            time.sleep(0.2)
+    finally:
+        for process in (first, second, redis):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=20)
+        courier.close()
+    events = FollowUpEvent.objects.filter(action="surfaced")
+    assert events.count() == total
+    assert events.values("follow_up").distinct().count() == total
