@@ -1,14 +1,21 @@
-"""Hostile input on reviews: the admin never filters by a review item's author, nor by a
-voter, however the lookup is spelt."""
+"""Odd and hostile input on reviews: no admin lookup filters by an item's author or a voter,
+however it is spelt; digits that are not numbers, and a quarter not named by its first
+day, are refused with a message."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline.reviews import selectors, services
+from pipeline.reviews.forms import ReviewForm
 from tests.hostile import fuzz
+from tests.pipeline.reviews.helpers import act
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +174,51 @@ def test_no_admin_lookup_path_tells_one_authors_items_from_anothers(
         mine = set(Item.objects.filter(author=rep).values_list("pk", flat=True))
         theirs = set(Item.objects.filter(author=teammate).values_list("pk", flat=True))
         assert (shown[rep], shown[teammate]) != (mine, theirs), path
+
+
+@pytest.mark.parametrize(
+    ("verb", "field"),
+    [
+        ("delete", "item"),
+        ("vote", "group"),
+        ("vote", "item"),
+        ("unvote", "item"),
+        ("reveal", "seen_revealed"),
+        ("drop", "item"),
+        ("rename", "group"),
+        ("ungroup", "item"),
+        ("done", "action"),
+        ("edit", "item"),
+    ],
+)
+def test_digits_that_are_not_numbers_are_refused_with_a_message(client, ops, rep, verb, field):
+    review = services.review_create(actor=ops, title="Odd", participants=[rep])
+    client.force_login(ops)
+    for odd in ("²", "٣", "1²"):
+        response = act(client, review, verb, **{field: odd})
+        assert response.status_code in {302, 403}, (verb, odd)
+
+
+def test_a_quarter_is_named_by_its_first_day(ops, rep):
+    for day in (date(9999, 12, 31), date(2026, 2, 17), date(2026, 2, 1)):
+        with pytest.raises(ValidationError, match="first day"):
+            services.review_create(
+                actor=ops, title="Q", participants=[rep], scope="quarter", quarter_start=day
+            )
+        form = ReviewForm(
+            {
+                "title": "Q",
+                "scope": "quarter",
+                "quarter_start": day.isoformat(),
+                "votes_each": 3,
+                "participants": [rep.pk],
+            }
+        )
+        assert "quarter_start" in form.errors
+    review = services.review_create(
+        actor=ops, title="Q4", participants=[rep], scope="quarter", quarter_start=date(2026, 10, 1)
+    )
+    assert services.review_seed_facts(actor=ops, review=review)
+    assert "A quarter: the quarter from 1 Oct 2026" in selectors.summary_markdown(
+        review=review, user=ops
+    )
