@@ -14,7 +14,7 @@ from pipeline.deals import selectors as deal_selectors
 from pipeline.deals.models import Opportunity, Pipeline, StageChange
 from pipeline.reviews.models import Review
 from pipeline.soe.models import SoeStep
-from prospects import selectors as prospect_selectors
+from prospects import access as prospect_access
 from prospects.models import Account, Conversation, Segment
 from salesflow.core import selectors as core_selectors
 from salesflow.core.models import Team, User
@@ -87,7 +87,7 @@ def find_manager(rep: User) -> tuple[Team | None, User | None]:
 def find_biggest_account(rep: User) -> tuple[Account, int]:
     """The account with the most conversations among those the rep may open, so that the
     admin and the rep request the same page."""
-    visible = prospect_selectors.accounts_visible_to(rep)
+    visible = prospect_access.accounts_visible_to(rep)
     top = (
         Conversation.objects.filter(account__in=visible.values("pk"))
         .values("account")

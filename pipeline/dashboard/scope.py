@@ -19,8 +19,8 @@ from pipeline.deals.models import Opportunity
 from pipeline.deals.selectors import opportunities_visible_to
 from prospects.models import Account
 from prospects.selectors import visible_owners
+from salesflow.core.access import owned_visible_to
 from salesflow.core.models import User
-from salesflow.core.selectors import owned_visible_to
 
 
 def sees_own_only(user: User) -> bool:

@@ -43,8 +43,8 @@ from prospects.models import (
     Conversation,
     WhyNote,
 )
+from salesflow.core.access import can_edit_owned, owned_editable_by, owned_visible_to
 from salesflow.core.models import User
-from salesflow.core.selectors import can_edit_owned, owned_editable_by, owned_visible_to
 
 # A column's first cards, and how many more each "show more" brings: a screen shows a
 # handful, and every card costs a fraction of a millisecond to render on every board view.

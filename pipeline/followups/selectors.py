@@ -103,7 +103,7 @@ def followups_held(*, user: User, now: datetime | None = None, limit: int = 20) 
 def get_followup_for_user(user: User, pk: object) -> FollowUp:
     """A follow-up on an account the user may see (404 otherwise), with `is_due` and
     `awaiting_approval` (with_due)."""
-    from prospects.selectors import accounts_visible_to
+    from prospects.access import accounts_visible_to
 
     try:
         return (
