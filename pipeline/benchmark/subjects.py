@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
 
+from pipeline.deals import access as deal_access
 from pipeline.deals import selectors as deal_selectors
 from pipeline.deals.models import Opportunity, Pipeline, StageChange
 from pipeline.reviews.models import Review
@@ -119,7 +120,7 @@ def find_long_history_deal(rep: User) -> tuple[Opportunity, int]:
 
 def find_soe_deal(rep: User) -> tuple[Opportunity | None, int]:
     """The deal with the most SOE steps among those the rep may open."""
-    visible = deal_selectors.opportunities_visible_to(rep)
+    visible = deal_access.opportunities_visible_to(rep)
     top = (
         SoeStep.objects.filter(sequence__opportunity__in=visible.values("pk"))
         .values("sequence__opportunity")

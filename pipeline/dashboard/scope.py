@@ -15,8 +15,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from pipeline.dashboard.sql import narrow
+from pipeline.deals.access import opportunities_visible_to
 from pipeline.deals.models import Opportunity
-from pipeline.deals.selectors import opportunities_visible_to
 from prospects.models import Account
 from prospects.selectors import visible_owners
 from salesflow.core.access import owned_visible_to
