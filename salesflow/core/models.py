@@ -132,6 +132,13 @@ class User(AbstractUser):
         """An admin by role, or a superuser made outside the roles (createsuperuser)."""
         return self.role == self.Role.ADMIN or self.is_superuser
 
+    @property
+    def oversees_others(self) -> bool:
+        """Whether the user's work includes watching others' (managers, sales ops, admins): a
+        rep's dashboard is their own figures, and the navigation offers the dashboard and the
+        SOE templates to the others (pipeline.dashboard.scope.sees_own_only)."""
+        return not self.is_rep or self.sees_everything
+
     def is_manager_of(self, team: Team | int | None) -> bool:
         """Whether the user manages this team (a Team or its id): a manager by role who
         belongs to it. Membership (user.team), not Team.manager, is what every access rule
