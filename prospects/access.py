@@ -2,10 +2,9 @@
 admin page of prospects asks here, and so do the apps built on it.
 
 A rep sees their own team's accounts (their own to edit, teammates' read-only); a manager
-sees and edits their team's; sales ops and admins see and edit everything
-(salesflow.core.selectors.owned_visible_to). Anything outside that answers 404, so ids of
-other teams' accounts reveal nothing; a page that would change what the user may only
-read answers 403.
+sees and edits their team's; sales ops and admins see and edit everything (the rule of
+salesflow.core.access). Anything outside that answers 404, so ids of other teams' accounts
+reveal nothing; a page that would change what the user may only read answers 403.
 """
 
 from __future__ import annotations
@@ -15,9 +14,16 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from prospects.models import Account, AccountImport, Contact
-from prospects.selectors import accounts_visible_to
+from salesflow.core.access import can_edit_owned, owned_editable_by, owned_visible_to
 from salesflow.core.models import User
-from salesflow.core.selectors import can_edit_owned
+
+
+def accounts_visible_to(user: User) -> QuerySet[Account]:
+    return owned_visible_to(Account.objects.all(), user)
+
+
+def accounts_editable_by(user: User) -> QuerySet[Account]:
+    return owned_editable_by(Account.objects.all(), user)
 
 
 def can_edit_account(user: User, account: Account) -> bool:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from prospects.access import accounts_visible_to
 from prospects.models import (
     Account,
     AccountEvent,
@@ -19,25 +20,13 @@ from prospects.models import (
     FacilitativeQuestion,
     WhyNote,
 )
+from salesflow.core.access import reach_of
 from salesflow.core.models import User
-from salesflow.core.selectors import owned_editable_by, owned_visible_to
-
-
-def accounts_visible_to(user: User) -> QuerySet[Account]:
-    return owned_visible_to(Account.objects.all(), user)
-
-
-def accounts_editable_by(user: User) -> QuerySet[Account]:
-    return owned_editable_by(Account.objects.all(), user)
 
 
 def visible_owners(user: User) -> QuerySet[User]:
     """The people whose accounts the user can see, for the owner filter."""
-    if user.sees_everything:
-        return User.objects.filter(is_active=True)
-    if user.team_id is None:
-        return User.objects.filter(pk=user.pk)
-    return User.objects.filter(team_id=user.team_id, is_active=True)
+    return reach_of(user).people()
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
 
+from pipeline.deals import access as deal_access
 from pipeline.deals import selectors as deal_selectors
 from pipeline.deals.models import Opportunity, Pipeline, StageChange
 from pipeline.reviews.models import Review
 from pipeline.soe.models import SoeStep
-from prospects import selectors as prospect_selectors
+from prospects import access as prospect_access
 from prospects.models import Account, Conversation, Segment
 from salesflow.core import selectors as core_selectors
 from salesflow.core.models import Team, User
@@ -87,7 +88,7 @@ def find_manager(rep: User) -> tuple[Team | None, User | None]:
 def find_biggest_account(rep: User) -> tuple[Account, int]:
     """The account with the most conversations among those the rep may open, so that the
     admin and the rep request the same page."""
-    visible = prospect_selectors.accounts_visible_to(rep)
+    visible = prospect_access.accounts_visible_to(rep)
     top = (
         Conversation.objects.filter(account__in=visible.values("pk"))
         .values("account")
@@ -119,7 +120,7 @@ def find_long_history_deal(rep: User) -> tuple[Opportunity, int]:
 
 def find_soe_deal(rep: User) -> tuple[Opportunity | None, int]:
     """The deal with the most SOE steps among those the rep may open."""
-    visible = deal_selectors.opportunities_visible_to(rep)
+    visible = deal_access.opportunities_visible_to(rep)
     top = (
         SoeStep.objects.filter(sequence__opportunity__in=visible.values("pk"))
         .values("sequence__opportunity")

@@ -15,17 +15,19 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from pipeline.dashboard.sql import narrow
+from pipeline.deals.access import opportunities_visible_to
 from pipeline.deals.models import Opportunity
-from pipeline.deals.selectors import opportunities_visible_to
+from prospects.access import accounts_visible_to
 from prospects.models import Account
 from prospects.selectors import visible_owners
+from salesflow.core.access import Reach, reach_of
 from salesflow.core.models import User
-from salesflow.core.selectors import owned_visible_to
 
 
 def sees_own_only(user: User) -> bool:
-    """A rep's dashboard is their own: their figures only, and no team or rep to pick."""
-    return user.role == User.Role.REP and not user.sees_everything
+    """A rep's dashboard is their own: their figures only, and no team or rep to pick. The
+    navigation offers the dashboard to the others (User.oversees_others)."""
+    return not user.oversees_others
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,12 @@ class Scope:
     def sees_own_only(self) -> bool:
         return sees_own_only(self.user)
 
+    @property
+    def reach(self) -> Reach:
+        """Whose deals the figures are about: the user's reach (salesflow.core.access), or
+        their own on a rep's dashboard."""
+        return Reach.own(self.user) if self.sees_own_only else reach_of(self.user)
+
     @cached_property
     def deals(self) -> QuerySet[Opportunity]:
         """The deals the figures are about, whatever their dates."""
@@ -128,7 +136,7 @@ class Scope:
     @cached_property
     def accounts(self) -> QuerySet[Account]:
         """The accounts behind the lead counts, narrowed like the deals."""
-        accounts = owned_visible_to(Account.objects.all(), self.user)
+        accounts = accounts_visible_to(self.user)
         if self.sees_own_only:
             accounts = accounts.filter(owner=self.user)
         return narrow(
@@ -169,20 +177,13 @@ class Scope:
     @property
     def cache_key(self) -> str:
         """The key of this view's kept figures (see pipeline.dashboard.snapshot): the same
-        for everyone who sees the same deals: all of them, one team's, or their own (the
-        rules of owned_visible_to and sees_own_only), with the same filters, today."""
-        user = self.user
-        if user.sees_everything:
-            seen = "all"
-        elif self.sees_own_only or user.team_id is None:
-            seen = f"own-{user.pk}"
-        else:
-            seen = f"team-{user.team_id}"
+        for everyone who sees the same deals (their reach: all of them, one team's, or their
+        own), with the same filters, today."""
         asked = hashlib.sha256(repr((self.filters, self.today)).encode()).hexdigest()[:32]
         # The 2 versions what is kept: a pickled snapshot.Snapshot, which the cache reads back
         # by its module's path. Figures kept by the code before a deploy that moved the class
         # (1: pipeline.dashboard.Snapshot) would fail to load; under a new key they expire.
-        return f"dashboard:2:{seen}:{asked}"
+        return f"dashboard:2:{self.reach.key}:{asked}"
 
 
 def add_months(day: date, months: int) -> date:

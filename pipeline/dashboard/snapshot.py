@@ -13,7 +13,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q
 from django.utils import timezone
 
 from pipeline.dashboard import coaching, figures, forecast
@@ -88,9 +87,7 @@ def _take(scope: Scope) -> Snapshot:
 def shared_scopes() -> list[Scope]:
     """The views most often opened and slowest to work out, without filters: the whole
     company (as anyone who sees every deal sees it) and each team (as its manager does)."""
-    viewers = User.objects.filter(is_active=True).filter(
-        Q(role__in=[User.Role.SALES_OPS, User.Role.ADMIN]) | Q(is_superuser=True)
-    )
+    viewers = User.objects.seeing_everything().filter(is_active=True)
     managers = User.objects.filter(is_active=True, role=User.Role.MANAGER, team__isnull=False)
     scopes: dict[str, Scope] = {}
     for user in [*viewers.order_by("pk")[:1], *managers.order_by("team_id", "pk")]:

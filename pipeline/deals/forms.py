@@ -11,6 +11,7 @@ from pipeline.deals.services import OPPORTUNITY_FIELDS
 from prospects import access as prospect_access
 from prospects import selectors as prospect_selectors
 from prospects.models import Account, LeadSource, Segment
+from salesflow.core.access import reach_of
 from salesflow.core.fields import DATE_RANGE_MESSAGE, DateInput, IdChoiceField, in_date_range
 from salesflow.core.models import Team, User
 
@@ -105,10 +106,7 @@ class SpecialistOverrideForm(forms.Form):
 def limit_people(form: forms.Form, user: User) -> None:
     """A filter names only people and teams the user can see."""
     form.fields["owner"].queryset = prospect_selectors.visible_owners(user)
-    teams = Team.objects.all()
-    if not user.sees_everything:
-        teams = teams.filter(pk=user.team_id)
-    form.fields["team"].queryset = teams
+    form.fields["team"].queryset = reach_of(user).teams()
 
 
 class BoardFilterForm(forms.Form):

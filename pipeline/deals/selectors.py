@@ -1,7 +1,5 @@
-"""Reads for pipelines, deals, the board and stuck deals.
-
-Deals follow the accounts' rule: a rep sees their team's deals and edits their own, a
-manager edits the team's, sales ops and admins everything; anything else answers 404.
+"""Reads for pipelines, deals, the board and stuck deals. Who may open or change a deal is
+pipeline.deals.access; these read only what the user may see (opportunities_visible_to).
 """
 
 from __future__ import annotations
@@ -11,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -30,9 +27,9 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, Greatest, RowNumber
-from django.http import Http404
 from django.utils import timezone
 
+from pipeline.deals.access import can_edit_opportunity, opportunities_visible_to
 from pipeline.deals.models import Opportunity, Pipeline, Stage, StageChange
 from pipeline.followups.models import FollowUp
 from pipeline.soe.models import SoeChange
@@ -44,51 +41,12 @@ from prospects.models import (
     WhyNote,
 )
 from salesflow.core.models import User
-from salesflow.core.selectors import can_edit_owned, owned_editable_by, owned_visible_to
 
 # A column's first cards, and how many more each "show more" brings: a screen shows a
 # handful, and every card costs a fraction of a millisecond to render on every board view.
 CARDS_PER_COLUMN = 25
 # Cards in a column: the soonest expected close first (deals without a date last).
 CARD_ORDER = [F("expected_close_date").asc(nulls_last=True), F("pk").asc()]
-
-
-def opportunities_visible_to(user: User) -> QuerySet[Opportunity]:
-    return owned_visible_to(Opportunity.objects.all(), user)
-
-
-def opportunities_editable_by(user: User) -> QuerySet[Opportunity]:
-    return owned_editable_by(Opportunity.objects.all(), user)
-
-
-def can_edit_opportunity(user: User, opportunity: Opportunity) -> bool:
-    return can_edit_owned(user, opportunity.owner)
-
-
-def get_opportunity_for_user(user: User, pk: object, *, for_edit: bool = False) -> Opportunity:
-    """The deal if the user may see it (404 otherwise); 403 if editing is asked and refused."""
-    try:
-        opportunity = (
-            opportunities_visible_to(user)
-            .select_related(
-                "account",
-                "account__owner",
-                "account__segment",
-                "owner",
-                "pipeline",
-                "stage",
-                "lead_source",
-                "close_reason",
-                "specialist_requested_by",
-                "specialist_override_by",
-            )
-            .get(pk=int(pk))  # type: ignore[call-overload]
-        )
-    except (Opportunity.DoesNotExist, TypeError, ValueError):
-        raise Http404("No such deal.") from None
-    if for_edit and not can_edit_opportunity(user, opportunity):
-        raise PermissionDenied("This deal is read-only for you.")
-    return opportunity
 
 
 def pipelines() -> QuerySet[Pipeline]:
@@ -184,7 +142,7 @@ def found_stuck_condition(*, now: datetime) -> Q:
     return Q(stuck_since__isnull=False) & ~Exists(_marinating(now))
 
 
-def _flag(condition: Q) -> Case:
+def as_flag(condition: Q) -> Case:
     return Case(
         When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
     )
@@ -310,14 +268,14 @@ def _cards(
         # What a card shows: an account or a user row is wide, and the board reads hundreds.
         .only(*CARD_FIELDS)
         .annotate(
-            is_stuck=_flag(stuck_condition(stages, now=now)),
+            is_stuck=as_flag(stuck_condition(stages, now=now)),
             marinating_until=marinating_until(now=now),
             soe_reception=F("soe__reception"),
         )
         .order_by(*CARD_ORDER)
     )
     for card in cards:
-        card.editable = can_edit_owned(user, card.owner)  # type: ignore[attr-defined]
+        card.editable = can_edit_opportunity(user, card)  # type: ignore[attr-defined]
     return cards
 
 
@@ -415,7 +373,7 @@ def opportunity_activity(*, opportunity: Opportunity) -> dict[str, object]:
     return (
         with_activity(Opportunity.objects.filter(pk=opportunity.pk))
         .annotate(
-            is_stuck=_flag(stuck_condition(stages, now=now)),
+            is_stuck=as_flag(stuck_condition(stages, now=now)),
             marinating_until=marinating_until(now=now),
         )
         .values("stage_entered_at", "last_activity_at", "is_stuck", "marinating_until")
@@ -456,9 +414,3 @@ def is_qualified_for_specialist(*, opportunity: Opportunity) -> bool:
     account = opportunity.account
     all_yes = all(getattr(account, field) == Answer.YES for field, _ in READINESS_QUESTIONS)
     return all_yes or opportunity.specialist_override_at is not None
-
-
-def may_vouch(*, user: User, opportunity: Opportunity) -> bool:
-    """Managers (and admins) vouch for their team's deals being ready for a specialist."""
-    is_manager = user.role in {User.Role.MANAGER, User.Role.ADMIN} or user.is_superuser
-    return is_manager and can_edit_opportunity(user, opportunity)

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from pipeline.deals import access as deal_access
 from pipeline.deals import flow
 from pipeline.deals import selectors as deal_selectors
 from pipeline.deals.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
@@ -104,7 +105,7 @@ def opportunity_create(
 @transaction.atomic
 def opportunity_update(*, actor: User, opportunity: Opportunity, **changes: object) -> Opportunity:
     def check(locked: Opportunity, data: dict[str, object]) -> None:
-        if not deal_selectors.can_edit_opportunity(actor, locked):
+        if not deal_access.can_edit_opportunity(actor, locked):
             raise ValidationError("This deal is read-only for you.")
         if "owner" in data and data["owner"] != locked.owner:
             prospect_access.check_assignable_owner(actor=actor, owner=data["owner"], what="deals")  # type: ignore[arg-type]
@@ -142,7 +143,7 @@ def opportunity_move_stage(
     )
     if stored is None:
         raise MoveRefused("This deal no longer exists.")
-    if not deal_selectors.can_edit_opportunity(actor, stored):
+    if not deal_access.can_edit_opportunity(actor, stored):
         raise MoveRefused("This deal is read-only for you.")
     seen = from_stage or stored.stage
     if to_stage.pipeline_id != stored.pipeline_id:
@@ -207,7 +208,7 @@ def opportunity_request_specialist(*, actor: User, opportunity: Opportunity) -> 
         .select_related("owner", "account")
         .get(pk=opportunity.pk)
     )
-    if not deal_selectors.can_edit_opportunity(actor, locked):
+    if not deal_access.can_edit_opportunity(actor, locked):
         raise ValidationError("This deal is read-only for you.")
     if locked.specialist_requested_at is not None:
         raise ValidationError("A specialist is already requested for this deal.")
@@ -230,7 +231,7 @@ def opportunity_override_specialist(
 ) -> Opportunity:
     """A manager vouches that the deal is qualified enough for a specialist, and says why."""
     locked = Opportunity.objects.select_for_update().select_related("owner").get(pk=opportunity.pk)
-    if not deal_selectors.may_vouch(user=actor, opportunity=locked):
+    if not deal_access.may_vouch(user=actor, opportunity=locked):
         raise ValidationError("Only the team's manager can vouch for a deal.")
     if locked.is_closed:
         raise ValidationError("This deal is closed.")

@@ -1,5 +1,5 @@
 """Deals and the board. Views parse with forms and call services; access goes through
-deal_selectors.get_opportunity_for_user (404 outside the user's reach, 403 for read-only)."""
+pipeline.deals.access (404 outside the user's reach, 403 for read-only)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from django.views.decorators.http import (
     require_POST,
 )
 
+from pipeline.deals import access as deal_access
 from pipeline.deals import selectors as deal_selectors
 from pipeline.deals import services as deal_services
 from pipeline.deals.forms import BoardFilterForm, MoveForm, OpportunityForm, SpecialistOverrideForm
@@ -114,8 +115,8 @@ def _refused(
 
 @require_POST
 def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
-    opportunity = deal_selectors.get_opportunity_for_user(request.user, pk)
-    if not deal_selectors.can_edit_opportunity(request.user, opportunity):
+    opportunity = deal_access.get_opportunity_for_user(request.user, pk)
+    if not deal_access.can_edit_opportunity(request.user, opportunity):
         return _refused(
             request, opportunity, "This deal is read-only for you; it stays where it was."
         )
@@ -164,7 +165,7 @@ def _moved_on_board(
 
 @require_GET
 def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, deal_selectors.get_opportunity_for_user(request.user, pk))
+    return _detail(request, deal_access.get_opportunity_for_user(request.user, pk))
 
 
 @dataclass
@@ -193,7 +194,7 @@ def _detail(
     status: int = 200,
 ) -> HttpResponse:
     account = opportunity.account
-    can_edit = deal_selectors.can_edit_opportunity(request.user, opportunity)
+    can_edit = deal_access.can_edit_opportunity(request.user, opportunity)
     # The latest few, and whether there are more (without counting them all).
     latest = list(
         prospect_selectors.account_conversations(account=account)[: CONVERSATIONS_ON_DEAL_PAGE + 1]
@@ -212,7 +213,7 @@ def _detail(
         "conversations": latest[:CONVERSATIONS_ON_DEAL_PAGE],
         "more_conversations": len(latest) > CONVERSATIONS_ON_DEAL_PAGE,
         "qualified": deal_selectors.is_qualified_for_specialist(opportunity=opportunity),
-        "may_vouch": deal_selectors.may_vouch(user=request.user, opportunity=opportunity),
+        "may_vouch": deal_access.may_vouch(user=request.user, opportunity=opportunity),
     }
     sequence = soe_selectors.soe_of(opportunity=opportunity)
     if sequence is not None:
@@ -258,7 +259,7 @@ def opportunity_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    opportunity = deal_selectors.get_opportunity_for_user(request.user, pk, for_edit=True)
+    opportunity = deal_access.get_opportunity_for_user(request.user, pk, for_edit=True)
     form = OpportunityForm(
         request.POST or None, instance=opportunity, user=request.user, account=opportunity.account
     )
@@ -282,7 +283,7 @@ def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def specialist_request(request: HttpRequest, pk: int) -> HttpResponse:
-    opportunity = deal_selectors.get_opportunity_for_user(request.user, pk, for_edit=True)
+    opportunity = deal_access.get_opportunity_for_user(request.user, pk, for_edit=True)
     try:
         deal_services.opportunity_request_specialist(actor=request.user, opportunity=opportunity)
     except ValidationError as error:
@@ -294,7 +295,7 @@ def specialist_request(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def specialist_override(request: HttpRequest, pk: int) -> HttpResponse:
-    opportunity = deal_selectors.get_opportunity_for_user(request.user, pk, for_edit=True)
+    opportunity = deal_access.get_opportunity_for_user(request.user, pk, for_edit=True)
     form = SpecialistOverrideForm(request.POST)
     if form.is_valid():
         try:

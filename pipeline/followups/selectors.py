@@ -1,5 +1,5 @@
 """Reads for follow-ups: what is due, what is held and why, what waits for the manager's
-approval. A follow-up is seen by whoever sees its account; anything else answers 404."""
+approval. Who may open, change or approve one is pipeline.followups.access."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from django.db.models import (
     Q,
     QuerySet,
 )
-from django.http import Http404
 from django.utils import timezone
 
-from pipeline.deals.selectors import _flag, current_why_text
+from pipeline.deals.selectors import as_flag, current_why_text
 from pipeline.followups.models import FollowUp
 from prospects.models import (
     Account,
@@ -53,8 +52,8 @@ def with_due(follow_ups: QuerySet[FollowUp], *, now: datetime | None = None) -> 
     same query."""
     now = now or timezone.now()
     return follow_ups.annotate(
-        is_due=_flag(followup_due_condition(now=now)),
-        awaiting_approval=_flag(FOLLOWUP_AWAITING_APPROVAL),
+        is_due=as_flag(followup_due_condition(now=now)),
+        awaiting_approval=as_flag(FOLLOWUP_AWAITING_APPROVAL),
     )
 
 
@@ -94,38 +93,15 @@ def followups_held(*, user: User, now: datetime | None = None, limit: int = 20) 
         FollowUp.objects.filter(
             ~followup_surfaces_condition(now=now), owner=user, status=FollowUp.Status.HELD
         )
-        .annotate(awaiting_approval=_flag(FOLLOWUP_AWAITING_APPROVAL))
+        .annotate(awaiting_approval=as_flag(FOLLOWUP_AWAITING_APPROVAL))
         .select_related("account", "opportunity")
         .order_by("surface_at", "pk")[:limit]
     )
 
 
-def get_followup_for_user(user: User, pk: object) -> FollowUp:
-    """A follow-up on an account the user may see (404 otherwise), with `is_due` and
-    `awaiting_approval` (with_due)."""
-    from prospects.selectors import accounts_visible_to
-
-    try:
-        return (
-            with_due(FollowUp.objects.select_related("account", "opportunity", "owner"))
-            .filter(account__in=accounts_visible_to(user))
-            .get(pk=int(pk))  # type: ignore[call-overload]
-        )
-    except (FollowUp.DoesNotExist, TypeError, ValueError):
-        raise Http404("No such follow-up.") from None
-
-
-def may_approve_followup(*, user: User, follow_up: FollowUp) -> bool:
-    """The manager of the owner's team (or an admin)."""
-    if user.role == User.Role.ADMIN or user.is_superuser:
-        return True
-    owner_team = follow_up.owner.team_id
-    return user.role == User.Role.MANAGER and owner_team is not None and owner_team == user.team_id
-
-
 def followups_to_approve(*, user: User, limit: int = 20) -> list[FollowUp]:
     """Drafts waiting for the manager's approval in their team, soonest due first."""
-    if user.role != User.Role.MANAGER or user.team_id is None:
+    if not user.is_manager_of(user.team_id):
         return []
     return list(
         FollowUp.objects.filter(
@@ -140,7 +116,7 @@ def followups_to_approve(*, user: User, limit: int = 20) -> list[FollowUp]:
 
 def patience_broken(*, user: User, limit: int = 20) -> list[FollowUp]:
     """Follow-ups the team surfaced early on purpose, with their reasons, newest first."""
-    if user.role != User.Role.MANAGER or user.team_id is None:
+    if not user.is_manager_of(user.team_id):
         return []
     return list(
         FollowUp.objects.filter(owner__team_id=user.team_id)

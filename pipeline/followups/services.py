@@ -17,6 +17,7 @@ from django.utils import timezone
 from pipeline.deals import selectors as deal_selectors
 from pipeline.deals.models import Opportunity
 from pipeline.deals.services import opportunities_unstick
+from pipeline.followups import access as followup_access
 from pipeline.followups import patience
 from pipeline.followups import selectors as followup_selectors
 from pipeline.followups.models import FollowUp, FollowUpEvent, PatienceRule
@@ -182,7 +183,7 @@ def followup_hold(*, actor: User, follow_up: FollowUp) -> Proposal:
         .select_related("account", "opportunity__stage", "owner")
         .get(pk=follow_up.pk)
     )
-    if not prospect_access.can_edit_account(actor, locked.account):
+    if not followup_access.can_edit_followup(actor, locked):
         raise ValidationError("This follow-up is read-only for you.")
     if locked.status != FollowUp.Status.HELD:
         raise ValidationError(
@@ -276,7 +277,7 @@ def _followup_move(
     table allows (FollowUp.TRANSITIONS) and only `when` the move's own rule holds, so of
     two clicks (or a click and the sweep) one counts; a refusal says why."""
     current = FollowUp.objects.select_related("account__owner", "owner").get(pk=follow_up.pk)
-    if not prospect_access.can_edit_account(actor, current.account) and actor != current.owner:
+    if not followup_access.can_move_followup(actor, current):
         raise ValidationError("This follow-up is read-only for you.")
     condition = Q(status__in=transitions.sources(FollowUp.TRANSITIONS, to))
     if when is not None:
@@ -361,7 +362,7 @@ def _followup_decide(
     comment = comment.strip()
 
     def check(locked: FollowUp, data: dict[str, object]) -> None:
-        if not followup_selectors.may_approve_followup(user=actor, follow_up=locked):
+        if not followup_access.may_approve_followup(user=actor, follow_up=locked):
             raise ValidationError("Only the team's manager reviews its follow-ups.")
         waiting = FollowUp.objects.filter(
             followup_selectors.FOLLOWUP_AWAITING_APPROVAL,
@@ -434,7 +435,7 @@ def followup_revise(*, actor: User, follow_up: FollowUp, draft: str, purpose: st
     purpose = purpose.strip()
 
     def check(locked: FollowUp, data: dict[str, object]) -> None:
-        if not prospect_access.can_edit_account(actor, locked.account):
+        if not followup_access.can_edit_followup(actor, locked):
             raise ValidationError("This follow-up is read-only for you.")
         if locked.status != FollowUp.Status.HELD:
             raise ValidationError("Only a held follow-up can be reworked.")

@@ -1,16 +1,16 @@
 """Follow-up pages and the moves a person makes on one. Each move has its own URL and view
 (done, dismiss, surface now, rework, the manager's approval); they share one helper for
-access and answers. Views parse with forms and call services."""
+access (pipeline.followups.access) and answers. Views parse with forms and call services."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from pipeline.followups import selectors as followup_selectors
+from pipeline.followups import access as followup_access
 from pipeline.followups import services as followup_services
 from pipeline.followups.forms import (
     FollowUpApprovalForm,
@@ -49,14 +49,12 @@ def followup_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    follow_up = followup_selectors.get_followup_for_user(request.user, pk)
+    follow_up = followup_access.get_followup_for_user(request.user, pk)
     context = {
         "follow_up": follow_up,
         "account": follow_up.account,
-        "can_edit": prospect_access.can_edit_account(request.user, follow_up.account),
-        "may_approve": followup_selectors.may_approve_followup(
-            user=request.user, follow_up=follow_up
-        ),
+        "can_edit": followup_access.can_edit_followup(request.user, follow_up),
+        "may_approve": followup_access.may_approve_followup(user=request.user, follow_up=follow_up),
         "events": follow_up.events.select_related("by"),
         "done_form": FollowUpDoneForm(),
         **prospect_selectors.why_panel(account=follow_up.account),
@@ -65,17 +63,11 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _followup_to_change(request: HttpRequest, pk: int) -> FollowUp:
-    follow_up = followup_selectors.get_followup_for_user(request.user, pk)
-    if not prospect_access.can_edit_account(request.user, follow_up.account):
-        raise PermissionDenied("This follow-up is read-only for you.")
-    return follow_up
+    return followup_access.get_followup_for_user(request.user, pk, for_edit=True)
 
 
 def _followup_to_approve(request: HttpRequest, pk: int) -> FollowUp:
-    follow_up = followup_selectors.get_followup_for_user(request.user, pk)
-    if not followup_selectors.may_approve_followup(user=request.user, follow_up=follow_up):
-        raise PermissionDenied("Only the team's manager reviews its follow-ups.")
-    return follow_up
+    return followup_access.get_followup_to_approve(request.user, pk)
 
 
 def _back_to_followup(follow_up: FollowUp) -> HttpResponse:

@@ -1,15 +1,14 @@
-"""What each person may see of a review."""
+"""What each person may see of a review; which reviews they see is pipeline.reviews.access."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404
 from django.urls import reverse
 
-from pipeline.reviews.models import Action, Group, Item, Participant, Review
-from pipeline.reviews.services import can_facilitate
+from pipeline.reviews.access import reviews_visible_to
+from pipeline.reviews.models import Action, Group, Item, Review
 from salesflow.core.models import User
 
 # What an action is shown with: its owner and the part of the process it changes.
@@ -64,21 +63,6 @@ def with_parts(actions: list[Action], user: User | None) -> list[Action]:
     return actions
 
 
-def reviews_for(user: User) -> QuerySet[Review]:
-    """Sales ops and admins see every review; anyone else the ones they are invited to."""
-    if can_facilitate(user):
-        return Review.objects.all()
-    # A subquery, not a join: counting a review's participants must count all of them.
-    return Review.objects.filter(pk__in=Participant.objects.filter(user=user).values("review"))
-
-
-def get_review_for_user(user: User, pk: object) -> Review:
-    try:
-        return reviews_for(user).select_related("facilitator", "pipeline", "opportunity").get(pk=pk)
-    except (Review.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such review.") from None
-
-
 def board_items(*, review: Review, user: User) -> QuerySet[Item]:
     """Context cards from the data, what is on the shared board, and the user's own items.
     While people write, nobody — the facilitator included — sees anyone else's."""
@@ -91,7 +75,7 @@ def same_scope(review: Review, user: User) -> QuerySet[Review]:
     """The reviews this user may see that looked at the same thing before this one: the
     whole process, the same pipeline, an earlier quarter, an earlier deal. Their actions
     and delta groups are what this one follows up."""
-    earlier = reviews_for(user).filter(scope=review.scope, created_at__lt=review.created_at)
+    earlier = reviews_visible_to(user).filter(scope=review.scope, created_at__lt=review.created_at)
     if review.scope == Review.Scope.PIPELINE:
         earlier = earlier.filter(pipeline_id=review.pipeline_id)
     return earlier.exclude(pk=review.pk).order_by("-created_at", "-pk")

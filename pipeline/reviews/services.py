@@ -17,6 +17,7 @@ from pipeline.dashboard import figures
 from pipeline.dashboard.scope import DashboardFilters, Scope, add_months
 from pipeline.deals.models import Opportunity, Pipeline
 from pipeline.deals.selectors import found_stuck_condition
+from pipeline.reviews import access
 from pipeline.reviews.models import (
     NEXT_PHASE,
     PHASE_TRANSITIONS,
@@ -37,23 +38,6 @@ Phase = Review.Phase
 REVEALING = {Phase.PLUSSES: Item.Kind.PLUS, Phase.DELTAS: Item.Kind.DELTA}
 MAX_TEXT = 500
 ACTION_HORIZON_DAYS = 2 * 365
-
-
-def can_facilitate(user: User) -> bool:
-    """Sales ops and admins run reviews."""
-    return user.is_active and (
-        user.role in {User.Role.SALES_OPS, User.Role.ADMIN} or user.is_superuser
-    )
-
-
-def _facilitating(actor: User) -> None:
-    if not can_facilitate(actor):
-        raise PermissionDenied("Only sales ops or an admin runs a review.")
-
-
-def _participating(actor: User, review: Review) -> None:
-    if not Participant.objects.filter(review=review, user=actor).exists():
-        raise PermissionDenied("You are not taking part in this review.")
 
 
 def _in_phase(review: Review, *phases: str) -> None:
@@ -88,7 +72,7 @@ def review_create(
     anonymous: bool = True,
     votes_each: int = 3,
 ) -> Review:
-    _facilitating(actor)
+    access.check_facilitator(actor)
     review = Review(
         title=_text(title, most=200),
         scope=scope,
@@ -145,7 +129,7 @@ def _move(review: Review, *, actor: User, seen: str, to: str) -> Review:
 def review_advance(*, actor: User, review: Review, seen: str) -> Review:
     """Move on to the next phase. Round the room ends only when every item is on the
     board."""
-    _facilitating(actor)
+    access.check_facilitator(actor)
     if seen == Phase.SUMMARY:
         raise ValidationError("The review is finished.")
     if seen not in NEXT_PHASE:
@@ -160,7 +144,7 @@ def review_advance(*, actor: User, review: Review, seen: str) -> Review:
 @transaction.atomic
 def review_reopen(*, actor: User, review: Review, seen: str) -> Review:
     """Back to private writing, keeping every item and what was already revealed."""
-    _facilitating(actor)
+    access.check_facilitator(actor)
     if seen not in REOPENABLE:
         raise ValidationError("Writing can be reopened only while going round the room.")
     return _move(review, actor=actor, seen=seen, to=Phase.WRITING)
@@ -173,7 +157,7 @@ def review_reveal_next(*, actor: User, review: Review, seen_revealed: int) -> It
     order; in an anonymous one each round goes in a fresh random order, so the order items
     appear in says nothing about who wrote them. `seen_revealed` is how many items the
     facilitator's board showed: a second click on the same board reveals nothing more."""
-    _facilitating(actor)
+    access.check_facilitator(actor)
     review = Review.objects.select_for_update().get(pk=review.pk)  # one reveal at a time
     _in_phase(review, Phase.PLUSSES, Phase.DELTAS)
     kind = REVEALING[review.phase]
@@ -206,7 +190,7 @@ def review_reveal_next(*, actor: User, review: Review, seen_revealed: int) -> It
 
 @transaction.atomic
 def item_write(*, actor: User, review: Review, kind: str, text: str) -> Item:
-    _participating(actor, review)
+    access.check_participant(actor, review)
     review = Review.objects.select_for_update().get(pk=review.pk)
     _in_phase(review, Phase.WRITING)
     if kind not in {Item.Kind.PLUS, Item.Kind.DELTA}:
@@ -218,7 +202,7 @@ def item_write(*, actor: User, review: Review, kind: str, text: str) -> Item:
 def item_edit(*, actor: User, item: Item, text: str) -> Item:
     review = Review.objects.select_for_update().get(pk=item.review_id)
     _in_phase(review, Phase.WRITING)
-    if item.author_id != actor.pk:
+    if not access.can_edit_item(actor, item):
         raise PermissionDenied("Only its author edits an item.")
     if item.revealed_at:
         raise ValidationError("That item is already on the board.")
@@ -231,7 +215,7 @@ def item_edit(*, actor: User, item: Item, text: str) -> Item:
 def item_delete(*, actor: User, item: Item) -> None:
     review = Review.objects.select_for_update().get(pk=item.review_id)
     _in_phase(review, Phase.WRITING)
-    if item.author_id != actor.pk:
+    if not access.can_edit_item(actor, item):
         raise PermissionDenied("Only its author removes an item.")
     if item.revealed_at:
         raise ValidationError("That item is already on the board.")
@@ -276,7 +260,7 @@ def _settle(group_ids: set[int], *, emptied_into: Group | None = None) -> None:
 def group_items(*, actor: User, review: Review, items: list[Item], title: str = "") -> Group:
     """Merge similar items into a titled group: the facilitator drops one item on another,
     or ticks several. Without a title the group takes the first item's words."""
-    _facilitating(actor)
+    access.check_facilitator(actor)
     _in_phase(review, Phase.GROUPING)
     if len({item.pk for item in items}) < 2:
         raise ValidationError("A group needs two items or more.")
@@ -292,7 +276,7 @@ def group_items(*, actor: User, review: Review, items: list[Item], title: str = 
 @transaction.atomic
 def group_add(*, actor: User, review: Review, item: Item, group: Group) -> Group:
     """Drop an item on a group: it joins it (leaving the group it was in, if any)."""
-    _facilitating(actor)
+    access.check_facilitator(actor)
     _in_phase(review, Phase.GROUPING)
     if group.review_id != review.pk:
         raise ValidationError("That group belongs to another review.")
@@ -308,7 +292,7 @@ def group_add(*, actor: User, review: Review, item: Item, group: Group) -> Group
 
 @transaction.atomic
 def group_rename(*, actor: User, review: Review, group: Group, title: str) -> Group:
-    _facilitating(actor)
+    access.check_facilitator(actor)
     _in_phase(review, Phase.GROUPING)
     if group.review_id != review.pk:
         raise ValidationError("That group belongs to another review.")
@@ -321,7 +305,7 @@ def group_rename(*, actor: User, review: Review, group: Group, title: str) -> Gr
 def item_ungroup(*, actor: User, review: Review, item: Item) -> None:
     """Take an item out of its group. The group keeps its votes; left with one item, it
     dissolves and they go to that item."""
-    _facilitating(actor)
+    access.check_facilitator(actor)
     _in_phase(review, Phase.GROUPING)
     if item.review_id != review.pk or item.group_id is None:
         raise ValidationError("That item is not in a group on this board.")
@@ -335,7 +319,7 @@ def vote_cast(
     *, actor: User, review: Review, item: Item | None = None, group: Group | None = None
 ) -> Vote:
     """Spend one of the participant's votes on a delta or a group of deltas."""
-    _participating(actor, review)
+    access.check_participant(actor, review)
     # One voter's votes are counted one at a time, so a fast double click cannot overspend.
     Participant.objects.select_for_update().get(review=review, user=actor)
     review.refresh_from_db(fields=["phase", "votes_each"])
@@ -357,7 +341,7 @@ def vote_cast(
 
 @transaction.atomic
 def vote_withdraw(*, actor: User, vote: Vote) -> None:
-    if vote.voter_id != actor.pk:
+    if not access.can_withdraw_vote(actor, vote):
         raise PermissionDenied("That is not your vote.")
     review = Review.objects.get(pk=vote.review_id)
     _in_phase(review, Phase.GROUPING)
@@ -378,7 +362,7 @@ def action_create(
 ) -> Action:
     """Turn a delta into an action with an owner and a due date, optionally pointing at the
     part of the process it changes (stage, patience_rule, question or soe_template)."""
-    _facilitating(actor)
+    access.check_facilitator(actor)
     _in_phase(review, Phase.ACTIONS)
     if source_item is not None and source_item.review_id != review.pk:
         raise ValidationError("That item belongs to another review.")
@@ -415,7 +399,7 @@ def action_create(
 
 @transaction.atomic
 def action_done(*, actor: User, action: Action) -> Action:
-    if action.owner_id != actor.pk and not can_facilitate(actor):
+    if not access.can_mark_done(actor, action):
         raise PermissionDenied("Only the action's owner, or sales ops, marks it done.")
     Action.objects.filter(pk=action.pk, done_at=None).update(done_at=timezone.now())
     action.refresh_from_db(fields=["done_at"])
@@ -427,7 +411,7 @@ def review_seed_facts(*, actor: User, review: Review) -> list[Item]:
     """Put read-only context cards from the data on the board before writing starts:
     conversion between stages, slipped SOE steps, stuck deals and the top lost reasons for
     the review's scope (a deal review: that deal's own story). Seeding again replaces them."""
-    _facilitating(actor)
+    access.check_facilitator(actor)
     _in_phase(review, Phase.SETUP)
     review.items.filter(kind=Item.Kind.FACT).delete()
     texts = _deal_facts(review.opportunity) if review.opportunity else _process_facts(review)

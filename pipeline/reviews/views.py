@@ -9,7 +9,7 @@ import re
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 
-from pipeline.reviews import selectors, services
+from pipeline.reviews import access, selectors, services
 from pipeline.reviews.forms import ActionForm, GroupForm, ItemForm, ReviewForm
 from pipeline.reviews.models import Item, Review, Vote
 from salesflow.core.fields import whole_number
@@ -29,20 +29,19 @@ from salesflow.core.web import action_view
 @require_GET
 def review_list(request: HttpRequest) -> HttpResponse:
     reviews = (
-        selectors.reviews_for(request.user)
+        access.reviews_visible_to(request.user)
         .select_related("facilitator")
         .annotate(people=Count("participants", distinct=True))
         .order_by("-created_at", "-pk")
     )
     page = Paginator(reviews, 25).get_page(request.GET.get("page"))
-    context = {"page": page, "can_facilitate": services.can_facilitate(request.user)}
+    context = {"page": page, "can_facilitate": access.can_facilitate(request.user)}
     return render(request, "reviews/list.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 def review_create(request: HttpRequest) -> HttpResponse:
-    if not services.can_facilitate(request.user):
-        raise PermissionDenied("Only sales ops or an admin runs a review.")
+    access.check_facilitator(request.user)
     form = ReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -78,9 +77,9 @@ def _board_context(request: HttpRequest, review: Review) -> dict[str, object]:
         else:
             group_votes[group_id] = group_votes.get(group_id, 0) + count
     mine = sum(count for _, _, voter, count in tally if voter == user.pk)
-    facilitating = services.can_facilitate(user)
+    facilitating = access.can_facilitate(user)
     # Anyone else sees only reviews they take part in; sales ops may look in on any.
-    participating = not facilitating or review.participants.filter(user=user).exists()
+    participating = not facilitating or access.takes_part(user, review)
     for item in items:
         item.votes = votes.get(item.pk, 0)
         item.shown_author = selectors.item_author(review=review, item=item)
@@ -122,7 +121,7 @@ def _board_context(request: HttpRequest, review: Review) -> dict[str, object]:
 def _page_context(request: HttpRequest, review: Review) -> dict[str, object]:
     """What the page shows around the board; the board's poll needs none of it."""
     user = request.user
-    facilitating = services.can_facilitate(user)
+    facilitating = access.can_facilitate(user)
     previous, previous_actions = selectors.previous_review(review, user)
     return {
         "previous": previous,
@@ -146,7 +145,7 @@ CSRF_VALUE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 
 @require_GET
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    review = selectors.get_review_for_user(request.user, pk)
+    review = access.get_review_for_user(request.user, pk)
     polled = request.htmx and not request.htmx.history_restore_request
     # The poll: when the phase has moved on, the whole page must change, not the board.
     if polled and request.GET.get("phase") not in {None, review.phase}:
@@ -176,7 +175,7 @@ def _form_problem(form: forms.Form, lead: str) -> ValidationError:
 # posts to its change); they share loading the review for the user and going back to the
 # board, where a refusal is said.
 on_review = action_view(
-    load=lambda request, pk: selectors.get_review_for_user(request.user, pk),
+    load=lambda request, pk: access.get_review_for_user(request.user, pk),
     back=lambda review: redirect("reviews:detail", pk=review.pk),
 )
 
@@ -215,13 +214,13 @@ def item_write(request: HttpRequest, review: Review) -> None:
 
 @on_review
 def item_edit(request: HttpRequest, review: Review) -> None:
-    item = _one(review.items.filter(author=request.user), request.POST.get("item"))
+    item = _one(access.items_editable_by(request.user, review), request.POST.get("item"))
     services.item_edit(actor=request.user, item=item, text=request.POST.get("text", ""))
 
 
 @on_review
 def item_delete(request: HttpRequest, review: Review) -> None:
-    item = _one(review.items.filter(author=request.user), request.POST.get("item"))
+    item = _one(access.items_editable_by(request.user, review), request.POST.get("item"))
     services.item_delete(actor=request.user, item=item)
 
 
@@ -318,7 +317,7 @@ def _one(queryset: QuerySet, pk: object) -> object:
 
 @require_GET
 def review_summary(request: HttpRequest, pk: int) -> HttpResponse:
-    review = selectors.get_review_for_user(request.user, pk)
+    review = access.get_review_for_user(request.user, pk)
     if request.GET.get("format") == "md":
         markdown = selectors.summary_markdown(review=review, user=request.user)
         response = HttpResponse(markdown, content_type="text/markdown; charset=utf-8")

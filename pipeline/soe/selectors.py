@@ -19,8 +19,8 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from pipeline.deals.access import opportunities_visible_to
 from pipeline.deals.models import Opportunity, Stage
-from pipeline.deals.selectors import opportunities_visible_to
 from pipeline.soe.models import CalendarFeed, SoeChange, SoeStep, SoeTemplate
 from pipeline.soe.models import Sequence as SoeSequence
 from prospects.models import (

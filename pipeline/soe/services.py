@@ -12,11 +12,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from pipeline.deals import selectors as deal_selectors
+from pipeline.deals import access as deal_access
 from pipeline.deals.models import Opportunity
 from pipeline.deals.services import opportunities_unstick
 from pipeline.followups.models import PatienceRule
 from pipeline.followups.services import PURPOSE_AFTER_STEP, clean_reason, followup_propose
+from pipeline.soe import access as soe_access
 from pipeline.soe.models import CalendarFeed, SoeChange, SoeStep, SoeTemplate
 from pipeline.soe.models import Sequence as SoeSequence
 from salesflow.core import transitions
@@ -42,7 +43,7 @@ STEP_FIELDS = (
 
 
 def _check_soe_access(actor: User, sequence: SoeSequence) -> None:
-    if not deal_selectors.can_edit_opportunity(actor, sequence.opportunity):
+    if not soe_access.can_edit_soe(actor, sequence):
         raise ValidationError("This deal's Sequence of Events is read-only for you.")
 
 
@@ -96,7 +97,7 @@ def soe_start(
 ) -> SoeSequence:
     """Open the deal's SOE, blank or seeded from a template (whose steps are then the
     rep's to change: nothing ties them to the template afterwards)."""
-    if not deal_selectors.can_edit_opportunity(actor, opportunity):
+    if not deal_access.can_edit_opportunity(actor, opportunity):
         raise ValidationError("This deal is read-only for you.")
     sequence, created = SoeSequence.objects.get_or_create(
         opportunity=opportunity, defaults={"template": template}

@@ -1,7 +1,7 @@
 """The Sequence of Events pages: the SOE, its steps (one URL and view per status move: done,
 skip, reopen), the letter, the .ics and the private calendar feed. Views parse with forms and
-call services; access goes through deal_selectors.get_opportunity_for_user (404 outside the
-user's reach, 403 for read-only)."""
+call services; access goes through pipeline.soe.access (404 outside the user's reach, 403
+for read-only)."""
 
 from __future__ import annotations
 
@@ -20,40 +20,19 @@ from django.views.decorators.http import (
     require_safe,
 )
 
-from pipeline.deals import selectors as deal_selectors
+from pipeline.deals import access as deal_access
 from pipeline.deals.models import Opportunity
+from pipeline.soe import access as soe_access
 from pipeline.soe import calendar
 from pipeline.soe import selectors as soe_selectors
 from pipeline.soe import services as soe_services
 from pipeline.soe.forms import ReceptionForm, ReorderForm, SkipForm, SoeStepForm
 from pipeline.soe.models import CalendarFeed, SoeStep, SoeTemplate, SoeTemplateStep
-from pipeline.soe.models import Sequence as SoeSequence
 from prospects import selectors as prospect_selectors
 from prospects.models import Segment
-from salesflow.core.models import User
 from salesflow.core.web import action_view, form_errors_to
 
 # --- Sequence of Events -----------------------------------------------------------------
-
-
-def _step_for_user(user: User, pk: int) -> SoeStep:
-    """A step, if the user may edit its deal (404 outside their reach, 403 read-only)."""
-    deal_id = (
-        SoeStep.objects.filter(pk=pk).values_list("sequence__opportunity_id", flat=True).first()
-    )
-    if deal_id is None:
-        raise Http404("No such step.")
-    opportunity = deal_selectors.get_opportunity_for_user(user, deal_id, for_edit=True)
-    step = SoeStep.objects.select_related("sequence").get(pk=pk)
-    step.sequence.opportunity = opportunity
-    return step
-
-
-def _soe_or_404(opportunity: Opportunity) -> SoeSequence:
-    sequence = soe_selectors.soe_of(opportunity=opportunity)
-    if sequence is None:
-        raise Http404("This deal has no Sequence of Events yet.")
-    return sequence
 
 
 def _soe_page(
@@ -64,7 +43,7 @@ def _soe_page(
     status: int = 200,
 ) -> HttpResponse:
     sequence = soe_selectors.soe_of(opportunity=opportunity)
-    can_edit = deal_selectors.can_edit_opportunity(request.user, opportunity)
+    can_edit = deal_access.can_edit_opportunity(request.user, opportunity)
     context: dict[str, object] = {
         "opportunity": opportunity,
         "account": opportunity.account,
@@ -96,7 +75,7 @@ def _soe_page(
 @require_http_methods(["GET", "POST"])
 def soe_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The deal's SOE; a POST starts it, blank or from a template."""
-    opportunity = deal_selectors.get_opportunity_for_user(
+    opportunity = deal_access.get_opportunity_for_user(
         request.user, pk, for_edit=request.method == "POST"
     )
     if request.method == "POST":
@@ -119,8 +98,8 @@ def soe_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def soe_step_add(request: HttpRequest, pk: int) -> HttpResponse:
-    opportunity = deal_selectors.get_opportunity_for_user(request.user, pk, for_edit=True)
-    sequence = _soe_or_404(opportunity)
+    sequence = soe_access.get_soe_for_user(request.user, pk, for_edit=True)
+    opportunity = sequence.opportunity
     form = SoeStepForm(request.POST, opportunity=opportunity, user=request.user)
     if form.is_valid():
         position = form.cleaned_data["position"]
@@ -141,7 +120,7 @@ def soe_step_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def soe_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    step = _step_for_user(request.user, pk)
+    step = soe_access.get_step_for_user(request.user, pk)
     opportunity = step.sequence.opportunity
     form = SoeStepForm(
         request.POST or None, instance=step, opportunity=opportunity, user=request.user
@@ -165,7 +144,7 @@ def soe_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # Each status move of a step is a view of its own (SoeStep.TRANSITIONS); they share loading
 # the step for editing (404 outside the user's reach, 403 read-only) and going back to the SOE.
 on_step = action_view(
-    load=lambda request, pk: _step_for_user(request.user, pk),
+    load=lambda request, pk: soe_access.get_step_for_user(request.user, pk),
     back=lambda step: redirect("pipeline:soe", pk=step.sequence.opportunity.pk),
 )
 
@@ -196,8 +175,8 @@ def soe_step_reopen(request: HttpRequest, step: SoeStep) -> None:
 @require_POST
 def soe_reorder(request: HttpRequest, pk: int) -> HttpResponse:
     """A new order, from a drag (every id in order) or a keyboard move (one step up/down)."""
-    opportunity = deal_selectors.get_opportunity_for_user(request.user, pk, for_edit=True)
-    sequence = _soe_or_404(opportunity)
+    sequence = soe_access.get_soe_for_user(request.user, pk, for_edit=True)
+    opportunity = sequence.opportunity
     current = [step.pk for step in soe_selectors.soe_steps(sequence=sequence)]
     order = _requested_order(request, current)
     if order is None:
@@ -237,8 +216,8 @@ def _requested_order(request: HttpRequest, current: list[int]) -> list[int] | No
 
 @require_POST
 def soe_reception(request: HttpRequest, pk: int) -> HttpResponse:
-    opportunity = deal_selectors.get_opportunity_for_user(request.user, pk, for_edit=True)
-    sequence = _soe_or_404(opportunity)
+    sequence = soe_access.get_soe_for_user(request.user, pk, for_edit=True)
+    opportunity = sequence.opportunity
     form = ReceptionForm(request.POST)
     if form.is_valid():
         soe_services.soe_set_reception(actor=request.user, sequence=sequence, **form.cleaned_data)
@@ -251,8 +230,8 @@ def soe_reception(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def soe_ics(request: HttpRequest, pk: int) -> HttpResponse:
     """The SOE's dated steps as an .ics file to import into a calendar."""
-    opportunity = deal_selectors.get_opportunity_for_user(request.user, pk)
-    sequence = _soe_or_404(opportunity)
+    sequence = soe_access.get_soe_for_user(request.user, pk)
+    opportunity = sequence.opportunity
     steps = soe_selectors.soe_calendar_steps(sequence=sequence)
     text = calendar.calendar(steps, name=f"SOE: {opportunity.account.name}")
     response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
@@ -300,8 +279,8 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def soe_letter(request: HttpRequest, pk: int) -> HttpResponse:
     """A clean page to print (or save as PDF) and send to the champion."""
-    opportunity = deal_selectors.get_opportunity_for_user(request.user, pk)
-    sequence = _soe_or_404(opportunity)
+    sequence = soe_access.get_soe_for_user(request.user, pk)
+    opportunity = sequence.opportunity
     small = opportunity.value < opportunity.pipeline.short_letter_below
     short = {"short": True, "full": False}.get(request.GET.get("version", ""), small)
     steps = [

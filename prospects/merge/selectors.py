@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from django.db.models import Count, Subquery
 from django.db.models.functions import Coalesce
 
+from prospects.access import accounts_editable_by
 from prospects.models import Account, Contact, Conversation, WhyNote
 from prospects.search.fulltext import matching, terms
-from prospects.selectors import account_contacts, accounts_editable_by
+from prospects.selectors import account_contacts
 from salesflow.core.models import User
 
 

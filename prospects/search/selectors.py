@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from prospects.access import accounts_editable_by, accounts_visible_to
 from prospects.models import Account, Contact, Conversation
 from prospects.search.fulltext import SearchResults, matching, terms
-from prospects.selectors import accounts_editable_by, accounts_visible_to
 from salesflow.core.models import User
 
 SEARCH_LIMIT = 20

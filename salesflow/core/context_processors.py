@@ -50,7 +50,9 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     ]
     admin_url = reverse("admin:index")
     configure: list[tuple[str, list[NavItem]]] = []
-    if not user.is_rep:
+    # Who oversees others' work gets the dashboard of their figures (a rep's is their own:
+    # pipeline.dashboard.scope.sees_own_only reads the same predicate).
+    if user.oversees_others:
         dashboard_url = reverse("pipeline:dashboard")
         items.append(NavItem("Dashboard", dashboard_url, path.startswith(dashboard_url)))
         # Managers and sales ops compare the SOE templates with how buyers really went.

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q, QuerySet
 
 
 def validate_time_zone(value: str) -> None:
@@ -65,6 +66,10 @@ class SalesflowUserManager(UserManager["User"]):
         extra_fields.setdefault("role", User.Role.ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)
 
+    def seeing_everything(self) -> QuerySet[User]:
+        """The users for whom sees_everything is true, as a query (User.SEEING_EVERYTHING)."""
+        return self.filter(User.SEEING_EVERYTHING)
+
 
 class User(AbstractUser):
     class Role(models.TextChoices):
@@ -107,6 +112,12 @@ class User(AbstractUser):
         """Sales ops and admins see every team's data."""
         return self.role in {self.Role.SALES_OPS, self.Role.ADMIN} or self.is_superuser
 
+    # sees_everything for many users at once, as a condition for a query
+    # (User.objects.seeing_everything()). The two say one rule twice, in Python and in SQL:
+    # change them together (tests/core/test_access.py checks they agree for every role,
+    # superuser or not).
+    SEEING_EVERYTHING = Q(role__in=[Role.SALES_OPS, Role.ADMIN]) | Q(is_superuser=True)
+
     @property
     def is_rep(self) -> bool:
         return self.role == self.Role.REP
@@ -120,6 +131,13 @@ class User(AbstractUser):
     def is_admin(self) -> bool:
         """An admin by role, or a superuser made outside the roles (createsuperuser)."""
         return self.role == self.Role.ADMIN or self.is_superuser
+
+    @property
+    def oversees_others(self) -> bool:
+        """Whether the user's work includes watching others' (managers, sales ops, admins): a
+        rep's dashboard is their own figures, and the navigation offers the dashboard and the
+        SOE templates to the others (pipeline.dashboard.scope.sees_own_only)."""
+        return not self.is_rep or self.sees_everything
 
     def is_manager_of(self, team: Team | int | None) -> bool:
         """Whether the user manages this team (a Team or its id): a manager by role who

@@ -4,41 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from django.conf import settings
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from salesflow.core.models import Notification, Team, User, WorkerHeartbeat
-
-M = TypeVar("M", bound=Model)
-
-
-# Who sees and edits what someone owns (accounts, deals): a rep sees their team's records
-# and edits their own; a manager edits the team's; sales ops and admins see and edit all.
-
-
-def owned_visible_to(queryset: QuerySet[M], user: User) -> QuerySet[M]:
-    if user.sees_everything:
-        return queryset
-    if user.team_id is None:
-        return queryset.filter(owner=user)
-    return queryset.filter(owner__team_id=user.team_id)
-
-
-def owned_editable_by(queryset: QuerySet[M], user: User) -> QuerySet[M]:
-    """The same rule as can_edit_owned, as a queryset."""
-    visible = owned_visible_to(queryset, user)
-    if user.sees_everything or user.is_manager:
-        return visible
-    return visible.filter(owner=user)
-
-
-def can_edit_owned(user: User, owner: User) -> bool:
-    if user.sees_everything or owner.pk == user.pk:
-        return True
-    return user.is_manager_of(owner.team_id)
 
 
 def team_of(*, user: User) -> Team | None:

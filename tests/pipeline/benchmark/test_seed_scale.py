@@ -182,7 +182,7 @@ def test_deal_histories_keep_the_rules_of_the_services(loaded):
 def test_every_write_is_by_someone_the_services_allow(loaded):
     """Accounts are edited by their owner, the owner's manager or sales ops; deals by their
     owner or the manager; a follow-up is also closed by its own owner."""
-    from salesflow.core.selectors import can_edit_owned
+    from salesflow.core.access import can_edit_owned
 
     users = {user.pk: user for user in User.objects.filter(username__startswith=scale.PREFIX)}
     accounts = Account.objects.filter(name__startswith=scale.PREFIX)

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from hypothesis import given
 
-from pipeline.reviews import selectors, services
+from pipeline.reviews import access, selectors, services
 from pipeline.reviews.models import Item, PhaseChange, Review
 from tests.factories import UserFactory
 from tests.hostile import fuzz, hostile
@@ -203,9 +203,9 @@ def test_anonymous_items_name_no_author_and_outsiders_get_404(review, ops, rep, 
     assert selectors.item_author(review=review, item=item) is None
     assert "Good calls" in str(item)
     assert rep.username not in str(item)
-    assert selectors.get_review_for_user(rep, review.pk) == review
+    assert access.get_review_for_user(rep, review.pk) == review
     with pytest.raises(Http404):
-        selectors.get_review_for_user(outsider, review.pk)
+        access.get_review_for_user(outsider, review.pk)
     with pytest.raises(PermissionDenied):
         services.item_write(actor=outsider, review=review, kind="plus", text="Sneaky")
 
