@@ -266,6 +266,7 @@ SALESFLOW_DASHBOARD_KEEP_MINUTES = env_int(
     "SALESFLOW_DASHBOARD_KEEP_MINUTES", 10, minimum=1, maximum=24 * 60
 )
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "salesflow.core.beat:Scheduler"  # makes the schedule's folder
 CELERY_BEAT_SCHEDULE = {
     "record-worker-heartbeat": {
         "task": "salesflow.core.tasks.record_worker_heartbeat",
