@@ -14,16 +14,12 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from pipeline.deals.models import Opportunity
-from salesflow.core.access import can_edit_owned, owned_editable_by, owned_visible_to
+from salesflow.core.access import can_edit_owned, owned_visible_to
 from salesflow.core.models import User
 
 
 def opportunities_visible_to(user: User) -> QuerySet[Opportunity]:
     return owned_visible_to(Opportunity.objects.all(), user)
-
-
-def opportunities_editable_by(user: User) -> QuerySet[Opportunity]:
-    return owned_editable_by(Opportunity.objects.all(), user)
 
 
 def can_edit_opportunity(user: User, opportunity: Opportunity) -> bool:

@@ -33,8 +33,6 @@ from salesflow.core import transitions
 from salesflow.core.models import Notification, User
 from salesflow.core.services import model_update
 
-# --- Follow-ups held back on purpose -------------------------------------------------------
-
 
 def _patience_facts(
     *, owner: User, account: Account, opportunity: Opportunity | None

@@ -24,8 +24,6 @@ from prospects import access as prospect_access
 from prospects import selectors as prospect_selectors
 from salesflow.core.web import action_view, form_errors_to
 
-# --- Follow-ups ---------------------------------------------------------------------------
-
 
 @require_http_methods(["GET", "POST"])
 def followup_create(request: HttpRequest, pk: int) -> HttpResponse:

@@ -32,8 +32,6 @@ from prospects import selectors as prospect_selectors
 from prospects.models import Segment
 from salesflow.core.web import action_view, form_errors_to
 
-# --- Sequence of Events -----------------------------------------------------------------
-
 
 def _soe_page(
     request: HttpRequest,
