@@ -17,19 +17,10 @@ def mark_stuck_deals() -> dict[str, int]:
 
 
 # Idempotent: each batch is claimed with SKIP LOCKED and a status guard, so a second run
-# (or a redelivery) finds nothing left to take.
+# (or a redelivery) finds nothing left to take. Owners are told in the same transactions.
 @shared_task(acks_late=True)
 def surface_due_followups() -> int:
-    surfaced = followup_sweep.followups_surface_due()
-    # Anyone not yet told (the queue was down, a worker died) is told now.
-    followup_sweep.followups_notify_pending()
-    return surfaced
-
-
-# Idempotent: one notification per follow-up and event, keyed in the database.
-@shared_task(acks_late=True)
-def notify_followups_surfaced(follow_up_ids: list[int]) -> int:
-    return followup_sweep.followups_notify_surfaced(follow_up_ids=follow_up_ids)
+    return followup_sweep.followups_surface_due()
 
 
 # Safe to run twice: it only works figures out again, and the newest are kept.

@@ -4,9 +4,10 @@
 ``followup_sweep.followups_surface_due`` — the body of the beat's ``surface_due_followups``
 task — at the same moment, each with its own database connection. That measures the
 SKIP LOCKED claim itself, without Celery's scheduling in the way (with one task per beat
-tick, two Celery workers only race when ticks overlap). The notifications a sweep queues
-after each batch (``notify_followups_surfaced``, a separate task) are not sent: the
-synthetic follow-ups must not reach anyone's inbox or a running worker's queue.
+tick, two Celery workers only race when ticks overlap). The sweep writes each owner's
+notification and email (to the outbox) in its own transactions, so that is measured too;
+the outbox's sender is not asked for, and the cleanup deletes those rows with the
+follow-ups: the synthetic follow-ups must not reach anyone's inbox.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pipeline.benchmark.actions import TAG
 from pipeline.followups import selectors as followup_selectors
 from pipeline.followups.models import FollowUp, FollowUpEvent
 from prospects.models import Account
+from salesflow.core.models import Notification, OutboxMessage
 
 SWEEP_TAG = f"{TAG} sweep"
 HOW = (
@@ -74,11 +76,18 @@ def _tagged() -> Any:
 
 
 def remove_tagged() -> int:
-    """Delete the synthetic follow-ups and their events in two statements: the ORM would
-    load 100,000 rows to cascade by hand."""
+    """Delete the synthetic follow-ups, their events, notifications and emails in a few
+    statements: the ORM would load 100,000 rows to cascade by hand."""
     table, events = FollowUp._meta.db_table, FollowUpEvent._meta.db_table
     pattern = SWEEP_TAG.replace("%", r"\%").replace("_", r"\_") + "%"
     with connection.cursor() as cursor:
+        # What the sweep wrote to tell the owners, found by its key (sweep._tell_owners).
+        for told in (OutboxMessage._meta.db_table, Notification._meta.db_table):
+            cursor.execute(
+                f"DELETE FROM {told} WHERE key IN (SELECT 'follow-up:' || id || ':surfaced' "
+                f"FROM {table} WHERE purpose LIKE %s)",
+                [pattern],
+            )
         cursor.execute(
             # Only table names are formatted in; the pattern is a parameter.
             f"DELETE FROM {events} WHERE follow_up_id IN "
@@ -136,11 +145,11 @@ def _forget_inherited_connections() -> None:
 def _sweep_in_child(now: datetime, go: Any, results: Any) -> None:
     """One worker: wait for the start signal, sweep, report. Runs in a forked process."""
     from pipeline.followups import sweep as followup_sweep
+    from salesflow.core.outbox import services as outbox_services
 
     _forget_inherited_connections()
-    batches: list[int] = []
-    # Notifications are a task of their own; here they are counted, never queued.
-    followup_sweep._queue_notifications = lambda ids: batches.append(len(ids))
+    # The emails are written to the outbox, but no sender is asked for: nothing is sent.
+    outbox_services._ask_for_a_sender = lambda: None
     try:
         connection.ensure_connection()  # connecting is not part of the sweep's time
         go.wait()

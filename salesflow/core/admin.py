@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from salesflow.core import services
-from salesflow.core.models import Notification, Team, User, WorkerHeartbeat
+from salesflow.core.models import Notification, OutboxMessage, Team, User, WorkerHeartbeat
+from salesflow.core.outbox import services as outbox_services
 
 
 @admin.register(User)
@@ -65,3 +66,25 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # noqa: ANN001, ANN201 - Django's signature
         return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """What salesflow sent, is sending and could not deliver; read-only but for a retry."""
+
+    list_display = ["subject", "recipient", "status", "attempts", "next_attempt_at", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["recipient", "subject", "message_id"]
+    date_hierarchy = "created_at"
+    actions = ["retry"]
+
+    def has_add_permission(self, request):  # noqa: ANN001, ANN201 - Django's signature
+        return False
+
+    def has_change_permission(self, request, obj=None):  # noqa: ANN001, ANN201 - Django's signature
+        return False
+
+    @admin.action(description="Try the undeliverable ones again", permissions=["view"])
+    def retry(self, request, queryset):  # noqa: ANN001, ANN201 - Django's signature
+        count = outbox_services.outbox_retry(messages=queryset)
+        self.message_user(request, f"{count} message(s) will be tried again.")

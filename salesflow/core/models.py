@@ -184,3 +184,9 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# The outbox's table lives in its own package; importing it here registers it with the app.
+from salesflow.core.outbox.models import OutboxMessage  # noqa: E402
+
+__all__ = ["Notification", "OutboxMessage", "Team", "User", "WorkerHeartbeat"]

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from salesflow.core.models import Notification, Team, User, WorkerHeartbeat
+from salesflow.core.models import Notification, OutboxMessage, Team, User, WorkerHeartbeat
 
 
 def team_of(*, user: User) -> Team | None:
@@ -57,7 +57,16 @@ def worker_status(*, now: datetime | None = None) -> WorkerStatus:
 
 
 def notifications_for(*, user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
+    """The user's notifications, newest first; `email_failed` says the email repeating one
+    could not be delivered (the outbox gave up on it)."""
+    undelivered = OutboxMessage.objects.filter(
+        notification=OuterRef("pk"), status=OutboxMessage.Status.FAILED
+    )
+    return (
+        Notification.objects.filter(user=user)
+        .annotate(email_failed=Exists(undelivered))
+        .order_by("-created_at", "-pk")
+    )
 
 
 def unread_notification_count(*, user: User) -> int:

@@ -2,6 +2,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from salesflow.core import services
+from salesflow.core.outbox import services as outbox_services
 
 
 # Idempotent (an upsert), so it may be acknowledged late and safely run again after a crash.
@@ -15,3 +16,11 @@ def _heartbeat_on_start(sender: object = None, **kwargs: object) -> None:
     # Report in at once rather than after the first beat interval, so a fresh start does
     # not show "no worker has checked in" for a minute.
     record_worker_heartbeat.delay()
+
+
+# Safe to run twice and in parallel (rows are claimed with SKIP LOCKED and a lease), hence
+# acknowledged late: a worker that dies mid-batch leaves the rest to the next run.
+@shared_task(acks_late=True)
+def send_outbox() -> dict[str, int]:
+    report = outbox_services.outbox_send_due()
+    return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}

@@ -208,6 +208,22 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 globals().update(env_email("EMAIL_URL", "console://"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "salesflow <salesflow@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds an SMTP server may take to answer before a send counts as failed (and is retried):
+# without it a hung server would hold a sender, and its claimed messages, forever.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
+
+# --- The outbox (salesflow.core.outbox): every email salesflow sends ---------------------
+# Messages claimed by one sender at a time, sent over one SMTP connection.
+SALESFLOW_OUTBOX_BATCH = env_int("SALESFLOW_OUTBOX_BATCH", 100, minimum=1)
+# How long a sender's claim lasts: a sender that dies leaves its messages for this long.
+SALESFLOW_OUTBOX_LEASE_SECONDS = env_int("SALESFLOW_OUTBOX_LEASE_SECONDS", 300, minimum=5)
+# After a failed attempt: wait the base, doubling each time up to the cap; give up (and
+# tell the recipient in the app) after this many attempts — about four hours with these.
+SALESFLOW_OUTBOX_RETRY_SECONDS = env_int("SALESFLOW_OUTBOX_RETRY_SECONDS", 60, minimum=1)
+SALESFLOW_OUTBOX_RETRY_MAX_SECONDS = env_int("SALESFLOW_OUTBOX_RETRY_MAX_SECONDS", 3600, minimum=1)
+SALESFLOW_OUTBOX_MAX_ATTEMPTS = env_int("SALESFLOW_OUTBOX_MAX_ATTEMPTS", 10, minimum=1)
+# Beat asks for a sender this often, for messages whose retry time came or whose sender died.
+SALESFLOW_OUTBOX_POLL_SECONDS = env_int("SALESFLOW_OUTBOX_POLL_SECONDS", 30, minimum=1)
 
 # --- Celery ---------------------------------------------------------------------------
 if REDIS_URL:
@@ -271,6 +287,11 @@ CELERY_BEAT_SCHEDULE = {
     "record-worker-heartbeat": {
         "task": "salesflow.core.tasks.record_worker_heartbeat",
         "schedule": 60.0,
+    },
+    # Emails whose retry time has come, or whose sender died (each commit asks at once).
+    "send-outbox": {
+        "task": "salesflow.core.tasks.send_outbox",
+        "schedule": float(SALESFLOW_OUTBOX_POLL_SECONDS),
     },
     # Held follow-ups whose patience window has passed surface within a minute.
     "surface-due-follow-ups": {

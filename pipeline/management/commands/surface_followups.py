@@ -11,7 +11,7 @@ from pipeline.followups import sweep as followup_sweep
 
 
 class Command(BaseCommand):
-    help = "Surface every held follow-up whose time has come, and tell anyone not yet told."
+    help = "Surface every held follow-up whose time has come, and tell each owner."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -37,5 +37,5 @@ class Command(BaseCommand):
             if surfaced < batch:
                 break
             time.sleep(min(max(0.0, options["pause"]), 60.0))
-        told = followup_sweep.followups_notify_pending()
-        self.stdout.write(f"Follow-ups surfaced: {total}. Owners told: {told}.")
+        # Each owner's notification and email were written with the surfacing itself.
+        self.stdout.write(f"Follow-ups surfaced (and their owners told): {total}.")

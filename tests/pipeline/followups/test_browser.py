@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from pipeline import tasks
 from pipeline.followups.models import FollowUp
+from salesflow.core.outbox import services as outbox_services
 from tests.core.test_browser import sign_in, watch_console
 from tests.factories import AccountFactory
 
@@ -45,7 +46,7 @@ def test_a_solution_call_proposes_a_held_follow_up_that_surfaces_and_is_done(
     FollowUp.objects.filter(pk=follow_up.pk).update(
         surface_at=timezone.now() - timedelta(minutes=1)
     )
-    monkeypatch.setattr(tasks.notify_followups_surfaced, "delay", lambda ids: None)
+    monkeypatch.setattr(outbox_services, "_ask_for_a_sender", lambda: None)
     tasks.surface_due_followups()
 
     page.goto(f"{live_server.url}/")

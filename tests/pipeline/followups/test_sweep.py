@@ -21,32 +21,46 @@ from django.utils import timezone
 from pipeline.followups import services as followup_services
 from pipeline.followups import sweep as followup_sweep
 from pipeline.followups.models import FollowUp, FollowUpEvent
-from salesflow.core.models import Notification
+from salesflow.core.models import Notification, OutboxMessage
+from salesflow.core.outbox import services as outbox_services
 from salesflow.env import database_url
 from tests.factories import AccountFactory
 
 
 @pytest.mark.django_db
-def test_the_sweep_surfaces_due_ones_only_and_the_owner_is_told_once(rep, account, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True  # unit test of the sweep's own logic
+def test_the_sweep_surfaces_due_ones_only_and_the_owner_is_told_once(rep, account):
     due = followup_services.followup_create(
         actor=rep, account=account, purpose="Ask about the pilot"
     )
     later = followup_services.followup_create(actor=rep, account=account, purpose="Later")
     FollowUp.objects.filter(pk=later.pk).update(surface_at=timezone.now() + timedelta(days=2))
-    from django.db import transaction
-
-    with transaction.atomic():
-        assert followup_sweep.followups_surface_due() == 1
-    # on_commit callbacks run at the end of the test's outer atomic block; send directly:
-    followup_sweep.followups_notify_surfaced(follow_up_ids=[due.pk])
-    followup_sweep.followups_notify_surfaced(follow_up_ids=[due.pk])
+    assert followup_sweep.followups_surface_due() == 1
+    assert followup_sweep.followups_surface_due() == 0
     due.refresh_from_db()
     later.refresh_from_db()
     assert (due.status, later.status) == ("surfaced", "held")
-    assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
-    assert len(mail.outbox) == 1
-    assert followup_sweep.followups_surface_due() == 0
+    # Told in the surfacing transaction: the notification, and the email in the outbox.
+    notification = Notification.objects.get(user=rep, kind="follow_up")
+    assert notification.title == f"Time to follow up with {account.name}"
+    email = OutboxMessage.objects.get()
+    assert (email.recipient, email.notification) == (rep.email, notification)
+    assert email.key == f"follow-up:{due.pk}:surfaced"
+    assert outbox_services.outbox_send_due().sent == 1
+    assert outbox_services.outbox_send_due().sent == 0
+    (sent,) = mail.outbox
+    assert sent.to == [rep.email]
+    assert sent.extra_headers["Message-ID"] == email.message_id
+    assert sent.subject == f"salesflow: time to follow up with {account.name}"
+
+
+@pytest.mark.django_db
+def test_an_owner_without_an_email_address_is_told_in_the_app_only(rep, account):
+    rep.email = ""
+    rep.save()
+    followup_services.followup_create(actor=rep, account=account, purpose="Ask about it")
+    assert followup_sweep.followups_surface_due() == 1
+    assert Notification.objects.filter(user=rep).count() == 1
+    assert not OutboxMessage.objects.exists()
 
 
 def test_the_sweep_runs_every_minute(settings):
@@ -147,9 +161,7 @@ def test_two_sweeps_at_once_surface_each_due_follow_up_exactly_once(rep):
         finally:
             connection.close()
 
-    from unittest import mock
-
-    with mock.patch("pipeline.tasks.notify_followups_surfaced.delay"):
+    with no_sender():
         threads = [threading.Thread(target=sweep) for _ in range(2)]
         for thread in threads:
             thread.start()
@@ -162,6 +174,9 @@ def test_two_sweeps_at_once_surface_each_due_follow_up_exactly_once(rep):
     surfaced_events = FollowUpEvent.objects.filter(action="surfaced")
     assert surfaced_events.count() == 5000
     assert surfaced_events.values("follow_up").distinct().count() == 5000
+    # Each told once, in the app and (in the outbox) by email.
+    assert Notification.objects.filter(user=rep).count() == 5000
+    assert OutboxMessage.objects.values("key").distinct().count() == 5000
 
 
 @pytest.mark.redis
@@ -183,35 +198,45 @@ def test_a_real_worker_surfaces_and_notifies_once(celery_worker_thread, rep):
     assert follow_up.status == "surfaced"
     assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
     assert FollowUpEvent.objects.filter(follow_up=follow_up, action="surfaced").count() == 1
+    # The surfacing asked the worker to send the outbox: the email went, once.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not mail.outbox:
+        time.sleep(0.2)
+    assert len(mail.outbox) == 1
+    assert OutboxMessage.objects.get().status == OutboxMessage.Status.SENT
 
 
 @pytest.mark.django_db(transaction=True)
-def test_with_the_broker_down_follow_ups_are_saved_and_surface_and_everyone_is_told_later(rep):
+def test_with_the_broker_down_follow_ups_surface_owners_are_told_and_the_email_goes_later(
+    rep,
+):
     """The queue is only a courier: with it unreachable, follow-ups are still created and
-    surfaced (both live in the database), and the next sweep tells the owners."""
+    surfaced and their owners notified (all in the database); the email waits in the
+    outbox for beat's next poll."""
     from unittest import mock
 
     from kombu.exceptions import OperationalError
 
-    from pipeline import tasks
+    from salesflow.core import tasks
 
     account = AccountFactory(owner=rep)
     down = mock.patch.object(
-        tasks.notify_followups_surfaced, "delay", side_effect=OperationalError("broker down")
+        tasks.send_outbox, "delay", side_effect=OperationalError("broker down")
     )
     with down:
         follow_up = followup_services.followup_create(
             actor=rep, account=account, purpose="Ask Helen"
         )
-        assert followup_sweep.followups_surface_due() == 1  # its notification could not be queued
+        assert followup_sweep.followups_surface_due() == 1  # no sender could be asked
     follow_up.refresh_from_db()
     assert follow_up.status == "surfaced"
-    assert not Notification.objects.exists()
-    with mock.patch.object(tasks.notify_followups_surfaced, "delay"):
-        tasks.surface_due_followups()  # the next sweep, broker back
-        tasks.surface_due_followups()
     assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
+    assert OutboxMessage.objects.get().status == "pending"
+    assert mail.outbox == []
+    tasks.send_outbox()  # beat's poll, broker back
+    tasks.send_outbox()
     assert len(mail.outbox) == 1
+    assert OutboxMessage.objects.get().status == "sent"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -238,46 +263,51 @@ def test_a_sweep_killed_half_way_loses_nothing_and_doubles_nothing(rep, settings
     assert 300 <= surfaced < 3000  # killed half-way
     assert surfaced % 100 == 0  # only whole, committed batches
     assert FollowUpEvent.objects.filter(action="surfaced").count() == surfaced
+    # Nobody surfaced without being told, nobody told about a follow-up still held.
+    assert Notification.objects.count() == OutboxMessage.objects.count() == surfaced
 
-    with mock_delay():
+    with no_sender():
         followup_sweep.followups_surface_due()  # the sweep after the restart
     assert FollowUp.objects.filter(status="surfaced").count() == 3000
     events = FollowUpEvent.objects.filter(action="surfaced")
     assert events.count() == 3000
     assert events.values("follow_up").distinct().count() == 3000
+    assert Notification.objects.count() == OutboxMessage.objects.count() == 3000
 
 
-def mock_delay():
+def no_sender():
+    """The outbox's emails stay written but no worker is asked to send them."""
     from unittest import mock
 
-    return mock.patch("pipeline.tasks.notify_followups_surfaced.delay")
+    return mock.patch.object(outbox_services, "_ask_for_a_sender", return_value=None)
 
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_redis_really_stopped_then_started_nothing_is_lost(rep, tmp_path, caplog):
     """A Redis of the test's own is stopped while follow-ups are created and come due,
-    then started again: everything was saved, surfaces, and every owner is told once."""
+    then started again: everything was saved, surfaces, every owner is told once, and
+    the email goes once Redis is back."""
     from unittest import mock
 
     from celery import Celery
 
-    from pipeline import tasks
+    from salesflow.core import tasks
 
     port = _free_port()
-    # The sweep's notifications go to a broker of the test's own, so stopping it touches
+    # The request for a sender goes to a broker of the test's own, so stopping it touches
     # nothing else: the same task, sent through a Celery app that talks to that Redis.
     courier = Celery("courier", broker=f"redis://127.0.0.1:{port}/0")
     courier.conf.broker_connection_retry = False
     courier.conf.broker_connection_max_retries = 0
     courier.conf.task_publish_retry = False
 
-    def send(ids: list[int]) -> None:
-        courier.send_task("pipeline.tasks.notify_followups_surfaced", args=[ids])
+    def send() -> None:
+        courier.send_task("salesflow.core.tasks.send_outbox")
 
     server = _start_redis(port, tmp_path)
     try:
-        with mock.patch.object(tasks.notify_followups_surfaced, "delay", side_effect=send):
+        with mock.patch.object(tasks.send_outbox, "delay", side_effect=send):
             server.terminate()
             server.wait(timeout=10)  # Redis is down from here
             account = AccountFactory(owner=rep)
@@ -286,16 +316,17 @@ def test_redis_really_stopped_then_started_nothing_is_lost(rep, tmp_path, caplog
             )
             started = time.monotonic()
             assert followup_sweep.followups_surface_due() == 1
-            assert "Could not queue notifications" in caplog.text  # the broker was down
+            assert "Could not ask a worker to send" in caplog.text  # the broker was down
             assert time.monotonic() - started < 30  # and that did not hang the sweep
             follow_up.refresh_from_db()
             assert follow_up.status == "surfaced"
-            assert not Notification.objects.exists()
+            assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
+            assert mail.outbox == []
 
             server = _start_redis(port, tmp_path)  # Redis is back
-            tasks.surface_due_followups()  # the next sweep, as beat would run it
-            assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
-            tasks.surface_due_followups()
+            tasks.send_outbox()  # beat's next poll
+            tasks.send_outbox()
+            assert len(mail.outbox) == 1
             assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
     finally:
         server.terminate()
@@ -316,7 +347,8 @@ def test_a_celery_worker_killed_mid_sweep_then_restarted_surfaces_each_once(
     redis = _start_redis(port, tmp_path)
     total = 40_000
     _due_follow_ups(rep, total)
-    env = _process_env(settings, REDIS_URL=f"redis://127.0.0.1:{port}/0")
+    # The emails go nowhere: this test is about surfacing (test_outbox_faults is not).
+    env = _process_env(settings, REDIS_URL=f"redis://127.0.0.1:{port}/0", EMAIL_URL="dummy://")
 
     def worker() -> subprocess.Popen:
         return subprocess.Popen(
@@ -366,8 +398,13 @@ def test_a_celery_worker_killed_mid_sweep_then_restarted_surfaces_each_once(
         for process in (first, second, redis):
             if process is not None and process.poll() is None:
                 process.terminate()
-                process.wait(timeout=20)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:  # still sending the outbox: no matter here
+                    process.kill()
+                    process.wait(timeout=10)
         courier.close()
     events = FollowUpEvent.objects.filter(action="surfaced")
     assert events.count() == total
     assert events.values("follow_up").distinct().count() == total
+    assert Notification.objects.count() == total
