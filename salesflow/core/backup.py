@@ -344,6 +344,8 @@ def _run(program: str, *arguments: str, env: Mapping[str, str]) -> str:
             [str(binaries() / program), *arguments],
             capture_output=True,
             text=True,
+            # A damaged file's listing may hold any bytes: shown, never a crash.
+            errors="replace",
             env=_environment(env),
             stdin=subprocess.DEVNULL,
             check=False,
