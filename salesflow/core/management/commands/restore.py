@@ -20,6 +20,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
+from django.template.defaultfilters import pluralize
 
 from salesflow.core.backup import BackupError, archive_info, backup_restore
 
@@ -63,6 +64,6 @@ class Command(BaseCommand):
         unapplied = executor.migration_plan(executor.loader.graph.leaf_nodes())
         if unapplied:
             self.stdout.write(
-                f"This salesflow has {len(unapplied)} migrations the backup has not: "
-                "run `manage.py migrate` before starting it."
+                f"This salesflow has {len(unapplied)} migration{pluralize(len(unapplied))} "
+                "the backup has not: run `manage.py migrate` before starting it."
             )
