@@ -56,7 +56,7 @@ def summarise(*labels: str) -> None:
 
 FILE_NAME = re.compile(r"^salesflow-(?P<version>.+)-(?P<taken>\d{8}-\d{6})\.dump$")
 # A table in pg_restore --list: "218; 1259 16398 TABLE public django_migrations postgres".
-TOC_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE public (?P<name>\S+) ")
+TOC_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE public (?P<name>\S+)(?: |$)")
 # Written by pg_restore 17+ in the header of every restore; unknown to servers before 17.
 TRANSACTION_TIMEOUT = b"SET transaction_timeout = 0;\n"
 # The header (pg_restore's fixed settings) ends well before this many lines.
@@ -125,9 +125,12 @@ def backup_create(*, settings_dict: Mapping[str, Any], path: Path) -> int:
     dump is complete, so a failed or interrupted backup leaves no file that looks like one.
     The file is readable by its owner only: it holds every password hash and every note."""
     connect, env = _connection(settings_dict)
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".partial"
-    )
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".partial"
+        )
+    except OSError as exc:
+        raise BackupError(f"Cannot write in {path.parent}: {exc.strerror}.") from None
     os.close(handle)
     try:
         # --no-owner / --no-privileges: the dump restores as whichever role runs the restore
@@ -141,13 +144,25 @@ def backup_create(*, settings_dict: Mapping[str, Any], path: Path) -> int:
             *connect,
             env=env,
         )
-        # link, not rename: it refuses to replace a file that appeared at `path` meanwhile.
-        os.link(temporary, path)
-    except FileExistsError:
-        raise BackupError(f"{path} already exists; a backup never overwrites another.") from None
+        _publish(Path(temporary), path)
     finally:
         Path(temporary).unlink(missing_ok=True)
     return path.stat().st_size
+
+
+def _publish(temporary: Path, path: Path) -> None:
+    """Give the finished dump its name, never replacing a file that appeared there since."""
+    try:
+        os.link(temporary, path)  # unlike a rename, fails when `path` exists
+    except FileExistsError:
+        raise BackupError(f"{path} already exists; a backup never overwrites another.") from None
+    except OSError:
+        # A file system without hard links (some network and container mounts).
+        if path.exists():
+            raise BackupError(
+                f"{path} already exists; a backup never overwrites another."
+            ) from None
+        temporary.rename(path)
 
 
 # --- Restore -------------------------------------------------------------------------------
