@@ -276,6 +276,21 @@ def test_a_file_damaged_in_its_data_restores_nothing(tmp_path):
         assert empty == {"sequences": []}
 
 
+@pytest.mark.django_db
+def test_a_statement_the_server_refuses_undoes_the_whole_restore(a_backup, tmp_path):
+    with new_database() as name:
+        # No table, so restore goes ahead; but the name of one of the backup's tables is
+        # taken (by a type), and creating that table fails half-way through the restore.
+        with closing(psycopg2.connect(dsn(name))) as conn, conn, conn.cursor() as cursor:
+            cursor.execute("CREATE TYPE public.prospects_account AS (x int)")
+        restored = restore_into(name, a_backup, tmp_path)
+        assert restored.returncode == 1
+        assert "The restore failed and was undone" in restored.stderr
+        assert 'relation "prospects_account" already exists' in restored.stderr
+        assert "Traceback" not in restored.stderr
+        assert fingerprint(dsn(name)) == {"sequences": []}  # the tables before it are gone too
+
+
 @pytest.fixture
 def a_backup(db, tmp_path_factory) -> Path:
     # The migrated test database: its schema and the rows migrations write (committed).
