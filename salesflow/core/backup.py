@@ -238,7 +238,6 @@ def backup_restore(*, connection: BaseDatabaseWrapper, path: Path) -> RestoreRes
         )
     server_version = connection.pg_version
     connect, env = _connection(connection.settings_dict)
-    connection.close()
     _pump(path, connect, env, drop_transaction_timeout=server_version < 170000)
     return RestoreResult(tables=len(tables_in(connection, kinds="rp")), counts=_counts(connection))
 

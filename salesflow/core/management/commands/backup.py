@@ -40,7 +40,6 @@ class Command(BaseCommand):
                 connection.ensure_connection()
             except DatabaseError as exc:
                 raise CommandError(f"Cannot reach the database: {exc}") from None
-            connection.close()
         try:
             path = backup_path(output=output, now=timezone.now())
             size = backup_create(settings_dict=connection.settings_dict, path=path)
