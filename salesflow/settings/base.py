@@ -283,6 +283,8 @@ SALESFLOW_DASHBOARD_KEEP_MINUTES = env_int(
 )
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULER = "salesflow.core.beat:Scheduler"  # makes the schedule's folder
+# Beat writes its schedule after every job it sends: the container's health check reads its age.
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_BEAT_SCHEDULE = {
     "record-worker-heartbeat": {
         "task": "salesflow.core.tasks.record_worker_heartbeat",
