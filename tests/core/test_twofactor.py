@@ -137,8 +137,6 @@ def test_sign_in_with_an_app_code_after_the_password(client, rep):
     # Signed in with the password only: every page sends the session to the second step.
     for name in ("home", "prospects:account_list", "notifications", "twofactor:settings"):
         response = client.get(reverse(name))
-        if name == "twofactor:settings":
-            continue  # the two-factor pages themselves are reachable (they check on their own)
         assert response.status_code == 302, name
         assert response["Location"].startswith(reverse("twofactor:verify") + "?next=")
     page = client.get(reverse("twofactor:verify") + "?next=/accounts/")
@@ -161,6 +159,29 @@ def test_sign_in_with_an_app_code_after_the_password(client, rep):
     client.post(reverse("logout"))
     sign_in(client, rep)
     assert verify(client, code).status_code == 422
+
+
+def test_before_the_second_step_no_new_recovery_codes_and_no_turning_off(client, rep):
+    device, codes = enrolled(rep)
+    sign_in(client, rep)
+    for name in ("twofactor:codes_regenerate", "twofactor:disable", "twofactor:codes"):
+        response = client.post(reverse(name), {"code": codes[0]})
+        assert response.status_code == 302, name
+        assert response["Location"].startswith(reverse("twofactor:verify")), name
+    assert sorted(
+        StaticToken.objects.filter(device__user=rep).values_list("token", flat=True)
+    ) == sorted(codes)
+    assert FRESH_CODES_KEY not in client.session
+    assert TOTPDevice.objects.filter(pk=device.pk).exists()
+
+
+def test_a_second_step_reset_by_an_admin_meanwhile_is_not_asked_for(client, rep):
+    enrolled(rep)
+    sign_in(client, rep)
+    TOTPDevice.objects.filter(user=rep).delete()
+    StaticDevice.objects.filter(user=rep).delete()
+    assert client.get(reverse("twofactor:verify"))["Location"] == reverse("home")
+    assert client.get(reverse("home")).status_code == 200
 
 
 def test_the_second_step_ignores_a_next_address_elsewhere(client, rep):

@@ -10,8 +10,9 @@ from django.urls import reverse
 from salesflow.core.twofactor.access import two_factor_required
 from salesflow.core.twofactor.session import second_step_pending
 
-# Reachable without the second step: the pages of two-factor sign-in and signing out.
-OPEN_VIEWS = {"logout", "admin:logout"}
+# Reachable before the second step: the step itself, enrolment and signing out. Not the
+# other two-factor pages: new recovery codes, made before the step, would be a way past it.
+OPEN_VIEWS = {"twofactor:verify", "twofactor:enrol", "logout", "admin:logout"}
 
 
 class TwoFactorMiddleware:
@@ -41,7 +42,7 @@ class TwoFactorMiddleware:
         if not user.is_authenticated or user.is_verified():
             return None
         match = request.resolver_match
-        if match.namespace == "twofactor" or match.view_name in OPEN_VIEWS:
+        if match.view_name in OPEN_VIEWS:
             return None
         if match.namespace != "admin" and not getattr(view_func, "login_required", True):
             return None

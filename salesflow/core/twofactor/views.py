@@ -74,6 +74,9 @@ def verify(request: HttpRequest) -> HttpResponse:
     next_url = _next_url(request, reverse("home"))
     if user.is_verified() or not second_step_pending(request):
         return redirect(next_url)
+    if not selectors.has_two_factor(user):  # reset by an admin since this sign-in began
+        request.session[PENDING_KEY] = False
+        return redirect(next_url)
     credentials = {"username": user.get_username()}
     if AxesProxyHandler.is_locked(request, credentials):
         logout(request)
