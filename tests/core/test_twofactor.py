@@ -9,7 +9,9 @@ from binascii import unhexlify
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -485,3 +487,26 @@ def test_base_settings_leave_two_factor_optional(tmp_path):
     result = run_manage("shell", "-c", PRINT_SETTINGS, extra_env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False 20"
+
+
+# --- What it costs a page -----------------------------------------------------------------
+
+
+def otp_queries(client, path: str) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return [query["sql"] for query in queries if '"otp_' in query["sql"]]
+
+
+def test_a_page_asks_about_devices_only_for_a_session_that_passed_the_step(client, rep, teammate):
+    # Without two-factor sign-in: whether there is a step to pass was settled at sign-in.
+    sign_in(client, rep)
+    assert otp_queries(client, "/") == []
+    assert otp_queries(client, "/accounts/") == []
+    # With it: django-otp loads the device that verified the session, one query a page.
+    device, _ = enrolled(teammate)
+    client.post(reverse("logout"))
+    sign_in(client, teammate)
+    verify(client, next_code(device))
+    assert len(otp_queries(client, "/")) == 1
+    assert len(otp_queries(client, "/accounts/")) == 1
