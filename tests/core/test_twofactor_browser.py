@@ -8,12 +8,13 @@ from base64 import b32decode
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from salesflow.core.models import User
-from tests.core.authenticator import code_at, next_code
+from tests.core.authenticator import code_at, enrolled, next_code
 from tests.core.test_browser import sign_in, watch_console
 from tests.factories import UserFactory
 
@@ -71,6 +72,24 @@ def test_a_rep_turns_on_two_factor_and_signs_in_with_it(page: Page, live_server,
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{base}/")
     expect(page.get_by_role("heading", name=f"Hello, {rep.first_name}")).to_be_visible()
+
+    # Without the phone: a recovery code from the downloaded file, once.
+    recovery = next(line for line in text.splitlines() if re.fullmatch(r"\w{4}-\w{4}", line))
+    page.get_by_role("button", name="Toggle navigation").click()
+    page.get_by_role("button", name=rep.display_name).click()
+    page.get_by_role("button", name="Log out").click()
+    sign_in(page, base, rep.username)
+    page.get_by_label("Code").fill(recovery)
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_text("You signed in with a recovery code; 9 left.")).to_be_visible()
+    screenshot(page, "twofactor-recovery-used-390")
+
+    # Turning it off takes a current code.
+    page.goto(f"{base}/account/two-factor/")
+    page.get_by_role("textbox", name="Code").fill(next_code(TOTPDevice.objects.get(user=rep)))
+    page.get_by_role("button", name="Turn off two-factor sign-in").click()
+    expect(page.get_by_text("Two-factor sign-in is off.")).to_be_visible()
+    assert not TOTPDevice.objects.filter(user=rep).exists()
     # The wrong code's refusal (a 422, the form shown again) is all the browser reports.
     assert len(violations) == 1
     assert "status of 422" in violations[0]
@@ -101,3 +120,21 @@ def test_sales_ops_are_held_at_enrolment_until_they_set_it_up(page: Page, live_s
     page.get_by_role("button", name="I have kept them").press("Enter")
     expect(page).to_have_url(f"{base}/admin/")
     assert violations == []
+
+
+def test_guessing_codes_ends_in_the_lock_out(page: Page, live_server, rep, screenshot):
+    device, _ = enrolled(rep)
+    base = live_server.url
+    sign_in(page, base, rep.username)
+    wrong = "000000" if next_code(device) != "000000" else "111111"
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        page.get_by_label("Code").fill(wrong)
+        page.get_by_label("Code").press("Enter")
+        expect(page.get_by_label("Code")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Code").fill(wrong)
+    page.get_by_label("Code").press("Enter")
+    expect(page.get_by_role("heading", name="Too many failed sign-ins")).to_be_visible()
+    screenshot(page, "twofactor-locked-out-1280")
+    # Signed out: the password alone does not get back in either.
+    sign_in(page, base, rep.username)
+    expect(page.get_by_role("heading", name="Too many failed sign-ins")).to_be_visible()
