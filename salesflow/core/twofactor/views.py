@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from salesflow.core.twofactor import selectors, services
@@ -48,7 +49,7 @@ def _with_next(name: str, next_url: str) -> str:
     )
 
 
-def _passed(request: HttpRequest, device: django_otp.models.Device) -> None:
+def _passed(request: HttpRequest, device: Device) -> None:
     """The session has passed the second step with `device`."""
     # A new session key for a session that just gained a privilege (as signing in does).
     request.session.cycle_key()
@@ -88,6 +89,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         try:
             device = services.twofactor_verify(actor=user, code=form.cleaned_data["code"])
         except ValidationError as error:
+            # Only codes that were checked count: text that cannot be a code guesses nothing.
             form.add_error("code", error)
             user_login_failed.send(sender=__name__, credentials=credentials, request=request)
             if getattr(request, "axes_locked_out", False):
