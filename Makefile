@@ -33,6 +33,12 @@ run: seed
 stop: install
 	$(BIN)/python manage.py embedded_db stop
 
+# A backup of the database in var/backups/ (README, "Backups"); restore with
+# `manage.py restore FILE` into an empty database.
+.PHONY: backup
+backup: install
+	$(BIN)/python manage.py backup
+
 # Measure the data set already in DATABASE_URL's database (fill it first with seed_scale):
 # pages, POSTs, the follow-up sweep and throughput. BENCH_ARGS="--requests 10 --duration 10"
 # for a quicker run. What it writes to measure it deletes again; still, give it a database

@@ -13,6 +13,7 @@ class PipelineConfig(AppConfig):
         from prospects import signals
         from prospects.panels import ACCOUNT
         from prospects.services import STATUS_RULES
+        from salesflow.core import backup
         from salesflow.core.panels import HOME
 
         if won_deal_keeps_a_customer not in STATUS_RULES:
@@ -31,3 +32,5 @@ class PipelineConfig(AppConfig):
         )
         HOME.register(panels.home)
         ACCOUNT.register(panels.account)
+        # restore prints how many of these it brought back.
+        backup.summarise("pipeline.Opportunity", "pipeline.StageChange", "pipeline.FollowUp")
