@@ -9,3 +9,8 @@ class ProspectsConfig(AppConfig):
         # Celery's autodiscovery imports each app's tasks module only; the import's task
         # lives in its package, so the worker learns it here.
         from prospects.importing import tasks  # noqa: F401
+        from prospects.privacy import held
+        from prospects.privacy.holders import HOLDERS
+
+        # prospects' own holder first: the apps built on it add theirs in their ready().
+        HOLDERS.register("prospects", export=held.export, erase=held.erase)

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django import forms
+
+
+class EraseForm(forms.Form):
+    """The erasure's confirmation: the contact's full name or email, typed. The service
+    compares it (services.confirmation_matches), so every door asks the same."""
+
+    confirmation = forms.CharField(
+        label="Type the contact's full name or email to confirm",
+        max_length=300,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": "Type the contact's full name or email to confirm."},
+    )
