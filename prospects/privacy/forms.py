@@ -11,6 +11,9 @@ class EraseForm(forms.Form):
         label="Type the contact's full name or email to confirm",
         max_length=300,
         strip=True,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        # The page is opened to do this one thing: the keyboard starts in the field.
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autofocus": True}
+        ),
         error_messages={"required": "Type the contact's full name or email to confirm."},
     )

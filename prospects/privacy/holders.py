@@ -41,6 +41,9 @@ class Person:
 
     @classmethod
     def of(cls, contact: Contact) -> Person:
+        if contact.erased_at is not None:
+            # The placeholder names nobody: "Erased contact" is not looked for anywhere.
+            return cls(contact_pk=contact.pk, account_pk=contact.account_id, identifiers=())
         words = contact.name.split()
         candidates = [
             contact.name.strip(),
