@@ -25,6 +25,9 @@ from prospects.models import (
 from prospects.privacy.holders import Person, values_of
 from salesflow.core.models import Notification, OutboxMessage
 
+# The name the contact row keeps once erased (and its admin log entries with it).
+ERASED_CONTACT = "Erased contact"
+
 # Each table's texts that may quote a person, looked through in the whole table: a person
 # named in another account's notes (they moved on, or were a reference) is erased there too.
 TEXTS: list[tuple[str, type, tuple[str, ...]]] = [
@@ -133,16 +136,20 @@ def export(person: Person) -> dict[str, Any]:
 
 
 def erase(person: Person) -> dict[str, int]:
-    counts = {kind: person.scrub_rows(model.objects.all(), fields) for kind, model, fields in TEXTS}
-    # The admin's entries about the contact name it in object_repr even where a text does
-    # not (the person's name was the row's name): they become the placeholder's.
-    counts["admin_log"] += (
+    # The admin's entries about the contact name it in object_repr even where no text does
+    # (the person's name was the row's name): they become the placeholder's first, so the
+    # scrub below counts only the other entries that quote the person.
+    about_contact = (
         LogEntry.objects.filter(_about_contact(person))
-        .exclude(object_repr=ERASED_CONTACT)
+        .exclude(object_repr=ERASED_CONTACT, change_message="")
         .update(object_repr=ERASED_CONTACT, change_message="")
     )
+    counts = {}
+    for kind, model, fields in TEXTS:
+        rows = model.objects.all()
+        if model is Contact:
+            # The contact's own row becomes the placeholder afterwards (services.contact_erase).
+            rows = rows.exclude(pk=person.contact_pk)
+        counts[kind] = person.scrub_rows(rows, fields)
+    counts["admin_log"] += about_contact
     return counts
-
-
-# The name the contact row keeps once erased (and its admin log entries with it).
-ERASED_CONTACT = "Erased contact"

@@ -68,13 +68,13 @@ class Person:
         return re.compile("|".join(map(re.escape, self.identifiers)), re.IGNORECASE)
 
     def named_in(self, *fields: str) -> Q:
-        """Rows where any of `fields` names the person (case ignored, as ILIKE)."""
+        """Rows where any of `fields` names the person, case ignored. One regular expression
+        per field (PostgreSQL's ~*) reads each value once for all the identifiers: twice as
+        fast as an ILIKE per identifier over a large table (docs/performance.md)."""
         if not self.identifiers:
             return Q(pk__in=[])
-        return reduce(
-            or_,
-            (Q(**{f"{field}__icontains": text}) for field in fields for text in self.identifiers),
-        )
+        pattern = "|".join(map(re.escape, self.identifiers))
+        return reduce(or_, (Q(**{f"{field}__iregex": pattern}) for field in fields))
 
     def scrub(self, value: Any) -> Any:
         """The value with every mention replaced by [erased]: a text, or a JSON value's texts."""

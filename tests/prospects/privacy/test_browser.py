@@ -4,6 +4,7 @@ their data as JSON, then erases it, with the keyboard, at desktop and phone widt
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -35,7 +36,7 @@ def test_sales_ops_exports_then_erases_a_person(
         page.keyboard.press("Enter")
     download = download_info.value
     assert download.suggested_filename == f"contact-{person.contact.pk}-export.json"
-    data = json.loads(open(download.path(), encoding="utf-8").read())
+    data = json.loads(Path(download.path()).read_text(encoding="utf-8"))
     assert data["contact"]["email"] == EMAIL
     assert data["soe_steps"][0]["proposed_by_them"] is True
 
@@ -65,4 +66,5 @@ def test_sales_ops_exports_then_erases_a_person(
     assert Erasure.objects.get().contact_pk == person.contact.pk
     screenshot(page, f"privacy-erased-{width}")
     # The refused confirmation's 422 is the only thing the browser reports.
-    assert len(violations) == 1 and "status of 422" in violations[0], violations
+    assert len(violations) == 1, violations
+    assert "status of 422" in violations[0]

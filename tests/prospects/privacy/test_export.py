@@ -42,7 +42,8 @@ def test_the_export_holds_the_person_everywhere_salesflow_keeps_them(person, sal
     assert data["why_notes"][0]["said_by_them"] is True
     [step] = data["soe_steps"]
     assert step["text"] == f"Board paper by {FIRST_LAST}"
-    assert step["proposed_by_them"] and step["their_step"]
+    assert step["proposed_by_them"]
+    assert step["their_step"]
     assert step["deal_id"] == person.deal.pk
     [deal] = data["deals"]
     assert deal["name"] == f"Ward pilot with {FIRST_LAST}"
@@ -83,7 +84,8 @@ def test_the_export_holds_nothing_of_the_other_contacts(person, sales_ops):
 def test_the_export_of_the_other_contact_holds_nothing_of_her(person, sales_ops):
     data = services.contact_export(actor=sales_ops, contact=person.other)
     assert data["contact"]["name"] == OTHER_NAME
-    assert data["soe_steps"] == [] and data["why_notes"] == []
+    assert data["soe_steps"] == []
+    assert data["why_notes"] == []
     assert [c["attended"] for c in data["conversations"]] == [True, True, True]
 
 

@@ -13,7 +13,17 @@ from hypothesis import strategies as st
 
 from prospects.models import Contact, Erasure
 from tests.factories import UserFactory
-from tests.hostile import OK, csrf_client, fuzz, hostile, ids
+from tests.hostile import (
+    BAD_CHARSETS,
+    OK,
+    assert_refused_as_not_utf8,
+    bodies_in,
+    csrf_client,
+    fuzz,
+    hostile,
+    ids,
+    post_in,
+)
 from tests.prospects.privacy.conftest import EMAIL, NAME
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +103,8 @@ def test_erasing_through_the_form_says_so_and_shows_who_erased(person, sales_ops
     assert "Erased. The contact&#x27;s name, email and phone are gone from" in html
     assert "Erased contact" in html
     assert f"Erased by {escape(sales_ops.display_name)} on" in html
-    assert NAME not in html and EMAIL not in html
+    assert NAME not in html
+    assert EMAIL not in html
     # The placeholder's page offers neither an export nor a second erasure.
     assert reverse("prospects:contact_erase", args=[person.contact.pk]) not in html
     # Asked again, the form says it is done and changes nothing.
@@ -157,3 +168,21 @@ def test_any_id_is_a_page_or_404(client, sales_ops, pk):
         url = reverse(name, args=[1]).replace("/1/", f"/{pk}/", 1)
         response = as_user(client, sales_ops).get(url)
         assert response.status_code in OK
+
+
+@pytest.mark.parametrize("pk", [2**63 - 1, 2**63, 2**70])
+def test_ids_beyond_any_row_are_404(client, sales_ops, pk):
+    client.force_login(sales_ops)
+    for name in [*REQUEST_PAGES, "prospects:contact_detail"]:
+        assert client.get(reverse(name, args=[pk])).status_code == 404
+
+
+@pytest.mark.parametrize("charset", BAD_CHARSETS)
+def test_the_erase_form_sent_in_another_charset_is_refused_with_400(person, sales_ops, charset):
+    client, token = csrf_client(sales_ops)
+    url = reverse("prospects:contact_erase", args=[person.contact.pk])
+    data = {"confirmation": NAME, "csrfmiddlewaretoken": token}
+    for body, content_type in bodies_in(charset, data):
+        assert_refused_as_not_utf8(post_in(client, url, body, content_type))
+    assert Contact.objects.get(pk=person.contact.pk).name == NAME
+    assert not Erasure.objects.exists()
