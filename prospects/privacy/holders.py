@@ -61,6 +61,32 @@ class Person:
         found.sort(key=len, reverse=True)
         return cls(contact_pk=contact.pk, account_pk=contact.account_id, identifiers=tuple(found))
 
+    @classmethod
+    def others_near(cls, contact: Contact, person: Person) -> Person:
+        """The other people an export of `contact` may quote: their account's other contacts
+        and whoever took part in a conversation with them, as one Person whose identifiers
+        the export hides. An identifier found inside one of the person's own ("Helen" in
+        "Helen Shaw") is left alone: hiding it would hide the person from their own export."""
+        others = (
+            Contact.objects.filter(
+                Q(account_id=contact.account_id) | Q(conversations__contacts=contact),
+                erased_at__isnull=True,
+            )
+            .exclude(pk=contact.pk)
+            .distinct()
+        )
+        own = [text.casefold() for text in person.identifiers]
+        found: set[str] = set()
+        for other in others:
+            for text in cls.of(other).identifiers:
+                if not any(text.casefold() in mine for mine in own):
+                    found.add(text)
+        return cls(
+            contact_pk=contact.pk,
+            account_pk=contact.account_id,
+            identifiers=tuple(sorted(found, key=len, reverse=True)),
+        )
+
     @cached_property
     def _pattern(self) -> re.Pattern[str] | None:
         if not self.identifiers:
@@ -76,14 +102,20 @@ class Person:
         pattern = "|".join(map(re.escape, self.identifiers))
         return reduce(or_, (Q(**{f"{field}__iregex": pattern}) for field in fields))
 
-    def scrub(self, value: Any) -> Any:
-        """The value with every mention replaced by [erased]: a text, or a JSON value's texts."""
+    def scrub(self, value: Any, *, replacement: str = ERASED, keys: bool = True) -> Any:
+        """The value with every mention replaced by [erased]: a text, or a JSON value's texts
+        (its keys too, unless `keys` is false: an export's own field names stay as they are)."""
         if isinstance(value, str):
-            return self._pattern.sub(ERASED, value) if self._pattern else value
+            return self._pattern.sub(replacement, value) if self._pattern else value
         if isinstance(value, list):
-            return [self.scrub(item) for item in value]
+            return [self.scrub(item, replacement=replacement, keys=keys) for item in value]
         if isinstance(value, dict):
-            return {self.scrub(key): self.scrub(item) for key, item in value.items()}
+            return {
+                (self.scrub(key, replacement=replacement) if keys else key): self.scrub(
+                    item, replacement=replacement, keys=keys
+                )
+                for key, item in value.items()
+            }
         return value
 
     def mentioned(self, value: Any) -> bool:

@@ -24,6 +24,8 @@ from salesflow.core.models import User
 
 # The export's format name and version, first in the file (README: "Data-protection requests").
 EXPORT_FORMAT = "salesflow-contact-export/1"
+# What another contact's name, email or phone becomes in a person's export.
+ANOTHER_PERSON = "[another contact]"
 
 
 def _check_actor(actor: User) -> None:
@@ -42,6 +44,15 @@ def contact_export(*, actor: User, contact: Contact) -> dict[str, Any]:
             if name in sections:
                 raise RuntimeError(f"Two holders export a section named {name!r}.")
             sections[name] = section
+    # Texts that quote the person may quote others too ("Tomasz forwarded it to Helen"):
+    # what the export gives the person is theirs, not their colleagues' names and numbers.
+    others = Person.others_near(contact, person)
+    sections = {
+        name: section
+        if name == "contact"
+        else others.scrub(section, replacement=ANOTHER_PERSON, keys=False)
+        for name, section in sections.items()
+    }
     return {
         "format": EXPORT_FORMAT,
         "exported_at": timezone.now(),

@@ -35,7 +35,8 @@ def test_the_export_holds_the_person_everywhere_salesflow_keeps_them(person, sal
     notes = [c["notes"] for c in data["conversations"]]
     assert notes == [
         f"{FIRST_LAST} says weekend discharges stall; call her on {PHONE}.",
-        f"{OTHER_NAME} forwarded the figures to {EMAIL.upper()}.",
+        # Another contact named with her: hidden, it is not hers to receive.
+        f"[another contact] forwarded the figures to {EMAIL.upper()}.",
     ]
     assert [c["attended"] for c in data["conversations"]] == [True, False]
     assert data["why_notes"][0]["text"] == f"{NAME} wants beds free by Friday noon."
@@ -72,8 +73,10 @@ def test_the_export_holds_nothing_of_the_other_contacts(person, sales_ops):
     data = services.contact_export(actor=sales_ops, contact=person.contact)
     text = json.dumps(data, default=str)
 
-    # Not the other contact's own conversations, nor their address from the import file.
+    # Not the other contact's own conversations, nor their name or address where a text
+    # that quotes her quotes them too (a conversation's notes, the import file).
     assert "walked us round ward 4" not in text
+    assert OTHER_NAME not in text
     assert OTHER_EMAIL not in text
     assert "+44 20 7946 0111" not in text
     assert data["other_contacts_naming_them"] == []
@@ -87,6 +90,13 @@ def test_the_export_of_the_other_contact_holds_nothing_of_her(person, sales_ops)
     assert data["soe_steps"] == []
     assert data["why_notes"] == []
     assert [c["attended"] for c in data["conversations"]] == [True, True, True]
+    # The conversation they shared quotes her: hidden in his export.
+    assert data["conversations"][0]["notes"] == (
+        "[another contact] says weekend discharges stall; call her on [another contact]."
+    )
+    text = json.dumps(data, default=str).casefold()
+    for needle in (NAME, FIRST_LAST, EMAIL, PHONE):
+        assert needle.casefold() not in text
 
 
 def test_only_sales_ops_and_admins_may_export(person, rep, manager):
