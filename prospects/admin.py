@@ -46,6 +46,11 @@ class ContactInline(admin.TabularInline):
     model = Contact
     extra = 0
 
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Contact]:
+        # An erased contact's placeholder stays anonymous: not offered for editing here
+        # either (prospects.services.contact_save refuses it on the site).
+        return super().get_queryset(request).filter(erased_at__isnull=True)
+
 
 class AccountAdminForm(forms.ModelForm):
     website = forms.URLField(max_length=300, required=False, assume_scheme="https")

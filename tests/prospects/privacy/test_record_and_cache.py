@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from prospects.models import Erasure
+from prospects.models import Contact, Erasure
 from prospects.privacy import services
 from tests.prospects.privacy.conftest import EMAIL, FIRST_LAST, NAME, PHONE
 
@@ -54,3 +54,14 @@ def test_the_cache_keeps_nothing_of_the_person_after_an_erasure(client, person, 
     for key, value in kept().items():
         for needle in (NAME, FIRST_LAST, EMAIL, PHONE):
             assert needle.encode() not in value, key
+
+
+def test_the_account_admin_offers_no_erased_contact_for_editing(admin_client, person, sales_ops):
+    services.contact_erase(actor=sales_ops, contact=person.contact, confirmation=NAME)
+
+    page = admin_client.get(
+        reverse("admin:prospects_account_change", args=[person.contact.account_id])
+    )
+    formset = next(f for f in page.context["inline_admin_formsets"] if f.opts.model is Contact)
+    shown = {form.instance.pk for form in formset.formset.forms}
+    assert shown == {person.other.pk}
