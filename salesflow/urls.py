@@ -27,6 +27,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("account/two-factor/", include("salesflow.core.twofactor.urls")),
     path("notifications/", core_views.notifications, name="notifications"),
     path("", include("prospects.urls")),
     path("", include("pipeline.urls")),

@@ -88,3 +88,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def retry(self, request, queryset):  # noqa: ANN001, ANN201 - Django's signature
         count = outbox_services.outbox_retry(messages=queryset)
         self.message_user(request, f"{count} message(s) will be tried again.")
+
+
+# Two-factor sign-in's devices: listed and deletable (a reset), their secrets never shown.
+from salesflow.core.twofactor import admin as _twofactor_admin  # noqa: E402, F401

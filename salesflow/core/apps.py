@@ -8,3 +8,7 @@ class CoreConfig(AppConfig):
     name = "salesflow.core"
     label = "core"
     verbose_name = "People and system"
+
+    def ready(self) -> None:
+        # Connects the receiver that marks, at sign-in, a session that owes the second step.
+        from salesflow.core.twofactor import session  # noqa: F401

@@ -53,6 +53,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    # Two-factor sign-in (salesflow.core.twofactor): authenticator apps and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "salesflow.core",
     "prospects",
@@ -71,6 +75,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every view needs a login unless it is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # request.user.is_verified(): whether this session passed the second step; then every
+    # page but the second step and enrolment asks for it (salesflow.core.twofactor).
+    "django_otp.middleware.OTPMiddleware",
+    "salesflow.core.twofactor.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -161,6 +169,16 @@ AXES_VERBOSE = False
 # client's address, not the proxy's. 0 (the default here) means clients connect directly.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 AXES_CLIENT_IP_CALLABLE = "salesflow.core.net.client_ip"
+# One address trying many usernames (a few guesses each, under the pair's limit) is locked
+# out once its failures across all usernames reach this (salesflow.core.lockout).
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
+AXES_HANDLER = "salesflow.core.lockout.AddressLimitHandler"
+
+# Two-factor sign-in: when on, admins and sales ops (who see every team's records and
+# configure the process) must enrol before anything else; everyone else may choose to.
+SALESFLOW_REQUIRE_2FA = env_bool("SALESFLOW_REQUIRE_2FA", False)
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = "salesflow"
 
 # --- Security headers -----------------------------------------------------------------
 # A strict policy from day one: no inline scripts or styles, everything from static/.
@@ -283,6 +301,8 @@ SALESFLOW_DASHBOARD_KEEP_MINUTES = env_int(
 )
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULER = "salesflow.core.beat:Scheduler"  # makes the schedule's folder
+# Beat writes its schedule after every job it sends: the container's health check reads its age.
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_BEAT_SCHEDULE = {
     "record-worker-heartbeat": {
         "task": "salesflow.core.tasks.record_worker_heartbeat",

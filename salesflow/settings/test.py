@@ -45,3 +45,5 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 # Serve static files from the source folders, as in development: no collectstatic for tests.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Off whatever the environment says; the tests of two-factor sign-in turn it on themselves.
+SALESFLOW_REQUIRE_2FA = False
