@@ -186,3 +186,16 @@ def test_the_erase_form_sent_in_another_charset_is_refused_with_400(person, sale
         assert_refused_as_not_utf8(post_in(client, url, body, content_type))
     assert Contact.objects.get(pk=person.contact.pk).name == NAME
     assert not Erasure.objects.exists()
+
+
+def test_the_contact_page_reads_a_fixed_number_of_queries(
+    client, contact, sales_ops, log, django_assert_max_num_queries
+):
+    for n in range(15):
+        log(contact.account, contacts=[contact], notes=f"Call {n}")
+    url = reverse("prospects:contact_detail", args=[contact.pk])
+    as_user(client, sales_ops)
+    client.get(url)  # the session and the user, read once
+    with django_assert_max_num_queries(6):
+        response = client.get(url)
+    assert response.content.decode().count("logged by") == 15
