@@ -8,10 +8,11 @@ class PipelineConfig(AppConfig):
     def ready(self) -> None:
         # pipeline builds on prospects: it tells prospects its rule and listens to what
         # prospects announces; prospects never asks.
-        from pipeline import listeners, panels
+        from pipeline import listeners, panels, privacy
         from pipeline.deals.selectors import won_deal_keeps_a_customer
         from prospects import signals
         from prospects.panels import ACCOUNT
+        from prospects.privacy.holders import HOLDERS
         from prospects.services import STATUS_RULES
         from salesflow.core import backup
         from salesflow.core.panels import HOME
@@ -32,5 +33,6 @@ class PipelineConfig(AppConfig):
         )
         HOME.register(panels.home)
         ACCOUNT.register(panels.account)
+        HOLDERS.register("pipeline", export=privacy.export, erase=privacy.erase)
         # restore prints how many of these it brought back.
         backup.summarise("pipeline.Opportunity", "pipeline.StageChange", "pipeline.FollowUp")

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import HttpRequest
 
 from prospects import services
 from prospects.models import (
@@ -11,6 +12,7 @@ from prospects.models import (
     AccountImport,
     Contact,
     Conversation,
+    Erasure,
     FacilitativeQuestion,
     LeadSource,
     Segment,
@@ -43,6 +45,11 @@ class FacilitativeQuestionAdmin(admin.ModelAdmin):
 class ContactInline(admin.TabularInline):
     model = Contact
     extra = 0
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Contact]:
+        # An erased contact's placeholder stays anonymous: not offered for editing here
+        # either (prospects.services.contact_save refuses it on the site).
+        return super().get_queryset(request).filter(erased_at__isnull=True)
 
 
 class AccountAdminForm(forms.ModelForm):
@@ -144,3 +151,23 @@ class AccountImportAdmin(admin.ModelAdmin):
         "contacts_created",
         "finished_at",
     ]
+
+
+@admin.register(Erasure)
+class ErasureAdmin(admin.ModelAdmin):
+    """The record of erasures, read-only: made by prospects.privacy.services.contact_erase
+    only, and kept as it was written."""
+
+    list_display = ["contact_pk", "erased_by", "erased_at", "total"]
+    list_select_related = ["erased_by"]
+    readonly_fields = ["contact", "contact_pk", "erased_by", "erased_at", "counts"]
+    date_hierarchy = "erased_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Erasure | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Erasure | None = None) -> bool:
+        return False

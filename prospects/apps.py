@@ -9,8 +9,11 @@ class ProspectsConfig(AppConfig):
         # Celery's autodiscovery imports each app's tasks module only; the import's task
         # lives in its package, so the worker learns it here.
         from prospects.importing import tasks  # noqa: F401
-
-        # restore prints how many of these it brought back.
+        from prospects.privacy import held
+        from prospects.privacy.holders import HOLDERS
         from salesflow.core import backup
 
+        # prospects' own holder first: the apps built on it add theirs in their ready().
+        HOLDERS.register("prospects", export=held.export, erase=held.erase)
+        # restore prints how many of these it brought back.
         backup.summarise("prospects.Account", "prospects.Contact", "prospects.Conversation")

@@ -173,6 +173,9 @@ class Contact(models.Model):
     buying_role = models.CharField(
         max_length=16, choices=BuyingRole.choices, default=BuyingRole.UNKNOWN
     )
+    # Set when the person's data was erased (prospects.privacy): the row stays as an
+    # anonymous placeholder so conversations, why notes and SOE steps keep their link.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name", "pk"]
@@ -336,3 +339,7 @@ class AccountImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+
+# The record of erasures lives in its own package; importing it here registers it with the app.
+from prospects.privacy.models import Erasure  # noqa: E402, F401

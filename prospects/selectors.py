@@ -176,3 +176,10 @@ def account_export_rows(*, user: User, filters: AccountFilters) -> Iterator[tupl
         .values_list(*EXPORT_FIELDS.values())
         .iterator(chunk_size=2000)
     )
+
+
+def contact_conversations(*, contact: Contact, limit: int = 20) -> list[Conversation]:
+    """The conversations the contact took part in, newest first, for their page."""
+    return list(
+        contact.conversations.select_related("logged_by").order_by("-occurred_at", "-pk")[:limit]
+    )

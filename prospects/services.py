@@ -148,6 +148,9 @@ def account_update(*, actor: User, account: Account, **changes: object) -> Accou
 def contact_save(*, actor: User, contact: Contact) -> Contact:
     if not access.can_edit_account(actor, contact.account):
         raise ValidationError("This account is read-only for you.")
+    if contact.erased_at is not None:
+        # The placeholder of an erased person stays anonymous: a new person is a new contact.
+        raise ValidationError("This contact's data was erased; add a new contact instead.")
     contact.full_clean()
     contact.save()
     return contact

@@ -3,6 +3,7 @@ from django.urls import path
 from prospects import views
 from prospects.importing import views as importing_views
 from prospects.merge import views as merge_views
+from prospects.privacy import views as privacy_views
 from prospects.search import views as search_views
 
 app_name = "prospects"
@@ -36,4 +37,7 @@ urlpatterns = [
     path("accounts/<int:pk>/why/", views.why_edit, name="why_edit"),
     path("accounts/<int:pk>/contacts/new/", views.contact_create, name="contact_create"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
+    path("contacts/<int:pk>/", views.contact_detail, name="contact_detail"),
+    path("contacts/<int:pk>/export.json", privacy_views.contact_export, name="contact_export"),
+    path("contacts/<int:pk>/erase/", privacy_views.contact_erase, name="contact_erase"),
 ]

@@ -27,6 +27,8 @@ from prospects.forms import (
 )
 from prospects.models import Account, ConversationKind
 from prospects.panels import ACCOUNT
+from prospects.privacy import access as privacy_access
+from prospects.privacy import selectors as privacy_selectors
 from salesflow.core.web import csv_safe, form_errors_to
 
 ACCOUNTS_PER_PAGE = 25
@@ -208,6 +210,22 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactForm(request.POST or None)
     form.instance.account = account
     return _contact_form(request, form, account)
+
+
+@require_GET
+def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = access.get_contact_for_user(request.user, pk)
+    context = {
+        "contact": contact,
+        "account": contact.account,
+        "can_edit": access.can_edit_account(request.user, contact.account)
+        and contact.erased_at is None,
+        "conversations": selectors.contact_conversations(contact=contact),
+        # Data-protection requests (prospects.privacy): sales ops and admins only.
+        "can_handle_requests": privacy_access.can_handle_requests(request.user),
+        "erasure": privacy_selectors.contact_erasure(contact=contact),
+    }
+    return render(request, "prospects/contact_detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])

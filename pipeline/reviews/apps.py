@@ -11,7 +11,9 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Plusses/deltas reviews"
 
     def ready(self) -> None:
-        from pipeline.reviews import panels
+        from pipeline.reviews import panels, privacy
+        from prospects.privacy.holders import HOLDERS
         from salesflow.core.panels import HOME
 
         HOME.register(panels.home)
+        HOLDERS.register("reviews", export=privacy.export, erase=privacy.erase)

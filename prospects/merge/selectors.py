@@ -72,8 +72,10 @@ def merge_contact_pairs(*, survivor: Account, duplicate: Account) -> list[Contac
     case), else the same name (any case or spacing). Each contact is in one pair at most,
     email matches first; the merge page offers each pair, and services.account_merge
     accepts only these."""
-    ours = list(account_contacts(account=survivor))
-    theirs = list(account_contacts(account=duplicate))
+    # Erased contacts' placeholders all read "Erased contact": they are nobody, so never
+    # the same person as another (they move over as they are).
+    ours = [c for c in account_contacts(account=survivor) if c.erased_at is None]
+    theirs = [c for c in account_contacts(account=duplicate) if c.erased_at is None]
     taken: set[int] = set()
     pairs: dict[int, ContactPair] = {}
     for reason, key in (("email", lambda c: c.email.strip().casefold()), ("name", _same_name)):
