@@ -5,6 +5,7 @@ run itself is pipeline/benchmark/soak.py."""
 
 from __future__ import annotations
 
+import math
 import shlex
 import sys
 from argparse import ArgumentTypeError
@@ -17,27 +18,23 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from pipeline.benchmark import soak
 
 
-def _positive(kind: type[int] | type[float]) -> Any:
+def _number(kind: type[int] | type[float], *, low: float, high: float, above: bool = False) -> Any:
+    """An argparse type: a finite number of `kind` in [low, high] (above: more than low)."""
+
     def parse(value: str) -> int | float:
         try:
             number = kind(value)
-        except ValueError:
-            raise ArgumentTypeError(f"{value!r} is not a number") from None
-        if number <= 0:
-            raise ArgumentTypeError("must be more than 0")
+        except (ValueError, OverflowError):
+            raise ArgumentTypeError(f"{value!r} is not a {kind.__name__} number") from None
+        if not math.isfinite(number) or number > high or number < low or (above and number == low):
+            side = f"more than {low:g}" if above else f"at least {low:g}"
+            raise ArgumentTypeError(f"must be {side} and at most {high:g}")
         return number
 
     return parse
 
 
-def _not_negative(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 0:
-        raise ArgumentTypeError("must be 0 or more")
-    return number
+DAY = 24 * 60 * 60
 
 
 class Command(BaseCommand):
@@ -51,38 +48,44 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--minutes", type=_positive(float), default=5.0, help="Minutes of load (5)."
+            "--minutes",
+            type=_number(float, low=0, high=24 * 60, above=True),
+            default=5.0,
+            help="Minutes of load (5).",
         )
         parser.add_argument(
-            "--users", type=_positive(int), default=4, help="Users signed in at once (4)."
+            "--users",
+            type=_number(int, low=1, high=200),
+            default=4,
+            help="Users signed in at once (4).",
         )
         parser.add_argument(
             "--kill-every",
-            type=_not_negative,
+            type=_number(int, low=0, high=DAY),
             default=60,
             help="Seconds between Celery worker kills; 0 kills none (60).",
         )
         parser.add_argument(
             "--redis-restart-at",
-            type=_not_negative,
+            type=_number(int, low=0, high=DAY),
             default=None,
             help="Second of the load at which Redis is stopped (default: half-way).",
         )
         parser.add_argument(
             "--redis-down",
-            type=_positive(int),
+            type=_number(int, low=1, high=DAY),
             default=20,
             help="Seconds Redis stays stopped (20).",
         )
         parser.add_argument(
             "--pause",
-            type=float,
+            type=_number(float, low=0, high=60),
             default=0.3,
             help="Seconds each user waits between requests (0.3).",
         )
         parser.add_argument(
             "--drain-timeout",
-            type=_positive(int),
+            type=_number(int, low=1, high=DAY),
             default=180,
             help="Seconds to wait at the end for follow-ups to surface and emails to go (180).",
         )
@@ -109,7 +112,7 @@ class Command(BaseCommand):
             kill_every=options["kill_every"],
             redis_restart_at=options["redis_restart_at"],
             redis_down_seconds=options["redis_down"],
-            pause=max(options["pause"], 0.0),
+            pause=options["pause"],
             drain_seconds=options["drain_timeout"],
             keep=options["keep"],
             log_dir=folder,

@@ -5,18 +5,22 @@ checks themselves: a broken promise is found, and the command exits non-zero."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.benchmark import soak
 from pipeline.followups.models import FollowUp, FollowUpEvent
 from prospects.models import Account, Channel, Conversation, ConversationKind
 from salesflow.core.models import OutboxMessage
 from tests.factories import AccountFactory, UserFactory
+from tests.hostile import fuzz, hostile
 
 
 @pytest.mark.redis
@@ -173,3 +177,54 @@ def test_a_read_error_a_lost_email_or_an_unsent_one_fails_the_command(monkeypatc
     assert "2 email(s) still unsent after the drain" in err.getvalue()
     assert "**BROKEN**" in out.getvalue()
     assert OutboxMessage.objects.count() == 0
+
+
+@fuzz
+@given(
+    option=st.sampled_from(
+        ["--minutes", "--users", "--kill-every", "--redis-restart-at", "--redis-down", "--pause"]
+    ),
+    value=hostile,
+)
+def test_any_option_value_is_taken_as_a_number_or_refused_in_words(option, value):
+    from pipeline.management.commands.soak import Command
+
+    parser = Command().create_parser("manage.py", "soak")
+    refusal = ""
+    try:
+        parsed = parser.parse_args([option, value])
+    except CommandError as error:
+        refusal = str(error)
+    if refusal:
+        assert refusal.startswith(f"Error: argument {option}")
+        return
+    number = getattr(parsed, option.removeprefix("--").replace("-", "_"))
+    assert isinstance(number, int | float)
+    assert math.isfinite(number)  # "inf" or "nan" would crash the run, not start it
+    assert 0 <= number <= 24 * 60 * 60
+    if option in {"--minutes", "--users", "--redis-down"}:
+        assert number > 0
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--minutes", "inf"),
+        ("--minutes", "nan"),
+        ("--minutes", "0"),
+        ("--pause", "-1e9"),
+        ("--users", "9999999999999999999999"),
+        ("--kill-every", "1e3"),
+    ],
+)
+def test_values_that_would_crash_or_never_end_are_refused(option, value):
+    from pipeline.management.commands.soak import Command
+
+    with pytest.raises(CommandError, match=f"argument {option}"):
+        Command().create_parser("manage.py", "soak").parse_args([option, value])
+
+
+def test_a_redis_restart_after_the_run_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(soak, "run_soak", lambda *args, **kwargs: pytest.fail("it ran"))
+    with pytest.raises(CommandError, match="--redis-restart-at must fall within the run"):
+        call_command("soak", minutes=1, redis_restart_at=60, out=str(tmp_path))
