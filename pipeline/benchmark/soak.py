@@ -983,8 +983,7 @@ def markdown(result: SoakResult) -> str:
     kills = [fault for fault in result.faults if fault.what.startswith("SIGKILL")]
     trees = sum("main process and" in fault.what for fault in kills)
     lines = [
-        f"#### Soak of {result.started_at:%Y-%m-%d %H:%M} UTC, {result.seconds / 60:g} minutes: "
-        f"{held}",
+        f"### Soak of {result.started_at:%Y-%m-%d %H:%M} UTC, {_minutes(result.seconds)}: {held}",
         "",
         f"- Machine: {throughput.cores()} cores (shared); PostgreSQL "
         f"{connection.pg_version // 10000}, gunicorn {GUNICORN_WORKERS} sync workers "
@@ -995,8 +994,9 @@ def markdown(result: SoakResult) -> str:
         + ", ".join(f"{count:,} {name}" for name, count in result.dataset.items())
         + f"; as the rep `{result.rep}`"
         + (f", the dashboard as the manager `{result.manager}`" if result.manager else ""),
-        f"- Faults: {len(kills)} Celery workers SIGKILLed ({trees} whole trees, "
-        f"{len(kills) - trees} main processes only), each replaced at once; Redis {down}.",
+        f"- Faults: a Celery worker SIGKILLed {len(kills)} times ({trees} times its whole "
+        f"process tree, {len(kills) - trees} times its main process only), each time replaced "
+        f"at once; Redis {down}.",
         "",
         "| Requests | count | errors | p50 ms | p95 ms | max ms |",
         "|---|--:|--:|--:|--:|--:|",
@@ -1032,12 +1032,26 @@ def markdown(result: SoakResult) -> str:
         f"{e.get('lost', 0)} lost, {e.get('duplicates', 0)} received twice | "
         f"{_yes(not e.get('lost') and not e.get('unsent'))} |",
         "",
-        f"The outbox drained {result.drain_seconds:g} s after the load ended.",
+        _drained(result.drain_seconds),
     ]
     failures = result.failures()
     if failures:
         lines += ["", "Broken:", *(f"- {failure}" for failure in failures)]
     return "\n".join(lines) + "\n"
+
+
+def _drained(seconds: float) -> str:
+    if seconds < DRAIN_POLL_SECONDS:  # the drain's first look found nothing to wait for
+        return "When the load ended, every due follow-up had surfaced and the outbox was empty."
+    return (
+        f"After the load, the last due follow-ups surfaced and the outbox emptied within "
+        f"{seconds:g} s."
+    )
+
+
+def _minutes(seconds: int) -> str:
+    minutes = seconds / 60
+    return f"{minutes:g} minute" + ("" if minutes == 1 else "s")
 
 
 def _yes(kept: bool) -> str:
