@@ -457,7 +457,8 @@ class Driver:
         self.load, self.rep, self.manager, self.paths = load, rep, manager, paths
         self.started, self.pause, self.stop = started, pause, stop
         self.at_stage = load.stages[1]  # where the deal is now, as this user last saw it
-        self.count = itertools.count(1)
+        self.count = itertools.count(1)  # numbers the conversations
+        self.plans = itertools.count(1)  # numbers the follow-ups
 
     def run(self) -> None:
         try:
@@ -540,7 +541,7 @@ class Driver:
             )
 
     def _plan(self) -> None:
-        number = next(self.count)
+        number = next(self.plans)
         # Mostly on the quiet account (due at once); every third on the account with the
         # conversations, where the patience rules may hold it past the run: it must not
         # surface early.
