@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run stop test lint format migrate seed bench
+.PHONY: install run stop test lint format migrate seed bench soak
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,14 @@ backup: install
 # of its own.
 bench: migrate
 	$(BIN)/python manage.py bench $(BENCH_ARGS)
+
+# The rep's reads and writes through gunicorn for MINUTES while a Celery worker is killed
+# every minute and Redis restarted once, on the demo data set; then every promise checked
+# (docs/reliability.md). It runs its own Redis, gunicorn, workers, beat and SMTP server.
+# SOAK_ARGS="--users 8 --kill-every 30" for more.
+MINUTES ?= 5
+soak: seed
+	$(BIN)/python manage.py soak --minutes $(MINUTES) $(SOAK_ARGS)
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

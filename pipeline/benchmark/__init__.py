@@ -12,5 +12,7 @@ services, selectors, tasks) imports this package; the two management commands do
 - ``sweep``: the follow-up sweep, two OS processes racing over the same due rows;
 - ``throughput``: gunicorn with production settings under a fixed-duration ``wrk`` load;
 - ``report``: row counts, PostgreSQL settings and the Markdown tables;
+- ``soak``: ``manage.py soak``, the rep's day through gunicorn with workers killed and Redis
+  restarted, and the check that no promise broke (``smtp_sink``: the SMTP server it counts at);
 - ``scale``: the scale data set behind ``manage.py seed_scale``, loaded with COPY.
 """

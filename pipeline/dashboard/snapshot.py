@@ -6,6 +6,7 @@ background before they expire (keep_fresh, the body of pipeline.tasks.keep_dashb
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,10 +15,13 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from pipeline.dashboard import coaching, figures, forecast
 from pipeline.dashboard.scope import Scope
 from salesflow.core.models import User
+
+logger = logging.getLogger(__name__)
 
 # Every figure of the page, by the name its CSV download uses (see columns.CSV_COLUMNS).
 FIGURES: dict[str, Callable[[Scope], Any]] = {
@@ -71,7 +75,13 @@ def get(scope: Scope, *, refresh: bool = False) -> Snapshot:
 
 
 def _kept(scope: Scope) -> Snapshot | None:
-    kept = cache.get(scope.cache_key)
+    try:
+        kept = cache.get(scope.cache_key)
+    except RedisError:
+        # The cache only saves time: with Redis down (restarting, say) the page works its
+        # figures out from the database instead of failing.
+        logger.warning("The dashboard's cache is unreachable; working the figures out")
+        return None
     return kept if isinstance(kept, Snapshot) else None
 
 
@@ -80,7 +90,10 @@ def _take(scope: Scope) -> Snapshot:
         taken_at=timezone.now(),
         figures={name: figure(scope) for name, figure in FIGURES.items()},
     )
-    cache.set(scope.cache_key, taken, timeout=settings.SALESFLOW_DASHBOARD_KEEP_MINUTES * 60)
+    try:
+        cache.set(scope.cache_key, taken, timeout=settings.SALESFLOW_DASHBOARD_KEEP_MINUTES * 60)
+    except RedisError:
+        logger.warning("The dashboard's cache is unreachable; the figures are not kept")
     return taken
 
 
@@ -111,4 +124,7 @@ def keep_fresh(*, older_than: timedelta) -> int:
 
 def forget(scope: Scope) -> None:
     """Drop the figures kept for this scope: the next view works them out."""
-    cache.delete(scope.cache_key)
+    try:
+        cache.delete(scope.cache_key)
+    except RedisError:
+        logger.warning("The dashboard's cache is unreachable; nothing kept to forget")

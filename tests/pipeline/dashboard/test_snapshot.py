@@ -204,3 +204,30 @@ def test_the_background_job_is_on_the_beat_schedule(settings):
     assert entry["task"] == "pipeline.tasks.keep_dashboards_fresh"
     # Every half of the time figures are kept: the shared views never expire.
     assert entry["schedule"] == settings.SALESFLOW_DASHBOARD_KEEP_MINUTES * 30
+
+
+def test_with_the_caches_redis_down_the_page_works_its_figures_out_and_answers(
+    client, manager, rep, open_deal, settings
+):
+    """The kept figures only save time: a Redis that is down (being restarted, say) must
+    not take the dashboard with it."""
+    from tests.pipeline.followups.test_sweep import _free_port
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Nothing listens on a port just found free: every cache call is refused.
+            "LOCATION": f"redis://127.0.0.1:{_free_port()}/0",
+        }
+    }
+    # (Changing CACHES makes Django drop the cache connections it holds: the page uses this.)
+    open_deal(rep)
+    client.force_login(manager)
+    page = client.get(reverse("pipeline:dashboard"))
+    assert page.status_code == 200
+    assert "Figures as of" in page.content.decode()
+    assert open_deals(client) == 1
+    open_deal(rep)
+    assert open_deals(client) == 2  # nothing kept: worked out afresh each time
+    response = client.post(reverse("pipeline:dashboard_refresh"), follow=True)
+    assert response.status_code == 200
