@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from tests.factories import TeamFactory, UserFactory
+from tests.shipped import put_back_shipped_rows
 
 CHROMIUM = os.environ.get("SALESFLOW_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -59,6 +61,21 @@ def _empty_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shipped(django_db_setup, django_db_blocker) -> str:
+    """The rows the migrations wrote (the default pipeline, close reasons, patience rules,
+    the question library…), taken before the first test: pytest-django runs the transactional
+    tests last, and each one's flush takes these rows away from the ones after it."""
+    with django_db_blocker.unblock():
+        return connection.creation.serialize_db_to_string()
+
+
+@pytest.fixture
+def shipped_rows(transactional_db, _shipped) -> None:
+    """For a transactional test that needs what the migrations wrote."""
+    put_back_shipped_rows(_shipped)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -45,19 +45,20 @@ class Sandbox:
     back: Stage
 
 
-def sandbox_create(*, rep: User, like: Account) -> Sandbox:
+def sandbox_create(*, rep: User, like: Account, name: str | None = None) -> Sandbox:
     """A throwaway account of the rep, shaped like `like` (segment and lead source pick its
-    pipeline), with an open deal already past its first stage."""
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    pipeline), with an open deal already past its first stage. Without a `name`, one that
+    remove_leftovers finds."""
+    name = name or f"{TAG} throwaway {timezone.now():%Y%m%d-%H%M%S}"
     account = prospect_services.account_create(
         actor=rep,
-        name=f"{TAG} throwaway {stamp}",
+        name=name,
         owner=rep,
         segment=like.segment,
         lead_source=like.lead_source,
     )
     deal = deal_services.opportunity_create(
-        actor=rep, account=account, name=f"{TAG} throwaway deal", owner=rep, value=Decimal(25_000)
+        actor=rep, account=account, name=f"{name} deal", owner=rep, value=Decimal(25_000)
     )
     stages = deal_selectors.open_stages(pipeline=deal.pipeline)
     if len(stages) < 2:

@@ -53,7 +53,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -66,8 +65,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pipeline.benchmark import actions, subjects, throughput
-from pipeline.deals import selectors as deal_selectors
-from pipeline.deals import services as deal_services
 from pipeline.deals.models import Opportunity, StageChange
 from pipeline.followups.models import FollowUp, FollowUpEvent
 from prospects import services as prospect_services
@@ -570,21 +567,14 @@ class Driver:
 def _sandbox(rep: User, like: Account, number: int, run: str) -> UserLoad:
     """A user's throwaway accounts: one with a deal past its first stage, one quiet."""
     name = f"{TAG} {run} user {number}"
-    account = prospect_services.account_create(
-        actor=rep, name=name, owner=rep, segment=like.segment, lead_source=like.lead_source
-    )
+    try:
+        sandbox = actions.sandbox_create(rep=rep, like=like, name=name)
+    except ValueError as refused:
+        raise SoakRefused(str(refused)) from None
+    account, deal, there, back = sandbox.account, sandbox.deal, sandbox.there, sandbox.back
     quiet = prospect_services.account_create(
         actor=rep, name=f"{name} (quiet)", owner=rep, segment=like.segment
     )
-    deal = deal_services.opportunity_create(
-        actor=rep, account=account, name=f"{name} deal", owner=rep, value=Decimal(25_000)
-    )
-    stages = deal_selectors.open_stages(pipeline=deal.pipeline)
-    if len(stages) < 2:
-        raise SoakRefused(f"The pipeline {deal.pipeline} has fewer than two open stages.")
-    there, back = (stages[1], stages[2]) if len(stages) >= 3 else (stages[0], stages[1])
-    if deal.stage_id != back.pk:
-        deal_services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=back)
     last = StageChange.objects.filter(opportunity=deal).order_by("-pk").first()
     return UserLoad(
         number=number,

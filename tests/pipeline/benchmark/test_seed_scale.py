@@ -15,10 +15,7 @@ from datetime import datetime
 from io import StringIO
 
 import pytest
-from django.apps import apps
 from django.core.management import CommandError, call_command
-from django.core.management.color import no_style
-from django.db import connection
 from django.db.models import Count, F, Max, Min, OuterRef, Subquery
 from django.test import Client
 from django.urls import reverse
@@ -35,6 +32,7 @@ from pipeline.soe.models import Sequence as SoeSequence
 from pipeline.soe.models import SoeChange, SoeStep
 from prospects.models import READINESS_QUESTIONS, Account, AccountEvent, Conversation, WhyNote
 from salesflow.core.models import Notification, Team, User
+from tests.shipped import put_back_shipped_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -42,24 +40,16 @@ SMALL = scale.SIZES["small"]
 
 
 @pytest.fixture(scope="module")
-def loaded(django_db_setup, django_db_blocker):
+def loaded(django_db_setup, django_db_blocker, _shipped):
     """The small data set, loaded through the command; yields (printed output, schema of
     the loaded tables before the load)."""
     with django_db_blocker.unblock():
-        # What the migrations wrote (the default pipeline, close reasons, patience rules…),
-        # which the tests that run after this module still expect to find.
-        shipped = connection.creation.serialize_db_to_string()
         before = scale.schema_of(list(scale.COPY_TABLES))
         out = StringIO()
         call_command("seed_scale", size="small", stdout=out)
         yield out.getvalue(), before
-        call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
-        connection.creation.deserialize_db_from_string(shipped)
-        # The rows came back with their ids; the sequences must continue after them.
-        models = apps.get_models(include_auto_created=True)
-        with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), models):
-                cursor.execute(sql)
+        # The tests that run after this module still expect what the migrations wrote.
+        put_back_shipped_rows(_shipped)
 
 
 def scale_deals():

@@ -25,7 +25,10 @@ from tests.hostile import fuzz, hostile
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)  # gunicorn and the workers read committed rows
-def test_a_short_soak_with_a_worker_killed_and_redis_restarted_keeps_every_promise(tmp_path):
+def test_a_short_soak_with_a_worker_killed_and_redis_restarted_keeps_every_promise(
+    shipped_rows,  # seed_demo's deals go into the default pipeline
+    tmp_path,
+):
     call_command("seed_demo", force=True, stdout=StringIO())
     accounts_before = Account.objects.count()
     out = StringIO()
