@@ -33,7 +33,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
             request.session[FRESH_SECRET_KEY] = {"pk": token.pk, "secret": secret}
             return redirect("apitokens:list")
     fresh = request.session.pop(FRESH_SECRET_KEY, None)
-    status = 400 if form.is_bound and not form.is_valid() else 200
+    status = 422 if form.errors else 200
     context = {
         "form": form,
         "tokens": selectors.apitokens_for_user(request.user),
