@@ -16,9 +16,7 @@ from tests.core.test_browser import sign_in, watch_console
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_rep_makes_a_token_sees_it_once_and_revokes_it(
-    page: Page, live_server, rep, screenshot
-):
+def test_a_rep_makes_a_token_sees_it_once_and_revokes_it(page: Page, live_server, rep, screenshot):
     violations = watch_console(page)
     base = live_server.url
     page.set_viewport_size({"width": 1280, "height": 900})
