@@ -4,10 +4,11 @@ accepted as `Authorization: Bearer`, refused once revoked or expired, throttled 
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -200,6 +201,37 @@ def test_an_expiry_in_the_past_is_refused(rep):
     assert not ApiToken.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("same_name", [True, False])
+def test_two_creations_at_once_never_pass_the_limit_or_share_a_name(rep, same_name):
+    for number in range(services.MAX_LIVE_TOKENS - 1):
+        services.apitoken_create(actor=rep, name=f"Token {number}")
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def create(name: str) -> None:
+        try:
+            start.wait()
+            services.apitoken_create(actor=rep, name=name)
+            outcomes.append("made")
+        except ValidationError as error:
+            outcomes.append(" ".join(error.messages))
+        finally:
+            connection.close()
+
+    names = ["Last", "Last"] if same_name else ["Last A", "Last B"]
+    threads = [threading.Thread(target=create, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes)[-1] == "made"
+    assert len(outcomes) == 2
+    assert outcomes.count("made") == 1
+    assert ApiToken.objects.filter(user=rep).count() == services.MAX_LIVE_TOKENS
+
+
 # --- The page -----------------------------------------------------------------------------
 
 
@@ -321,10 +353,26 @@ def test_the_admin_lists_everyones_tokens_without_secrets_and_revokes(client, re
     assert call(secret).status_code == 401
 
 
-def test_sales_ops_see_the_tokens_in_the_admin_but_cannot_revoke(client, rep):
+def test_the_admin_cannot_filter_by_a_tokens_hash(client, rep, admin_user):
+    token, _ = services.apitoken_create(actor=rep, name="Reports")
+    services.apitoken_create(actor=rep, name="Other")
+    client.force_login(admin_user)
+    changelist = reverse("admin:core_apitoken_changelist")
+    for lookup in ("key_hash", "key_hash__startswith"):
+        response = client.get(changelist, {lookup: token.key_hash[:10]})
+        page = response.content.decode()
+        # Refused (the admin's "?e=1" redirect or an error), never a list narrowed by it.
+        assert response.status_code in {302, 400} or "Other" in page
+
+
+def test_only_admins_see_or_revoke_tokens_sales_ops_do_not(client, rep):
     sales_ops = UserFactory(role=User.Role.SALES_OPS, is_staff=True)
     token, _ = services.apitoken_create(actor=rep, name="Reports")
-    with pytest.raises(Exception, match="owner or an admin"):
+    client.force_login(sales_ops)
+    changelist = reverse("admin:core_apitoken_changelist")
+    assert client.get(changelist).status_code == 403
+    client.post(changelist, {"action": "revoke", "_selected_action": [token.pk]})
+    with pytest.raises(PermissionDenied, match="owner or an admin"):
         services.apitoken_revoke(actor=sales_ops, token=token)
     token.refresh_from_db()
     assert token.revoked_at is None
