@@ -284,6 +284,21 @@ def test_the_page_lists_only_your_own_tokens(client, rep, teammate):
     assert "Theirs" not in page
 
 
+def test_the_page_costs_the_same_few_queries_however_many_tokens(client, rep):
+    client.force_login(rep)
+    url = reverse("apitokens:list")
+    services.apitoken_create(actor=rep, name="One")
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for number in range(12):
+        token, _ = services.apitoken_create(actor=rep, name=f"Token {number}")
+        if number % 3 == 0:
+            services.apitoken_revoke(actor=rep, token=token)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many.captured_queries) == len(one.captured_queries) <= 5
+
+
 def test_the_user_menu_links_to_the_page(client, rep):
     client.force_login(rep)
     assert reverse("apitokens:list") in client.get(reverse("home")).content.decode()
