@@ -212,3 +212,22 @@ def env_email(
             raise ImproperlyConfigured(f"{name} must name a folder, e.g. file:///var/mail.")
         config["EMAIL_FILE_PATH"] = parts.path
     return config
+
+
+# What Django REST framework's throttles read: a count per second, minute, hour or day.
+_RATE_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def env_rate(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
+    """A request rate such as "600/min": DRF reads only the period's first letter, so
+    "10/mango" would quietly mean per minute; this refuses it at boot instead."""
+    value = env_str(name, default, environ=environ)
+    count, slash, period = value.partition("/")
+    if not slash or not count.isascii() or not count.isdigit() or period not in _RATE_PERIODS:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate; write a count per period, e.g. 600/min "
+            "(periods: s, sec, second, m, min, minute, h, hour, d, day)."
+        )
+    if int(count) < 1:
+        raise ImproperlyConfigured(f"{name}={value!r} must allow at least one request.")
+    return f"{int(count)}/{period}"

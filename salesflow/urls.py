@@ -28,6 +28,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("account/two-factor/", include("salesflow.core.twofactor.urls")),
+    path("account/api-tokens/", include("salesflow.core.apitokens.urls")),
     path("notifications/", core_views.notifications, name="notifications"),
     path("", include("prospects.urls")),
     path("", include("pipeline.urls")),

@@ -90,5 +90,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} message(s) will be tried again.")
 
 
+# Personal API tokens: everyone's listed and revocable, their secrets never shown.
 # Two-factor sign-in's devices: listed and deletable (a reset), their secrets never shown.
+from salesflow.core.apitokens import admin as _apitokens_admin  # noqa: E402, F401
 from salesflow.core.twofactor import admin as _twofactor_admin  # noqa: E402, F401

@@ -186,7 +186,9 @@ class Notification(models.Model):
         return self.title
 
 
-# The outbox's table lives in its own package; importing it here registers it with the app.
+# The outbox's and the API tokens' tables live in their own packages; importing them here
+# registers them with the app.
+from salesflow.core.apitokens.models import ApiToken  # noqa: E402
 from salesflow.core.outbox.models import OutboxMessage  # noqa: E402
 
-__all__ = ["Notification", "OutboxMessage", "Team", "User", "WorkerHeartbeat"]
+__all__ = ["ApiToken", "Notification", "OutboxMessage", "Team", "User", "WorkerHeartbeat"]

@@ -352,3 +352,9 @@ LOGGING = {
         "level": env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]),
     },
 }
+
+# --- API tokens (salesflow.core.apitokens) ----------------------------------------------
+from salesflow.env import env_rate  # noqa: E402 - kept with the one setting that uses it
+
+# Requests per API token (per user for a browser session) before 429 Too Many Requests.
+SALESFLOW_API_RATE = env_rate("SALESFLOW_API_RATE", "600/min")

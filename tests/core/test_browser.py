@@ -92,6 +92,8 @@ def test_home_works_at_phone_width_with_the_keyboard(page: Page, live_server, re
     page.keyboard.press("ArrowDown")
     expect(page.get_by_role("link", name="Two-factor sign-in")).to_be_focused()
     page.keyboard.press("ArrowDown")
+    expect(page.get_by_role("link", name="API tokens")).to_be_focused()
+    page.keyboard.press("ArrowDown")
     expect(page.get_by_role("link", name="Calendar feed")).to_be_focused()
     page.keyboard.press("ArrowDown")
     expect(page.get_by_role("button", name="Log out")).to_be_focused()
