@@ -33,4 +33,7 @@ urlpatterns = [
     path("", include("pipeline.urls")),
     path("", include("pipeline.reviews.urls")),
     path("admin/", admin.site.urls),
+    # The REST API: its schema and docs, then each app's endpoints under /api/v1/.
+    path("api/", include("salesflow.core.api.urls")),
+    path("api/v1/", include("prospects.api.urls")),
 ]

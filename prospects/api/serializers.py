@@ -1,0 +1,73 @@
+"""What the API shows of an account and a contact: what their pages show."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from prospects.models import Account, Contact, LeadSource, Segment
+from salesflow.core.models import User
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name", "team"]
+        read_only_fields = fields
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Segment
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class LeadSourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LeadSource
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    owner = PersonSerializer(read_only=True)
+    segment = SegmentSerializer(read_only=True, allow_null=True)
+    lead_source = LeadSourceSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "name",
+            "website",
+            "status",
+            "disqualified_reason",
+            "owner",
+            "segment",
+            "lead_source",
+            "has_problem",
+            "accepts_significance",
+            "ready_to_act",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    erased = serializers.SerializerMethodField(
+        help_text="True once the person's data was erased: the contact stays as a "
+        "placeholder named “Erased contact”, with nothing else about them."
+    )
+
+    class Meta:
+        model = Contact
+        fields = ["id", "account", "name", "title", "email", "phone", "buying_role", "erased"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.BooleanField)
+    def get_erased(self, contact: Contact) -> bool:
+        return contact.erased_at is not None
