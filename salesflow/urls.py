@@ -37,3 +37,6 @@ urlpatterns = [
     path("api/", include("salesflow.core.api.urls")),
     path("api/v1/", include("prospects.api.urls")),
 ]
+
+# Problem details for an unknown address under /api/, the usual page elsewhere.
+handler404 = "salesflow.core.api.views.not_found"

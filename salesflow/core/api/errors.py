@@ -109,7 +109,7 @@ class ProblemSerializer(serializers.Serializer):
     )
 
 
-def problem_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+def problem_responses(*statuses: int) -> dict[tuple[int, str], OpenApiResponse]:
     """The schema's error answers of an endpoint, all problem details."""
     meaning = {
         400: "Bad input: the parameters or body listed in errors.",
@@ -119,6 +119,8 @@ def problem_responses(*statuses: int) -> dict[int, OpenApiResponse]:
         429: "Too many requests: wait for Retry-After seconds.",
     }
     return {
-        code: OpenApiResponse(response=ProblemSerializer, description=meaning[code])
+        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+            response=ProblemSerializer, description=meaning[code]
+        )
         for code in statuses
     }
