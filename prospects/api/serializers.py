@@ -71,3 +71,25 @@ class ContactSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.BooleanField)
     def get_erased(self, contact: Contact) -> bool:
         return contact.erased_at is not None
+
+
+class AccountWriteSerializer(serializers.Serializer):
+    """What a client may send to create or change an account: the edit form's fields. The
+    types are checked here; everything else (who may own it, a disqualified account's
+    reason, status rules) by the service, as for the form."""
+
+    name = serializers.CharField(max_length=200)
+    website = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        help_text="A user id; yours when left out on creation.",
+    )
+    segment = serializers.PrimaryKeyRelatedField(
+        queryset=Segment.objects.all(), required=False, allow_null=True
+    )
+    lead_source = serializers.PrimaryKeyRelatedField(
+        queryset=LeadSource.objects.all(), required=False, allow_null=True
+    )
+    status = serializers.ChoiceField(choices=Account.Status.choices, required=False)
+    disqualified_reason = serializers.CharField(required=False, allow_blank=True)

@@ -5,14 +5,21 @@ salesflow.core.api.errors."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import generics
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from prospects.access import get_account_for_user, get_contact_for_user
 from prospects.api.filters import AccountQuery, ContactQuery
-from prospects.api.serializers import AccountSerializer, ContactSerializer
+from prospects.api.serializers import (
+    AccountSerializer,
+    AccountWriteSerializer,
+    ContactSerializer,
+)
 from prospects.models import Account, Contact
 from prospects.selectors import account_list, contact_list
+from prospects.services import account_create, account_update
 from salesflow.core.api.errors import problem_responses
 
 ACCOUNT_EXAMPLE = OpenApiExample(
@@ -50,6 +57,24 @@ CONTACT_EXAMPLE = OpenApiExample(
 )
 
 
+ACCOUNT_WRITE_EXAMPLE = OpenApiExample(
+    "A new account",
+    value={"name": "Northwind Clinics", "website": "https://northwind.example", "segment": 3},
+    request_only=True,
+)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Create an account",
+        description="Yours unless `owner` names someone you may give accounts to (a manager: "
+        "their team; sales ops: anyone). Checked as the new-account form checks it.",
+        request=AccountWriteSerializer,
+        responses={201: AccountSerializer, **problem_responses(400, 401, 403)},
+        examples=[ACCOUNT_WRITE_EXAMPLE, ACCOUNT_EXAMPLE],
+        tags=["accounts"],
+    )
+)
 @extend_schema(
     summary="List the accounts you can see",
     description="The accounts the accounts page shows you, oldest change first, 50 a page "
@@ -61,6 +86,13 @@ CONTACT_EXAMPLE = OpenApiExample(
     tags=["accounts"],
 )
 class AccountList(generics.ListAPIView):
+    def post(self, request: Request) -> Response:
+        data = AccountWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = {"owner": request.user, **data.validated_data}
+        account = account_create(actor=request.user, **fields)
+        return Response(AccountSerializer(account).data, status=status.HTTP_201_CREATED)
+
     serializer_class = AccountSerializer
     # (updated_at, id) is indexed (prospects 0008): the keyset the pages walk.
     pagination_ordering = ("updated_at", "id")
@@ -72,6 +104,24 @@ class AccountList(generics.ListAPIView):
         return query.apply(accounts).select_related("owner", "segment", "lead_source")
 
 
+@extend_schema_view(
+    patch=extend_schema(
+        summary="Change an account",
+        description="Send only the fields to change. A teammate's account is read-only for "
+        "a rep (403), as on its page.",
+        request=AccountWriteSerializer,
+        responses={200: AccountSerializer, **problem_responses(400, 401, 403, 404)},
+        examples=[
+            OpenApiExample(
+                "Disqualify",
+                value={"status": "disqualified", "disqualified_reason": "No budget this year."},
+                request_only=True,
+            ),
+            ACCOUNT_EXAMPLE,
+        ],
+        tags=["accounts"],
+    )
+)
 @extend_schema(
     summary="One account",
     responses={200: AccountSerializer, **problem_responses(401, 404)},
@@ -84,6 +134,13 @@ class AccountDetail(generics.RetrieveAPIView):
 
     def get_object(self) -> Account:
         return get_account_for_user(self.request.user, self.kwargs["pk"])
+
+    def patch(self, request: Request, pk: int) -> Response:
+        account = get_account_for_user(request.user, pk, for_edit=True)
+        data = AccountWriteSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        account = account_update(actor=request.user, account=account, **data.validated_data)
+        return Response(AccountSerializer(account).data)
 
 
 @extend_schema(

@@ -67,16 +67,6 @@ def test_an_erased_contact_is_the_placeholder(client, rep, sales_ops, contact):
     assert ContactFactory(account=contact.account).pk in ids(client.get("/api/v1/contacts/"))
 
 
-@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
-@pytest.mark.parametrize("path", ["/api/v1/accounts/", "/api/v1/accounts/{pk}/"])
-def test_writes_are_not_offered_yet(client, rep, account, method, path):
-    client.force_login(rep)
-    response = getattr(client, method)(
-        path.format(pk=account.pk), data="{}", content_type="application/json"
-    )
-    assert_problem(response, 405)
-
-
 def test_a_session_owing_its_second_step_is_refused(client, rep, account, settings):
     client.force_login(rep)
     session = client.session

@@ -56,7 +56,8 @@ def test_every_operation_is_described_with_an_example_and_its_problems(schema):
                 continue
             where = f"{method.upper()} {path}"
             assert operation.get("summary"), where
-            ok = operation["responses"]["200"]["content"]["application/json"]
+            success = "201" if method == "post" else "200"
+            ok = operation["responses"][success]["content"]["application/json"]
             assert ok.get("examples"), where
             problems = {
                 code: answer
