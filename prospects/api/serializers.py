@@ -93,3 +93,16 @@ class AccountWriteSerializer(serializers.Serializer):
     )
     status = serializers.ChoiceField(choices=Account.Status.choices, required=False)
     disqualified_reason = serializers.CharField(required=False, allow_blank=True)
+
+
+class ContactWriteSerializer(serializers.Serializer):
+    """What a client may send to add or change a contact; the service checks the rest."""
+
+    account = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The account's id (on creation only)."
+    )
+    name = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    buying_role = serializers.ChoiceField(choices=Contact.BuyingRole.choices, required=False)

@@ -4,7 +4,9 @@ salesflow.core.api.errors."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -16,10 +18,11 @@ from prospects.api.serializers import (
     AccountSerializer,
     AccountWriteSerializer,
     ContactSerializer,
+    ContactWriteSerializer,
 )
 from prospects.models import Account, Contact
 from prospects.selectors import account_list, contact_list
-from prospects.services import account_create, account_update
+from prospects.services import account_create, account_update, contact_save
 from salesflow.core.api.errors import problem_responses
 
 ACCOUNT_EXAMPLE = OpenApiExample(
@@ -143,6 +146,23 @@ class AccountDetail(generics.RetrieveAPIView):
         return Response(AccountSerializer(account).data)
 
 
+CONTACT_WRITE_EXAMPLE = OpenApiExample(
+    "A new contact",
+    value={"account": 42, "name": "Dana Whitfield", "buying_role": "champion"},
+    request_only=True,
+)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Add a contact to an account",
+        description="To an account you may change (a teammate's is read-only for a rep: 403).",
+        request=ContactWriteSerializer,
+        responses={201: ContactSerializer, **problem_responses(400, 401, 403)},
+        examples=[CONTACT_WRITE_EXAMPLE, CONTACT_EXAMPLE],
+        tags=["contacts"],
+    )
+)
 @extend_schema(
     summary="List the contacts you can see",
     description="The contacts of the accounts you can see, in the order they were added, "
@@ -154,6 +174,17 @@ class AccountDetail(generics.RetrieveAPIView):
     tags=["contacts"],
 )
 class ContactList(generics.ListAPIView):
+    def post(self, request: Request) -> Response:
+        data = ContactWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        try:
+            account = get_account_for_user(request.user, fields.pop("account"), for_edit=True)
+        except Http404:
+            raise ValidationError({"account": "No such account."}) from None
+        contact = contact_save(actor=request.user, contact=Contact(account=account, **fields))
+        return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
+
     serializer_class = ContactSerializer
     # Contacts have no change time; their primary key is the keyset.
     pagination_ordering = ("id",)
@@ -164,6 +195,20 @@ class ContactList(generics.ListAPIView):
         return query.apply(contact_list(user=self.request.user))
 
 
+@extend_schema_view(
+    patch=extend_schema(
+        summary="Change a contact",
+        description="Send only the fields to change; a contact stays with its account. An "
+        "erased contact cannot be changed (add a new one).",
+        request=ContactWriteSerializer,
+        responses={200: ContactSerializer, **problem_responses(400, 401, 403, 404)},
+        examples=[
+            OpenApiExample("New title", value={"title": "COO"}, request_only=True),
+            CONTACT_EXAMPLE,
+        ],
+        tags=["contacts"],
+    )
+)
 @extend_schema(
     summary="One contact",
     responses={200: ContactSerializer, **problem_responses(401, 404)},
@@ -176,3 +221,15 @@ class ContactDetail(generics.RetrieveAPIView):
 
     def get_object(self) -> Contact:
         return get_contact_for_user(self.request.user, self.kwargs["pk"])
+
+    def patch(self, request: Request, pk: int) -> Response:
+        contact = get_contact_for_user(request.user, pk, for_edit=True)
+        data = ContactWriteSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        if "account" in changes:
+            raise ValidationError({"account": "A contact stays with its account."})
+        for field, value in changes.items():
+            setattr(contact, field, value)
+        contact = contact_save(actor=request.user, contact=contact)
+        return Response(ContactSerializer(contact).data)

@@ -10,7 +10,8 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prospects.models import Account, AccountEvent
+from prospects.models import Account, AccountEvent, Contact
+from prospects.privacy.services import contact_erase
 from tests.factories import SegmentFactory, UserFactory
 from tests.hostile import fuzz, hostile
 from tests.prospects.api.conftest import PROBLEM, assert_problem
@@ -90,10 +91,72 @@ def test_put_and_delete_are_not_offered(client, rep, account, method):
     assert_problem(send(client, method, f"/api/v1/accounts/{account.pk}/", {}), 405)
 
 
-def test_contacts_are_read_only_for_now(client, rep, contact):
+def test_a_rep_adds_and_changes_a_contact(client, rep, account):
     client.force_login(rep)
-    assert_problem(send(client, "post", "/api/v1/contacts/", {"name": "X"}), 405)
-    assert_problem(send(client, "patch", f"/api/v1/contacts/{contact.pk}/", {"name": "X"}), 405)
+    response = send(
+        client,
+        "post",
+        "/api/v1/contacts/",
+        {"account": account.pk, "name": "Dana", "email": "dana@example.test"},
+    )
+    assert response.status_code == 201, response.content
+    contact = Contact.objects.get(pk=response.json()["id"])
+    assert (contact.account, contact.name, contact.email) == (account, "Dana", "dana@example.test")
+    path = f"/api/v1/contacts/{contact.pk}/"
+    response = send(client, "patch", path, {"title": "COO", "buying_role": "champion"})
+    assert response.status_code == 200, response.content
+    contact.refresh_from_db()
+    assert (contact.title, contact.buying_role, contact.name) == ("COO", "champion", "Dana")
+    body = assert_problem(send(client, "patch", path, {"email": "not an email"}), 400)
+    assert list(body["errors"]) == ["email"]
+    body = assert_problem(send(client, "patch", path, {"account": account.pk + 1}), 400)
+    assert list(body["errors"]) == ["account"]
+    contact.refresh_from_db()
+    assert contact.email == "dana@example.test"
+
+
+def test_who_may_add_or_change_a_contact(client, teammate, outsider, manager, account, contact):
+    path = f"/api/v1/contacts/{contact.pk}/"
+    new = {"account": account.pk, "name": "Someone"}
+    client.force_login(teammate)
+    assert_problem(send(client, "patch", path, {"title": "x"}), 403)
+    assert_problem(send(client, "post", "/api/v1/contacts/", new), 403)
+    client.force_login(outsider)
+    assert_problem(send(client, "patch", path, {"title": "x"}), 404)
+    body = assert_problem(send(client, "post", "/api/v1/contacts/", new), 400)
+    assert list(body["errors"]) == ["account"]
+    assert not Contact.objects.filter(name="Someone").exists()
+    client.force_login(manager)
+    assert send(client, "patch", path, {"title": "Manager's"}).status_code == 200
+
+
+def test_an_erased_contact_cannot_be_changed(client, rep, sales_ops, contact):
+    contact_erase(actor=sales_ops, contact=contact, confirmation=contact.name)
+    client.force_login(rep)
+    response = send(client, "patch", f"/api/v1/contacts/{contact.pk}/", {"name": "Back"})
+    assert_problem(response, 400)
+    contact.refresh_from_db()
+    assert contact.name == "Erased contact"
+
+
+@fuzz
+@given(
+    body=st.dictionaries(
+        st.sampled_from(["account", "name", "title", "email", "phone", "buying_role"]),
+        st.one_of(hostile, st.integers(), st.none()),
+        max_size=5,
+    )
+)
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_hostile_contact_bodies_never_500(client, rep, contact, method, body):
+    client.force_login(rep)
+    before = list(Contact.objects.order_by("pk").values())
+    path = "/api/v1/contacts/" if method == "post" else f"/api/v1/contacts/{contact.pk}/"
+    response = send(client, method, path, body)
+    assert response.status_code in {200, 201, 400, 403}, response.content[:300]
+    if response.status_code >= 400:
+        assert response["Content-Type"] == PROBLEM
+        assert list(Contact.objects.order_by("pk").values()) == before
 
 
 fields = st.sampled_from(
