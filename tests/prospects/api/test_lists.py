@@ -157,5 +157,5 @@ def test_query_count_is_pinned_and_flat(client, rep, teammate, path, django_asse
     with django_assert_max_num_queries(small):
         large = _queries(client, path + "?page_size=60")
     assert small == large
-    # Session, user, two-factor check, the page: no query per row.
-    assert small <= 5
+    # The session, the user, the page (owner, segment and lead source joined in): none per row.
+    assert small == 3
