@@ -80,7 +80,7 @@ ACCOUNT_WRITE_EXAMPLE = OpenApiExample(
 )
 @extend_schema(
     summary="List the accounts you can see",
-    description="The accounts the accounts page shows you, oldest change first, 50 a page "
+    description="The accounts your accounts page shows you, oldest change first, 50 a page "
     "(page_size up to 200). Follow `next` to walk them; pass `updated_since` (your last "
     "sync's time) to read only what changed.",
     parameters=[AccountQuery],
