@@ -131,6 +131,8 @@ class Account(models.Model):
             models.Index(fields=["status", "name"]),
             # The account list's order: a page is read off the index, not sorted from all.
             models.Index(fields=["name", "id"], name="account_list_order"),
+            # The API's keyset: pages and syncs (updated_since) walk accounts by last change.
+            models.Index(fields=["updated_at", "id"], name="account_changed_order"),
         ]
         constraints = [
             models.CheckConstraint(

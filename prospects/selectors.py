@@ -183,3 +183,9 @@ def contact_conversations(*, contact: Contact, limit: int = 20) -> list[Conversa
     return list(
         contact.conversations.select_related("logged_by").order_by("-occurred_at", "-pk")[:limit]
     )
+
+
+def contact_list(*, user: User) -> QuerySet[Contact]:
+    """The contacts of the accounts the user may see (erased ones as their placeholder),
+    with the account each belongs to."""
+    return Contact.objects.filter(account__in=accounts_visible_to(user)).select_related("account")

@@ -34,4 +34,10 @@ urlpatterns = [
     path("", include("pipeline.urls")),
     path("", include("pipeline.reviews.urls")),
     path("admin/", admin.site.urls),
+    # The REST API: its schema and docs, then each app's endpoints under /api/v1/.
+    path("api/", include("salesflow.core.api.urls")),
+    path("api/v1/", include("prospects.api.urls")),
 ]
+
+# Problem details for an unknown address under /api/, the usual page elsewhere.
+handler404 = "salesflow.core.api.views.not_found"

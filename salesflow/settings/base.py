@@ -62,6 +62,11 @@ INSTALLED_APPS = [
     "prospects",
     "pipeline",
     "pipeline.reviews",
+    # The REST API (salesflow.core.api) and its OpenAPI schema, Swagger UI and Redoc, the
+    # last two served from static files (the sidecar) so the CSP stays strict.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +207,35 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # /healthz is probed over plain HTTP by load balancers and container health checks.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# --- The REST API (salesflow.core.api) ------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        # A session owes the pages' second step to the API too (salesflow.core.api).
+        "salesflow.core.api.permissions.SessionPassedSecondStep",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "salesflow.core.api.pagination.KeysetPagination",
+    # JSON only: the browsable API's pages would need inline scripts the CSP refuses.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "salesflow.core.api.errors.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "salesflow API",
+    "DESCRIPTION": "Accounts and contacts of salesflow, as the signed-in user sees them.",
+    "VERSION": __import__("salesflow").__version__,
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The three readiness questions share one set of answers: one enum in the schema.
+    "ENUM_NAME_OVERRIDES": {"AnswerEnum": "prospects.models.Answer"},
+}
 
 # --- Internationalisation ------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

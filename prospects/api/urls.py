@@ -1,0 +1,28 @@
+"""/api/v1/ endpoints of prospects. The API answers for itself when nobody is signed in
+(401 problem details, not the sign-in page's redirect), hence login_not_required (DRF's
+as_view() says so too; said here so it does not hang on that): each view still requires
+an authenticated user (REST_FRAMEWORK's permission classes)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+
+from prospects.api import views
+
+app_name = "prospects_api"
+
+urlpatterns = [
+    path("accounts/", login_not_required(views.AccountList.as_view()), name="accounts"),
+    path(
+        "accounts/<int:pk>/",
+        login_not_required(views.AccountDetail.as_view()),
+        name="account",
+    ),
+    path("contacts/", login_not_required(views.ContactList.as_view()), name="contacts"),
+    path(
+        "contacts/<int:pk>/",
+        login_not_required(views.ContactDetail.as_view()),
+        name="contact",
+    ),
+]
