@@ -10,5 +10,8 @@ class CoreConfig(AppConfig):
     verbose_name = "People and system"
 
     def ready(self) -> None:
+        # The token's scheme: drf-spectacular learns it only from an imported extension.
+        from salesflow.core.apitokens import schema  # noqa: F401
+
         # Connects the receiver that marks, at sign-in, a session that owes the second step.
         from salesflow.core.twofactor import session  # noqa: F401

@@ -210,7 +210,14 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # --- The REST API (salesflow.core.api) ------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # A personal API token first: its "Bearer" is what a 401 asks for. The session serves the
+    # docs pages and a signed-in browser, with CSRF on its writes.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "salesflow.core.apitokens.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Per token (per user for a session): SALESFLOW_API_RATE, 429 with Retry-After beyond it.
+    "DEFAULT_THROTTLE_CLASSES": ["salesflow.core.apitokens.throttling.ApiTokenRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
         # A session owes the pages' second step to the API too (salesflow.core.api).

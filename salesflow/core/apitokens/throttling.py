@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
-from rest_framework.views import APIView
 
 from salesflow.core.apitokens.models import ApiToken
+
+if TYPE_CHECKING:  # rest_framework.views loads this module from its settings: no cycle
+    from rest_framework.views import APIView
 
 
 class ApiTokenRateThrottle(SimpleRateThrottle):
