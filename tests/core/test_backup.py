@@ -150,7 +150,10 @@ def test_the_version_is_written_once_and_pyproject_repeats_it():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_backup_of_the_demo_restores_into_a_new_database_row_for_row(tmp_path):
+def test_a_backup_of_the_demo_restores_into_a_new_database_row_for_row(
+    shipped_rows,  # seed_demo's deals go into the default pipeline
+    tmp_path,
+):
     # Committed (transaction=True): pg_dump is another session and sees only what is.
     call_command("seed_demo", force=True, stdout=io.StringIO())
     source = fingerprint(dsn())
