@@ -37,6 +37,7 @@ urlpatterns = [
     # The REST API: its schema and docs, then each app's endpoints under /api/v1/.
     path("api/", include("salesflow.core.api.urls")),
     path("api/v1/", include("prospects.api.urls")),
+    path("api/v1/", include("pipeline.api.urls")),
 ]
 
 # Problem details for an unknown address under /api/, the usual page elsewhere.

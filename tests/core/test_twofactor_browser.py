@@ -62,6 +62,8 @@ def test_a_rep_turns_on_two_factor_and_signs_in_with_it(page: Page, live_server,
     # Sign out; signing in now takes the code too — typed with the keyboard alone.
     page.get_by_role("button", name=rep.display_name).click()
     page.get_by_role("button", name="Log out").click()
+    # Signing out is a POST: let it land before the next navigation cancels it.
+    expect(page).to_have_url(f"{base}/login/")
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, base, rep.username)
     expect(page).to_have_url(re.compile(r"/account/two-factor/verify/\?next=/$"))
@@ -78,6 +80,7 @@ def test_a_rep_turns_on_two_factor_and_signs_in_with_it(page: Page, live_server,
     page.get_by_role("button", name="Toggle navigation").click()
     page.get_by_role("button", name=rep.display_name).click()
     page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(f"{base}/login/")
     sign_in(page, base, rep.username)
     page.get_by_label("Code").fill(recovery)
     page.get_by_role("button", name="Verify").click()
