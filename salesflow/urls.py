@@ -38,6 +38,8 @@ urlpatterns = [
     path("api/", include("salesflow.core.api.urls")),
     path("api/v1/", include("prospects.api.urls")),
     path("api/v1/", include("pipeline.api.urls")),
+    path("api/v1/", include("salesflow.core.api.notifications")),
+    path("api/v1/", include("pipeline.reviews.api")),
 ]
 
 # Problem details for an unknown address under /api/, the usual page elsewhere.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from prospects.api import views
+from prospects.api import reference, views
 
 app_name = "prospects_api"
 
@@ -24,5 +24,22 @@ urlpatterns = [
         "contacts/<int:pk>/",
         login_not_required(views.ContactDetail.as_view()),
         name="contact",
+    ),
+    # --- Reference lists (segments, lead sources) ---
+    path("segments/", login_not_required(reference.SegmentList.as_view()), name="segments"),
+    path(
+        "segments/<int:pk>/",
+        login_not_required(reference.SegmentDetail.as_view()),
+        name="segment",
+    ),
+    path(
+        "lead-sources/",
+        login_not_required(reference.LeadSourceList.as_view()),
+        name="lead_sources",
+    ),
+    path(
+        "lead-sources/<int:pk>/",
+        login_not_required(reference.LeadSourceDetail.as_view()),
+        name="lead_source",
     ),
 ]

@@ -180,7 +180,11 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["user", "read_at", "-created_at"])]
+        indexes = [
+            models.Index(fields=["user", "read_at", "-created_at"]),
+            # The API's keyset over all of a user's notifications, newest first.
+            models.Index(fields=["user", "-created_at", "-id"]),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -140,3 +140,13 @@ def notifications_mark_read(*, user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def notification_mark_read(*, user: User, pk: int) -> bool:
+    """Mark one of the user's notifications read; False if it was read already (its read
+    time is kept: the first reading is the one that counts). Someone else's is untouched."""
+    return bool(
+        Notification.objects.filter(pk=pk, user=user, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+    )
