@@ -62,7 +62,8 @@ def test_each_user_sees_only_their_own_and_anyone_elses_is_404(
     assert ids(client.get(LIST)) == [mine.pk]
     body = client.get(f"{LIST}{mine.pk}/").json()
     assert body["title"] == "Rita's stuck deal"
-    assert body["read"] is False and body["read_at"] is None
+    assert body["read"] is False
+    assert body["read_at"] is None
     assert body["email_failed"] is False
 
 
