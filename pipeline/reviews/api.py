@@ -111,8 +111,14 @@ class ReviewSummarySerializer(ReviewListSerializer):
     facts = ItemSerializer(many=True, read_only=True, help_text="Cards from the data.")
     plusses = ItemSerializer(many=True, read_only=True, help_text="What works, as revealed.")
     deltas = ItemSerializer(many=True, read_only=True, help_text="What to change, as revealed.")
-    groups = GroupSerializer(many=True, read_only=True, help_text="Most votes first.")
-    actions = ActionSerializer(many=True, read_only=True, help_text="Soonest due first.")
+    # The summary's lists, set on the review by _summary (its own `groups` and `actions` are
+    # the related managers).
+    groups = GroupSerializer(
+        source="groups_shown", many=True, read_only=True, help_text="Most votes first."
+    )
+    actions = ActionSerializer(
+        source="actions_shown", many=True, read_only=True, help_text="Soonest due first."
+    )
     previous = PreviousReviewSerializer(
         read_only=True,
         allow_null=True,
@@ -126,23 +132,22 @@ class ReviewSummarySerializer(ReviewListSerializer):
 
 
 def _summary(review: Review, user: User) -> dict[str, object]:
+    """The summary page's data through ReviewSummarySerializer: the schema's fields are
+    exactly the answer's, so nothing unlisted (an author) can slip in."""
     data = selectors.summary(review=review, user=user)
     review.people = review.participants.count()
-    answer = dict(ReviewListSerializer(review).data)
-    answer["votes_each"] = review.votes_each
-    answer.update(
-        facts=ItemSerializer(data.facts, many=True).data,
-        plusses=ItemSerializer(data.plusses, many=True).data,
-        deltas=ItemSerializer(data.deltas, many=True).data,
-        groups=GroupSerializer(data.groups, many=True).data,
-        actions=ActionSerializer(data.actions, many=True).data,
-        previous=None
+    review.facts, review.plusses, review.deltas = data.facts, data.plusses, data.deltas
+    review.groups_shown, review.actions_shown = data.groups, data.actions
+    review.previous = (
+        None
         if data.previous is None
-        else PreviousReviewSerializer(
-            {"id": data.previous.pk, "title": data.previous.title, "actions": data.previous_actions}
-        ).data,
+        else {
+            "id": data.previous.pk,
+            "title": data.previous.title,
+            "actions": data.previous_actions,
+        }
     )
-    return answer
+    return ReviewSummarySerializer(review).data
 
 
 FACILITATOR = {"id": 4, "username": "sam", "name": "Sam Ops"}
