@@ -176,3 +176,15 @@ def test_a_token_reads_its_owners_notifications(client, rep):
     _, secret = apitoken_create(actor=rep, name="script")
     response = client.get(LIST, HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert len(response.json()["results"]) == 1
+
+
+@pytest.mark.parametrize("body", [b"{", b"\xff\xfe", b"[]", b'"x"', b"null", b'{"read": false}'])
+def test_a_body_sent_to_mark_read_is_ignored_never_a_500(client, rep, body):
+    """Marking read takes no body: whatever is sent, the answer is the marking's."""
+    mine = note(rep)
+    client.force_login(rep)
+    response = client.post(f"{LIST}{mine.pk}/read/", body, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["read"] is True
+    response = client.post(f"{LIST}read-all/", body, content_type="application/json")
+    assert response.json() == {"marked": 0}
