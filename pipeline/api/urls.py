@@ -1,7 +1,49 @@
-"""/api/v1/ endpoints of the pipeline's parts (salesflow/urls.py mounts this)."""
+"""/api/v1/ endpoints of the pipeline's parts (salesflow/urls.py mounts this). The API
+answers for itself when nobody is signed in (401 problem details, not the sign-in page's
+redirect), hence login_not_required; each view still requires an authenticated user."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.contrib.auth.decorators import login_not_required
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from pipeline.api import followups, soe
+
+app_name = "pipeline_api"
+
+
+def _api(view: type) -> object:
+    return login_not_required(view.as_view())
+
+
+urlpatterns: list[URLPattern] = [
+    # A deal's Sequence of Events and its steps (pipeline/api/soe.py).
+    path("deals/<int:pk>/soe/", _api(soe.SoeDetail), name="soe"),
+    path("deals/<int:pk>/soe/templates/", _api(soe.SoeTemplates), name="soe_templates"),
+    path("deals/<int:pk>/soe/steps/", _api(soe.SoeStepAdd), name="soe_step_add"),
+    path("deals/<int:pk>/soe/reorder/", _api(soe.SoeReorder), name="soe_reorder"),
+    path("deals/<int:pk>/soe/reception/", _api(soe.SoeReception), name="soe_reception"),
+    path("deals/<int:pk>/soe/history/", _api(soe.SoeHistory), name="soe_history"),
+    path("soe-steps/<int:pk>/", _api(soe.SoeStepDetail), name="soe_step"),
+    # One address per status move of a step (SoeStep.TRANSITIONS), as on the pages.
+    path("soe-steps/<int:pk>/done/", _api(soe.SoeStepDone), name="soe_step_done"),
+    path("soe-steps/<int:pk>/skip/", _api(soe.SoeStepSkip), name="soe_step_skip"),
+    path("soe-steps/<int:pk>/reopen/", _api(soe.SoeStepReopen), name="soe_step_reopen"),
+    # Follow-ups (pipeline/api/followups.py): one address per move, as on the pages.
+    path("follow-ups/", _api(followups.FollowUpList), name="followups"),
+    path("follow-ups/<int:pk>/", _api(followups.FollowUpDetail), name="followup"),
+    path(
+        "follow-ups/<int:pk>/surface-now/",
+        _api(followups.FollowUpSurfaceNow),
+        name="followup_surface_now",
+    ),
+    path("follow-ups/<int:pk>/done/", _api(followups.FollowUpDone), name="followup_done"),
+    path("follow-ups/<int:pk>/dismiss/", _api(followups.FollowUpDismiss), name="followup_dismiss"),
+    path("follow-ups/<int:pk>/revise/", _api(followups.FollowUpRevise), name="followup_revise"),
+    path("follow-ups/<int:pk>/approve/", _api(followups.FollowUpApprove), name="followup_approve"),
+    path(
+        "follow-ups/<int:pk>/send-back/",
+        _api(followups.FollowUpSendBack),
+        name="followup_send_back",
+    ),
+]
