@@ -9,25 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.hostile import fuzz, hostile
+from tests.hostile import fuzz
 from tests.hostile import ids as hostile_ids
-from tests.pipeline.api.soe_support import PROBLEM, send
+from tests.pipeline.api.soe_support import PROBLEM, check, send, values
 from tests.pipeline.hostile import soe_state
 
 pytestmark = pytest.mark.django_db
 
-# What a JSON body may hold where a field goes: text, numbers far beyond bigint, nothing,
-# lists and objects.
-BIG = st.integers(min_value=-(2**70), max_value=2**70)
-values = st.one_of(
-    hostile,
-    BIG,
-    st.none(),
-    st.booleans(),
-    st.floats(allow_nan=False),
-    st.lists(st.one_of(BIG, hostile), max_size=4),
-    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
-)
 STEP_FIELDS = [
     "text",
     "kind",
@@ -42,16 +30,6 @@ STEP_FIELDS = [
     "position",
     "status",
 ]
-
-
-def check(response) -> None:
-    assert response.status_code in {200, 201, 400, 403, 404}, response.content[:300]
-    if response.status_code >= 400:
-        assert response["Content-Type"] == PROBLEM
-        body = response.json()
-        assert body["status"] == response.status_code
-        if response.status_code == 400:
-            assert body["errors"], body
 
 
 def endpoints(soe) -> dict[str, tuple[str, str, list[str]]]:
