@@ -4,6 +4,8 @@ every move; an outsider finds nothing (404); only the owner's manager approves."
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pipeline.followups import services as followup_services
@@ -49,6 +51,8 @@ def test_an_outsider_finds_nothing(client, outsider, follow_up, account):
     assert_problem(client.get(f"/api/v1/follow-ups/{follow_up.pk}/"), 404)
     for path, body in moves(follow_up.pk):
         assert_problem(send(client, "post", path, body), 404)
+    dismiss = f"/api/v1/follow-ups/{follow_up.pk}/dismiss/"
+    assert_problem(send(client, "post", dismiss, {"reason": "No"}), 404)
     for decision in ("approve", "send-back"):
         path = f"/api/v1/follow-ups/{follow_up.pk}/{decision}/"
         assert_problem(send(client, "post", path, {"comment": "x"}), 404)
@@ -114,3 +118,28 @@ def test_only_the_owners_manager_approves(client, request, rep, follow_up, who):
 @pytest.mark.parametrize("path", ["/api/v1/follow-ups/", "/api/v1/follow-ups/1/"])
 def test_signed_out_gets_401_problem(client, path):
     assert_problem(client.get(path), 401)
+
+
+def test_a_token_moves_it_on_without_csrf_a_bare_session_may_not(rep, follow_up):
+    from django.test import Client
+
+    from salesflow.core.apitokens.services import apitoken_create
+
+    _, secret = apitoken_create(actor=rep, name="Outreach script")
+    browserless = Client(enforce_csrf_checks=True)
+    path = f"/api/v1/follow-ups/{follow_up.pk}/dismiss/"
+    body = json.dumps({"reason": "Handled by phone"})
+    response = browserless.post(
+        path, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "dismissed"
+    # A signed-in browser's session without its CSRF token is refused, and nothing moves.
+    other = followup_services.followup_create(actor=rep, account=follow_up.account, purpose="B")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(rep)
+    refused = browser.post(
+        f"/api/v1/follow-ups/{other.pk}/dismiss/", body, content_type="application/json"
+    )
+    assert_problem(refused, 403)
+    assert FollowUp.objects.get(pk=other.pk).status == "held"

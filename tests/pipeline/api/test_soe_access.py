@@ -98,3 +98,25 @@ def test_the_owner_their_manager_and_sales_ops_start_it(client, request, deal, w
 @pytest.mark.parametrize("path", ["/api/v1/deals/1/soe/", "/api/v1/soe-steps/1/"])
 def test_signed_out_gets_401_problem(client, path):
     assert_problem(client.get(path), 401)
+
+
+def test_a_token_marks_a_step_done_without_csrf_with_its_owners_reach(rep, outsider, soe):
+    from django.test import Client
+
+    from salesflow.core.apitokens.services import apitoken_create
+
+    step = soe.steps.order_by("position").first()
+    browserless = Client(enforce_csrf_checks=True)
+    _, theirs = apitoken_create(actor=outsider, name="Their script")
+    path = f"/api/v1/soe-steps/{step.pk}/done/"
+    refused = browserless.post(
+        path, "{}", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {theirs}"
+    )
+    assert_problem(refused, 404)
+    _, mine = apitoken_create(actor=rep, name="Calendar sync")
+    response = browserless.post(
+        path, "{}", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {mine}"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "done"
+    assert soe.changes.order_by("-pk").first().by == rep
