@@ -90,7 +90,7 @@ class FollowUpSerializer(serializers.ModelSerializer):
     holds = HoldSerializer(
         many=True, read_only=True, help_text="Every patience rule that held it, and why."
     )
-    approval = serializers.SerializerMethodField()
+    approval = ApprovalSerializer(source="*", read_only=True)
 
     class Meta:
         model = FollowUp
@@ -123,10 +123,6 @@ class FollowUpSerializer(serializers.ModelSerializer):
         if follow_up.status == FollowUp.Status.HELD and not follow_up.is_due:
             return serializers.DateTimeField().to_representation(follow_up.surface_at)
         return None
-
-    @extend_schema_field(ApprovalSerializer)
-    def get_approval(self, follow_up: FollowUp) -> dict[str, Any]:
-        return ApprovalSerializer(follow_up).data
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -373,13 +369,24 @@ class FollowUpList(generics.ListAPIView):
     pagination_ordering = ("id",)
 
     def get_queryset(self) -> QuerySet[FollowUp]:
+        """The page's ids: filtered, without the joins of what is shown (see list)."""
         query = FollowUpQuery(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        follow_ups = followup_selectors.with_due(
-            followup_access.followups_visible_to(self.request.user)
+        return query.apply(followup_access.followups_visible_to(self.request.user)).only("id")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # The page is found first, then its rows are read with what they show. In one query,
+        # the joins the rows need leave PostgreSQL too many tables to reorder (more than
+        # join_collapse_limit), and updated_since then joins every follow-up before it picks
+        # the few that changed: hundreds of milliseconds at 200,000 follow-ups, against tens.
+        page = self.paginate_queryset(self.get_queryset()) or []
+        rows = (
+            followup_selectors.with_due(FollowUp.objects.filter(pk__in=[row.pk for row in page]))
+            .select_related("account", "opportunity", "owner", "reviewed_by")
+            .in_bulk()
         )
-        return query.apply(follow_ups).select_related(
-            "account", "opportunity", "owner", "reviewed_by"
+        return self.get_paginated_response(
+            FollowUpSerializer([rows[row.pk] for row in page], many=True).data
         )
 
     @extend_schema(
