@@ -298,7 +298,11 @@ class SendBackSerializer(ApproveSerializer):
 class ReviseSerializer(serializers.Serializer):
     purpose = serializers.CharField(max_length=300)
     draft = serializers.CharField(
-        max_length=10_000, required=False, allow_blank=True, trim_whitespace=False
+        max_length=10_000,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="The new draft; left out, it stays as it is.",
     )
 
 
@@ -555,7 +559,8 @@ class FollowUpRevise(_Move):
         return super().post(request, pk)
 
     def move(self, user: User, follow_up: FollowUp, data: dict[str, Any]) -> None:
-        data.setdefault("draft", "")
+        # Left out, the draft stays as it is (the page always sends its text box).
+        data.setdefault("draft", follow_up.draft)
         followup_services.followup_revise(actor=user, follow_up=follow_up, **data)
 
 

@@ -533,7 +533,9 @@ class SoeStepAdd(generics.GenericAPIView):
             position=position - 1 if position else None,
             **fields,
         )
-        return Response(StepSerializer(_step(request.user, step.pk)).data, status=201)
+        return Response(
+            StepSerializer(_step(request.user, step.pk)).data, status=status.HTTP_201_CREATED
+        )
 
 
 def _step(user: User, pk: int, *, for_edit: bool = False) -> SoeStep:

@@ -207,6 +207,9 @@ def test_the_manager_approves_a_draft_before_it_may_surface(
         {"purpose": "Ask about their why", "draft": "Hi"},
     ).json()
     assert (revised["purpose"], revised["approval"]["state"]) == ("Ask about their why", "pending")
+    # A rework that leaves the draft out keeps it.
+    kept = send(client, "post", f"/api/v1/follow-ups/{pk}/revise/", {"purpose": "Ask why"})
+    assert (kept.json()["purpose"], kept.json()["draft"]) == ("Ask why", "Hi")
     client.force_login(manager)
     approved = send(client, "post", f"/api/v1/follow-ups/{pk}/approve/", {"comment": "Good"})
     assert approved.status_code == 200, approved.content
@@ -217,5 +220,5 @@ def test_the_manager_approves_a_draft_before_it_may_surface(
         True,
     )
     actions = [event["action"] for event in body["history"]]
-    assert actions == ["held", "sent back", "reworked", "approved"]
-    assert FollowUpEvent.objects.filter(follow_up_id=pk).count() == 4
+    assert actions == ["held", "sent back", "reworked", "reworked", "approved"]
+    assert FollowUpEvent.objects.filter(follow_up_id=pk).count() == 5
