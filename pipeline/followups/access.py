@@ -9,12 +9,18 @@ draft's second look belongs to the manager of the owner's team, or an admin.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404
 
 from pipeline.followups.models import FollowUp
 from pipeline.followups.selectors import with_due
 from prospects.access import accounts_visible_to, can_edit_account
 from salesflow.core.models import User
+
+
+def followups_visible_to(user: User) -> QuerySet[FollowUp]:
+    """The follow-ups on the accounts the user may see."""
+    return FollowUp.objects.filter(account__in=accounts_visible_to(user))
 
 
 def can_edit_followup(user: User, follow_up: FollowUp) -> bool:
@@ -37,8 +43,8 @@ def get_followup_for_user(user: User, pk: object, *, for_edit: bool = False) -> 
     `awaiting_approval` (with_due); 403 if editing is asked and refused."""
     try:
         follow_up = (
-            with_due(FollowUp.objects.select_related("account", "opportunity", "owner"))
-            .filter(account__in=accounts_visible_to(user))
+            with_due(followups_visible_to(user))
+            .select_related("account", "opportunity", "owner")
             .get(pk=int(pk))  # type: ignore[call-overload]
         )
     except (FollowUp.DoesNotExist, TypeError, ValueError):

@@ -181,6 +181,9 @@ class FollowUpEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+        # The API's updated_since reads a follow-up's changes from its history: the events
+        # since a sync's last run, found without reading every event there has been.
+        indexes = [models.Index(fields=["at"], name="followup_event_at")]
 
     def __str__(self) -> str:
         return f"{self.action} at {self.at:%Y-%m-%d %H:%M}"

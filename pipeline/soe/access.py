@@ -29,14 +29,15 @@ def get_soe_for_user(user: User, pk: object, *, for_edit: bool = False) -> SoeSe
     return sequence
 
 
-def get_step_for_user(user: User, pk: int) -> SoeStep:
-    """A step, if the user may edit its deal (404 outside their reach, 403 read-only)."""
+def get_step_for_user(user: User, pk: int, *, for_edit: bool = True) -> SoeStep:
+    """A step, if the user may edit its deal (404 outside their reach, 403 read-only); with
+    for_edit=False, if they may see it (the API's read of one step)."""
     deal_id = (
         SoeStep.objects.filter(pk=pk).values_list("sequence__opportunity_id", flat=True).first()
     )
     if deal_id is None:
         raise Http404("No such step.")
-    opportunity = get_opportunity_for_user(user, deal_id, for_edit=True)
+    opportunity = get_opportunity_for_user(user, deal_id, for_edit=for_edit)
     step = SoeStep.objects.select_related("sequence").get(pk=pk)
     step.sequence.opportunity = opportunity
     return step

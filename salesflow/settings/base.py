@@ -241,7 +241,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # The three readiness questions share one set of answers: one enum in the schema.
-    "ENUM_NAME_OVERRIDES": {"AnswerEnum": "prospects.models.Answer"},
+    # Several models call their choices "status": each set is named after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "AnswerEnum": "prospects.models.Answer",
+        "AccountStatusEnum": "prospects.models.Account.Status",
+        "SoeStepStatusEnum": "pipeline.soe.models.SoeStep.Status",
+        "FollowUpStatusEnum": "pipeline.followups.models.FollowUp.Status",
+    },
 }
 
 # --- Internationalisation ------------------------------------------------------------

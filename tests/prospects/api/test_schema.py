@@ -56,7 +56,8 @@ def test_every_operation_is_described_with_an_example_and_its_problems(schema):
                 continue
             where = f"{method.upper()} {path}"
             assert operation.get("summary"), where
-            # A POST that creates answers 201; one that acts on a record (mark read) 200.
+            # A POST that creates answers 201; one that moves a record on (done/, skip/,
+            # reorder/…) answers 200 with the record as it now stands.
             success = "201" if method == "post" and "201" in operation["responses"] else "200"
             ok = operation["responses"][success]["content"]["application/json"]
             assert ok.get("examples"), where
