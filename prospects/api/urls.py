@@ -25,4 +25,19 @@ urlpatterns = [
         login_not_required(views.ContactDetail.as_view()),
         name="contact",
     ),
+    path(
+        "accounts/<int:pk>/why/",
+        login_not_required(views.AccountWhy.as_view()),
+        name="account_why",
+    ),
+    path(
+        "conversations/",
+        login_not_required(views.ConversationList.as_view()),
+        name="conversations",
+    ),
+    path(
+        "conversations/<int:pk>/",
+        login_not_required(views.ConversationDetail.as_view()),
+        name="conversation",
+    ),
 ]
