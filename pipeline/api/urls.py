@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.contrib.auth.decorators import login_not_required
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from pipeline.api import deals
+
+urlpatterns: list[URLPattern] = [
+    path("deals/", login_not_required(deals.DealList.as_view()), name="deals"),
+    path("deals/<int:pk>/", login_not_required(deals.DealDetail.as_view()), name="deal"),
+    path("deals/<int:pk>/move/", login_not_required(deals.DealMove.as_view()), name="deal_move"),
+    path(
+        "deals/<int:pk>/stage-history/",
+        login_not_required(deals.DealStageHistory.as_view()),
+        name="deal_stage_history",
+    ),
+    path(
+        "close-reasons/",
+        login_not_required(deals.CloseReasonList.as_view()),
+        name="close_reasons",
+    ),
+]

@@ -241,7 +241,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # The three readiness questions share one set of answers: one enum in the schema.
-    "ENUM_NAME_OVERRIDES": {"AnswerEnum": "prospects.models.Answer"},
+    "ENUM_NAME_OVERRIDES": {
+        "AnswerEnum": "prospects.models.Answer",
+        # Fields of the same name with different choices: each set named for its record.
+        "AccountStatusEnum": "prospects.models.Account.Status",
+        "DealStatusEnum": "pipeline.api.deals.STATUSES",
+        "ConversationKindEnum": "prospects.models.ConversationKind",
+        "CloseReasonKindEnum": "pipeline.deals.models.CloseReason.Kind",
+    },
 }
 
 # --- Internationalisation ------------------------------------------------------------
