@@ -118,8 +118,11 @@ def fingerprint(request: Request) -> str:
 def _replay(kept: IdempotencyKey, *, method: str, path: str, print_: str) -> Response:
     if (kept.method, kept.path, kept.fingerprint) != (method, path, print_):
         raise IdempotencyKeyReused()
+    # Read back in order and rendered by the same renderer: the first answer's very bytes.
     return Response(
-        kept.response_body, status=kept.response_status, headers={REPLAYED_HEADER: "true"}
+        json.loads(kept.response_body),
+        status=kept.response_status,
+        headers={REPLAYED_HEADER: "true"},
     )
 
 
@@ -154,7 +157,7 @@ def idempotent(post: Callable[..., Response]) -> Callable[..., Response]:
                 path=path,
                 fingerprint=print_,
                 response_status=0,  # the answer is filled in below, in this transaction
-                response_body={},
+                response_body="",
             )
             try:
                 with transaction.atomic():
@@ -169,10 +172,9 @@ def idempotent(post: Callable[..., Response]) -> Callable[..., Response]:
             if not status.is_success(response.status_code):
                 transaction.set_rollback(True)
                 return response
-            # Kept as the client read it: the same renderer, so a replay is byte for byte
-            # the same JSON.
+            # Kept as the client read it, rendered by the API's renderer.
             claim.response_status = response.status_code
-            claim.response_body = json.loads(JSONRenderer().render(response.data) or b"null")
+            claim.response_body = (JSONRenderer().render(response.data) or b"null").decode()
             claim.save(update_fields=["response_status", "response_body"])
         return response
 

@@ -20,7 +20,8 @@ class IdempotencyKey(models.Model):
     # a client's mistake, refused rather than answered with the first request's result.
     fingerprint = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    # The JSON as it was sent: text, not jsonb, which would reorder the object's keys.
+    response_body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
