@@ -12,12 +12,14 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given
 
 from pipeline.deals.models import Opportunity
 from prospects.api import views as prospect_api_views
 from prospects.models import Conversation
 from salesflow.core.api.models import IdempotencyKey
 from tests.factories import AccountFactory, TeamFactory, UserFactory
+from tests.hostile import fuzz, hostile
 from tests.pipeline.conftest import standard  # noqa: F401  (the shipped pipeline)
 from tests.prospects.api.conftest import assert_problem
 
@@ -248,3 +250,22 @@ def test_two_requests_with_the_same_key_at_once_create_once(rep, monkeypatch):
     assert len(calls) == 1  # the second never reached the service
     assert Conversation.objects.count() == 1
     assert IdempotencyKey.objects.count() == 1
+
+
+@pytest.mark.django_db
+@fuzz
+@given(key=hostile)
+def test_a_hostile_key_is_never_a_500(client, rep, account, key):
+    client.force_login(rep)
+    before = Conversation.objects.count()
+    response = client.generic(
+        "POST",
+        PATH,
+        json.dumps(call(account)),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+    assert response.status_code in {201, 400}, response.content[:300]
+    if response.status_code == 400:
+        assert list(response.json()["errors"]) == ["Idempotency-Key"]
+        assert Conversation.objects.count() == before
