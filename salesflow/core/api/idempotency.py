@@ -30,8 +30,9 @@ What a client gets:
   a structured-field string (``"abc"``, the draft's spelling) is read without its quotes.
 
 Keys older than 24 hours are forgotten lazily: each keyed request deletes its own key if it
-has expired, and up to 100 of the oldest expired keys of anyone (through the created_at
-index), so the table stays small without a scheduled job.
+has expired, and, in a short transaction of its own that skips rows others are deleting, up
+to 100 of anyone's oldest expired keys (through the created_at index), so the table stays
+small without a scheduled job.
 """
 
 from __future__ import annotations
@@ -40,11 +41,10 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
@@ -115,8 +115,24 @@ def fingerprint(request: Request) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _replay(kept: IdempotencyKey, *, method: str, path: str, print_: str) -> Response:
-    if (kept.method, kept.path, kept.fingerprint) != (method, path, print_):
+def _forget_expired(expired: datetime) -> None:
+    """Delete up to PURGE_BATCH of anyone's expired keys, in a short transaction of its
+    own: rows another request is deleting are skipped, not waited for, so keyed requests
+    arriving together never queue behind one another's clean-up."""
+    with transaction.atomic():
+        stale = list(
+            IdempotencyKey.objects.filter(created_at__lt=expired)
+            .order_by("created_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:PURGE_BATCH]
+        )
+        if stale:
+            IdempotencyKey.objects.filter(pk__in=stale).delete()
+
+
+def _replay(kept: IdempotencyKey, *, print_: str) -> Response:
+    # The fingerprint covers the method and the path as well as the body.
+    if kept.fingerprint != print_:
         raise IdempotencyKeyReused()
     # Read back in order and rendered by the same renderer: the first answer's very bytes.
     return Response(
@@ -143,18 +159,16 @@ def idempotent(post: Callable[..., Response]) -> Callable[..., Response]:
         method, path, print_ = request.method or "POST", request.path, fingerprint(request)
         user = request.user
         expired = timezone.now() - KEPT_FOR
+        _forget_expired(expired)
         with transaction.atomic():
-            oldest = IdempotencyKey.objects.filter(created_at__lt=expired).order_by("created_at")[
-                :PURGE_BATCH
-            ]
-            IdempotencyKey.objects.filter(
-                Q(user=user, key=key) | Q(pk__in=oldest.values("pk")), created_at__lt=expired
-            ).delete()
+            # This user's key, if it expired, is forgotten in this transaction: the claim
+            # below then takes its place.
+            IdempotencyKey.objects.filter(user=user, key=key, created_at__lt=expired).delete()
             claim = IdempotencyKey(
                 user=user,
                 key=key,
                 method=method,
-                path=path,
+                path=path[:2000],
                 fingerprint=print_,
                 response_status=0,  # the answer is filled in below, in this transaction
                 response_body="",
@@ -167,7 +181,7 @@ def idempotent(post: Callable[..., Response]) -> Callable[..., Response]:
                     claim.save(force_insert=True)
             except IntegrityError:
                 kept = IdempotencyKey.objects.get(user=user, key=key)
-                return _replay(kept, method=method, path=path, print_=print_)
+                return _replay(kept, print_=print_)
             response = post(view, request, *args, **kwargs)
             if not status.is_success(response.status_code):
                 transaction.set_rollback(True)
