@@ -339,7 +339,7 @@ def opportunity_list(*, user: User, filters: BoardFilters) -> QuerySet[Opportuni
     """The deals the user may see, open and closed, that pass the board's filters, with
     what a list shows of each joined in (one query for a page)."""
     return filters.apply(opportunities_visible_to(user)).select_related(
-        "account", "owner", "stage", "lead_source", "close_reason"
+        "account", "owner", "stage", "close_reason"
     )
 
 
