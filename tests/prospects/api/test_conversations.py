@@ -298,3 +298,28 @@ def test_a_body_that_cannot_be_read_is_a_problem(client, rep, body):
     client.force_login(rep)
     response = client.post(PATH, body, content_type="application/json")
     assert_problem(response, 400)
+
+
+def test_an_erased_contact_is_scrubbed_from_the_kept_answer_too(client, rep, sales_ops, contact):
+    """A creation's answer kept for its retries quotes what was logged: erasing the person
+    scrubs it there as well, and a retry still gets the (scrubbed) answer, not a new row."""
+    from prospects.privacy.services import contact_erase
+    from salesflow.core.models import IdempotencyKey
+
+    client.force_login(rep)
+    body = {
+        "account": contact.account_id,
+        "channel": "call",
+        "kind": "qualifying",
+        "notes": f"{contact.name} says Mondays are the worst.",
+    }
+    headers = {"Idempotency-Key": "erase-me"}
+    first = client.post(PATH, json.dumps(body), content_type="application/json", headers=headers)
+    assert first.status_code == 201
+    assert contact.name in IdempotencyKey.objects.get().response_body
+    contact_erase(actor=sales_ops, contact=contact, confirmation=contact.name)
+    assert contact.name not in IdempotencyKey.objects.get().response_body
+    again = client.post(PATH, json.dumps(body), content_type="application/json", headers=headers)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["notes"] == "[erased] says Mondays are the worst."
+    assert Conversation.objects.count() == 1
