@@ -269,3 +269,20 @@ def test_a_hostile_key_is_never_a_500(client, rep, account, key):
     if response.status_code == 400:
         assert list(response.json()["errors"]) == ["Idempotency-Key"]
         assert Conversation.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_a_script_with_a_token_retries_safely(rep, account):
+    """An integration's retry, as it happens: a token, no CSRF, the same key."""
+    from salesflow.core.apitokens.services import apitoken_create
+
+    _, secret = apitoken_create(actor=rep, name="Web form")
+    client = Client(enforce_csrf_checks=True)
+    auth = {"Authorization": f"Bearer {secret}", "Idempotency-Key": "form-submission-77"}
+    for _ in range(3):
+        response = client.post(
+            PATH, json.dumps(call(account)), content_type="application/json", headers=auth
+        )
+        assert response.status_code == 201, response.content
+    assert response.headers["Idempotent-Replayed"] == "true"
+    assert Conversation.objects.count() == 1

@@ -511,6 +511,9 @@ DEAL_FIELDS = [
     "next_step",
     "pipeline",
     "stage",
+    "from_stage",
+    "reason",
+    "note",
 ]
 
 

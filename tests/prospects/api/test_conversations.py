@@ -323,3 +323,17 @@ def test_an_erased_contact_is_scrubbed_from_the_kept_answer_too(client, rep, sal
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json()["notes"] == "[erased] says Mondays are the worst."
     assert Conversation.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "2026-12-01T10:00Z"]
+)
+def test_moments_at_the_edge_of_the_calendar_are_refused_or_read(client, rep, account, moment):
+    client.force_login(rep)
+    listed = client.get(PATH, {"created_since": moment})
+    assert listed.status_code in {200, 400}
+    body = {"account": account.pk, "channel": "call", "kind": "other", "notes": "Hi"}
+    created = send(client, {**body, "occurred_at": moment})
+    assert created.status_code in {201, 400}
+    if created.status_code == 400:
+        assert list(created.json()["errors"]) == ["occurred_at"]
