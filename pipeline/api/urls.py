@@ -7,6 +7,8 @@ from django.urls import URLPattern, path
 
 from pipeline.api import deals
 
+app_name = "pipeline_api"
+
 urlpatterns: list[URLPattern] = [
     path("deals/", login_not_required(deals.DealList.as_view()), name="deals"),
     path("deals/<int:pk>/", login_not_required(deals.DealDetail.as_view()), name="deal"),
