@@ -535,3 +535,25 @@ def test_hostile_bodies_never_500_and_save_nothing_half(client, rep, deal, body)
     if changed.status_code != 200 and moved.status_code != 201:
         deal.refresh_from_db()
         assert (deal.name, deal.value, deal.stage_id, deal.updated_at) == was
+
+
+def test_stage_history_pages_hold_still_while_the_deal_moves(client, rep, deal, stages):
+    for name in ("Lead", "Evaluation", "Decision", "Qualified") * 2:
+        deal_services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=stages[name])
+    existing = set(StageChange.objects.filter(opportunity=deal).values_list("pk", flat=True))
+    client.force_login(rep)
+    path = f"{DEALS}{deal.pk}/stage-history/"
+    seen: list[int] = []
+    response = client.get(path, {"page_size": 3})
+    at = {"stage": stages["Qualified"]}
+    while True:
+        seen += ids(response)
+        # The deal moves again between two pages: newest first, the new move is before
+        # the page already read, and pushes nothing out of the pages still to come.
+        to = stages["Lead"] if at["stage"] == stages["Qualified"] else stages["Qualified"]
+        deal_services.opportunity_move_stage(actor=rep, opportunity=deal, to_stage=to)
+        at["stage"] = to
+        if not response.json()["next"] or len(seen) > 100:
+            break
+        response = client.get(response.json()["next"])
+    assert seen == sorted(existing, reverse=True)
