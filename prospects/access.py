@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
-from prospects.models import Account, AccountImport, Contact
+from prospects.models import Account, AccountImport, Contact, Conversation
 from salesflow.core.access import can_edit_owned, owned_editable_by, owned_visible_to
 from salesflow.core.models import User
 
@@ -56,6 +56,17 @@ def get_contact_for_user(user: User, pk: object, *, for_edit: bool = False) -> C
     if for_edit:
         get_account_for_user(user, contact.account_id, for_edit=True)
     return contact
+
+
+def get_conversation_for_user(user: User, pk: object) -> Conversation:
+    """A conversation is seen by whoever sees its account (404 otherwise)."""
+    try:
+        return Conversation.objects.select_related("logged_by").get(
+            pk=int(pk),  # type: ignore[call-overload]
+            account__in=accounts_visible_to(user),
+        )
+    except (Conversation.DoesNotExist, TypeError, ValueError):
+        raise Http404("No such conversation.") from None
 
 
 def get_import_for_user(user: User, pk: object) -> AccountImport:

@@ -243,7 +243,12 @@ class Conversation(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
-        indexes = [models.Index(fields=["account", "-occurred_at"])]
+        indexes = [
+            models.Index(fields=["account", "-occurred_at"]),
+            # The API's keyset: pages and syncs (created_since) walk conversations in the
+            # order they were logged (a conversation is not changed once logged).
+            models.Index(fields=["created_at", "id"], name="conversation_logged_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} with {self.account} on {self.occurred_at:%Y-%m-%d}"

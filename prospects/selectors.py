@@ -189,3 +189,16 @@ def contact_list(*, user: User) -> QuerySet[Contact]:
     """The contacts of the accounts the user may see (erased ones as their placeholder),
     with the account each belongs to."""
     return Contact.objects.filter(account__in=accounts_visible_to(user)).select_related("account")
+
+
+def conversation_list(*, user: User) -> QuerySet[Conversation]:
+    """The conversations on the accounts the user may see, with who logged each and the ids
+    of the contacts and questions it names: three queries whatever the number of rows."""
+    return (
+        Conversation.objects.filter(account__in=accounts_visible_to(user))
+        .select_related("logged_by")
+        .prefetch_related(
+            Prefetch("contacts", queryset=Contact.objects.only("id")),
+            Prefetch("questions_asked", queryset=FacilitativeQuestion.objects.only("id")),
+        )
+    )

@@ -29,6 +29,11 @@ from prospects.api.filters import MAX_ID, UpdatedSinceField
 from prospects.api.serializers import PersonSerializer
 from prospects.models import Channel, ConversationKind
 from salesflow.core.api.errors import problem_responses
+from salesflow.core.api.idempotency import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    idempotency_responses,
+    idempotent,
+)
 from salesflow.core.models import User
 
 TAGS = ["follow-ups"]
@@ -398,9 +403,15 @@ class FollowUpList(generics.ListAPIView):
         description="On an account you may change (a teammate's is read-only for a rep: 403), "
         "optionally for one of its open deals. It says what it will accomplish, and is held "
         "for as long as the patience rules say (`holds` says why, `held_until` until when); "
-        "where the team asks for it, the manager approves the draft first.",
+        "where the team asks for it, the manager approves the draft first. Send an "
+        "`Idempotency-Key` to retry safely.",
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         request=FollowUpCreateSerializer,
-        responses={201: FollowUpDetailSerializer, **problem_responses(400, 401, 403)},
+        responses={
+            201: FollowUpDetailSerializer,
+            **problem_responses(400, 401, 403),
+            **idempotency_responses(),
+        },
         examples=[
             OpenApiExample(
                 "A new follow-up",
@@ -417,6 +428,7 @@ class FollowUpList(generics.ListAPIView):
         ],
         tags=TAGS,
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         data = FollowUpCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)

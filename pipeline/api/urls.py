@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_not_required
 from django.urls import URLPattern, path
 
-from pipeline.api import dashboard, followups, reference, soe
+from pipeline.api import dashboard, deals, followups, reference, soe
 
 app_name = "pipeline_api"
 
@@ -17,6 +17,12 @@ def _api(view: type) -> object:
 
 
 urlpatterns: list[URLPattern] = [
+    # Deals, their moves and stage history; the close reasons a move may give (deals.py).
+    path("deals/", _api(deals.DealList), name="deals"),
+    path("deals/<int:pk>/", _api(deals.DealDetail), name="deal"),
+    path("deals/<int:pk>/move/", _api(deals.DealMove), name="deal_move"),
+    path("deals/<int:pk>/stage-history/", _api(deals.DealStageHistory), name="deal_stage_history"),
+    path("close-reasons/", _api(deals.CloseReasonList), name="close_reasons"),
     # A deal's Sequence of Events and its steps (pipeline/api/soe.py).
     path("deals/<int:pk>/soe/", _api(soe.SoeDetail), name="soe"),
     path("deals/<int:pk>/soe/templates/", _api(soe.SoeTemplates), name="soe_templates"),

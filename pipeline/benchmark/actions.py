@@ -10,6 +10,8 @@ them, so the data set is left as it was.
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,7 +30,7 @@ from pipeline.deals.models import Opportunity, Stage, StageChange
 from pipeline.followups.models import FollowUp
 from prospects import services as prospect_services
 from prospects.models import Account, Answer, Channel, Conversation, ConversationKind
-from salesflow.core.models import Notification, User
+from salesflow.core.models import IdempotencyKey, Notification, User
 
 # Everything the harness creates is named with this, so it can always be found and removed.
 TAG = "bench-harness"
@@ -81,11 +83,14 @@ def sandbox_remove(account: Account) -> bool:
     urls.append(reverse("prospects:account_detail", args=[account.pk]))
     # Notifications point at what they are about by address, not by a foreign key.
     Notification.objects.filter(url__in=urls).delete()
+    # The API's answers kept for retries: the harness's keys are named by its tag.
+    IdempotencyKey.objects.filter(key__startswith=TAG).delete()
     Account.objects.filter(pk=account.pk).delete()
     return not (
         Account.objects.filter(pk=account.pk).exists()
         or Opportunity.objects.filter(pk__in=deals).exists()
         or Notification.objects.filter(url__in=urls).exists()
+        or IdempotencyKey.objects.filter(key__startswith=TAG).exists()
     )
 
 
@@ -114,6 +119,7 @@ def measure_posts(
     sent = warmup + requests
 
     conversation_url = reverse("prospects:conversation_create", args=[account.pk])
+    api_conversations_url = reverse("prospects_api:conversations")
     move_url = reverse("pipeline:opportunity_move", args=[deal.pk])
     follow_up_url = reverse("pipeline:followup_create", args=[account.pk])
     # The deal is in `back` now; each move posts the stage the board showed, as a card does.
@@ -139,6 +145,25 @@ def measure_posts(
                 },
                 secure=True,
                 headers={"HX-Request": "true"},
+            )
+
+        def log_api(_: int, client: Client = client) -> HttpResponse:
+            # As an integration sends it: JSON, with a fresh Idempotency-Key (kept with
+            # the conversation, so its cost is measured too).
+            body = {
+                "account": account.pk,
+                "occurred_at": (timezone.now() - timedelta(minutes=5)).isoformat(),
+                "channel": Channel.CALL,
+                "kind": CONVERSATION_KIND,
+                "notes": f"{TAG}: walked through the pilot plan; they want finance in.",
+                "has_problem": Answer.YES,
+            }
+            return client.post(
+                api_conversations_url,
+                json.dumps(body),
+                content_type="application/json",
+                secure=True,
+                headers={"Idempotency-Key": f"{TAG}-{uuid.uuid4()}"},
             )
 
         def move(_: int, client: Client = client) -> HttpResponse:
@@ -174,6 +199,15 @@ def measure_posts(
                 conversation_url,
                 log,
                 200,
+                lambda user=user: Conversation.objects.filter(
+                    account=account, logged_by=user
+                ).count(),
+            ),
+            (
+                "POST API: log a conversation",
+                api_conversations_url,
+                log_api,
+                201,
                 lambda user=user: Conversation.objects.filter(
                     account=account, logged_by=user
                 ).count(),

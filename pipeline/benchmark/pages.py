@@ -7,15 +7,20 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.urls import reverse
+from rest_framework.pagination import Cursor
 
 from pipeline.benchmark.subjects import Subjects
+from pipeline.deals import selectors as deal_selectors
 from prospects import selectors as prospect_selectors
 from prospects.forms import AccountFilterForm
 from prospects.views import ACCOUNTS_PER_PAGE
+from salesflow.core.api.pagination import KeysetPagination
 from salesflow.core.models import User
 
 # The deep page of the account list: OFFSET 4,975, where an unindexed sort hurts most.
 DEEP_ACCOUNT_PAGE = 200
+# The API's deal list walked this far by an integration (its 10,000th deal on).
+DEEP_API_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,23 @@ def account_list_page(user: User, query: dict[str, object], wanted: int) -> int:
     filters = form.filters() if form.is_bound else prospect_selectors.AccountFilters()
     accounts = prospect_selectors.account_list(user=user, filters=filters)
     return min(wanted, Paginator(accounts, ACCOUNTS_PER_PAGE).num_pages)
+
+
+def api_deals_deep_page(user: User, url: str, wanted: int) -> str:
+    """The address of page `wanted` of the user's deals through the API (their last page if
+    they have fewer): the cursor an integration holds after walking that far, made as the
+    API makes it (a page starts after the previous page's last change time)."""
+    size = KeysetPagination.page_size
+    deals = deal_selectors.opportunity_list(user=user, filters=deal_selectors.BoardFilters())
+    last_page = max(deals.count() - 1, 0) // size + 1
+    start = (min(wanted, last_page) - 1) * size
+    if start == 0:
+        return url
+    changed = deals.order_by("updated_at", "id").values_list("updated_at", flat=True)
+    paginator = KeysetPagination()
+    paginator.base_url = f"http://testserver{url}"
+    cursor = Cursor(offset=0, reverse=False, position=str(changed[start - 1]))
+    return paginator.encode_cursor(cursor).removeprefix("http://testserver")
 
 
 def _with_query(url: str, query: dict[str, object]) -> str:
@@ -82,6 +104,14 @@ def pages(subjects: Subjects) -> list[Page]:
     if (on_biggest := deals.first()) is not None:
         add("SOE, on the biggest account", reverse("pipeline:soe", args=[on_biggest.pk]))
     add("Today (home)", reverse("home"), (rep, admin))
+
+    # The API's deal list as an integration syncing it reads it: the first page, and a page
+    # far in by its cursor.
+    deals_api = reverse("pipeline_api:deals")
+    add("API: deals, page 1", deals_api)
+    for user in both:
+        deep = api_deals_deep_page(user, deals_api, DEEP_API_PAGE)
+        found.append(Page(f"API: deals, page {DEEP_API_PAGE} by cursor, or last", user, deep))
 
     dashboard = reverse("pipeline:dashboard")
     add("dashboard, whole company", dashboard, (admin,))

@@ -203,6 +203,8 @@ class Opportunity(models.Model):
             models.Index(fields=["stage", "expected_close_date", "id"]),
             models.Index(fields=["owner", "stage"]),
             models.Index(fields=["account", "-created_at"]),
+            # The API's keyset: pages and syncs (updated_since) walk deals by last change.
+            models.Index(fields=["updated_at", "id"], name="deal_changed_order"),
             # The board's column totals, read from the index alone: open deals only (a
             # fifth of them), by owner first because most people see their team's.
             models.Index(

@@ -30,7 +30,7 @@ from django.db.models.functions import Coalesce, Greatest, RowNumber
 from django.utils import timezone
 
 from pipeline.deals.access import can_edit_opportunity, opportunities_visible_to
-from pipeline.deals.models import Opportunity, Pipeline, Stage, StageChange
+from pipeline.deals.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
 from pipeline.followups.models import FollowUp
 from pipeline.soe.models import SoeChange
 from prospects.models import (
@@ -333,6 +333,19 @@ def board(*, user: User, pipeline: Pipeline, filters: BoardFilters) -> list[Colu
         if stage_id in columns:
             columns[stage_id].cards = cards
     return list(columns.values())
+
+
+def opportunity_list(*, user: User, filters: BoardFilters) -> QuerySet[Opportunity]:
+    """The deals the user may see, open and closed, that pass the board's filters, with
+    what a list shows of each joined in (one query for a page)."""
+    return filters.apply(opportunities_visible_to(user)).select_related(
+        "account", "owner", "stage", "close_reason"
+    )
+
+
+def active_close_reasons() -> QuerySet[CloseReason]:
+    """The reasons a deal may be closed for now (sales ops retires old ones)."""
+    return CloseReason.objects.filter(active=True)
 
 
 def column_page(

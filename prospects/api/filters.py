@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 from rest_framework import serializers
 
-from prospects.models import Account, Contact
+from prospects.models import Account, Contact, Conversation, ConversationKind
 from prospects.selectors import AccountFilters
 
 # Large enough for any id, small enough for PostgreSQL's bigint: a bigger one is refused
@@ -98,3 +98,38 @@ class ContactQuery(serializers.Serializer):
             if data.get(name):
                 contacts = contacts.filter(**{lookup: data[name]})
         return contacts
+
+
+class ConversationQuery(serializers.Serializer):
+    """The conversation list's filters."""
+
+    account = _id("Only this account's conversations (an account id).")
+    owner = _id("Only conversations on accounts this person owns (a user id).")
+    team = _id("Only conversations on accounts owned by members of this team (a team id).")
+    logged_by = _id("Only conversations this person logged (a user id).")
+    kind = serializers.ChoiceField(
+        choices=ConversationKind.choices,
+        required=False,
+        help_text="Only conversations of this kind.",
+    )
+    created_since = UpdatedSinceField(
+        required=False,
+        help_text="Only conversations logged at or after this moment (ISO 8601 with "
+        "offset). A conversation is not changed once logged, so with the cursor this reads "
+        "everything new since an integration's last sync.",
+    )
+
+    def apply(self, conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
+        data = self.validated_data
+        lookups = {
+            "account": "account_id",
+            "owner": "account__owner_id",
+            "team": "account__owner__team_id",
+            "logged_by": "logged_by_id",
+            "kind": "kind",
+            "created_since": "created_at__gte",
+        }
+        for name, lookup in lookups.items():
+            if data.get(name):
+                conversations = conversations.filter(**{lookup: data[name]})
+        return conversations

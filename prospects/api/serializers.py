@@ -1,11 +1,27 @@
-"""What the API shows of an account and a contact: what their pages show."""
+"""What the API shows of accounts, contacts, conversations and why notes: what their pages
+show."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from prospects.models import Account, Contact, LeadSource, Segment
+from prospects.api.filters import MAX_ID, UpdatedSinceField
+from prospects.models import (
+    Account,
+    Answer,
+    Channel,
+    Contact,
+    Conversation,
+    ConversationKind,
+    LeadSource,
+    Segment,
+    WhyNote,
+)
+from salesflow.core.fields import EARLIEST_DATE
 from salesflow.core.models import User
 
 
@@ -106,3 +122,123 @@ class ContactWriteSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
     buying_role = serializers.ChoiceField(choices=Contact.BuyingRole.choices, required=False)
+
+
+def _ids(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=100,
+        help_text=help_text,
+    )
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    logged_by = PersonSerializer(read_only=True)
+    contacts = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    questions_asked = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    outcome_messages = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="On the answer to logging it only: what salesflow did about it, a sentence "
+        "each (a follow-up proposed, a waiting one held longer). Empty when read back.",
+    )
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "account",
+            "logged_by",
+            "occurred_at",
+            "channel",
+            "kind",
+            "contacts",
+            "questions_asked",
+            "notes",
+            "emotion_found",
+            "has_problem",
+            "accepts_significance",
+            "ready_to_act",
+            "created_at",
+            "outcome_messages",
+        ]
+        read_only_fields = fields
+
+
+class ConversationWriteSerializer(serializers.Serializer):
+    """What the logging form records. Types are checked here; the rest (something worth
+    logging, contacts of this account, questions of this kind, not in the future) by
+    conversation_log, as for the form."""
+
+    account = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The account's id.")
+    occurred_at = UpdatedSinceField(
+        required=False,
+        help_text="When it happened (ISO 8601 with offset); now when left out. Not later than now.",
+    )
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    kind = serializers.ChoiceField(choices=ConversationKind.choices)
+    contacts = _ids("Ids of the account's contacts who took part.")
+    questions_asked = _ids("Ids of the facilitative questions asked (of this kind).")
+    notes = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    emotion_found = serializers.CharField(
+        max_length=2_000,
+        required=False,
+        allow_blank=True,
+        help_text="What the prospect feels about the problem, in a phrase.",
+    )
+    has_problem = serializers.ChoiceField(choices=Answer.choices, required=False)
+    accepts_significance = serializers.ChoiceField(choices=Answer.choices, required=False)
+    ready_to_act = serializers.ChoiceField(choices=Answer.choices, required=False)
+
+    def validate_occurred_at(self, value: datetime) -> datetime:
+        if value.date() < EARLIEST_DATE:
+            raise serializers.ValidationError("That is too long ago; check the year.")
+        return value
+
+
+class ContactRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class WhyNoteSerializer(serializers.ModelSerializer):
+    said_by = ContactRefSerializer(read_only=True, allow_null=True)
+    recorded_by = PersonSerializer(read_only=True)
+
+    class Meta:
+        model = WhyNote
+        fields = ["id", "text", "said_by", "said_on", "recorded_by", "created_at"]
+        read_only_fields = fields
+
+
+class WhySerializer(serializers.Serializer):
+    current = WhyNoteSerializer(allow_null=True, help_text="The why as it stands; null if none.")
+    history = WhyNoteSerializer(
+        many=True, help_text="Every version, newest first (the current one too), up to 20."
+    )
+
+
+class WhyWriteSerializer(serializers.Serializer):
+    """A new version of the why: the why form's fields."""
+
+    text = serializers.CharField(
+        max_length=2_000, help_text="Why they started looking for a solution, in their words."
+    )
+    said_by = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        allow_null=True,
+        help_text="The id of the account's contact who said it.",
+    )
+    said_on = serializers.DateField(
+        required=False, help_text="When it was said; today if left out."
+    )
+
+    def validate_said_on(self, value: date) -> date:
+        if value < EARLIEST_DATE or value > timezone.localdate():
+            raise serializers.ValidationError("Pick a date between 2000 and today.")
+        return value

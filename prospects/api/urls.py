@@ -25,6 +25,21 @@ urlpatterns = [
         login_not_required(views.ContactDetail.as_view()),
         name="contact",
     ),
+    path(
+        "accounts/<int:pk>/why/",
+        login_not_required(views.AccountWhy.as_view()),
+        name="account_why",
+    ),
+    path(
+        "conversations/",
+        login_not_required(views.ConversationList.as_view()),
+        name="conversations",
+    ),
+    path(
+        "conversations/<int:pk>/",
+        login_not_required(views.ConversationDetail.as_view()),
+        name="conversation",
+    ),
     # --- Reference lists (segments, lead sources) ---
     path("segments/", login_not_required(reference.SegmentList.as_view()), name="segments"),
     path(

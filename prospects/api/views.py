@@ -4,26 +4,55 @@ salesflow.core.api.errors."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from prospects.access import get_account_for_user, get_contact_for_user
-from prospects.api.filters import AccountQuery, ContactQuery
+from prospects.access import (
+    get_account_for_user,
+    get_contact_for_user,
+    get_conversation_for_user,
+)
+from prospects.api.filters import AccountQuery, ContactQuery, ConversationQuery
 from prospects.api.serializers import (
     AccountSerializer,
     AccountWriteSerializer,
     ContactSerializer,
     ContactWriteSerializer,
+    ConversationSerializer,
+    ConversationWriteSerializer,
+    WhyNoteSerializer,
+    WhySerializer,
+    WhyWriteSerializer,
 )
-from prospects.models import Account, Contact
-from prospects.selectors import account_list, contact_list
-from prospects.services import account_create, account_update, contact_save
+from prospects.models import Account, Contact, Conversation, FacilitativeQuestion
+from prospects.selectors import (
+    account_list,
+    contact_list,
+    conversation_list,
+    current_why,
+    why_history,
+)
+from prospects.services import (
+    account_create,
+    account_update,
+    contact_save,
+    conversation_log,
+    why_record,
+)
 from salesflow.core.api.errors import problem_responses
+from salesflow.core.api.idempotency import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    idempotency_responses,
+    idempotent,
+)
 
 ACCOUNT_EXAMPLE = OpenApiExample(
     "An account",
@@ -233,3 +262,218 @@ class ContactDetail(generics.RetrieveAPIView):
             setattr(contact, field, value)
         contact = contact_save(actor=request.user, contact=contact)
         return Response(ContactSerializer(contact).data)
+
+
+CONVERSATION_EXAMPLE = OpenApiExample(
+    "A conversation",
+    value={
+        "id": 1207,
+        "account": 42,
+        "logged_by": {"id": 7, "username": "sam", "name": "Sam Reyes", "team": 2},
+        "occurred_at": "2026-12-01T10:30:00Z",
+        "channel": "call",
+        "kind": "qualifying",
+        "contacts": [301],
+        "questions_asked": [12, 14],
+        "notes": "Bed turnover slips every Monday; discharge letters wait for sign-off.",
+        "emotion_found": "Tired of apologising to the ward sisters.",
+        "has_problem": "yes",
+        "accepts_significance": "yes",
+        "ready_to_act": "unknown",
+        "created_at": "2026-12-01T10:41:07.512300Z",
+        "outcome_messages": [],
+    },
+    response_only=True,
+)
+CONVERSATION_WRITE_EXAMPLE = OpenApiExample(
+    "Log a call",
+    value={
+        "account": 42,
+        "occurred_at": "2026-12-01T10:30:00Z",
+        "channel": "call",
+        "kind": "qualifying",
+        "contacts": [301],
+        "questions_asked": [12, 14],
+        "notes": "Bed turnover slips every Monday; discharge letters wait for sign-off.",
+        "emotion_found": "Tired of apologising to the ward sisters.",
+        "has_problem": "yes",
+        "accepts_significance": "yes",
+    },
+    request_only=True,
+)
+
+
+def _found(model: type[Model], ids: list[int], field: str, **within: object) -> list[Any]:
+    """The rows with these ids (in `within`), or a 400 naming the field if any is missing."""
+    wanted = set(ids)
+    rows = list(model._default_manager.filter(pk__in=wanted, **within))
+    if len(rows) != len(wanted):
+        raise ValidationError({field: NOT_FOUND[field]})
+    return rows
+
+
+NOT_FOUND = {
+    "contacts": "Pick contacts of this account only.",
+    "questions_asked": "Pick questions that are offered (of this kind of conversation).",
+    "said_by": "Pick a contact of this account.",
+}
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Log a conversation",
+        description="On an account you may change (a teammate's is read-only for a rep: "
+        "403), recorded as the logging form records it: the account's readiness answers "
+        "move on where the conversation says so, and the pipeline acts on it (a follow-up "
+        "may be proposed: `outcome_messages` says so). Something must be recorded: notes, "
+        "the emotion found, an answer or a question asked. Send an `Idempotency-Key` to "
+        "retry safely.",
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        request=ConversationWriteSerializer,
+        responses={
+            201: ConversationSerializer,
+            **problem_responses(400, 401, 403),
+            **idempotency_responses(),
+        },
+        examples=[CONVERSATION_WRITE_EXAMPLE, CONVERSATION_EXAMPLE],
+        tags=["conversations"],
+    )
+)
+@extend_schema(
+    summary="List the conversations you can see",
+    description="The conversations on the accounts you can see, in the order they were "
+    "logged, 50 a page (page_size up to 200). Pass `created_since` (your last sync's time) "
+    "to read only the new ones.",
+    parameters=[ConversationQuery],
+    responses={200: ConversationSerializer(many=True), **problem_responses(400, 401)},
+    examples=[CONVERSATION_EXAMPLE],
+    tags=["conversations"],
+)
+class ConversationList(generics.ListAPIView):
+    serializer_class = ConversationSerializer
+    # (created_at, id) is indexed (prospects 0009): conversations are never changed, so the
+    # order they were logged in is the order a sync reads them.
+    pagination_ordering = ("created_at", "id")
+
+    def get_queryset(self) -> QuerySet[Conversation]:
+        query = ConversationQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.apply(conversation_list(user=self.request.user))
+
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = ConversationWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        try:
+            account = get_account_for_user(request.user, fields.pop("account"), for_edit=True)
+        except Http404:
+            raise ValidationError({"account": "No such account."}) from None
+        fields["contacts"] = _found(
+            Contact, fields.get("contacts", []), "contacts", account=account
+        )
+        fields["questions_asked"] = _found(
+            FacilitativeQuestion, fields.get("questions_asked", []), "questions_asked", active=True
+        )
+        fields.setdefault("occurred_at", timezone.now())
+        conversation = conversation_log(actor=request.user, account=account, **fields)
+        return Response(ConversationSerializer(conversation).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    summary="One conversation",
+    responses={200: ConversationSerializer, **problem_responses(401, 404)},
+    examples=[CONVERSATION_EXAMPLE],
+    tags=["conversations"],
+)
+class ConversationDetail(generics.RetrieveAPIView):
+    serializer_class = ConversationSerializer
+    queryset = Conversation.objects.none()
+
+    def get_object(self) -> Conversation:
+        return get_conversation_for_user(self.request.user, self.kwargs["pk"])
+
+
+WHY_NOTE_EXAMPLE = {
+    "id": 88,
+    "text": "Two patients waited on trolleys overnight in March; the board wants it never again.",
+    "said_by": {"id": 301, "name": "Dana Whitfield"},
+    "said_on": "2026-11-20",
+    "recorded_by": {"id": 7, "username": "sam", "name": "Sam Reyes", "team": 2},
+    "created_at": "2026-11-20T15:02:11.004000Z",
+}
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="An account's why",
+        description="The prospect's why as it stands, and its versions, newest first (the "
+        "current one too, up to 20): what the account page shows.",
+        responses={200: WhySerializer, **problem_responses(401, 404)},
+        examples=[
+            OpenApiExample(
+                "A why and its history",
+                value={"current": WHY_NOTE_EXAMPLE, "history": [WHY_NOTE_EXAMPLE]},
+                response_only=True,
+            )
+        ],
+        tags=["why"],
+    ),
+    post=extend_schema(
+        summary="Record an account's why",
+        description="A new version of the why; the earlier ones stay in its history. Sent "
+        "unchanged (same text, contact and date), nothing new is recorded and the current "
+        "version is answered with 200. A teammate's account is read-only for a rep (403).",
+        request=WhyWriteSerializer,
+        responses={
+            201: WhyNoteSerializer,
+            200: WhyNoteSerializer,
+            **problem_responses(400, 401, 403, 404),
+        },
+        examples=[
+            OpenApiExample(
+                "Their why",
+                value={
+                    "text": WHY_NOTE_EXAMPLE["text"],
+                    "said_by": 301,
+                    "said_on": "2026-11-20",
+                },
+                request_only=True,
+            ),
+            OpenApiExample("The recorded version", value=WHY_NOTE_EXAMPLE, response_only=True),
+        ],
+        tags=["why"],
+    ),
+)
+class AccountWhy(generics.GenericAPIView):
+    serializer_class = WhySerializer
+    queryset = Account.objects.none()
+    pagination_class = None
+
+    def get(self, request: Request, pk: int) -> Response:
+        account = get_account_for_user(request.user, pk)
+        history = why_history(account=account, limit=20)
+        body = {"current": history[0] if history else None, "history": history}
+        return Response(WhySerializer(body).data)
+
+    def post(self, request: Request, pk: int) -> Response:
+        account = get_account_for_user(request.user, pk, for_edit=True)
+        data = WhyWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        said_by = fields.pop("said_by", None)
+        if said_by is not None:
+            said_by = _found(Contact, [said_by], "said_by", account=account)[0]
+        before = current_why(account=account)
+        note = why_record(
+            actor=request.user,
+            account=account,
+            text=fields["text"],
+            said_on=fields.get("said_on") or timezone.localdate(),
+            said_by=said_by,
+        )
+        created = before is None or note.pk != before.pk
+        return Response(
+            WhyNoteSerializer(note).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

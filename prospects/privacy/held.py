@@ -23,7 +23,7 @@ from prospects.models import (
     WhyNote,
 )
 from prospects.privacy.holders import Person, values_of
-from salesflow.core.models import Notification, OutboxMessage
+from salesflow.core.models import IdempotencyKey, Notification, OutboxMessage
 
 # The name the contact row keeps once erased (and its admin log entries with it).
 ERASED_CONTACT = "Erased contact"
@@ -40,6 +40,10 @@ TEXTS: list[tuple[str, type, tuple[str, ...]]] = [
     ("notifications", Notification, ("title", "body")),
     ("emails", OutboxMessage, ("recipient", "subject", "body", "last_error")),
     ("admin_log", LogEntry, ("object_repr", "change_message")),
+    # The API's kept answers to creations (replayed to a retry for 24 hours) quote what was
+    # created; scrubbed, not deleted, so a retry still gets its answer and creates nothing.
+    # Not exported: they copy records the export already holds.
+    ("api_answers", IdempotencyKey, ("response_body",)),
 ]
 
 

@@ -190,9 +190,18 @@ class Notification(models.Model):
         return self.title
 
 
-# The outbox's and the API tokens' tables live in their own packages; importing them here
-# registers them with the app.
+# The outbox's, the API tokens' and the API's idempotency keys' tables live in their own
+# packages; importing them here registers them with the app.
+from salesflow.core.api.models import IdempotencyKey  # noqa: E402
 from salesflow.core.apitokens.models import ApiToken  # noqa: E402
 from salesflow.core.outbox.models import OutboxMessage  # noqa: E402
 
-__all__ = ["ApiToken", "Notification", "OutboxMessage", "Team", "User", "WorkerHeartbeat"]
+__all__ = [
+    "ApiToken",
+    "IdempotencyKey",
+    "Notification",
+    "OutboxMessage",
+    "Team",
+    "User",
+    "WorkerHeartbeat",
+]

@@ -232,7 +232,13 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "salesflow API",
-    "DESCRIPTION": "Accounts and contacts of salesflow, as the signed-in user sees them.",
+    "DESCRIPTION": (
+        "salesflow's records as the signed-in user sees them on the pages: accounts, "
+        "contacts, conversations and the why, deals and their moves, Sequences of Events, "
+        "follow-ups, notifications, the dashboard's figures and reviews. Every write goes "
+        "through the same rules as the pages. Errors are problem details (RFC 9457); lists "
+        "are keyset pages (follow `next`); creations take an `Idempotency-Key`."
+    ),
     "VERSION": __import__("salesflow").__version__,
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -241,12 +247,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # The three readiness questions share one set of answers: one enum in the schema.
-    # Several models call their choices "status": each set is named after its model.
+    # Several records call their choices "status" or "kind": each set named for its record.
     "ENUM_NAME_OVERRIDES": {
         "AnswerEnum": "prospects.models.Answer",
         "AccountStatusEnum": "prospects.models.Account.Status",
         "SoeStepStatusEnum": "pipeline.soe.models.SoeStep.Status",
         "FollowUpStatusEnum": "pipeline.followups.models.FollowUp.Status",
+        "DealStatusEnum": "pipeline.api.deals.STATUSES",
+        "ConversationKindEnum": "prospects.models.ConversationKind",
+        "CloseReasonKindEnum": "pipeline.deals.models.CloseReason.Kind",
     },
 }
 

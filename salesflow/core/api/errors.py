@@ -74,6 +74,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         ((slug, title) for kind, slug, title in _KINDS if isinstance(exc, kind)),
         ("error", "Error."),
     )
+    # An app's own kind of problem (a refused move, a reused idempotency key) names itself.
+    slug = getattr(exc, "problem_slug", slug)
+    title = getattr(exc, "problem_title", title)
     if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
         # DRF answers 403 when no authentication class names a scheme for WWW-Authenticate
         # (sessions do not); the answer to "who are you?" is 401 whatever the scheme.
@@ -116,6 +119,8 @@ def problem_responses(*statuses: int) -> dict[tuple[int, str], OpenApiResponse]:
         401: "Not signed in.",
         403: "Signed in, but this is read-only for you.",
         404: "No such record, or not one you may see.",
+        409: "Refused: the record's present state does not allow it (detail says why).",
+        422: "The Idempotency-Key was already used for another request.",
         429: "Too many requests: wait for Retry-After seconds.",
     }
     return {

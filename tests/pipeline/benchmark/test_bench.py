@@ -12,7 +12,7 @@ from pipeline.deals.models import Opportunity, Pipeline
 from pipeline.followups.models import FollowUp
 from pipeline.reviews.models import Review
 from prospects.models import Account
-from salesflow.core.models import User
+from salesflow.core.models import IdempotencyKey, User
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +30,15 @@ PAGES = {
     "dashboard, one team",
     "dashboard, own figures",
     "review board, finished",
+    "API: deals, page 1",
+    "API: deals, page 200 by cursor, or last",
 }
-POSTS = {"POST log a conversation", "POST move a stage", "POST plan a follow-up"}
+POSTS = {
+    "POST log a conversation",
+    "POST API: log a conversation",
+    "POST move a stage",
+    "POST plan a follow-up",
+}
 
 
 def run_bench(tmp_path, **options) -> tuple[str, dict]:
@@ -130,6 +137,7 @@ def test_bench_measures_pages_posts_sweep_and_throughput_and_leaves_the_data_set
         assert result["effect"]["found"] == 3, result
         assert result["effect"]["undone"] is True
     assert not Account.objects.filter(name__startswith="bench-harness").exists()
+    assert not IdempotencyKey.objects.filter(key__startswith="bench-harness").exists()
 
     # Each due follow-up surfaced exactly once by the two racing workers, then removed.
     assert [sweep["followups"] for sweep in report["sweep"]] == [40, 150]
