@@ -101,8 +101,10 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         super().__init__(destination.host, destination.port, timeout=timeout)
         self._addresses = destination.addresses
 
+    raw_socket: socket.socket | None = None
+
     def connect(self) -> None:
-        self.sock = _connect(self._addresses, self.port, self.timeout)
+        self.sock = self.raw_socket = _connect(self._addresses, self.port, self.timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -118,9 +120,15 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         )
         self._addresses = destination.addresses
 
+    raw_socket: socket.socket | None = None
+
     def connect(self) -> None:
-        sock = _connect(self._addresses, self.port, self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        plain = _connect(self._addresses, self.port, self.timeout)
+        # wrap_socket takes the plain socket's descriptor over: the TLS socket is the one
+        # the timeout must cut.
+        self.sock = self.raw_socket = self._context.wrap_socket(
+            plain, server_hostname=self.host
+        )
 
 
 def signed_headers(secret: str, message_id: str, body: str, moment: datetime) -> dict[str, str]:
@@ -159,7 +167,9 @@ def post(*, url: str, secret: str, message_id: str, body: str) -> Outcome:
 
     def cut_off() -> None:
         expired.set()
-        sock = connection.sock
+        # The socket itself: the connection forgets it once a response that closes it has
+        # begun, while the response still reads from it.
+        sock = connection.raw_socket
         if sock is not None:
             with contextlib.suppress(OSError):  # already closed: nothing to cut
                 sock.shutdown(socket.SHUT_RDWR)
@@ -256,9 +266,9 @@ def webhooks_deliver_due(
 def _deliver_batch(claim: _Claim, report: DeliveryReport) -> None:
     # Stop while a whole attempt still fits in the lease: past it another sender may take
     # the same rows.
+    lease = settings.SALESFLOW_OUTBOX_LEASE_SECONDS
     margin = timedelta(
-        seconds=settings.SALESFLOW_OUTBOX_LEASE_SECONDS / 5
-        + settings.SALESFLOW_WEBHOOKS_TIMEOUT_SECONDS
+        seconds=min(lease / 5 + settings.SALESFLOW_WEBHOOKS_TIMEOUT_SECONDS, lease / 2)
     )
     paused: set[int] = set()
     for index, message in enumerate(claim.messages):

@@ -14,7 +14,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import models, transaction
@@ -90,7 +90,7 @@ def new_message_id() -> str:
 
 
 def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.UTC).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def encode_payload(event: str, moment: datetime, data: dict[str, Any]) -> str:
