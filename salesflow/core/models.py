@@ -166,6 +166,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         STUCK_DEAL = "stuck_deal", "Stuck deal"
         FOLLOW_UP = "follow_up", "Follow-up surfaced"
+        WEBHOOK = "webhook", "Webhook paused or disabled"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -190,5 +191,15 @@ class Notification(models.Model):
 # registers them with the app.
 from salesflow.core.apitokens.models import ApiToken  # noqa: E402
 from salesflow.core.outbox.models import OutboxMessage  # noqa: E402
+from salesflow.core.webhooks.models import WebhookAttempt, WebhookEndpoint  # noqa: E402
 
-__all__ = ["ApiToken", "Notification", "OutboxMessage", "Team", "User", "WorkerHeartbeat"]
+__all__ = [
+    "ApiToken",
+    "Notification",
+    "OutboxMessage",
+    "Team",
+    "User",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WorkerHeartbeat",
+]
