@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -17,8 +18,9 @@ from salesflow.core.webhooks.access import (
     get_webhook_endpoint_for_user,
     get_webhook_message_for_user,
 )
-from salesflow.core.webhooks.events import EVENTS
+from salesflow.core.webhooks.events import EVENTS, PING
 from salesflow.core.webhooks.forms import WebhookEndpointForm
+from salesflow.core.webhooks.models import WebhookAttempt
 
 # A new or rotated secret travels from the POST to the next page in the session and is
 # taken out as that page is drawn: a reload finds it gone, as for API tokens.
@@ -53,7 +55,9 @@ def endpoint_create(request: HttpRequest) -> HttpResponse:
     form = WebhookEndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            endpoint, secret = services.webhook_endpoint_create(actor=request.user, **form.cleaned_data)
+            endpoint, secret = services.webhook_endpoint_create(
+                actor=request.user, **form.cleaned_data
+            )
         except ValidationError as error:
             _attach(form, error)
         else:
@@ -93,8 +97,16 @@ def endpoint_detail(request: HttpRequest, pk: str) -> HttpResponse:
         request.session.pop(FRESH_SECRET_KEY)
     else:
         fresh = None
-    labels = dict(EVENTS)
-    deliveries = list(selectors.webhook_deliveries(endpoint=endpoint))
+    labels = {**dict(EVENTS), PING: "Test event"}
+    deliveries = list(
+        selectors.webhook_deliveries(endpoint=endpoint).prefetch_related(
+            Prefetch(
+                "webhook_attempts",
+                queryset=WebhookAttempt.objects.order_by("at", "pk"),
+                to_attr="attempt_log",
+            )
+        )
+    )
     for delivery in deliveries:
         delivery.event_label = labels.get(delivery.event, delivery.event)
     context = {
@@ -146,11 +158,14 @@ def endpoint_send_test(request: HttpRequest, pk: str) -> HttpResponse:
     return redirect("webhooks:detail", endpoint.pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def endpoint_delete(request: HttpRequest, pk: str) -> HttpResponse:
+    """Asks first (a page, no script), then deletes on the POST."""
     endpoint = get_webhook_endpoint_for_user(request.user, pk)
+    if request.method == "GET":
+        return render(request, "core/webhooks/delete.html", {"endpoint": endpoint})
     services.webhook_endpoint_delete(actor=request.user, endpoint=endpoint)
-    messages.success(request, f"The endpoint {endpoint.url} is deleted; nothing more is sent to it.")
+    messages.success(request, f"{endpoint.url} is deleted; nothing more is sent to it.")
     return redirect("webhooks:list")
 
 
