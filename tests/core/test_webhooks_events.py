@@ -108,10 +108,15 @@ def test_a_rolled_back_change_writes_nothing_and_asks_no_sender(ops, rep, monkey
     asked: list[bool] = []
     monkeypatch.setattr(delivery, "ask_for_a_sender", lambda: asked.append(True))
     _endpoint(ops, ["account.created"])
-    with pytest.raises(RuntimeError), transaction.atomic():
-        prospect_services.account_create(actor=rep, name="Never was", owner=rep)
-        assert OutboxMessage.objects.filter(kind="webhook").count() == 1
-        raise RuntimeError("the change itself failed")
+
+    def the_change_fails() -> None:
+        with transaction.atomic():
+            prospect_services.account_create(actor=rep, name="Never was", owner=rep)
+            assert OutboxMessage.objects.filter(kind="webhook").count() == 1
+            raise RuntimeError("the change itself failed")
+
+    with pytest.raises(RuntimeError):
+        the_change_fails()
     assert not Account.objects.filter(name="Never was").exists()
     assert not OutboxMessage.objects.exists()
     assert asked == []

@@ -126,9 +126,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         plain = _connect(self._addresses, self.port, self.timeout)
         # wrap_socket takes the plain socket's descriptor over: the TLS socket is the one
         # the timeout must cut.
-        self.sock = self.raw_socket = self._context.wrap_socket(
-            plain, server_hostname=self.host
-        )
+        self.sock = self.raw_socket = self._context.wrap_socket(plain, server_hostname=self.host)
 
 
 def signed_headers(secret: str, message_id: str, body: str, moment: datetime) -> dict[str, str]:
