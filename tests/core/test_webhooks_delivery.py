@@ -5,6 +5,8 @@ checks against server-side request forgery, made again at every delivery."""
 
 from __future__ import annotations
 
+import ssl
+import subprocess
 import time
 from datetime import timedelta
 
@@ -427,3 +429,72 @@ def test_the_address_check_reads_ipv6_forms_of_ipv4():
     assert safety.address_refusal("fc00::1") == "a private address"
     assert safety.address_refusal("93.184.216.34") is None
     assert safety.address_refusal("2606:2800:220:1::1") is None
+
+
+# --- HTTPS to the vetted address -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    """A certificate authority of the test's own and a certificate from it for
+    hooks.example.test (made with the openssl command)."""
+    folder = tmp_path_factory.mktemp("tls")
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    openssl(
+        *("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"),
+        *("-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=salesflow test CA"),
+    )
+    openssl(
+        *("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key"),
+        *("-out", "leaf.csr", "-subj", "/CN=hooks.example.test"),
+    )
+    (folder / "san.ext").write_text("subjectAltName=DNS:hooks.example.test\n")
+    openssl(
+        *("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key"),
+        *("-CAcreateserial", "-out", "leaf.pem", "-days", "2", "-extfile", "san.ext"),
+    )
+    return folder
+
+
+@pytest.fixture
+def tls_receiver(certificates, monkeypatch, settings):
+    settings.SALESFLOW_WEBHOOKS_ALLOW_HTTP = False  # https only, as in production
+
+    def trusting_the_test_ca() -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=str(certificates / "ca.pem"))
+        return context
+
+    monkeypatch.setattr(delivery, "tls_context", trusting_the_test_ca)
+    server = Receiver(tls=(str(certificates / "leaf.pem"), str(certificates / "leaf.key")))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.django_db
+def test_https_goes_to_the_vetted_address_and_checks_the_certificate_for_the_host_name(
+    ops, tls_receiver, monkeypatch
+):
+    # The name is known to salesflow's resolver only: the TLS handshake (SNI) and the
+    # certificate check use it without a second lookup.
+    _dns(monkeypatch, {"hooks.example.test": ["127.0.0.1"]})
+    _, secret = _endpoint(ops, f"https://hooks.example.test:{tls_receiver.port}/in")
+    webhook_event("account.created", AccountFactory())
+    assert delivery.webhooks_deliver_due().sent == 1
+    (got,) = tls_receiver.received
+    assert got.headers["host"] == f"hooks.example.test:{tls_receiver.port}"
+    Webhook(secret).verify(got.body, got.headers)
+
+
+@pytest.mark.django_db
+def test_a_certificate_for_another_name_is_refused(ops, tls_receiver, monkeypatch):
+    _dns(monkeypatch, {"other.example.test": ["127.0.0.1"]})
+    _endpoint(ops, f"https://other.example.test:{tls_receiver.port}/in")
+    (message,) = webhook_event("account.created", AccountFactory())
+    assert delivery.webhooks_deliver_due().retrying == 1
+    assert tls_receiver.received == []
+    (attempt,) = WebhookAttempt.objects.filter(message=message)
+    assert "certificate" in attempt.error.lower()

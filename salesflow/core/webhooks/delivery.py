@@ -107,6 +107,11 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self.sock = self.raw_socket = _connect(self._addresses, self.port, self.timeout)
 
 
+def tls_context() -> ssl.SSLContext:
+    """The system's certificate authorities, certificates and host names checked."""
+    return ssl.create_default_context()
+
+
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """HTTPS to the vetted address; the host name is what SNI sends and what the
     certificate is checked against, as if it had been looked up again."""
@@ -116,7 +121,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
             destination.host,
             destination.port,
             timeout=timeout,
-            context=ssl.create_default_context(),
+            context=tls_context(),
         )
         self._addresses = destination.addresses
 
