@@ -498,3 +498,18 @@ def test_a_certificate_for_another_name_is_refused(ops, tls_receiver, monkeypatc
     assert tls_receiver.received == []
     (attempt,) = WebhookAttempt.objects.filter(message=message)
     assert "certificate" in attempt.error.lower()
+
+
+@pytest.mark.django_db(transaction=True)  # the deletion commits while the post is out
+def test_an_endpoint_deleted_during_a_delivery_leaves_nothing_to_record(ops, monkeypatch):
+    endpoint, _ = _endpoint(ops, "http://127.0.0.1:9/in")
+    webhook_event("account.created", AccountFactory())
+
+    def answered_while_deleted(**kwargs: object) -> delivery.Outcome:
+        services.webhook_endpoint_delete(actor=ops, endpoint=endpoint)
+        return delivery.Outcome(200, "", "", 5)
+
+    monkeypatch.setattr(delivery, "post", answered_while_deleted)
+    assert delivery.webhooks_deliver_due().sent == 0
+    assert not OutboxMessage.objects.exists()
+    assert not WebhookAttempt.objects.exists()

@@ -292,3 +292,22 @@ def test_only_webhook_messages_are_redelivered(ops, asked):
     (email,) = outbox.outbox_emails_add([outbox.Email(recipient="a@b.test", subject="s", body="")])
     with pytest.raises(ValidationError):
         services.webhook_redeliver(actor=ops, message=email)
+
+
+@pytest.mark.django_db
+def test_a_delivery_is_reached_through_its_endpoint_only(ops, rep, asked):
+    from salesflow.core.outbox import services as outbox
+    from salesflow.core.webhooks.access import get_webhook_message_for_user
+
+    endpoint, _ = _create(ops, events=["account.created"])
+    _create(ops, events=["account.created"])  # another endpoint, told the same
+    rows = webhook_event("account.created", AccountFactory())
+    (mine,) = [row for row in rows if row.webhook_endpoint_id == endpoint.pk]
+    (theirs,) = [row for row in rows if row.webhook_endpoint_id != endpoint.pk]
+    (email,) = outbox.outbox_emails_add([outbox.Email(recipient="a@b.test", subject="s", body="")])
+    assert get_webhook_message_for_user(ops, endpoint, mine.pk) == mine
+    for pk in (theirs.pk, email.pk, "x", -1, 2**63):
+        with pytest.raises(Http404):
+            get_webhook_message_for_user(ops, endpoint, pk)
+    with pytest.raises(Http404):
+        get_webhook_message_for_user(rep, endpoint, mine.pk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from salesflow.core.models import User
+from salesflow.core.outbox.models import OutboxMessage
 from salesflow.core.webhooks.models import WebhookEndpoint
 
 
@@ -32,3 +33,24 @@ def get_webhook_endpoint_for_user(user: User, pk: object) -> WebhookEndpoint:
     if endpoint is None:
         raise Http404("No such webhook endpoint.")
     return endpoint
+
+
+def get_webhook_message_for_user(
+    user: User, endpoint: WebhookEndpoint, pk: object
+) -> OutboxMessage:
+    """One of `endpoint`'s messages (to redeliver, or to read its attempts), else 404."""
+    get_webhook_endpoint_for_user(user, endpoint.pk)
+    try:
+        number = int(str(pk))
+    except ValueError:
+        raise Http404("No such delivery.") from None
+    message = (
+        OutboxMessage.objects.filter(
+            pk=number, kind=OutboxMessage.Kind.WEBHOOK, webhook_endpoint=endpoint
+        ).first()
+        if 0 < number < 2**63
+        else None
+    )
+    if message is None:
+        raise Http404("No such delivery.")
+    return message

@@ -14,6 +14,7 @@ not claimed: they wait, and go out when it is resumed."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import http.client
 import logging
 import socket
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from standardwebhooks import Webhook
@@ -282,7 +283,11 @@ def _deliver_batch(claim: _Claim, report: DeliveryReport) -> None:
         if endpoint.pk in paused:
             _release(claim, [message])  # held with its endpoint, untried
             continue
-        endpoint.refresh_from_db(fields=["status", "secret", "url"])
+        try:
+            # Paused, edited or given a new secret since the claim: what holds now counts.
+            endpoint.refresh_from_db(fields=["status", "secret", "url"])
+        except WebhookEndpoint.DoesNotExist:
+            continue  # deleted meanwhile, with its messages: nothing to send
         if endpoint.status != WebhookEndpoint.Status.ACTIVE:
             paused.add(endpoint.pk)
             _release(claim, [message])
@@ -302,6 +307,23 @@ def _record(
 ) -> bool:
     """Log the attempt and move the message on; False when its endpoint stopped taking
     messages (disabled by a 410, or paused after too many failures)."""
+    counted = dataclasses.replace(report)
+    try:
+        return _record_attempt(claim, message, outcome, report)
+    except IntegrityError:
+        # The endpoint was deleted during the attempt, taking the message with it: there
+        # is nothing left to record it against, nor to count.
+        report.sent, report.retrying, report.failed = (
+            counted.sent,
+            counted.retrying,
+            counted.failed,
+        )
+        return False
+
+
+def _record_attempt(
+    claim: _Claim, message: OutboxMessage, outcome: Outcome, report: DeliveryReport
+) -> bool:
     now = timezone.now()
     endpoint = message.webhook_endpoint
     attempts = message.attempts + 1
