@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import ssl
 import subprocess
+import threading
 import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -513,3 +515,29 @@ def test_an_endpoint_deleted_during_a_delivery_leaves_nothing_to_record(ops, mon
     assert delivery.webhooks_deliver_due().sent == 0
     assert not OutboxMessage.objects.exists()
     assert not WebhookAttempt.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_senders_racing_deliver_each_message_once(ops, receiver, settings):
+    settings.SALESFLOW_WEBHOOKS_BATCH = 5
+    receiver.delay = 0.01
+    _endpoint(ops, receiver.url)
+    for _ in range(40):
+        webhook_event("account.created", AccountFactory())
+    reports: list[delivery.DeliveryReport] = []
+
+    def sender() -> None:
+        try:
+            reports.append(delivery.webhooks_deliver_due())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sender) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(report.sent for report in reports) == 40
+    assert len(receiver.received) == 40  # SKIP LOCKED and the lease: nobody took another's
+    assert set(receiver.by_webhook_id().values()) == {1}
+    assert sum(1 for report in reports if report.sent) > 1  # they really shared the work

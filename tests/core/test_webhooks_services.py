@@ -4,6 +4,7 @@ events: a clear message per field, never a crash), and what each write does."""
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -273,11 +274,14 @@ def test_deliveries_newest_first_with_their_attempt_counts(ops, asked):
     first = webhook_event("account.created", AccountFactory())
     second = webhook_event("account.created", AccountFactory())
     mine = [row for row in first + second if row.webhook_endpoint_id == endpoint.pk]
-    for _ in range(2):
-        WebhookAttempt.objects.create(message=mine[0], at=mine[0].created_at, status_code=500)
+    for seconds, status in ((0, 500), (5, 503)):
+        WebhookAttempt.objects.create(
+            message=mine[0], at=mine[0].created_at + timedelta(seconds=seconds), status_code=status
+        )
     rows = list(selectors.webhook_deliveries(endpoint=endpoint))
     assert [row.pk for row in rows] == [mine[1].pk, mine[0].pk]
     assert [row.attempt_count for row in rows] == [0, 2]
+    assert [row.last_status_code for row in rows] == [None, 503]
     assert len(selectors.webhook_deliveries(endpoint=endpoint, limit=1)) == 1
     assert list(selectors.webhook_attempts(message=mine[0])) == list(
         WebhookAttempt.objects.filter(message=mine[0])
