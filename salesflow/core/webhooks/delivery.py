@@ -131,8 +131,12 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
         plain = _connect(self._addresses, self.port, self.timeout)
         # wrap_socket takes the plain socket's descriptor over: the TLS socket is the one
-        # the timeout must cut.
-        self.sock = self.raw_socket = self._context.wrap_socket(plain, server_hostname=self.host)
+        # the timeout must cut, from the handshake on (a server may trickle that too).
+        tls = self._context.wrap_socket(
+            plain, server_hostname=self.host, do_handshake_on_connect=False
+        )
+        self.sock = self.raw_socket = tls
+        tls.do_handshake()
 
 
 def signed_headers(secret: str, message_id: str, body: str, moment: datetime) -> dict[str, str]:
