@@ -289,7 +289,7 @@ def _deliver_batch(claim: _Claim, report: DeliveryReport) -> None:
             continue
         try:
             # Paused, edited or given a new secret since the claim: what holds now counts.
-            endpoint.refresh_from_db(fields=["status", "secret", "url"])
+            endpoint.refresh_from_db(fields=["status", "secret", "url", "consecutive_failures"])
         except WebhookEndpoint.DoesNotExist:
             continue  # deleted meanwhile, with its messages: nothing to send
         if endpoint.status != WebhookEndpoint.Status.ACTIVE:
@@ -348,9 +348,9 @@ def _record_attempt(
         if outcome.succeeded:
             mine.update(status=OutboxMessage.Status.SENT, sent_at=now, last_error="", **released)
             # Written only when there was a failure to forget: most deliveries write nothing.
-            WebhookEndpoint.objects.filter(pk=endpoint.pk, consecutive_failures__gt=0).update(
-                consecutive_failures=0
-            )
+            if endpoint.consecutive_failures:
+                WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
+                endpoint.consecutive_failures = 0
             report.sent += 1
             return True
         if outcome.status_code == 410:
