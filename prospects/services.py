@@ -298,6 +298,7 @@ def _apply_readiness(*, account: Account, conversation: Conversation) -> None:
         locked.save(update_fields=[*changed, "updated_at"])
         for field in changed:
             setattr(account, field, getattr(locked, field))
+        webhook_event("account.updated", locked, actor=conversation.logged_by)
 
 
 @transaction.atomic

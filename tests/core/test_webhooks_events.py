@@ -108,10 +108,15 @@ def test_a_rolled_back_change_writes_nothing_and_asks_no_sender(ops, rep, monkey
     asked: list[bool] = []
     monkeypatch.setattr(delivery, "ask_for_a_sender", lambda: asked.append(True))
     _endpoint(ops, ["account.created"])
-    with pytest.raises(RuntimeError), transaction.atomic():
-        prospect_services.account_create(actor=rep, name="Never was", owner=rep)
-        assert OutboxMessage.objects.filter(kind="webhook").count() == 1
-        raise RuntimeError("the change itself failed")
+
+    def the_change_fails() -> None:
+        with transaction.atomic():
+            prospect_services.account_create(actor=rep, name="Never was", owner=rep)
+            assert OutboxMessage.objects.filter(kind="webhook").count() == 1
+            raise RuntimeError("the change itself failed")
+
+    with pytest.raises(RuntimeError):
+        the_change_fails()
     assert not Account.objects.filter(name="Never was").exists()
     assert not OutboxMessage.objects.exists()
     assert asked == []
@@ -147,3 +152,30 @@ def test_the_bulk_variant_costs_the_same_queries_for_any_count(ops, django_asser
 def test_an_unknown_event_is_a_programming_error():
     with pytest.raises(ValueError, match="Unknown webhook event"):
         events._subscribed("account.eaten")
+
+
+@pytest.mark.django_db
+def test_a_conversation_that_changes_the_accounts_readiness_tells_an_account_update(ops, rep):
+    from django.utils import timezone
+
+    _endpoint(ops, ["account.updated"])
+    account = AccountFactory(owner=rep)
+    prospect_services.conversation_log(
+        actor=rep,
+        account=account,
+        occurred_at=timezone.now(),
+        channel="call",
+        kind="qualifying",
+        notes="Heard about the waiting lists",
+    )
+    assert _payloads("account.updated") == []  # nothing about the account changed
+    prospect_services.conversation_log(
+        actor=rep,
+        account=account,
+        occurred_at=timezone.now(),
+        channel="call",
+        kind="qualifying",
+        has_problem="yes",
+    )
+    (updated,) = _payloads("account.updated")
+    assert updated["data"]["has_problem"] == "yes"

@@ -4,6 +4,7 @@ events: a clear message per field, never a crash), and what each write does."""
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -151,9 +152,7 @@ def test_a_host_that_cannot_be_found_is_said_so(ops, monkeypatch):
     monkeypatch.setattr(safety, "resolve", nowhere)
     with pytest.raises(ValidationError) as refused:
         _create(ops, url="https://nowhere.example.com/in")
-    assert refused.value.message_dict["url"] == [
-        "The host nowhere.example.com could not be found."
-    ]
+    assert refused.value.message_dict["url"] == ["The host nowhere.example.com could not be found."]
 
 
 urls = st.one_of(
@@ -182,16 +181,20 @@ def test_hostile_input_is_a_clear_refusal_or_a_clean_endpoint(
 ):
     for allow_http in (True, False):
         settings.SALESFLOW_WEBHOOKS_ALLOW_HTTP = allow_http
+        refusal: ValidationError | None = None
         try:
             with transaction.atomic():
                 endpoint, _ = services.webhook_endpoint_create(
                     actor=ops, url=url, events=events, description=description
                 )
         except ValidationError as refused:
-            assert set(refused.message_dict) <= {"url", "events", "description"}
-            assert all(messages and all(messages) for messages in refused.message_dict.values())
+            refusal = refused
+        if refusal is not None:
+            assert set(refusal.message_dict) <= {"url", "events", "description"}
+            assert all(messages and all(messages) for messages in refusal.message_dict.values())
             continue
-        assert set(endpoint.events) <= EVENT_NAMES and endpoint.events
+        assert endpoint.events
+        assert set(endpoint.events) <= EVENT_NAMES
         assert endpoint.url.startswith("https://" if not allow_http else "http")
         safety.parse(endpoint.url)  # what was kept passes the check again
         endpoint.delete()
@@ -271,11 +274,14 @@ def test_deliveries_newest_first_with_their_attempt_counts(ops, asked):
     first = webhook_event("account.created", AccountFactory())
     second = webhook_event("account.created", AccountFactory())
     mine = [row for row in first + second if row.webhook_endpoint_id == endpoint.pk]
-    for _ in range(2):
-        WebhookAttempt.objects.create(message=mine[0], at=mine[0].created_at, status_code=500)
+    for seconds, status in ((0, 500), (5, 503)):
+        WebhookAttempt.objects.create(
+            message=mine[0], at=mine[0].created_at + timedelta(seconds=seconds), status_code=status
+        )
     rows = list(selectors.webhook_deliveries(endpoint=endpoint))
     assert [row.pk for row in rows] == [mine[1].pk, mine[0].pk]
     assert [row.attempt_count for row in rows] == [0, 2]
+    assert [row.last_status_code for row in rows] == [None, 503]
     assert len(selectors.webhook_deliveries(endpoint=endpoint, limit=1)) == 1
     assert list(selectors.webhook_attempts(message=mine[0])) == list(
         WebhookAttempt.objects.filter(message=mine[0])
@@ -290,3 +296,22 @@ def test_only_webhook_messages_are_redelivered(ops, asked):
     (email,) = outbox.outbox_emails_add([outbox.Email(recipient="a@b.test", subject="s", body="")])
     with pytest.raises(ValidationError):
         services.webhook_redeliver(actor=ops, message=email)
+
+
+@pytest.mark.django_db
+def test_a_delivery_is_reached_through_its_endpoint_only(ops, rep, asked):
+    from salesflow.core.outbox import services as outbox
+    from salesflow.core.webhooks.access import get_webhook_message_for_user
+
+    endpoint, _ = _create(ops, events=["account.created"])
+    _create(ops, events=["account.created"])  # another endpoint, told the same
+    rows = webhook_event("account.created", AccountFactory())
+    (mine,) = [row for row in rows if row.webhook_endpoint_id == endpoint.pk]
+    (theirs,) = [row for row in rows if row.webhook_endpoint_id != endpoint.pk]
+    (email,) = outbox.outbox_emails_add([outbox.Email(recipient="a@b.test", subject="s", body="")])
+    assert get_webhook_message_for_user(ops, endpoint, mine.pk) == mine
+    for pk in (theirs.pk, email.pk, "x", -1, 2**63):
+        with pytest.raises(Http404):
+            get_webhook_message_for_user(ops, endpoint, pk)
+    with pytest.raises(Http404):
+        get_webhook_message_for_user(rep, endpoint, mine.pk)

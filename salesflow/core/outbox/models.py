@@ -64,11 +64,17 @@ class OutboxMessage(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [
-            # The senders' one question, "what is due?", reads only the waiting rows.
+            # The senders' one question, "what is due?", reads only the waiting rows of their
+            # kind: the webhooks held for a paused endpoint never slow the emails down.
             models.Index(
                 fields=["next_attempt_at", "id"],
                 name="outbox_pending_due",
-                condition=Q(status="pending"),
+                condition=Q(status="pending", kind="email"),
+            ),
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="outbox_webhook_pending_due",
+                condition=Q(status="pending", kind="webhook"),
             ),
             # An endpoint's deliveries, newest first (the endpoint's page).
             models.Index(

@@ -36,9 +36,9 @@ def get_webhook_endpoint_for_user(user: User, pk: object) -> WebhookEndpoint:
 
 
 def get_webhook_message_for_user(
-    user: User, *, endpoint: WebhookEndpoint, pk: object
+    user: User, endpoint: WebhookEndpoint, pk: object
 ) -> OutboxMessage:
-    """One of `endpoint`'s messages, else 404 (another endpoint's, an email, no such row)."""
+    """One of `endpoint`'s messages (to redeliver, or to read its attempts), else 404."""
     get_webhook_endpoint_for_user(user, endpoint.pk)
     try:
         number = int(str(pk))
@@ -46,7 +46,7 @@ def get_webhook_message_for_user(
         raise Http404("No such delivery.") from None
     message = (
         OutboxMessage.objects.filter(
-            kind=OutboxMessage.Kind.WEBHOOK, webhook_endpoint=endpoint, pk=number
+            pk=number, kind=OutboxMessage.Kind.WEBHOOK, webhook_endpoint=endpoint
         ).first()
         if 0 < number < 2**63
         else None

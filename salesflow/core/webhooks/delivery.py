@@ -14,6 +14,7 @@ not claimed: they wait, and go out when it is resumed."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import http.client
 import logging
 import socket
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from standardwebhooks import Webhook
@@ -107,6 +108,11 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self.sock = self.raw_socket = _connect(self._addresses, self.port, self.timeout)
 
 
+def tls_context() -> ssl.SSLContext:
+    """The system's certificate authorities, certificates and host names checked."""
+    return ssl.create_default_context()
+
+
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """HTTPS to the vetted address; the host name is what SNI sends and what the
     certificate is checked against, as if it had been looked up again."""
@@ -116,7 +122,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
             destination.host,
             destination.port,
             timeout=timeout,
-            context=ssl.create_default_context(),
+            context=tls_context(),
         )
         self._addresses = destination.addresses
 
@@ -125,8 +131,12 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
         plain = _connect(self._addresses, self.port, self.timeout)
         # wrap_socket takes the plain socket's descriptor over: the TLS socket is the one
-        # the timeout must cut.
-        self.sock = self.raw_socket = self._context.wrap_socket(plain, server_hostname=self.host)
+        # the timeout must cut, from the handshake on (a server may trickle that too).
+        tls = self._context.wrap_socket(
+            plain, server_hostname=self.host, do_handshake_on_connect=False
+        )
+        self.sock = self.raw_socket = tls
+        tls.do_handshake()
 
 
 def signed_headers(secret: str, message_id: str, body: str, moment: datetime) -> dict[str, str]:
@@ -277,7 +287,11 @@ def _deliver_batch(claim: _Claim, report: DeliveryReport) -> None:
         if endpoint.pk in paused:
             _release(claim, [message])  # held with its endpoint, untried
             continue
-        endpoint.refresh_from_db(fields=["status", "secret", "url"])
+        try:
+            # Paused, edited or given a new secret since the claim: what holds now counts.
+            endpoint.refresh_from_db(fields=["status", "secret", "url", "consecutive_failures"])
+        except WebhookEndpoint.DoesNotExist:
+            continue  # deleted meanwhile, with its messages: nothing to send
         if endpoint.status != WebhookEndpoint.Status.ACTIVE:
             paused.add(endpoint.pk)
             _release(claim, [message])
@@ -297,6 +311,23 @@ def _record(
 ) -> bool:
     """Log the attempt and move the message on; False when its endpoint stopped taking
     messages (disabled by a 410, or paused after too many failures)."""
+    counted = dataclasses.replace(report)
+    try:
+        return _record_attempt(claim, message, outcome, report)
+    except IntegrityError:
+        # The endpoint was deleted during the attempt, taking the message with it: there
+        # is nothing left to record it against, nor to count.
+        report.sent, report.retrying, report.failed = (
+            counted.sent,
+            counted.retrying,
+            counted.failed,
+        )
+        return False
+
+
+def _record_attempt(
+    claim: _Claim, message: OutboxMessage, outcome: Outcome, report: DeliveryReport
+) -> bool:
     now = timezone.now()
     endpoint = message.webhook_endpoint
     attempts = message.attempts + 1
@@ -317,9 +348,9 @@ def _record(
         if outcome.succeeded:
             mine.update(status=OutboxMessage.Status.SENT, sent_at=now, last_error="", **released)
             # Written only when there was a failure to forget: most deliveries write nothing.
-            WebhookEndpoint.objects.filter(pk=endpoint.pk, consecutive_failures__gt=0).update(
-                consecutive_failures=0
-            )
+            if endpoint.consecutive_failures:
+                WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
+                endpoint.consecutive_failures = 0
             report.sent += 1
             return True
         if outcome.status_code == 410:

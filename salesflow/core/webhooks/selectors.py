@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from salesflow.core.models import User
 from salesflow.core.outbox.models import OutboxMessage
@@ -16,10 +16,15 @@ def webhook_endpoints(*, user: User) -> QuerySet[WebhookEndpoint]:
 
 
 def webhook_deliveries(*, endpoint: WebhookEndpoint, limit: int = 50) -> QuerySet[OutboxMessage]:
-    """The endpoint's messages newest first, each with `attempt_count` (its logged tries)."""
+    """The endpoint's messages newest first, each with `attempt_count` (its logged tries)
+    and `last_status_code` (the receiver's answer to the latest, None if it gave none)."""
+    latest = WebhookAttempt.objects.filter(message=OuterRef("pk")).order_by("-at", "-pk")
     return (
         OutboxMessage.objects.filter(kind=OutboxMessage.Kind.WEBHOOK, webhook_endpoint=endpoint)
-        .annotate(attempt_count=Count("webhook_attempts"))
+        .annotate(
+            attempt_count=Count("webhook_attempts"),
+            last_status_code=Subquery(latest.values("status_code")[:1]),
+        )
         .order_by("-created_at", "-pk")[:limit]
     )
 
