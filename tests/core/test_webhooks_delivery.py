@@ -159,6 +159,7 @@ def test_410_gone_disables_the_endpoint_at_once_and_tells_its_owner(ops, receive
     assert statuses == {first[0].pk: "failed", second[0].pk: "pending"}
     (notification,) = Notification.objects.filter(user=ops, kind=Notification.Kind.WEBHOOK)
     assert "disabled" in notification.title
+    assert notification.url == f"/webhooks/{endpoint.pk}/"  # where to resume it
     assert OutboxMessage.objects.filter(
         kind="email", recipient=ops.email, notification=notification
     ).exists()

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -409,7 +410,11 @@ def _tell_owner(endpoint: WebhookEndpoint, *, title: str, body: str) -> None:
     """In the app and by email (through the outbox), in the transaction of the change."""
     owner = endpoint.owner
     notification = Notification.objects.create(
-        user=owner, kind=Notification.Kind.WEBHOOK, title=title, body=body
+        user=owner,
+        kind=Notification.Kind.WEBHOOK,
+        title=title,
+        body=body,
+        url=reverse("webhooks:detail", args=[endpoint.pk]),
     )
     if owner.email:
         outbox_services.outbox_emails_add(
