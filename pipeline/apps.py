@@ -9,13 +9,21 @@ class PipelineConfig(AppConfig):
         # pipeline builds on prospects: it tells prospects its rule and listens to what
         # prospects announces; prospects never asks.
         from pipeline import listeners, panels, privacy
+        from pipeline.api import deals as deals_api
+        from pipeline.api import followups as followups_api
+        from pipeline.api import soe as soe_api
+        from pipeline.deals.models import Opportunity
         from pipeline.deals.selectors import won_deal_keeps_a_customer
+        from pipeline.followups.models import FollowUp
+        from pipeline.followups.selectors import with_due as followups_with_due
+        from pipeline.soe.models import SoeStep
         from prospects import signals
         from prospects.panels import ACCOUNT
         from prospects.privacy.holders import HOLDERS
         from prospects.services import STATUS_RULES
         from salesflow.core import backup
         from salesflow.core.panels import HOME
+        from salesflow.core.webhooks.events import register_representation
 
         if won_deal_keeps_a_customer not in STATUS_RULES:
             STATUS_RULES.append(won_deal_keeps_a_customer)
@@ -30,6 +38,28 @@ class PipelineConfig(AppConfig):
         )
         signals.account_merged.connect(
             listeners.unstick_deals_after_merge, dispatch_uid="pipeline.unstick_deals_after_merge"
+        )
+        # Webhooks carry what the API shows of a deal, a step and a follow-up.
+        register_representation(
+            Opportunity,
+            deals_api.DealSerializer,
+            queryset=lambda: Opportunity.objects.select_related(
+                "account", "owner", "stage", "close_reason"
+            ),
+        )
+        register_representation(
+            SoeStep,
+            soe_api.StepSerializer,
+            queryset=lambda: SoeStep.objects.select_related(
+                "sequence", "kind", "proposed_by", "responsible_contact", "responsible_user"
+            ),
+        )
+        register_representation(
+            FollowUp,
+            followups_api.FollowUpSerializer,
+            queryset=lambda: followups_with_due(FollowUp.objects.all()).select_related(
+                "account", "opportunity", "owner", "reviewed_by"
+            ),
         )
         HOME.register(panels.home)
         ACCOUNT.register(panels.account)

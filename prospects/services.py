@@ -25,6 +25,7 @@ from prospects.models import (
 )
 from salesflow.core.models import User
 from salesflow.core.services import model_update
+from salesflow.core.webhooks.events import webhook_event
 
 # The fields of an account a person edits (the form, updates, merges).
 ACCOUNT_FIELDS = (
@@ -65,6 +66,7 @@ def account_create(
     AccountEvent.objects.create(
         account=account, kind=AccountEvent.Kind.CREATED, occurred_at=timezone.now(), actor=actor
     )
+    webhook_event("account.created", account, actor=actor)
     return account
 
 
@@ -110,6 +112,7 @@ def account_become_customer(
         summary=f"{before} → {locked.get_status_display()}: {because}"[:300],
     )
     account.status, account.disqualified_reason = locked.status, ""
+    webhook_event("account.updated", locked, actor=actor)
     return True
 
 
@@ -141,6 +144,8 @@ def account_update(*, actor: User, account: Account, **changes: object) -> Accou
             actor=actor,
             summary=summary[:300],
         )
+    if changed:
+        webhook_event("account.updated", locked, actor=actor)
     return locked
 
 
@@ -152,7 +157,9 @@ def contact_save(*, actor: User, contact: Contact) -> Contact:
         # The placeholder of an erased person stays anonymous: a new person is a new contact.
         raise ValidationError("This contact's data was erased; add a new contact instead.")
     contact.full_clean()
+    creating = contact._state.adding
     contact.save()
+    webhook_event("contact.created" if creating else "contact.updated", contact, actor=actor)
     return contact
 
 
@@ -291,6 +298,7 @@ def _apply_readiness(*, account: Account, conversation: Conversation) -> None:
         locked.save(update_fields=[*changed, "updated_at"])
         for field in changed:
             setattr(account, field, getattr(locked, field))
+        webhook_event("account.updated", locked, actor=conversation.logged_by)
 
 
 @transaction.atomic

@@ -87,6 +87,28 @@ def env_list(
     return items
 
 
+def env_int_list(
+    name: str,
+    default: list[int],
+    *,
+    minimum: int | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> list[int]:
+    """Whole numbers separated by commas, e.g. a retry schedule in seconds: "5,300,1800"."""
+    numbers = []
+    for item in env_list(name, [str(number) for number in default], environ=environ):
+        try:
+            number = int(item)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} has {item!r}, which is not a whole number."
+            ) from None
+        if minimum is not None and number < minimum:
+            raise ImproperlyConfigured(f"{name} has {number}, below the minimum of {minimum}.")
+        numbers.append(number)
+    return numbers
+
+
 def env_choice(
     name: str, default: str, choices: list[str], *, environ: Mapping[str, str] | None = None
 ) -> str:

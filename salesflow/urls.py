@@ -30,6 +30,7 @@ urlpatterns = [
     path("account/two-factor/", include("salesflow.core.twofactor.urls")),
     path("account/api-tokens/", include("salesflow.core.apitokens.urls")),
     path("notifications/", core_views.notifications, name="notifications"),
+    path("webhooks/", include("salesflow.core.webhooks.urls")),
     path("", include("prospects.urls")),
     path("", include("pipeline.urls")),
     path("", include("pipeline.reviews.urls")),

@@ -24,6 +24,7 @@ from prospects.models import (
 )
 from salesflow.core.models import Notification, User
 from salesflow.core.services import model_update
+from salesflow.core.webhooks.events import webhook_event
 
 # The fields of a deal a person edits; the stage only moves through opportunity_move_stage.
 OPPORTUNITY_FIELDS = (
@@ -99,6 +100,7 @@ def opportunity_create(
         **_readiness(account),
     )
     flow.refresh(Opportunity, StageChange, ids=[opportunity.pk])
+    webhook_event("deal.created", opportunity, actor=actor)
     return opportunity
 
 
@@ -110,13 +112,15 @@ def opportunity_update(*, actor: User, opportunity: Opportunity, **changes: obje
         if "owner" in data and data["owner"] != locked.owner:
             prospect_access.check_assignable_owner(actor=actor, owner=data["owner"], what="deals")  # type: ignore[arg-type]
 
-    updated, _ = model_update(
+    updated, changed = model_update(
         instance=opportunity,
         fields=OPPORTUNITY_FIELDS,
         data=changes,
         check=check,
         related=["owner"],
     )
+    if changed:
+        webhook_event("deal.updated", updated, actor=actor)
     return updated
 
 
@@ -191,10 +195,17 @@ def opportunity_move_stage(
         prospect_services.account_become_customer(
             account=stored.account, actor=actor, because=f"won “{stored.name}”", at=now
         )
-    opportunity.stage = to_stage
-    opportunity.closed_at = now if to_stage.is_closed else None
-    opportunity.close_reason = reason
-    opportunity.stuck_since = None
+    for moved_deal in (opportunity, stored):
+        moved_deal.stage = to_stage
+        moved_deal.closed_at = now if to_stage.is_closed else None
+        moved_deal.close_reason = reason
+        moved_deal.stuck_since = None
+        moved_deal.updated_at = now
+    webhook_event("deal.stage_moved", stored, actor=actor)
+    if to_stage.outcome == Stage.Outcome.WON:
+        webhook_event("deal.won", stored, actor=actor)
+    elif to_stage.outcome == Stage.Outcome.LOST:
+        webhook_event("deal.lost", stored, actor=actor)
     return change
 
 

@@ -32,6 +32,7 @@ from prospects.models import (
 from salesflow.core import transitions
 from salesflow.core.models import Notification, User
 from salesflow.core.services import model_update
+from salesflow.core.webhooks.events import webhook_event
 
 
 def _patience_facts(
@@ -309,6 +310,7 @@ def followup_surface_now(*, actor: User, follow_up: FollowUp, reason: str) -> Fo
         surfaced_early_reason=reason,
     )
     _followup_event(done, FollowUpEvent.Action.SURFACED_EARLY, by=actor, note=reason)
+    webhook_event("follow_up.surfaced", done, actor=actor)
     return done
 
 
@@ -335,6 +337,7 @@ def followup_done(*, actor: User, follow_up: FollowUp, kind: str = "", notes: st
             kind=kind,
             notes=notes,
         )
+    webhook_event("follow_up.done", done, actor=actor)
     return done
 
 

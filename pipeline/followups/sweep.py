@@ -19,6 +19,7 @@ from pipeline.followups.models import FollowUp, FollowUpEvent
 from salesflow.core import transitions
 from salesflow.core.models import Notification
 from salesflow.core.outbox import services as outbox_services
+from salesflow.core.webhooks.events import webhook_events_bulk
 
 SURFACE_BATCH = 500
 
@@ -56,6 +57,8 @@ def followups_surface_due(
                 for pk in ids
             )
             _tell_owners(due)
+            # One query for the endpoints whatever the batch's size (none: nothing more).
+            webhook_events_bulk("follow_up.surfaced", FollowUp, ids)
         total += len(due)
         if limit is not None and total >= limit:
             return total

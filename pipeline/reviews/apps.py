@@ -11,9 +11,21 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Plusses/deltas reviews"
 
     def ready(self) -> None:
-        from pipeline.reviews import panels, privacy
+        from django.db.models import Count
+
+        from pipeline.reviews import api, panels, privacy
+        from pipeline.reviews.models import Review
         from prospects.privacy.holders import HOLDERS
         from salesflow.core.panels import HOME
+        from salesflow.core.webhooks.events import register_representation
 
+        # "review.finished" carries the review as the API lists it: never an item's author.
+        register_representation(
+            Review,
+            api.ReviewListSerializer,
+            queryset=lambda: Review.objects.select_related("facilitator").annotate(
+                people=Count("participants", distinct=True)
+            ),
+        )
         HOME.register(panels.home)
         HOLDERS.register("reviews", export=privacy.export, erase=privacy.erase)

@@ -33,6 +33,7 @@ from pipeline.reviews.models import (
 from prospects.models import READINESS_QUESTIONS
 from salesflow.core import transitions
 from salesflow.core.models import User
+from salesflow.core.webhooks.events import webhook_event
 
 Phase = Review.Phase
 REVEALING = {Phase.PLUSSES: Item.Kind.PLUS, Phase.DELTAS: Item.Kind.DELTA}
@@ -138,7 +139,10 @@ def review_advance(*, actor: User, review: Review, seen: str) -> Review:
     if kind and (hidden := review.items.filter(kind=kind, revealed_at=None).count()):
         noun = {Item.Kind.PLUS: ("plus", "plusses"), Item.Kind.DELTA: ("delta", "deltas")}
         raise ValidationError(f"Still to reveal: {hidden} {noun[kind][hidden != 1]}.")
-    return _move(review, actor=actor, seen=seen, to=NEXT_PHASE[seen])
+    moved = _move(review, actor=actor, seen=seen, to=NEXT_PHASE[seen])
+    if moved.phase == Phase.SUMMARY:
+        webhook_event("review.finished", moved, actor=actor)
+    return moved
 
 
 @transaction.atomic

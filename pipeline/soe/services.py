@@ -24,6 +24,7 @@ from salesflow.core import transitions
 from salesflow.core.fields import DATE_RANGE_MESSAGE, EARLIEST_DATE, in_date_range
 from salesflow.core.models import User
 from salesflow.core.services import model_update
+from salesflow.core.webhooks.events import webhook_event
 
 # --- Sequence of Events -----------------------------------------------------------------
 
@@ -257,13 +258,14 @@ def soe_step_done(*, actor: User, step: SoeStep, done_on: date | None = None) ->
             opportunity=opportunity,
             purpose=PURPOSE_AFTER_STEP.format(step=done.text)[:300],
         )
+    webhook_event("soe_step.done", done, actor=actor)
     return done
 
 
 @transaction.atomic
 def soe_step_skip(*, actor: User, step: SoeStep, reason: str) -> SoeStep:
     reason = clean_reason(reason, "Say why the step is skipped")
-    return _transition(
+    skipped = _transition(
         actor=actor,
         step=step,
         to=SoeStep.Status.SKIPPED,
@@ -272,6 +274,8 @@ def soe_step_skip(*, actor: User, step: SoeStep, reason: str) -> SoeStep:
         skip_reason=reason,
         done_on=None,
     )
+    webhook_event("soe_step.skipped", skipped, actor=actor)
+    return skipped
 
 
 @transaction.atomic

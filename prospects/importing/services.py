@@ -15,6 +15,7 @@ from prospects import access
 from prospects.importing import csvfile
 from prospects.models import Account, AccountEvent, AccountImport, Contact
 from salesflow.core.models import User
+from salesflow.core.webhooks.events import webhook_events_bulk
 
 
 @transaction.atomic
@@ -185,4 +186,7 @@ def _write_import(
         if row.data["contact_name"]
     ]
     Contact.objects.bulk_create(contacts, batch_size=IMPORT_BATCH)
+    # Told like accounts and contacts added one by one; a query each when nobody listens.
+    webhook_events_bulk("account.created", Account, [a.pk for a in accounts.values()])
+    webhook_events_bulk("contact.created", Contact, [contact.pk for contact in contacts])
     return len(accounts), len(contacts)

@@ -94,3 +94,6 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 # Two-factor sign-in's devices: listed and deletable (a reset), their secrets never shown.
 from salesflow.core.apitokens import admin as _apitokens_admin  # noqa: E402, F401
 from salesflow.core.twofactor import admin as _twofactor_admin  # noqa: E402, F401
+
+# Webhook endpoints (their secrets never shown) and the log of delivery attempts.
+from salesflow.core.webhooks import admin as _webhooks_admin  # noqa: E402, F401

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from salesflow.core import selectors
+from salesflow.core.webhooks.access import can_manage_webhooks
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ def navigation(request: HttpRequest) -> dict[str, object]:
             configure.append(("", [templates]))
         else:
             items.append(templates)
+    if can_manage_webhooks(user):
+        webhooks_url = reverse("webhooks:list")
+        webhooks = NavItem("Webhooks", webhooks_url, path.startswith(webhooks_url))
+        configure.append(("Connections", [webhooks]))
     if user.is_staff:
         admin_pages = [
             NavItem(label, reverse(name), path == reverse(name)) for label, name in ADMIN_PAGES

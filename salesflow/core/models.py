@@ -166,6 +166,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         STUCK_DEAL = "stuck_deal", "Stuck deal"
         FOLLOW_UP = "follow_up", "Follow-up surfaced"
+        WEBHOOK = "webhook", "Webhook paused or disabled"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -190,11 +191,12 @@ class Notification(models.Model):
         return self.title
 
 
-# The outbox's, the API tokens' and the API's idempotency keys' tables live in their own
-# packages; importing them here registers them with the app.
+# The outbox's, the API tokens', the API's idempotency keys' and the webhooks' tables live
+# in their own packages; importing them here registers them with the app.
 from salesflow.core.api.models import IdempotencyKey  # noqa: E402
 from salesflow.core.apitokens.models import ApiToken  # noqa: E402
 from salesflow.core.outbox.models import OutboxMessage  # noqa: E402
+from salesflow.core.webhooks.models import WebhookAttempt, WebhookEndpoint  # noqa: E402
 
 __all__ = [
     "ApiToken",
@@ -203,5 +205,7 @@ __all__ = [
     "OutboxMessage",
     "Team",
     "User",
+    "WebhookAttempt",
+    "WebhookEndpoint",
     "WorkerHeartbeat",
 ]

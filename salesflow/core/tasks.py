@@ -3,6 +3,7 @@ from celery.signals import worker_ready
 
 from salesflow.core import services
 from salesflow.core.outbox import services as outbox_services
+from salesflow.core.webhooks import delivery as webhook_delivery
 
 
 # Idempotent (an upsert), so it may be acknowledged late and safely run again after a crash.
@@ -23,4 +24,11 @@ def _heartbeat_on_start(sender: object = None, **kwargs: object) -> None:
 @shared_task(acks_late=True)
 def send_outbox() -> dict[str, int]:
     report = outbox_services.outbox_send_due()
+    return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}
+
+
+# Like send_outbox: rows claimed with SKIP LOCKED and a lease, so safe twice and in parallel.
+@shared_task(acks_late=True)
+def deliver_webhooks() -> dict[str, int]:
+    report = webhook_delivery.webhooks_deliver_due()
     return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}

@@ -22,6 +22,7 @@ from salesflow.env import (
     env_database,
     env_email,
     env_int,
+    env_int_list,
     env_list,
     env_redis_url,
     env_str,
@@ -299,6 +300,32 @@ SALESFLOW_OUTBOX_MAX_ATTEMPTS = env_int("SALESFLOW_OUTBOX_MAX_ATTEMPTS", 10, min
 # Beat asks for a sender this often, for messages whose retry time came or whose sender died.
 SALESFLOW_OUTBOX_POLL_SECONDS = env_int("SALESFLOW_OUTBOX_POLL_SECONDS", 30, minimum=1)
 
+# --- Webhooks (salesflow.core.webhooks): outbox rows of kind "webhook" -------------------
+# Plain http:// only where nothing real is at stake: on while DEBUG (a developer's laptop),
+# off in production unless set.
+SALESFLOW_WEBHOOKS_ALLOW_HTTP = env_bool("SALESFLOW_WEBHOOKS_ALLOW_HTTP", DEBUG)
+# Private, loopback, link-local, multicast and reserved addresses are refused after DNS
+# resolution (a URL must not reach into our own network); the test settings allow them so
+# tests can run a receiver on 127.0.0.1.
+SALESFLOW_WEBHOOKS_ALLOW_PRIVATE = env_bool("SALESFLOW_WEBHOOKS_ALLOW_PRIVATE", False)
+# Seconds a receiver has to connect and answer, in all.
+SALESFLOW_WEBHOOKS_TIMEOUT_SECONDS = env_int(
+    "SALESFLOW_WEBHOOKS_TIMEOUT_SECONDS", 5, minimum=1, maximum=30
+)
+# Seconds to wait after the 1st, 2nd, … failed attempt (Standard Webhooks' suggestion: about
+# a day in all); after the last, the message is failed.
+SALESFLOW_WEBHOOKS_RETRY_SCHEDULE = env_int_list(
+    "SALESFLOW_WEBHOOKS_RETRY_SCHEDULE", [5, 300, 1800, 7200, 18000, 36000, 36000], minimum=1
+)
+# Failed attempts in a row (across messages) that pause an endpoint and tell its owner.
+SALESFLOW_WEBHOOKS_PAUSE_AFTER = env_int("SALESFLOW_WEBHOOKS_PAUSE_AFTER", 20, minimum=1)
+# Messages claimed by one sender at a time (each may take up to the timeout).
+SALESFLOW_WEBHOOKS_BATCH = env_int("SALESFLOW_WEBHOOKS_BATCH", 20, minimum=1)
+# Bytes of a receiver's answer read at most; the rest is never downloaded.
+SALESFLOW_WEBHOOKS_RESPONSE_MAX_BYTES = env_int(
+    "SALESFLOW_WEBHOOKS_RESPONSE_MAX_BYTES", 4096, minimum=1, maximum=65536
+)
+
 # --- Celery ---------------------------------------------------------------------------
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -367,6 +394,11 @@ CELERY_BEAT_SCHEDULE = {
     # Emails whose retry time has come, or whose sender died (each commit asks at once).
     "send-outbox": {
         "task": "salesflow.core.tasks.send_outbox",
+        "schedule": float(SALESFLOW_OUTBOX_POLL_SECONDS),
+    },
+    # Webhooks whose retry time has come, or whose sender died (each commit asks at once).
+    "deliver-webhooks": {
+        "task": "salesflow.core.tasks.deliver_webhooks",
         "schedule": float(SALESFLOW_OUTBOX_POLL_SECONDS),
     },
     # Held follow-ups whose patience window has passed surface within a minute.

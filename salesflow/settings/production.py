@@ -30,6 +30,8 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
+# Webhooks to https:// only, unless set (base.py would follow DEBUG).
+SALESFLOW_WEBHOOKS_ALLOW_HTTP = env_bool("SALESFLOW_WEBHOOKS_ALLOW_HTTP", False)
 # Admins and sales ops sign in with a second factor in production unless this says otherwise.
 SALESFLOW_REQUIRE_2FA = env_bool("SALESFLOW_REQUIRE_2FA", True)
 

@@ -17,6 +17,7 @@ class OutboxMessage(models.Model):
 
     class Kind(models.TextChoices):
         EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Webhook"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"
@@ -38,6 +39,17 @@ class OutboxMessage(models.Model):
         blank=True,
         related_name="outbox_messages",
     )
+    # A webhook's endpoint and event (salesflow.core.webhooks); for a webhook, message_id is
+    # the `webhook-id` ("msg_…") and body the JSON signed and posted, both fixed here so a
+    # retry or a redelivery is the same message to the receiver.
+    webhook_endpoint = models.ForeignKey(
+        "core.WebhookEndpoint",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="messages",
+    )
+    event = models.CharField(max_length=40, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
@@ -52,11 +64,23 @@ class OutboxMessage(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [
-            # The senders' one question, "what is due?", reads only the waiting rows.
+            # The senders' one question, "what is due?", reads only the waiting rows of their
+            # kind: the webhooks held for a paused endpoint never slow the emails down.
             models.Index(
                 fields=["next_attempt_at", "id"],
                 name="outbox_pending_due",
-                condition=Q(status="pending"),
+                condition=Q(status="pending", kind="email"),
+            ),
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="outbox_webhook_pending_due",
+                condition=Q(status="pending", kind="webhook"),
+            ),
+            # An endpoint's deliveries, newest first (the endpoint's page).
+            models.Index(
+                fields=["webhook_endpoint", "-created_at"],
+                name="outbox_webhook_recent",
+                condition=Q(kind="webhook"),
             ),
         ]
 

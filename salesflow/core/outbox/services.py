@@ -122,7 +122,8 @@ def _claim(batch: int) -> _Claim:
     with transaction.atomic():
         ids = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(due_condition(now))
+            # Webhook rows have their own senders (salesflow.core.webhooks.delivery).
+            .filter(due_condition(now), kind=OutboxMessage.Kind.EMAIL)
             .order_by("next_attempt_at", "pk")
             .values_list("pk", flat=True)[:batch]
         )
