@@ -194,7 +194,8 @@ def test_a_permanent_refusal_is_final_at_once_and_the_rest_of_the_batch_still_go
 def test_a_claim_keeps_other_senders_off_until_its_lease_runs_out(sink, settings):
     settings.SALESFLOW_OUTBOX_LEASE_SECONDS = 300
     (row,) = outbox.outbox_emails_add(_emails(1))
-    claim = outbox._claim(10)  # a sender took it, then died without a word
+    # A sender took it, then died without a word.
+    claim = outbox.outbox_claim(due=outbox.due_condition, batch=10)
     assert [message.pk for message in claim.messages] == [row.pk]
     assert outbox.outbox_send_due().sent == 0  # still claimed
     OutboxMessage.objects.filter(pk=row.pk).update(

@@ -16,7 +16,7 @@ import logging
 import smtplib
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -109,32 +109,48 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 @dataclass(frozen=True)
-class _Claim:
+class Claim:
+    """Rows one sender took under its lease token: no other sender takes them before
+    `until`, and a sender that dies leaves them to come back when it runs out."""
+
     token: uuid.UUID
     until: datetime
     messages: list[OutboxMessage]
 
 
-def _claim(batch: int) -> _Claim:
+def outbox_claim(*, due: Callable[[datetime], Q], batch: int, related: Sequence[str] = ()) -> Claim:
+    """Lease up to `batch` rows that `due(now)` selects, oldest due first. Every kind's
+    senders (emails here, salesflow.core.webhooks.delivery) claim through this."""
     now = timezone.now()
     token = uuid.uuid4()
     until = now + timedelta(seconds=settings.SALESFLOW_OUTBOX_LEASE_SECONDS)
     with transaction.atomic():
+        # SKIP LOCKED: competing senders each take rows the others have not. Only the
+        # outbox's rows are locked, not rows `due` may join (a webhook's endpoint).
         ids = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            # Webhook rows have their own senders (salesflow.core.webhooks.delivery).
-            .filter(due_condition(now), kind=OutboxMessage.Kind.EMAIL)
+            OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(due(now))
             .order_by("next_attempt_at", "pk")
             .values_list("pk", flat=True)[:batch]
         )
         if ids:
             OutboxMessage.objects.filter(pk__in=ids).update(leased_until=until, lease_token=token)
-    messages = list(
-        OutboxMessage.objects.filter(pk__in=ids, lease_token=token).order_by(
-            "next_attempt_at", "pk"
-        )
-    )
-    return _Claim(token=token, until=until, messages=messages)
+    claimed = OutboxMessage.objects.filter(pk__in=ids, lease_token=token)
+    if related:  # select_related() without names would follow every foreign key
+        claimed = claimed.select_related(*related)
+    return Claim(token=token, until=until, messages=list(claimed.order_by("next_attempt_at", "pk")))
+
+
+def outbox_release(claim: Claim, messages: Sequence[OutboxMessage]) -> None:
+    """Give rows back untried, for the next sender."""
+    OutboxMessage.objects.filter(
+        pk__in=[message.pk for message in messages], lease_token=claim.token
+    ).update(leased_until=None, lease_token=None)
+
+
+def _email_due(now: datetime) -> Q:
+    # Webhook rows have their own senders (salesflow.core.webhooks.delivery).
+    return due_condition(now) & Q(kind=OutboxMessage.Kind.EMAIL)
 
 
 def outbox_send_due(*, batch: int | None = None, budget_seconds: float = 120.0) -> SendReport:
@@ -145,7 +161,7 @@ def outbox_send_due(*, batch: int | None = None, budget_seconds: float = 120.0) 
     report = SendReport()
     started = time.monotonic()
     while time.monotonic() - started < budget_seconds:
-        claim = _claim(batch)
+        claim = outbox_claim(due=_email_due, batch=batch)
         if not claim.messages:
             break
         if not _send_batch(claim, report):
@@ -160,7 +176,7 @@ def outbox_send_due(*, batch: int | None = None, budget_seconds: float = 120.0) 
     return report
 
 
-def _send_batch(claim: _Claim, report: SendReport) -> bool:
+def _send_batch(claim: Claim, report: SendReport) -> bool:
     """Send one claimed batch over one connection; False when the server failed us."""
     connection = mail.get_connection(fail_silently=False)
     try:
@@ -174,14 +190,14 @@ def _send_batch(claim: _Claim, report: SendReport) -> bool:
     try:
         for index, message in enumerate(claim.messages):
             if timezone.now() >= claim.until - margin:
-                _release(claim, claim.messages[index:])
+                outbox_release(claim, claim.messages[index:])
                 return True
             try:
                 accepted = connection.send_messages([_as_email(message)])
             except (smtplib.SMTPException, OSError, ValueError) as error:
                 if _failed(claim, message, error, report):
                     continue  # refused for good: the connection still serves the rest
-                _release(claim, claim.messages[index + 1 :])
+                outbox_release(claim, claim.messages[index + 1 :])
                 return False
             if not accepted:  # no recipient left to send to
                 _failed(claim, message, ValueError("no recipient address"), report)
@@ -220,9 +236,7 @@ def _is_permanent(error: BaseException) -> bool:
     return isinstance(error, ValueError)
 
 
-def _failed(
-    claim: _Claim, message: OutboxMessage, error: BaseException, report: SendReport
-) -> bool:
+def _failed(claim: Claim, message: OutboxMessage, error: BaseException, report: SendReport) -> bool:
     """Record a failed attempt: undeliverable (True) or to be tried again later (False)."""
     attempts = message.attempts + 1
     reason = f"{type(error).__name__}: {error}"[:500]
@@ -250,13 +264,6 @@ def _failed(
     )
     report.retrying += 1
     return False
-
-
-def _release(claim: _Claim, messages: Sequence[OutboxMessage]) -> None:
-    """Give rows back untried, for the next sender."""
-    OutboxMessage.objects.filter(
-        pk__in=[message.pk for message in messages], lease_token=claim.token
-    ).update(leased_until=None, lease_token=None)
 
 
 def outbox_retry(*, messages: Iterable[OutboxMessage]) -> int:

@@ -21,7 +21,6 @@ import socket
 import ssl
 import threading
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -220,35 +219,6 @@ class DeliveryReport:
     failed: int = 0
 
 
-@dataclass(frozen=True)
-class _Claim:
-    token: uuid.UUID
-    until: datetime
-    messages: list[OutboxMessage]
-
-
-def _claim(batch: int) -> _Claim:
-    now = timezone.now()
-    token = uuid.uuid4()
-    until = now + timedelta(seconds=settings.SALESFLOW_OUTBOX_LEASE_SECONDS)
-    with transaction.atomic():
-        # SKIP LOCKED: competing senders each take rows the others have not.
-        ids = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(due_condition(now))
-            .order_by("next_attempt_at", "pk")
-            .values_list("pk", flat=True)[:batch]
-        )
-        if ids:
-            OutboxMessage.objects.filter(pk__in=ids).update(leased_until=until, lease_token=token)
-    messages = list(
-        OutboxMessage.objects.filter(pk__in=ids, lease_token=token)
-        .select_related("webhook_endpoint__owner")
-        .order_by("next_attempt_at", "pk")
-    )
-    return _Claim(token=token, until=until, messages=messages)
-
-
 def webhooks_deliver_due(
     *, batch: int | None = None, budget_seconds: float = 120.0
 ) -> DeliveryReport:
@@ -258,7 +228,9 @@ def webhooks_deliver_due(
     report = DeliveryReport()
     started = time.monotonic()
     while time.monotonic() - started < budget_seconds:
-        claim = _claim(batch)
+        claim = outbox_services.outbox_claim(
+            due=due_condition, batch=batch, related=("webhook_endpoint__owner",)
+        )
         if not claim.messages:
             break
         _deliver_batch(claim, report)
@@ -272,7 +244,7 @@ def webhooks_deliver_due(
     return report
 
 
-def _deliver_batch(claim: _Claim, report: DeliveryReport) -> None:
+def _deliver_batch(claim: outbox_services.Claim, report: DeliveryReport) -> None:
     # Stop while a whole attempt still fits in the lease: past it another sender may take
     # the same rows.
     lease = settings.SALESFLOW_OUTBOX_LEASE_SECONDS
@@ -282,11 +254,11 @@ def _deliver_batch(claim: _Claim, report: DeliveryReport) -> None:
     paused: set[int] = set()
     for index, message in enumerate(claim.messages):
         if timezone.now() >= claim.until - margin:
-            _release(claim, claim.messages[index:])
+            outbox_services.outbox_release(claim, claim.messages[index:])
             return
         endpoint = message.webhook_endpoint
         if endpoint.pk in paused:
-            _release(claim, [message])  # held with its endpoint, untried
+            outbox_services.outbox_release(claim, [message])  # held with its endpoint, untried
             continue
         try:
             # Paused, edited or given a new secret since the claim: what holds now counts.
@@ -295,7 +267,7 @@ def _deliver_batch(claim: _Claim, report: DeliveryReport) -> None:
             continue  # deleted meanwhile, with its messages: nothing to send
         if endpoint.status != WebhookEndpoint.Status.ACTIVE:
             paused.add(endpoint.pk)
-            _release(claim, [message])
+            outbox_services.outbox_release(claim, [message])
             continue
         outcome = post(
             url=endpoint.url,
@@ -308,7 +280,7 @@ def _deliver_batch(claim: _Claim, report: DeliveryReport) -> None:
 
 
 def _record(
-    claim: _Claim, message: OutboxMessage, outcome: Outcome, report: DeliveryReport
+    claim: outbox_services.Claim, message: OutboxMessage, outcome: Outcome, report: DeliveryReport
 ) -> bool:
     """Log the attempt and move the message on; False when its endpoint stopped taking
     messages (disabled by a 410, or paused after too many failures)."""
@@ -327,7 +299,7 @@ def _record(
 
 
 def _record_attempt(
-    claim: _Claim, message: OutboxMessage, outcome: Outcome, report: DeliveryReport
+    claim: outbox_services.Claim, message: OutboxMessage, outcome: Outcome, report: DeliveryReport
 ) -> bool:
     now = timezone.now()
     endpoint = message.webhook_endpoint
@@ -427,10 +399,3 @@ def _tell_owner(endpoint: WebhookEndpoint, *, title: str, body: str) -> None:
                 )
             ]
         )
-
-
-def _release(claim: _Claim, messages: Sequence[OutboxMessage]) -> None:
-    """Give rows back untried, for the next sender."""
-    OutboxMessage.objects.filter(
-        pk__in=[message.pk for message in messages], lease_token=claim.token
-    ).update(leased_until=None, lease_token=None)
