@@ -92,6 +92,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 # Personal API tokens: everyone's listed and revocable, their secrets never shown.
 # Two-factor sign-in's devices: listed and deletable (a reset), their secrets never shown.
+from salesflow.core.api import admin as _api_admin  # noqa: E402, F401
 from salesflow.core.apitokens import admin as _apitokens_admin  # noqa: E402, F401
 from salesflow.core.twofactor import admin as _twofactor_admin  # noqa: E402, F401
 

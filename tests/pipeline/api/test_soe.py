@@ -76,7 +76,9 @@ def test_start_from_an_offered_template_only(client, rep, deal):
     SoeTemplateStep.objects.create(
         template=offered, position=0, text="IT review", kind=review, days_after_start=14
     )
-    other = SoeTemplate.objects.create(name="School purchase", segment=SegmentFactory())
+    other = SoeTemplate.objects.create(
+        name="School purchase", segment=SegmentFactory(name="Schools")
+    )
     client.force_login(rep)
     listed = client.get(f"/api/v1/deals/{deal.pk}/soe/templates/").json()
     assert [t["name"] for t in listed] == ["Hospital purchase"]
