@@ -232,7 +232,9 @@ def conversation_log(
     )
     # The future-time rule lives on the field (models.validate_not_in_the_future); the key's
     # uniqueness is settled by the insert below, not by a second look-up here.
-    conversation.full_clean(exclude=["submission_key"])
+    # The account and the actor are rows already read (and checked above): validating them
+    # again would ask the database twice more whether they exist.
+    conversation.full_clean(exclude=["submission_key", "account", "logged_by"])
     try:
         with transaction.atomic():
             conversation.save()
@@ -247,8 +249,11 @@ def conversation_log(
         if saved is None:
             raise
         return saved
-    conversation.contacts.set(contacts)
-    conversation.questions_asked.set(questions)
+    # A new conversation has no links yet: add only what there is (set() would first ask).
+    if contacts:
+        conversation.contacts.add(*contacts)
+    if questions:
+        conversation.questions_asked.add(*questions)
     AccountEvent.objects.create(
         account=account,
         kind=AccountEvent.Kind.CONVERSATION,

@@ -314,6 +314,9 @@ def opportunities_unstick(
     decides, not the kind of write.
     """
     found = opportunities.filter(stuck_since__isnull=False)
+    # Most activity touches deals that are not stuck: one cheap look, not the rule's query.
+    if not found.exists():
+        return 0
     still = deal_selectors.stuck_opportunities(found, now=now)
     return found.exclude(pk__in=still.values("pk")).update(stuck_since=None)
 

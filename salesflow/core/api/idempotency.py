@@ -44,7 +44,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
@@ -116,18 +116,16 @@ def fingerprint(request: Request) -> str:
 
 
 def _forget_expired(expired: datetime) -> None:
-    """Delete up to PURGE_BATCH of anyone's expired keys, in a short transaction of its
-    own: rows another request is deleting are skipped, not waited for, so keyed requests
-    arriving together never queue behind one another's clean-up."""
-    with transaction.atomic():
-        stale = list(
-            IdempotencyKey.objects.filter(created_at__lt=expired)
-            .order_by("created_at")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:PURGE_BATCH]
+    """Delete up to PURGE_BATCH of anyone's expired keys in one statement of its own: rows
+    another request is deleting are skipped, not waited for, so keyed requests arriving
+    together never queue behind one another's clean-up (and it costs one round trip)."""
+    table = IdempotencyKey._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE created_at < %s "
+            "ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED)",
+            [expired, PURGE_BATCH],
         )
-        if stale:
-            IdempotencyKey.objects.filter(pk__in=stale).delete()
 
 
 def _replay(kept: IdempotencyKey, *, print_: str) -> Response:
