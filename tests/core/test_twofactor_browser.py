@@ -78,7 +78,10 @@ def test_a_rep_turns_on_two_factor_and_signs_in_with_it(page: Page, live_server,
     # Without the phone: a recovery code from the downloaded file, once.
     recovery = next(line for line in text.splitlines() if re.fullmatch(r"\w{4}-\w{4}", line))
     page.get_by_role("button", name="Toggle navigation").click()
+    # The menu slides open; a click on it before it has is lost on a slow machine.
+    expect(page.locator("#main-nav")).to_have_class(re.compile(r"\bshow\b"))
     page.get_by_role("button", name=rep.display_name).click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(f"{base}/login/")
     sign_in(page, base, rep.username)
