@@ -178,9 +178,16 @@ class Contact(models.Model):
     # Set when the person's data was erased (prospects.privacy): the row stays as an
     # anonymous placeholder so conversations, why notes and SOE steps keep their link.
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the contact last changed (an edit, a merge moving it, an erasure): what an
+    # integration's sync asks for with the API's updated_since.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "pk"]
+        indexes = [
+            # The API's keyset for a sync: changed since, oldest change first.
+            models.Index(fields=["updated_at", "id"], name="contact_changed_order"),
+        ]
 
     def __str__(self) -> str:
         return self.name

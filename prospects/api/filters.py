@@ -85,9 +85,17 @@ class ContactQuery(serializers.Serializer):
         required=False,
         help_text="Only contacts with this buying role.",
     )
+    updated_since = UpdatedSinceField(
+        required=False,
+        help_text="Only contacts changed at or after this moment (ISO 8601 with offset): "
+        "edited, moved by a merge of their account, or erased. With the cursor, lets an "
+        "integration read only what changed since its last sync.",
+    )
 
     def apply(self, contacts: QuerySet[Contact]) -> QuerySet[Contact]:
         data = self.validated_data
+        if data.get("updated_since"):
+            contacts = contacts.filter(updated_at__gte=data["updated_since"])
         lookups = {
             "account": "account_id",
             "owner": "account__owner_id",

@@ -81,7 +81,17 @@ class ContactSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Contact
-        fields = ["id", "account", "name", "title", "email", "phone", "buying_role", "erased"]
+        fields = [
+            "id",
+            "account",
+            "name",
+            "title",
+            "email",
+            "phone",
+            "buying_role",
+            "erased",
+            "updated_at",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(serializers.BooleanField)

@@ -84,6 +84,7 @@ CONTACT_EXAMPLE = OpenApiExample(
         "phone": "+44 20 7946 0000",
         "buying_role": "champion",
         "erased": False,
+        "updated_at": "2026-12-01T10:31:07Z",
     },
     response_only=True,
 )
@@ -194,8 +195,9 @@ CONTACT_WRITE_EXAMPLE = OpenApiExample(
 )
 @extend_schema(
     summary="List the contacts you can see",
-    description="The contacts of the accounts you can see, in the order they were added, "
-    "50 a page (page_size up to 200). An erased person appears as the placeholder "
+    description="The contacts of the accounts you can see, oldest change first, 50 a page "
+    "(page_size up to 200). Follow `next` to walk them; pass `updated_since` (your last "
+    "sync's time) to read only what changed. An erased person appears as the placeholder "
     "“Erased contact” with `erased: true`, as on the pages.",
     parameters=[ContactQuery],
     responses={200: ContactSerializer(many=True), **problem_responses(400, 401)},
@@ -215,8 +217,8 @@ class ContactList(generics.ListAPIView):
         return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
 
     serializer_class = ContactSerializer
-    # Contacts have no change time; their primary key is the keyset.
-    pagination_ordering = ("id",)
+    # (updated_at, id) is indexed (prospects 0010): the keyset a sync walks.
+    pagination_ordering = ("updated_at", "id")
 
     def get_queryset(self) -> QuerySet[Contact]:
         query = ContactQuery(data=self.request.query_params)

@@ -149,4 +149,9 @@ def _repoint(*, old: Model, new: Model, leave: Mapping[type[Model], Q] | None = 
             )
             linked = model._base_manager.filter(**{name: new}).values(other)
             rows.filter(**{f"{other}__in": linked}).delete()
-        rows.update(**{name: new})
+        changes: dict[str, object] = {name: new}
+        # Moved rows changed (a deal now belongs to the survivor), and update() does not
+        # touch auto_now fields: an API sync reading updated_since must see them.
+        now = timezone.now()
+        changes.update({f.name: now for f in model._meta.fields if getattr(f, "auto_now", False)})
+        rows.update(**changes)

@@ -104,6 +104,7 @@ def contact_erase(*, actor: User, contact: Contact, confirmation: str) -> Erasur
         phone="",
         buying_role=Contact.BuyingRole.UNKNOWN,
         erased_at=now,
+        updated_at=now,  # an update() does not touch auto_now fields; a sync must see it
     )
     return Erasure.objects.create(
         contact_id=contact.pk,

@@ -243,6 +243,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": __import__("salesflow").__version__,
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema, like the API, for a token or a session that passed the second step
+    # (an integration reads it with its token); the docs pages are behind the sign-in.
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.IsAuthenticated",
+        "salesflow.core.api.permissions.SessionPassedSecondStep",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -68,7 +68,9 @@ def account_rows(gen: Generator, i: int, out: dict[str, list[str]]) -> None:
         role = "champion" if c == 0 else rng.choice(BUYING_ROLES)
         email = f"{first}.{last}{c}@{domain}".lower()
         title = rng.choice(TITLES)
-        lines.append(f'{contact_id},{account_id},"{first} {last}",{q(title)},{email},"",{role}')
+        lines.append(
+            f'{contact_id},{account_id},"{first} {last}",{q(title)},{email},"",{role},{t.ts(start)}'
+        )
 
     # Deals are decided first: whether the account wins anything sets how eager its
     # prospect sounds in the conversations.

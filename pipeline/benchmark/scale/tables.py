@@ -32,7 +32,7 @@ COPY_TABLES: dict[str, tuple[type[Model] | Any, list[str], bool]] = {
             "created_at updated_at",
             False,
         ),
-        (Contact, "id account_id name title email phone buying_role", False),
+        (Contact, "id account_id name title email phone buying_role updated_at", False),
         (
             Conversation,
             "id account_id logged_by_id occurred_at channel kind notes emotion_found "

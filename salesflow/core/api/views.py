@@ -1,5 +1,6 @@
-"""The schema and its two documentation pages (both served from static files), and the
-site's 404 handler: problem details under /api/."""
+"""The schema (for a token or a session, as the API), its two documentation pages (behind
+the sign-in, both served from static files), and the site's 404 handler: problem details
+under /api/."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ def _behind_sign_in(view: Callable[..., Any]) -> Callable[..., Any]:
     return view
 
 
-schema = _behind_sign_in(SpectacularAPIView.as_view())
+# The schema is the API's: a token reads it too, and a caller signed in neither way gets the
+# API's 401 problem, not the sign-in page (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]).
+schema = SpectacularAPIView.as_view()
 # The split view serves Swagger UI's start-up script as its own file (?script), so the page
 # needs no inline script and the strict CSP stays as it is.
 swagger = _behind_sign_in(SpectacularSwaggerSplitView.as_view(url_name="api:schema"))

@@ -50,7 +50,7 @@ def test_contact_filters(client, rep, teammate, account):
     blocker = ContactFactory(account=theirs, buying_role=Contact.BuyingRole.BLOCKER)
     client.force_login(rep)
     path = "/api/v1/contacts/"
-    assert ids(client.get(path)) == [champion.pk, blocker.pk]  # in the order they were added
+    assert ids(client.get(path)) == [champion.pk, blocker.pk]  # oldest change first
     assert ids(client.get(path, {"account": theirs.pk})) == [blocker.pk]
     assert ids(client.get(path, {"owner": rep.pk})) == [champion.pk]
     assert ids(client.get(path, {"team": rep.team_id})) == [champion.pk, blocker.pk]
@@ -71,6 +71,37 @@ def test_updated_since_reads_only_what_changed(client, rep):
     old.name = "Renamed"
     old.save()
     assert ids(client.get("/api/v1/accounts/", {"updated_since": stamp})) == [fresh.pk, old.pk]
+
+
+def test_contacts_updated_since_sees_edits_merges_and_erasures(client, rep, sales_ops):
+    """A sync reading contacts by updated_since sees every way a contact changes: an edit,
+    its account merged into another (it moves), its person erased."""
+    from prospects.merge.services import account_merge
+    from prospects.privacy.services import contact_erase
+    from prospects.services import contact_save
+
+    survivor, twin = AccountFactory(owner=rep), AccountFactory(owner=rep)
+    edited, moved, erased, untouched = (
+        ContactFactory(account=survivor),
+        ContactFactory(account=twin),
+        ContactFactory(account=survivor, name="Helen Shaw"),
+        ContactFactory(account=survivor),
+    )
+    Contact.objects.update(updated_at=timezone.now() - timedelta(days=3))
+    since = (timezone.now() - timedelta(days=1)).isoformat()
+    client.force_login(rep)
+    path = "/api/v1/contacts/"
+    assert ids(client.get(path, {"updated_since": since})) == []
+
+    edited.title = "COO"
+    contact_save(actor=rep, contact=edited)
+    account_merge(actor=rep, survivor=survivor, duplicate=twin, values={})
+    contact_erase(actor=sales_ops, contact=erased, confirmation="Helen Shaw")
+
+    assert ids(client.get(path, {"updated_since": since})) == [edited.pk, moved.pk, erased.pk]
+    assert untouched.pk in ids(client.get(path))
+    bad = assert_problem(client.get(path, {"updated_since": "yesterday"}), 400)
+    assert list(bad["errors"]) == ["updated_since"]
 
 
 @pytest.mark.parametrize(

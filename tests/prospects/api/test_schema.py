@@ -10,6 +10,8 @@ import yaml
 from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.prospects.api.conftest import assert_problem
+
 pytestmark = pytest.mark.django_db
 
 
@@ -72,9 +74,21 @@ def test_every_operation_is_described_with_an_example_and_its_problems(schema):
                 assert list(answer["content"]) == ["application/problem+json"], where
 
 
-def test_the_schema_is_served_to_a_signed_in_user_only(client, rep):
-    assert client.get("/api/schema/").status_code == 302
+def test_the_schema_is_served_to_a_token_or_a_session_only(client, rep):
+    from salesflow.core.apitokens.services import apitoken_create
+
+    json_schema = {"HTTP_ACCEPT": "application/vnd.oai.openapi+json"}
+    # Anonymous: the API's own 401 (with its Bearer challenge), not the sign-in page.
+    refused = assert_problem(client.get("/api/schema/", **json_schema), 401)
+    assert refused["status"] == 401
+    assert client.get("/api/schema/")["WWW-Authenticate"] == "Bearer"
+    # An integration reads it with its token.
+    _, secret = apitoken_create(actor=rep, name="Code generator")
+    response = client.get("/api/schema/", HTTP_AUTHORIZATION=f"Bearer {secret}", **json_schema)
+    assert response.status_code == 200
+    assert response.json()["openapi"] == "3.1.0"
+    # A signed-in browser (the docs pages fetch it so).
     client.force_login(rep)
-    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    response = client.get("/api/schema/", **json_schema)
     assert response.status_code == 200
     assert response.json()["openapi"] == "3.1.0"
