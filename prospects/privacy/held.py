@@ -24,6 +24,7 @@ from prospects.models import (
 )
 from prospects.privacy.holders import Person, values_of
 from salesflow.core.models import IdempotencyKey, Notification, OutboxMessage
+from salesflow.core.webhooks.models import WebhookAttempt
 
 # The name the contact row keeps once erased (and its admin log entries with it).
 ERASED_CONTACT = "Erased contact"
@@ -44,6 +45,10 @@ TEXTS: list[tuple[str, type, tuple[str, ...]]] = [
     # created; scrubbed, not deleted, so a retry still gets its answer and creates nothing.
     # Not exported: they copy records the export already holds.
     ("api_answers", IdempotencyKey, ("response_body",)),
+    # What a webhook receiver answered (500 characters kept for the delivery log) may echo
+    # the payload back; the payload itself is an outbox row's body, above. Not exported
+    # either: a receiver's words, not salesflow's record of the person.
+    ("webhook_answers", WebhookAttempt, ("response_excerpt",)),
 ]
 
 

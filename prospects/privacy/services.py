@@ -21,6 +21,7 @@ from prospects.privacy.held import ERASED_CONTACT
 from prospects.privacy.holders import HOLDERS, Person
 from prospects.privacy.models import Erasure
 from salesflow.core.models import User
+from salesflow.core.webhooks.events import webhook_event
 
 # The export's format name and version, first in the file (README: "Data-protection requests").
 EXPORT_FORMAT = "salesflow-contact-export/1"
@@ -106,6 +107,10 @@ def contact_erase(*, actor: User, contact: Contact, confirmation: str) -> Erasur
         erased_at=now,
         updated_at=now,  # an update() does not touch auto_now fields; a sync must see it
     )
+    # A receiver that keeps copies of contacts learns of it (the placeholder, nothing of the
+    # person: the holders scrubbed the earlier payloads above, this one is made after).
+    contact.refresh_from_db()
+    webhook_event("contact.updated", contact, actor=actor)
     return Erasure.objects.create(
         contact_id=contact.pk,
         contact_pk=contact.pk,

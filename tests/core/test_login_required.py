@@ -15,7 +15,8 @@ from django.urls.converters import IntConverter, PathConverter, SlugConverter, U
 PUBLIC = {"login", "healthz", "favicon", "admin:login"}
 # Public, but only to whoever holds the secret in the address: any other answers 404.
 SECRET_ADDRESS = {"pipeline:calendar_feed"}
-# The REST API's endpoints answer for themselves: 401 problem details, not a redirect.
+# The REST API's endpoints (and its schema, which a token reads too) answer for themselves:
+# 401 problem details, not a redirect.
 API_NAMESPACES = ("prospects_api:",)
 
 SAMPLES = {
@@ -85,7 +86,7 @@ def test_every_page_requires_login(client, name, path):
     if name in SECRET_ADDRESS:
         assert response.status_code == 404, f"{path} should need its secret, not a sign-in"
         return
-    if name.startswith(API_NAMESPACES) or path.startswith("/api/v1/"):
+    if name.startswith(API_NAMESPACES) or path.startswith("/api/v1/") or name == "api:schema":
         assert response.status_code == 401, f"{path} answered {response.status_code}"
         assert response["Content-Type"] == "application/problem+json", path
         return

@@ -93,6 +93,30 @@ def test_the_payload_carries_the_api_representation(ops, rep):
 
 
 @pytest.mark.django_db
+def test_an_erasure_tells_the_receivers_and_no_payload_keeps_the_person(ops, rep):
+    from prospects.privacy.services import contact_erase
+
+    _endpoint(ops, ["contact.created", "contact.updated"])
+    account = prospect_services.account_create(actor=rep, name="Acme Clinic", owner=rep)
+    contact = prospect_services.contact_save(
+        actor=rep,
+        contact=Contact(account=account, name="Ada Jones", email="ada@acme.test", title="COO"),
+    )
+    contact_erase(actor=ops, contact=contact, confirmation="Ada Jones")
+
+    (created,) = _payloads("contact.created")
+    (erased,) = _payloads("contact.updated")
+    assert erased["data"]["id"] == contact.pk
+    assert erased["data"]["erased"] is True
+    assert erased["data"]["name"] == "Erased contact"
+    # The earlier payload, still to be delivered, no longer names her either.
+    assert created["data"]["id"] == contact.pk
+    bodies = " ".join(OutboxMessage.objects.values_list("body", flat=True))
+    assert "Ada Jones" not in bodies
+    assert "ada@acme.test" not in bodies
+
+
+@pytest.mark.django_db
 def test_account_updates_are_told_only_when_something_changed(ops, rep):
     _endpoint(ops, ["account.updated"])
     account = AccountFactory(owner=rep, name="Old name")

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -94,6 +95,11 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         body["detail"] = str(exc.detail) if hasattr(exc, "detail") else str(exc)
     response.data = body
     response.content_type = PROBLEM_CONTENT_TYPE
+    # Always as JSON, whatever the view renders when it succeeds (the schema's default is
+    # YAML): DRF renders the answer with the request's renderer, so set that one.
+    request = context.get("request")
+    if request is not None:
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
     # Retry-After (throttling) and WWW-Authenticate (sign-in) are kept: DRF set them above.
     return response
 
