@@ -39,7 +39,7 @@ def contact_export(*, actor: User, contact: Contact) -> dict[str, Any]:
     _check_actor(actor)
     person = Person.of(contact)
     sections: dict[str, Any] = {}
-    for holder in HOLDERS.registered:
+    for holder in (*HOLDERS.registered, *HOLDERS.closing):
         for name, section in holder.export(person).items():
             if name in sections:
                 raise RuntimeError(f"Two holders export a section named {name!r}.")
@@ -105,6 +105,9 @@ def contact_erase(*, actor: User, contact: Contact, confirmation: str) -> Erasur
         buying_role=Contact.BuyingRole.UNKNOWN,
         erased_at=now,
     )
+    for holder in HOLDERS.closing:
+        for kind, count in holder.erase(person).items():
+            counts[kind] = counts.get(kind, 0) + count
     return Erasure.objects.create(
         contact_id=contact.pk,
         contact_pk=contact.pk,

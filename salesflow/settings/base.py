@@ -442,6 +442,9 @@ PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
 # An event table's copies of foreign keys are read through the object's own index (see
 # tracking.py), never searched by: an index per copied key would only slow every write.
 PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+# The moment of the change itself, not the start of its transaction (NOW()): a long import
+# or a test's transaction would otherwise date every event at its beginning.
+PGHISTORY_CREATED_AT_FUNCTION = "CLOCK_TIMESTAMP()"
 # Reads write nothing worth auditing: the middleware attaches context to writes only.
 PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # Days an audit event is kept; unset (the default) keeps them forever. When set, a monthly

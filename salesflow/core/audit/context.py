@@ -23,8 +23,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import pghistory
+from django.db import connection
 from django.http import HttpRequest
 from django.urls import reverse
+from pghistory import config as pghistory_config
 from pghistory.middleware import HistoryMiddleware
 
 # The doors, as stored in the context's "door" and offered to a filter.
@@ -56,6 +58,21 @@ def audit_context(**metadata: Any) -> Iterator[None]:
         finally:
             ctx.metadata.clear()
             ctx.metadata.update(saved)
+    forget()
+
+
+def forget() -> None:
+    """Clear the context the triggers read, when the block that set it ends inside a longer
+    transaction. pghistory sets it transaction-locally with each write, so it ends with the
+    transaction; but a later write in the same transaction, outside any block, would still
+    read it and be credited to a door it did not come through. Not needed (and not run)
+    after an error: the rollback takes the settings back with it."""
+    if connection.in_atomic_block and not connection.needs_rollback:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('pghistory.context_id', '', true), "
+                "set_config('pghistory.context_metadata', '', true)"
+            )
 
 
 def attach(**metadata: Any) -> None:
@@ -83,6 +100,12 @@ class AuditMiddleware(HistoryMiddleware):
             door = PAGE
         return {"user": context["user"], "door": door, "detail": path[:200]}
 
+    def __call__(self, request: HttpRequest) -> Any:
+        response = super().__call__(request)
+        if request.method in pghistory_config.middleware_methods():
+            forget()
+        return response
+
 
 # --- Celery ---------------------------------------------------------------------------
 
@@ -102,7 +125,7 @@ def task_started(task_id: str, task: Any, kwargs: dict[str, Any] | None = None, 
 def task_finished(task_id: str, **_: Any) -> None:
     block = _open_tasks.pop(task_id, None)
     if block is not None:
-        block.__exit__(None, None, None)
+        block.__exit__(None, None, None)  # which forgets the context
 
 
 def connect_celery() -> None:
