@@ -1,0 +1,50 @@
+"""In a browser: a deal's value is edited, then its History tab (opened with the keyboard,
+at phone width) shows the line saying who changed it, from what to what, and where."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.core.test_browser import sign_in, watch_console
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_history_tab_shows_the_value_change_at_phone_width(
+    page: Page, live_server, rep, deal, screenshot
+):
+    violations = watch_console(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server.url, rep.username)
+
+    page.goto(f"{live_server.url}/deals/{deal.pk}/edit/")
+    page.get_by_label("Value").fill("17500")
+    page.get_by_role("button", name=re.compile("Save")).click()
+    expect(page).to_have_url(f"{live_server.url}/deals/{deal.pk}/")
+
+    # The tab, reached and opened from the keyboard, loads in place (htmx) and takes focus.
+    tab = page.get_by_role("link", name="History", exact=True)
+    tab.focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/deals/{deal.pk}/history/")
+    heading = page.get_by_role("heading", name="History", exact=True)
+    expect(heading).to_be_focused()
+    line = page.locator(".history-line").first
+    expect(line).to_contain_text(f"{rep.display_name} changed value 48,000 → 17,500")
+    expect(line).to_contain_text("from the deal page")
+    expect(page.get_by_role("link", name="History", exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
+    # The page never scrolls sideways at phone width.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "deal-history-390")
+
+    # The same address, opened directly (a reload, a shared link), is the whole page.
+    page.reload()
+    expect(page.locator(".history-line").first).to_contain_text("changed value 48,000 → 17,500")
+    page.get_by_role("link", name="Overview").click()
+    expect(page).to_have_url(f"{live_server.url}/deals/{deal.pk}/")
+    assert violations == []
