@@ -48,3 +48,40 @@ def test_the_history_tab_shows_the_value_change_at_phone_width(
     page.get_by_role("link", name="Overview").click()
     expect(page).to_have_url(f"{live_server.url}/deals/{deal.pk}/")
     assert violations == []
+
+
+def test_sales_ops_filter_the_audit_page_by_door_from_the_keyboard_at_phone_width(
+    page: Page, live_server, rep, sales_ops, screenshot
+):
+    from prospects.models import Account
+    from salesflow.core import services as core_services
+    from salesflow.core.audit.context import audit_context
+    from tests.factories import AccountFactory
+
+    core_services.user_apply_role(user=sales_ops)
+    sales_ops.save()
+    account = AccountFactory(owner=rep, name="Northwind")
+    with audit_context(door="page", detail=f"/accounts/{account.pk}/edit/", user=rep.pk):
+        Account.objects.filter(pk=account.pk).update(name="Northwind Clinics")
+    violations = watch_console(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server.url, sales_ops.username)
+
+    page.get_by_role("button", name="Toggle navigation").click()
+    page.get_by_role("button", name="Configure").click()
+    page.get_by_role("link", name="Audit history").click()
+    expect(page.get_by_role("heading", name="Audit history")).to_be_visible()
+
+    door = page.get_by_label("Through")
+    door.focus()
+    door.select_option("page")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Show")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"door=page"))
+    line = page.locator(".history-line").first
+    expect(line).to_contain_text(f"{rep.display_name} changed account Northwind Clinics")
+    expect(line).to_contain_text("name Northwind → Northwind Clinics")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "audit-page-390")
+    assert violations == []
