@@ -39,8 +39,11 @@ PAGE, API, ADMIN, TASK, COMMAND, IMPORT, SYSTEM = (
     "import",
     "system",
 )
-# Commands that serve requests or run workers: their requests and tasks carry their own.
-UNWRAPPED_COMMANDS = frozenset({"runserver", "celery"})
+# Commands left without a context: servers and workers (their requests and tasks carry their
+# own), and backup / restore, which write no audited row through Django (pg_restore creates
+# the triggers after loading the data) and compose SQL with psycopg's sql module, which
+# pghistory's statement prefix cannot read.
+UNWRAPPED_COMMANDS = frozenset({"runserver", "celery", "backup", "restore"})
 
 
 @contextmanager

@@ -8,6 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from salesflow.core.audit import selectors
 from salesflow.core.audit.context import audit_context
@@ -150,3 +152,12 @@ def test_every_audited_model_has_its_table_and_the_doors_are_labelled():
     assert set(DOORS) == {"page", "api", "admin", "task", "command", "import", "system"}
     assert "pipeline.opportunity" in selectors.AUDITED
     assert all(event._meta.object_name.endswith("Audit") for event in EVENT_MODELS.values())
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cursor=st.one_of(st.none(), st.text(max_size=30), st.integers().map(str)))
+def test_any_cursor_reads_a_page_and_never_fails(cursor):
+    team = Team.objects.get_or_create(name="Cursor")[0]
+    page, following = object_history(team, before=cursor, limit=2)
+    assert len(page) <= 2
+    assert following is None or following.isdigit()
