@@ -18,9 +18,11 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from salesflow.core.api.errors import problem_responses
 from salesflow.core.audit.selectors import object_history
+from salesflow.core.audit.views import history_cursor
 from salesflow.core.fields import whole_number
 
 PAGE_SIZE = 50
+UNKNOWN_CURSOR = "This cursor is not one this list gave out; start again without it."
 MAX_PAGE_SIZE = 200
 
 
@@ -44,9 +46,7 @@ class AuditHistoryQuery(serializers.Serializer):
         # from `next`, and reading it as "from the start" would hide the client's mistake.
         number = whole_number(value)
         if not number:
-            raise serializers.ValidationError(
-                "This cursor is not one this list gave out; start again without it."
-            )
+            raise serializers.ValidationError(UNKNOWN_CURSOR)
         return str(number)
 
 
@@ -123,9 +123,10 @@ class ObjectHistoryView(generics.GenericAPIView):
         query = AuditHistoryQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         size = query.validated_data.get("page_size") or PAGE_SIZE
-        changes, cursor = object_history(
-            record, before=query.validated_data.get("cursor"), limit=size
-        )
+        before = query.validated_data.get("cursor")
+        if before is not None and history_cursor(record, before) is None:
+            raise serializers.ValidationError({"cursor": [UNKNOWN_CURSOR]})
+        changes, cursor = object_history(record, before=before, limit=size)
         return Response(
             AuditHistoryPageSerializer(
                 {"next": self._next_url(request, cursor), "results": changes}

@@ -21,6 +21,8 @@ from django.views.decorators.http import require_GET
 
 from salesflow.core.audit.forms import AuditFilterForm
 from salesflow.core.audit.selectors import Change, changes_in_period, object_history
+from salesflow.core.audit.tracking import EVENT_MODELS
+from salesflow.core.fields import whole_number
 from salesflow.core.models import User
 from salesflow.core.web import csv_safe
 
@@ -56,6 +58,19 @@ def can_read_audit(user: User) -> bool:
 # --- A record's History tab -----------------------------------------------------------------
 
 
+def history_cursor(obj: Model, before: str | None) -> str | None:
+    """`before` if it is a cursor of this record's history, else None.
+
+    object_history reads the state after a page's first line from the cursor's own event;
+    a number that is not one of this record's events (typed by hand, or another record's)
+    would show that line's values as emptied. One indexed query, on older pages only."""
+    number = whole_number(before) if before else None
+    if not number:
+        return None
+    events = EVENT_MODELS[type(obj)._meta.concrete_model].objects
+    return str(number) if events.filter(pgh_obj_id=obj.pk, pgh_id=number).exists() else None
+
+
 def history_page(
     request: HttpRequest,
     obj: Model,
@@ -69,7 +84,8 @@ def history_page(
     A plain request draws the whole page; htmx asks either for the tab (tabs and the first
     page, swapped in place of the record's overview) or, with `before`, for the next lines
     only ("Show older")."""
-    before = request.GET.get("before") or None
+    # An unknown cursor shows the newest changes: a stale or mistyped link still helps.
+    before = history_cursor(obj, request.GET.get("before"))
     changes, next_cursor = object_history(obj, before=before, limit=HISTORY_PER_PAGE)
     context = {
         "object": obj,

@@ -122,6 +122,8 @@ def test_an_unknown_record_is_404(client, rep):
         ({"cursor": "0"}, "cursor"),
         ({"cursor": "-4"}, "cursor"),
         ({"cursor": "9" * 30}, "cursor"),
+        # A whole number, but no event of this deal's: its page would be wrong, not empty.
+        ({"cursor": "999999999"}, "cursor"),
         ({"page_size": "0"}, "page_size"),
         ({"page_size": "201"}, "page_size"),
         ({"page_size": "ten"}, "page_size"),
@@ -131,6 +133,16 @@ def test_a_bad_parameter_is_a_400_problem_naming_it(client, rep, deal, params, n
     client.force_login(rep)
     body = assert_problem(client.get(f"/api/v1/deals/{deal.pk}/history/", params), 400)
     assert name in str(body)
+
+
+def test_another_record_s_cursor_is_refused(client, rep, deal, account):
+    for n in range(3):
+        Account.objects.filter(pk=account.pk).update(name=f"Renamed {n}")
+    client.force_login(rep)
+    body = client.get(f"/api/v1/accounts/{account.pk}/history/?page_size=1").json()
+    cursor = body["next"].rsplit("cursor=", 1)[1]
+    response = client.get(f"/api/v1/deals/{deal.pk}/history/", {"cursor": cursor})
+    assert "cursor" in str(assert_problem(response, 400))
 
 
 @fuzz

@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from pipeline.deals.models import Opportunity
+from salesflow.core.audit.context import audit_context
 from tests.core.test_browser import sign_in, watch_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,9 +44,22 @@ def test_the_history_tab_shows_the_value_change_at_phone_width(
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "deal-history-390")
 
-    # The same address, opened directly (a reload, a shared link), is the whole page.
+    # Older changes come in place of "Show older", and the keyboard lands on the first.
+    with audit_context(door="page", detail=f"/deals/{deal.pk}/edit/", user=rep.pk):
+        for n in range(30):
+            Opportunity.objects.filter(pk=deal.pk).update(next_step=f"Call {n}")
     page.reload()
-    expect(page.locator(".history-line").first).to_contain_text("changed value 48,000 → 17,500")
+    more = page.get_by_role("link", name="Show older")
+    more.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".history-line").nth(25)).to_be_focused()
+    expect(page.locator(".history-line")).to_have_count(32)
+    expect(page.get_by_role("link", name="Show older")).to_have_count(0)
+    expect(page.locator(".history-line").nth(30)).to_contain_text("changed value 48,000 → 17,500")
+
+    # The same address, opened directly (a reload, a shared link), is the whole page.
+    page.goto(f"{live_server.url}/deals/{deal.pk}/history/?before=999999999")
+    expect(page.locator(".history-line").first).to_contain_text("next step Call 28 → Call 29")
     page.get_by_role("link", name="Overview").click()
     expect(page).to_have_url(f"{live_server.url}/deals/{deal.pk}/")
     assert violations == []
@@ -55,7 +70,6 @@ def test_sales_ops_filter_the_audit_page_by_door_from_the_keyboard_at_phone_widt
 ):
     from prospects.models import Account
     from salesflow.core import services as core_services
-    from salesflow.core.audit.context import audit_context
     from tests.factories import AccountFactory
 
     core_services.user_apply_role(user=sales_ops)

@@ -111,13 +111,16 @@ def test_the_tab_asked_by_htmx_is_the_tabs_and_the_list_without_the_page(client,
     assert "nav-tabs" in body
 
 
-@pytest.mark.parametrize("before", ["x", "-3", "0", "9" * 40, "1.5", "%00"])
-def test_a_bad_cursor_shows_the_first_page(client, rep, deal, before):
+@pytest.mark.parametrize("before", ["x", "-3", "0", "9" * 40, "1.5", "%00", "999999999"])
+def test_a_bad_cursor_shows_the_newest_changes(client, rep, deal, before):
+    Opportunity.objects.filter(pk=deal.pk).update(value=Decimal("17500"))
     client.force_login(rep)
     response = client.get(
         reverse("pipeline:opportunity_history", args=[deal.pk]), {"before": before}
     )
     assert response.status_code == 200
+    newest = response.context["changes"][0]
+    assert [(f.old, f.new) for f in newest.fields] == [("48,000", "17,500")]
 
 
 def test_the_detail_pages_link_their_history_tab(client, rep, deal):
