@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import itertools
 from collections.abc import Iterator
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -166,6 +166,19 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(request, "core/audit/audit_log.html", context)
 
 
+def _in_zone(lines: Iterator[str], zone: tzinfo) -> Iterator[str]:
+    """The lines, each worked out in the viewer's time zone: a streamed body is read after
+    the view has returned and UserTimeZoneMiddleware has put the zone back, so the zone is
+    set again around each step (never between them: the thread may serve others)."""
+    while True:
+        with timezone.override(zone):
+            try:
+                line = next(lines)
+            except StopIteration:
+                return
+        yield line
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -204,6 +217,8 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         [writer.writerow(CSV_COLUMNS)],
         (writer.writerow(csv_safe(row)) for row in csv_rows(_filtered_changes(form))),
     )
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        _in_zone(lines, timezone.get_current_timezone()), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = 'attachment; filename="audit.csv"'
     return response

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.http import StreamingHttpResponse
@@ -154,6 +155,18 @@ def test_the_csv_streams_a_header_row_and_one_row_per_field_changed(
     ]
     # In the viewer's zone, to the second.
     assert len(row[0]) == len("2026-12-07 14:02:11")
+
+
+def test_the_csv_and_the_page_give_times_in_the_viewer_s_zone(client, sales_ops, rep, changes):
+    sales_ops.time_zone = "Asia/Tokyo"
+    sales_ops.save(update_fields=["time_zone"])
+    client.force_login(sales_ops)
+    page = client.get(LOG, {"user": rep.pk})
+    [change] = page.context["changes"]
+    tokyo = timezone.localtime(change.at, ZoneInfo("Asia/Tokyo"))
+    assert f"{tokyo:%-d %b %Y, %H:%M}" in page.content.decode()
+    rows = _csv(client.get(EXPORT, {"user": rep.pk}))
+    assert rows[1][0] == f"{tokyo:%Y-%m-%d %H:%M:%S}"
 
 
 def test_the_csv_keeps_a_formula_as_text(client, sales_ops, rep):

@@ -4,9 +4,11 @@ its fragments for htmx, who may open it, and what it costs."""
 from __future__ import annotations
 
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from pipeline.deals.models import Opportunity
 from prospects.models import Account
@@ -57,6 +59,16 @@ def test_the_deal_history_says_who_changed_the_value_from_what_to_what_and_where
     assert "· from the deal page" in text
     # The tab is marked as the current one, the overview is a plain link back.
     assert 'aria-current="page" href="/deals/' in text
+
+
+def test_history_gives_times_in_the_viewer_s_zone(client, rep, deal):
+    rep.time_zone = "America/Los_Angeles"
+    rep.save(update_fields=["time_zone"])
+    client.force_login(rep)
+    response = client.get(reverse("pipeline:opportunity_history", args=[deal.pk]))
+    [created] = response.context["changes"]
+    local = timezone.localtime(created.at, ZoneInfo("America/Los_Angeles"))
+    assert f"{local:%-d %b %Y, %H:%M}" in response.content.decode()
 
 
 def test_history_shows_foreign_keys_as_names_and_choices_as_labels(client, rep, account):
