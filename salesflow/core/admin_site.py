@@ -80,15 +80,17 @@ class AuditHistoryAdmin:
         from django.contrib.admin.utils import unquote
 
         from salesflow.core.audit.selectors import object_history
+        from salesflow.core.audit.views import history_cursor
 
         obj = self.get_object(request, unquote(object_id))
-        changes, next_cursor = [], None
+        changes, next_cursor, before = [], None, None
         if obj is not None and self.has_view_or_change_permission(request, obj):
-            changes, next_cursor = object_history(obj, before=request.GET.get("before"))
+            before = history_cursor(obj, request.GET.get("before"))
+            changes, next_cursor = object_history(obj, before=before)
         context = {
             "audit_changes": changes,
             "audit_next_cursor": next_cursor,
-            "audit_older_page": bool(request.GET.get("before")),
+            "audit_older_page": before is not None,
             **(extra_context or {}),
         }
         return super().history_view(request, object_id, extra_context=context)

@@ -33,6 +33,8 @@ AUDIT_PER_PAGE = 100
 # Past this many pages the audit page asks for a narrower filter (the CSV has them all):
 # each page reads the ones before it again.
 AUDIT_MAX_PAGE = 200
+# The period shown when none is asked for: the last week.
+AUDIT_DEFAULT_DAYS = 7
 
 CSV_COLUMNS = [
     "When",
@@ -84,8 +86,9 @@ def history_page(
     A plain request draws the whole page; htmx asks either for the tab (tabs and the first
     page, swapped in place of the record's overview) or, with `before`, for the next lines
     only ("Show older")."""
+    asked = request.GET.get("before")
     # An unknown cursor shows the newest changes: a stale or mistyped link still helps.
-    before = history_cursor(obj, request.GET.get("before"))
+    before = history_cursor(obj, asked)
     changes, next_cursor = object_history(obj, before=before, limit=HISTORY_PER_PAGE)
     context = {
         "object": obj,
@@ -98,7 +101,8 @@ def history_page(
     }
     template = "core/audit/history.html"
     if request.htmx:
-        template += "#history-lines" if before else "#history-tab"
+        # "Show older" gets lines to put in its place, whatever its cursor turned out to be.
+        template += "#history-lines" if asked else "#history-tab"
     return render(request, template, context)
 
 
@@ -115,10 +119,6 @@ def _period(form: AuditFilterForm) -> tuple[datetime, datetime]:
     since = datetime.combine(since_day, time.min, tzinfo=zone)
     until = datetime.combine(until_day + timedelta(days=1), time.min, tzinfo=zone)
     return since, until
-
-
-# The period shown when none is asked for: the last week.
-AUDIT_DEFAULT_DAYS = 7
 
 
 def _filtered_changes(form: AuditFilterForm) -> Iterator[Change]:

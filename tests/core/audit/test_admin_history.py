@@ -59,6 +59,10 @@ def test_the_admin_history_pages_by_cursor(client, admin_user):
     older = client.get(url, {"before": first.context["audit_next_cursor"]})
     assert len(older.context["audit_changes"]) == 11
     assert older.context["audit_next_cursor"] is None
+    # A cursor that is none of this team's events: the newest changes, as on the pages.
+    stale = client.get(url, {"before": "999999999"})
+    assert stale.context["audit_changes"][0].fields[0].new == "T59"
+    assert not stale.context["audit_older_page"]
 
 
 def test_a_staff_member_without_permission_is_refused(client, deal):
