@@ -62,6 +62,13 @@ def test_the_history_tab_shows_the_value_change_at_phone_width(
     expect(page.locator(".history-line").first).to_contain_text("next step Call 28 → Call 29")
     page.get_by_role("link", name="Overview").click()
     expect(page).to_have_url(f"{live_server.url}/deals/{deal.pk}/")
+
+    # The account's tab, opened as a plain page (a link followed without htmx).
+    page.goto(f"{live_server.url}/accounts/{deal.account_id}/history/")
+    expect(page.get_by_role("heading", name=deal.account.name, level=1)).to_be_visible()
+    expect(page.locator(".history-line").first).to_contain_text("created this account")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "account-history-390")
     assert violations == []
 
 
