@@ -39,6 +39,8 @@ PAGE, API, ADMIN, TASK, COMMAND, IMPORT, SYSTEM = (
     "import",
     "system",
 )
+# Paths whose rest is a secret (a calendar feed's token): recorded only up to the secret.
+SECRET_PATHS = ("/calendar/feed/",)
 # Commands left without a context: servers and workers (their requests and tasks carry their
 # own), and backup / restore, which write no audited row through Django (pg_restore creates
 # the triggers after loading the data) and compose SQL with psycopg's sql module, which
@@ -101,6 +103,9 @@ class AuditMiddleware(HistoryMiddleware):
             door = API
         else:
             door = PAGE
+        for prefix in SECRET_PATHS:
+            if path.startswith(prefix):
+                path = prefix + "…"
         return {"user": context["user"], "door": door, "detail": path[:200]}
 
     def __call__(self, request: HttpRequest) -> Any:

@@ -382,7 +382,27 @@ def _related_names(pairs: Iterable[tuple[Field, Any]]) -> dict[tuple[type[Model]
 
 
 def _names(model: type[Model], pks: Iterable[Any]) -> dict[Any, str]:
+    """Each object's name today; a deleted one's as its audit history last recorded it
+    (one more query, only when some are gone), else "#id" is shown."""
     pks = list(pks)
+    names = _live_names(model, pks)
+    missing = [pk for pk in pks if pk not in names]
+    event_model = EVENT_MODELS.get(model)
+    if missing and event_model is not None:
+        field_names = {field.name for field in event_model._meta.concrete_fields}
+        name_field = next((name for name in ("name", "username") if name in field_names), None)
+        if name_field:
+            last = (
+                event_model.objects.filter(pgh_obj_id__in=missing)
+                .order_by("pgh_obj_id", "-pgh_id")
+                .distinct("pgh_obj_id")
+                .values_list("pgh_obj_id", name_field)
+            )
+            names.update({pk: f"{name} (deleted)" for pk, name in last if name})
+    return names
+
+
+def _live_names(model: type[Model], pks: list[Any]) -> dict[Any, str]:
     if not pks:
         return {}
     if issubclass(model, User):

@@ -133,3 +133,11 @@ def test_the_monthly_prune_is_scheduled_only_when_a_retention_is_set():
     assert ("prune-audit-history" in base.CELERY_BEAT_SCHEDULE) == bool(
         base.SALESFLOW_AUDIT_KEEP_DAYS
     )
+
+
+def test_a_calendar_feeds_token_never_becomes_a_doors_detail(rf):
+    from salesflow.core.audit.context import AuditMiddleware
+
+    request = rf.post("/calendar/feed/s3cr3t-token-value.ics")
+    detail = AuditMiddleware(lambda request: None).get_context(request)["detail"]
+    assert detail == "/calendar/feed/…"

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from pipeline.deals.models import Opportunity
 from salesflow.core.apitokens.services import apitoken_create
+from salesflow.core.audit.context import audit_context
 from salesflow.core.audit.selectors import object_history
 from salesflow.core.audit.tracking import EVENT_MODELS
 from tests.factories import UserFactory
@@ -137,3 +138,44 @@ def test_an_edit_through_the_api_names_the_token(client, rep, deal):
     assert (change.actor, change.door, change.door_detail) == (rep, "api", "Zapier")
     assert change.door_label == "through the API, token “Zapier”"
     assert [(f.name, f.old, f.new) for f in change.fields] == [("value", "48,000", "17,500")]
+
+
+def _move_between(deal, stages, times, user):
+    names = ["Qualified", "Evaluation"]
+    with audit_context(door="page", detail=f"/deals/{deal.pk}/", user=user.pk):
+        for n in range(times):
+            Opportunity.objects.filter(pk=deal.pk).update(
+                stage=stages[names[n % 2]], value=Decimal(1000 + n)
+            )
+
+
+def test_a_page_of_a_deals_history_costs_the_same_queries_short_or_long(
+    rep, deal, open_deal, stages, django_assert_num_queries
+):
+    long = open_deal(rep)
+    _move_between(deal, stages, 60, rep)
+    _move_between(long, stages, 120, rep)
+
+    # The events, the live row, the stages named, the actors: four, whatever the length.
+    with django_assert_num_queries(4):
+        _, short_next = object_history(deal)
+    with django_assert_num_queries(4):
+        long_page, long_next = object_history(long)
+    with django_assert_num_queries(3):  # later pages: no live row
+        later, _ = object_history(long, before=long_next)
+    # The last page holds the creation too: one more query per kind of foreign key it names
+    # (account, owner, pipeline; stages are read already) — bounded by the model, not the
+    # history.
+    with django_assert_num_queries(6):
+        object_history(deal, before=short_next)
+
+    assert short_next is not None
+    assert len(long_page) == len(later) == 50
+    newest = long_page[0]
+    assert newest.actor == rep
+    assert [(f.name, f.old, f.new) for f in newest.fields] == [
+        ("stage", "Qualified", "Evaluation"),
+        ("value", "1,118", "1,119"),
+    ]
+    # Where one page ends and the next begins, old and new still meet.
+    assert later[0].fields[1].new == long_page[-1].fields[1].old

@@ -36,9 +36,9 @@ def test_a_merge_is_one_event_on_the_survivor_with_its_user_and_door(
     # The duplicate's contact moved over: its own event says from which account to which.
     [contact_change, *_] = object_history(moved)[0]
     assert (contact_change.actor, contact_change.reason) == (rep, change.reason)
-    # The duplicate is gone: it is named by its number.
+    # The duplicate is gone: it is named as its history last knew it.
     assert [(f.name, f.old, f.new) for f in contact_change.fields] == [
-        ("account", f"#{dup_pk}", "St Brigids Hosp.")
+        ("account", "St Brigids Hosp. (deleted)", "St Brigids Hosp.")
     ]
     # The deleted duplicate keeps its own history, deletion last.
     gone = Account(pk=dup_pk)
