@@ -11,13 +11,15 @@ class ProspectsConfig(AppConfig):
         from prospects.api.serializers import AccountSerializer, ContactSerializer
         from prospects.importing import tasks  # noqa: F401
         from prospects.models import Account, Contact
-        from prospects.privacy import held
+        from prospects.privacy import audited, held
         from prospects.privacy.holders import HOLDERS
         from salesflow.core import backup
         from salesflow.core.webhooks.events import register_representation
 
         # prospects' own holder first: the apps built on it add theirs in their ready().
         HOLDERS.register("prospects", export=held.export, erase=held.erase)
+        # The audit history last, after every other holder's writes have been recorded.
+        HOLDERS.register("audit", export=audited.export, erase=audited.erase, closing=True)
         # Webhooks carry what the API shows of an account or a contact.
         register_representation(
             Account,

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from salesflow.core.audit.tracking import audited
+
 
 class Answer(models.TextChoices):
     """A reflection question's answer, as the rep heard it."""
@@ -58,6 +60,13 @@ class Currency(models.TextChoices):
     AUD = "AUD", "AUD"
 
 
+@audited(
+    "SegmentAudit",
+    fields=[
+        "name",
+        "description",
+    ],
+)
 class Segment(models.Model):
     """A kind of buyer (hospital, school, manufacturer…); sales ops keeps the list."""
 
@@ -71,6 +80,16 @@ class Segment(models.Model):
         return self.name
 
 
+@audited(
+    "LeadSourceAudit",
+    fields=[
+        "name",
+        "cost_basis",
+        "cost",
+        "currency",
+        "active",
+    ],
+)
 class LeadSource(models.Model):
     """Where accounts come from, with what they cost, for return-on-spend later."""
 
@@ -94,6 +113,21 @@ class LeadSource(models.Model):
         return self.name
 
 
+@audited(
+    "AccountAudit",
+    fields=[
+        "name",
+        "website",
+        "segment",
+        "lead_source",
+        "owner",
+        "status",
+        "disqualified_reason",
+        "has_problem",
+        "accepts_significance",
+        "ready_to_act",
+    ],
+)
 class Account(models.Model):
     class Status(models.TextChoices):
         PROSPECT = "prospect", "Prospect"
@@ -158,6 +192,17 @@ class Account(models.Model):
         ]
 
 
+@audited(
+    "ContactAudit",
+    fields=[
+        "account",
+        "name",
+        "title",
+        "email",
+        "phone",
+        "buying_role",
+    ],
+)
 class Contact(models.Model):
     class BuyingRole(models.TextChoices):
         CHAMPION = "champion", "Champion"
@@ -193,6 +238,15 @@ class Contact(models.Model):
         return self.name
 
 
+@audited(
+    "FacilitativeQuestionAudit",
+    fields=[
+        "kind",
+        "text",
+        "position",
+        "active",
+    ],
+)
 class FacilitativeQuestion(models.Model):
     """A prompt offered while logging a conversation of its kind; never a script."""
 
@@ -261,6 +315,16 @@ class Conversation(models.Model):
         return f"{self.get_kind_display()} with {self.account} on {self.occurred_at:%Y-%m-%d}"
 
 
+@audited(
+    "WhyNoteAudit",
+    fields=[
+        "account",
+        "text",
+        "said_by",
+        "said_on",
+        "recorded_by",
+    ],
+)
 class WhyNote(models.Model):
     """The prospect's own purpose, in their words. Never edited: a change is a new version."""
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("search/", search_views.search, name="search"),
     path("log/", search_views.quick_log, name="quick_log"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
+    path("accounts/<int:pk>/history/", views.account_history, name="account_history"),
     path("accounts/<int:pk>/edit/", views.account_edit, name="account_edit"),
     path("accounts/<int:pk>/merge/", merge_views.account_merge, name="account_merge"),
     path("accounts/<int:pk>/timeline/", views.account_timeline, name="account_timeline"),
@@ -38,6 +39,7 @@ urlpatterns = [
     path("accounts/<int:pk>/contacts/new/", views.contact_create, name="contact_create"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
     path("contacts/<int:pk>/", views.contact_detail, name="contact_detail"),
+    path("contacts/<int:pk>/history/", views.contact_history, name="contact_history"),
     path("contacts/<int:pk>/export.json", privacy_views.contact_export, name="contact_export"),
     path("contacts/<int:pk>/erase/", privacy_views.contact_erase, name="contact_erase"),
 ]

@@ -29,6 +29,7 @@ from prospects.models import Account, ConversationKind
 from prospects.panels import ACCOUNT
 from prospects.privacy import access as privacy_access
 from prospects.privacy import selectors as privacy_selectors
+from salesflow.core.audit.views import history_page
 from salesflow.core.web import csv_safe, form_errors_to
 
 ACCOUNTS_PER_PAGE = 25
@@ -111,6 +112,19 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if context["can_edit"]:
         context["conversation_form"] = ConversationForm(account=account)
     return render(request, "prospects/account_detail.html", context)
+
+
+@require_GET
+def account_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """The account's History tab: every recorded change, for whoever may see the account."""
+    account = access.get_account_for_user(request.user, pk)
+    return history_page(
+        request,
+        account,
+        title=account.name,
+        object_url=reverse("prospects:account_detail", args=[account.pk]),
+        history_url=reverse("prospects:account_history", args=[account.pk]),
+    )
 
 
 @require_GET
@@ -226,6 +240,18 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "erasure": privacy_selectors.contact_erasure(contact=contact),
     }
     return render(request, "prospects/contact_detail.html", context)
+
+
+@require_GET
+def contact_history(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = access.get_contact_for_user(request.user, pk)
+    return history_page(
+        request,
+        contact,
+        title=contact.name,
+        object_url=reverse("prospects:contact_detail", args=[contact.pk]),
+        history_url=reverse("prospects:contact_history", args=[contact.pk]),
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -31,6 +31,7 @@ urlpatterns = [
     path("account/api-tokens/", include("salesflow.core.apitokens.urls")),
     path("notifications/", core_views.notifications, name="notifications"),
     path("webhooks/", include("salesflow.core.webhooks.urls")),
+    path("audit/", include("salesflow.core.audit.urls")),
     path("", include("prospects.urls")),
     path("", include("pipeline.urls")),
     path("", include("pipeline.reviews.urls")),

@@ -39,6 +39,7 @@ from salesflow.core.api.idempotency import (
     idempotency_responses,
     idempotent,
 )
+from salesflow.core.audit.api import ObjectHistoryView, history_schema
 from salesflow.core.fields import DATE_RANGE_MESSAGE, in_date_range
 from salesflow.core.models import User
 
@@ -563,3 +564,9 @@ class CloseReasonList(generics.ListAPIView):
         if query.validated_data.get("kind"):
             reasons = reasons.filter(kind=query.validated_data["kind"])
         return reasons
+
+
+@history_schema("deal", tag="deals")
+class DealHistory(ObjectHistoryView):
+    def get_record(self, pk: int) -> Opportunity:
+        return get_opportunity_for_user(self.request.user, pk)

@@ -34,6 +34,7 @@ from salesflow.core.api.idempotency import (
     idempotency_responses,
     idempotent,
 )
+from salesflow.core.audit.api import ObjectHistoryView, history_schema
 from salesflow.core.models import User
 
 TAGS = ["follow-ups"]
@@ -613,3 +614,9 @@ class FollowUpSendBack(_Decision):
 
     def move(self, user: User, follow_up: FollowUp, data: dict[str, Any]) -> None:
         followup_services.followup_send_back(actor=user, follow_up=follow_up, **data)
+
+
+@history_schema("follow-up", tag=TAGS[0])
+class FollowUpHistory(ObjectHistoryView):
+    def get_record(self, pk: int) -> FollowUp:
+        return followup_access.get_followup_for_user(self.request.user, pk)

@@ -28,6 +28,7 @@ from prospects import selectors as prospect_selectors
 from prospects.api.serializers import PersonSerializer
 from prospects.models import Contact, Conversation
 from salesflow.core.api.errors import problem_responses
+from salesflow.core.audit.api import ObjectHistoryView, history_schema
 from salesflow.core.fields import EARLIEST_DATE
 from salesflow.core.models import User
 
@@ -771,3 +772,10 @@ class SoeHistory(generics.GenericAPIView):
         sequence = _soe_for(request.user, pk)
         changes = soe_selectors.soe_history(sequence=sequence)
         return Response(ChangeSerializer(changes, many=True).data)
+
+
+@history_schema("SOE step", tag=TAGS[0])
+class SoeStepHistory(ObjectHistoryView):
+    def get_record(self, pk: int) -> SoeStep:
+        # Seeing the deal is enough to read its steps' history, as for the step itself.
+        return soe_access.get_step_for_user(self.request.user, pk, for_edit=False)

@@ -20,6 +20,7 @@ urlpatterns: list[URLPattern] = [
     # Deals, their moves and stage history; the close reasons a move may give (deals.py).
     path("deals/", _api(deals.DealList), name="deals"),
     path("deals/<int:pk>/", _api(deals.DealDetail), name="deal"),
+    path("deals/<int:pk>/history/", _api(deals.DealHistory), name="deal_history"),
     path("deals/<int:pk>/move/", _api(deals.DealMove), name="deal_move"),
     path("deals/<int:pk>/stage-history/", _api(deals.DealStageHistory), name="deal_stage_history"),
     path("close-reasons/", _api(deals.CloseReasonList), name="close_reasons"),
@@ -32,6 +33,7 @@ urlpatterns: list[URLPattern] = [
     path("deals/<int:pk>/soe/history/", _api(soe.SoeHistory), name="soe_history"),
     path("soe-steps/<int:pk>/", _api(soe.SoeStepDetail), name="soe_step"),
     # One address per status move of a step (SoeStep.TRANSITIONS), as on the pages.
+    path("soe-steps/<int:pk>/history/", _api(soe.SoeStepHistory), name="soe_step_history"),
     path("soe-steps/<int:pk>/done/", _api(soe.SoeStepDone), name="soe_step_done"),
     path("soe-steps/<int:pk>/skip/", _api(soe.SoeStepSkip), name="soe_step_skip"),
     path("soe-steps/<int:pk>/reopen/", _api(soe.SoeStepReopen), name="soe_step_reopen"),
@@ -42,6 +44,11 @@ urlpatterns: list[URLPattern] = [
         "follow-ups/<int:pk>/surface-now/",
         _api(followups.FollowUpSurfaceNow),
         name="followup_surface_now",
+    ),
+    path(
+        "follow-ups/<int:pk>/history/",
+        _api(followups.FollowUpHistory),
+        name="followup_history",
     ),
     path("follow-ups/<int:pk>/done/", _api(followups.FollowUpDone), name="followup_done"),
     path("follow-ups/<int:pk>/dismiss/", _api(followups.FollowUpDismiss), name="followup_dismiss"),

@@ -10,8 +10,18 @@ from django.db import models
 from django.db.models import Q
 
 from prospects.models import Answer, ConversationKind, Currency
+from salesflow.core.audit.tracking import audited
 
 
+@audited(
+    "PipelineAudit",
+    fields=[
+        "name",
+        "segment",
+        "is_default",
+        "short_letter_below",
+    ],
+)
 class Pipeline(models.Model):
     """An ordered set of stages; one per market segment if sales ops wishes."""
 
@@ -49,6 +59,18 @@ class Pipeline(models.Model):
         return self.name
 
 
+@audited(
+    "StageAudit",
+    fields=[
+        "pipeline",
+        "name",
+        "position",
+        "probability",
+        "question_kind",
+        "stuck_after_days",
+        "outcome",
+    ],
+)
 class Stage(models.Model):
     class Outcome(models.TextChoices):
         OPEN = "open", "Open"
@@ -103,6 +125,15 @@ class Stage(models.Model):
         return self.outcome != self.Outcome.OPEN
 
 
+@audited(
+    "CloseReasonAudit",
+    fields=[
+        "kind",
+        "name",
+        "position",
+        "active",
+    ],
+)
 class CloseReason(models.Model):
     """Why deals are won, lost or disqualified; sales ops keeps the list."""
 
@@ -132,6 +163,23 @@ class CloseReason(models.Model):
         return outcome == Stage.Outcome.LOST and self.kind != self.Kind.WON
 
 
+@audited(
+    "OpportunityAudit",
+    fields=[
+        "account",
+        "name",
+        "owner",
+        "pipeline",
+        "stage",
+        "value",
+        "currency",
+        "expected_close_date",
+        "lead_source",
+        "next_step",
+        "close_reason",
+        "closed_at",
+    ],
+)
 class Opportunity(models.Model):
     """A deal: one account's possible purchase, moving through a pipeline's stages.
 

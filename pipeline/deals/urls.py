@@ -9,6 +9,7 @@ urlpatterns = [
     path("board/<int:pk>/", views.board, name="board_pipeline"),
     path("board/stages/<int:pk>/", views.board_column, name="board_column"),
     path("deals/<int:pk>/", views.opportunity_detail, name="opportunity_detail"),
+    path("deals/<int:pk>/history/", views.opportunity_history, name="opportunity_history"),
     path("deals/<int:pk>/edit/", views.opportunity_edit, name="opportunity_edit"),
     path("deals/<int:pk>/move/", views.opportunity_move, name="opportunity_move"),
     path("deals/<int:pk>/specialist/", views.specialist_request, name="specialist_request"),

@@ -24,6 +24,7 @@ from pipeline.deals.models import Opportunity, Pipeline, Stage, StageChange
 from pipeline.soe import selectors as soe_selectors
 from prospects import access as prospect_access
 from prospects import selectors as prospect_selectors
+from salesflow.core.audit.views import history_page
 from salesflow.core.fields import whole_number
 from salesflow.core.web import form_errors_to
 
@@ -166,6 +167,19 @@ def _moved_on_board(
 @require_GET
 def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, deal_access.get_opportunity_for_user(request.user, pk))
+
+
+@require_GET
+def opportunity_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """The deal's History tab: every recorded change, for whoever may see the deal."""
+    opportunity = deal_access.get_opportunity_for_user(request.user, pk)
+    return history_page(
+        request,
+        opportunity,
+        title=opportunity.name,
+        object_url=reverse("pipeline:opportunity_detail", args=[opportunity.pk]),
+        history_url=reverse("pipeline:opportunity_history", args=[opportunity.pk]),
+    )
 
 
 @dataclass

@@ -12,10 +12,22 @@ from django.db.models import Q
 
 from pipeline.deals.models import Opportunity
 from prospects.models import Channel, ConversationKind
+from salesflow.core.audit.tracking import audited
 
 # --- Artificial patience: follow-ups held back on purpose ------------------------------
 
 
+@audited(
+    "PatienceRuleAudit",
+    fields=[
+        "kind",
+        "conversation_kind",
+        "days",
+        "extra_days",
+        "why",
+        "active",
+    ],
+)
 class PatienceRule(models.Model):
     """One reason to wait; sales ops edits them. A follow-up is held by every rule that
     applies to it, and surfaces when the latest of their holds has passed."""
@@ -60,6 +72,24 @@ class PatienceRule(models.Model):
             )
 
 
+@audited(
+    "FollowUpAudit",
+    fields=[
+        "account",
+        "opportunity",
+        "owner",
+        "channel",
+        "draft",
+        "purpose",
+        "status",
+        "review",
+        "review_comment",
+        "reviewed_by",
+        "surface_at",
+        "surfaced_early_reason",
+        "dismissed_reason",
+    ],
+)
 class FollowUp(models.Model):
     class Status(models.TextChoices):
         HELD = "held", "Held"

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from pipeline.deals.models import Opportunity
+from salesflow.core.audit.tracking import audited
 
 # --- Sequence of Events: the prospect's own steps to evaluate and decide ---------------
 
@@ -34,6 +35,13 @@ class OwnerSide(models.TextChoices):
     BOTH = "both", "Both"
 
 
+@audited(
+    "SoeTemplateAudit",
+    fields=[
+        "name",
+        "segment",
+    ],
+)
 class SoeTemplate(models.Model):
     """A starting point for a segment's SOE: it seeds steps and never constrains them."""
 
@@ -54,6 +62,17 @@ class SoeTemplate(models.Model):
         return self.name
 
 
+@audited(
+    "SoeTemplateStepAudit",
+    fields=[
+        "template",
+        "position",
+        "text",
+        "kind",
+        "owner_side",
+        "days_after_start",
+    ],
+)
 class SoeTemplateStep(models.Model):
     template = models.ForeignKey(SoeTemplate, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField(default=0)
@@ -107,6 +126,23 @@ class Sequence(models.Model):
         return self.reception in {self.Reception.LUKEWARM, self.Reception.DECLINED}
 
 
+@audited(
+    "SoeStepAudit",
+    fields=[
+        "sequence",
+        "text",
+        "kind",
+        "proposed_by",
+        "owner_side",
+        "responsible_contact",
+        "responsible_user",
+        "target_date",
+        "notes",
+        "status",
+        "done_on",
+        "skip_reason",
+    ],
+)
 class SoeStep(models.Model):
     """One step, in the prospect's words, with who proposed it and where it came from."""
 

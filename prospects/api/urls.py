@@ -26,6 +26,16 @@ urlpatterns = [
         name="contact",
     ),
     path(
+        "accounts/<int:pk>/history/",
+        login_not_required(views.AccountHistory.as_view()),
+        name="account_history",
+    ),
+    path(
+        "contacts/<int:pk>/history/",
+        login_not_required(views.ContactHistory.as_view()),
+        name="contact_history",
+    ),
+    path(
         "accounts/<int:pk>/why/",
         login_not_required(views.AccountWhy.as_view()),
         name="account_why",

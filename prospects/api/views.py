@@ -53,6 +53,7 @@ from salesflow.core.api.idempotency import (
     idempotency_responses,
     idempotent,
 )
+from salesflow.core.audit.api import ObjectHistoryView, history_schema
 
 ACCOUNT_EXAMPLE = OpenApiExample(
     "An account",
@@ -479,3 +480,18 @@ class AccountWhy(generics.GenericAPIView):
             WhyNoteSerializer(note).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+
+# --- Audit history (the History tabs' lines) ---
+
+
+@history_schema("account", tag="accounts")
+class AccountHistory(ObjectHistoryView):
+    def get_record(self, pk: int) -> Account:
+        return get_account_for_user(self.request.user, pk)
+
+
+@history_schema("contact", tag="contacts")
+class ContactHistory(ObjectHistoryView):
+    def get_record(self, pk: int) -> Contact:
+        return get_contact_for_user(self.request.user, pk)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from prospects import access
 from prospects.importing import csvfile
 from prospects.models import Account, AccountEvent, AccountImport, Contact
+from salesflow.core.audit.context import IMPORT, audit_context
 from salesflow.core.models import User
 from salesflow.core.webhooks.events import webhook_events_bulk
 
@@ -72,7 +73,9 @@ def account_import_run(*, import_id: int) -> None:
                 error_count=checked.error_count,
             )
             return
-        with transaction.atomic():
+        # Recorded in the audit history as "by import #12", for whoever uploaded it,
+        # whether a worker or the upload's own request runs it.
+        with audit_context(door=IMPORT, detail=str(job.pk), user=actor.pk), transaction.atomic():
             accounts, contacts = _write_import(
                 actor,
                 checked.rows,

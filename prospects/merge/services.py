@@ -14,6 +14,8 @@ from prospects import access, signals
 from prospects.merge import selectors
 from prospects.models import READINESS_QUESTIONS, Account, AccountEvent
 from prospects.services import ACCOUNT_FIELDS, account_check_status
+from salesflow.core.audit.context import audit_context
+from salesflow.core.audit.tracking import is_audit_model
 from salesflow.core.models import User
 
 # The fields of a contact a person edits; a merge of two contacts chooses among them.
@@ -37,6 +39,21 @@ def account_merge(
     (selectors.merge_contact_pairs), each with the values the merged contact keeps; the
     duplicate's other contacts move over as they are.
     """
+    # The audit history says which merge wrote each change, for whoever merged.
+    with audit_context(user=actor.pk, reason=f"merge of #{duplicate.pk} into #{survivor.pk}"):
+        return _merge(
+            actor=actor, survivor=survivor, duplicate=duplicate, values=values, contacts=contacts
+        )
+
+
+def _merge(
+    *,
+    actor: User,
+    survivor: Account,
+    duplicate: Account,
+    values: dict[str, object],
+    contacts: Mapping[int, Mapping[str, object]] | None,
+) -> Account:
     if survivor.pk == duplicate.pk:
         raise ValidationError("Pick two different accounts to merge.")
     contacts = contacts or {}
@@ -136,6 +153,9 @@ def _repoint(*, old: Model, new: Model, leave: Mapping[type[Model], Q] | None = 
         if relation.many_to_many:
             continue
         model, name = relation.related_model, relation.field.name
+        if is_audit_model(model):
+            # History is what happened: the duplicate's audit events stay about it.
+            continue
         rows = model._base_manager.filter(**{name: old})
         if model in leave:
             rows = rows.exclude(leave[model])

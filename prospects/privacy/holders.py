@@ -164,6 +164,7 @@ class Holders:
 
     def __init__(self) -> None:
         self._holders: dict[str, Holder] = {}
+        self._closing: dict[str, Holder] = {}
 
     def __repr__(self) -> str:
         return f"<Holders: {', '.join(self._holders)}>"
@@ -172,9 +173,19 @@ class Holders:
     def registered(self) -> tuple[Holder, ...]:
         return tuple(self._holders.values())
 
-    def register(self, name: str, *, export: Export, erase: Erase) -> None:
-        """Add a holder (again under the same name replaces it: ready() may run twice)."""
-        self._holders[name] = Holder(name=name, export=export, erase=erase)
+    @property
+    def closing(self) -> tuple[Holder, ...]:
+        """The holders whose erasure runs last, after the contact row is anonymised."""
+        return tuple(self._closing.values())
+
+    def register(self, name: str, *, export: Export, erase: Erase, closing: bool = False) -> None:
+        """Add a holder (again under the same name replaces it: ready() may run twice).
+
+        A closing holder erases after every other holder and after the contact row became
+        the placeholder: the audit history, whose triggers copy the old values of every
+        row the others rewrite, the contact's own included."""
+        holders = self._closing if closing else self._holders
+        holders[name] = Holder(name=name, export=export, erase=erase)
 
 
 HOLDERS = Holders()

@@ -40,7 +40,7 @@ def contact_export(*, actor: User, contact: Contact) -> dict[str, Any]:
     _check_actor(actor)
     person = Person.of(contact)
     sections: dict[str, Any] = {}
-    for holder in HOLDERS.registered:
+    for holder in (*HOLDERS.registered, *HOLDERS.closing):
         for name, section in holder.export(person).items():
             if name in sections:
                 raise RuntimeError(f"Two holders export a section named {name!r}.")
@@ -107,6 +107,9 @@ def contact_erase(*, actor: User, contact: Contact, confirmation: str) -> Erasur
         erased_at=now,
         updated_at=now,  # an update() does not touch auto_now fields; a sync must see it
     )
+    for holder in HOLDERS.closing:
+        for kind, count in holder.erase(person).items():
+            counts[kind] = counts.get(kind, 0) + count
     # A receiver that keeps copies of contacts learns of it (the placeholder, nothing of the
     # person: the holders scrubbed the earlier payloads above, this one is made after).
     contact.refresh_from_db()

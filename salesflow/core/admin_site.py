@@ -69,6 +69,33 @@ class PrivateColumnGuard:
         return super().to_field_allowed(request, to_field)
 
 
+class AuditHistoryAdmin:
+    """The admin's "History" of an audited record: the same lines as the record's History
+    tab (salesflow.core.audit), above Django's own log of what was done in the admin.
+    Django's view still checks the permission and finds the record."""
+
+    object_history_template = "admin/audit_history.html"
+
+    def history_view(self, request, object_id, extra_context=None):  # noqa: ANN001, ANN201 - Django's
+        from django.contrib.admin.utils import unquote
+
+        from salesflow.core.audit.selectors import object_history
+        from salesflow.core.audit.views import history_cursor
+
+        obj = self.get_object(request, unquote(object_id))
+        changes, next_cursor, before = [], None, None
+        if obj is not None and self.has_view_or_change_permission(request, obj):
+            before = history_cursor(obj, request.GET.get("before"))
+            changes, next_cursor = object_history(obj, before=before)
+        context = {
+            "audit_changes": changes,
+            "audit_next_cursor": next_cursor,
+            "audit_older_page": before is not None,
+            **(extra_context or {}),
+        }
+        return super().history_view(request, object_id, extra_context=context)
+
+
 class SalesflowAdminSite(admin.AdminSite):
     site_header = "salesflow administration"
     site_title = "salesflow admin"
@@ -84,7 +111,26 @@ class SalesflowAdminSite(admin.AdminSite):
                 (PrivateColumnGuard, admin_class),
                 {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
             )
-        super().register(model_or_iterable, admin_class, **options)
+        # Imported here: this module is loaded with the app registry, before any model.
+        from salesflow.core.audit.tracking import EVENT_MODELS
+
+        models_ = (
+            [model_or_iterable] if isinstance(model_or_iterable, type) else list(model_or_iterable)
+        )
+        audited = [model for model in models_ if model in EVENT_MODELS]
+        for model in audited:
+            # Each audited model gets its own class, so the history mixin goes in front once.
+            audited_class = admin_class
+            if not issubclass(audited_class, AuditHistoryAdmin):
+                audited_class = type(
+                    admin_class.__name__,
+                    (AuditHistoryAdmin, admin_class),
+                    {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
+                )
+            super().register(model, audited_class, **options)
+        rest = [model for model in models_ if model not in EVENT_MODELS]
+        if rest:
+            super().register(rest, admin_class, **options)
 
 
 class SalesflowAdminConfig(AdminConfig):

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from salesflow.core import selectors
+from salesflow.core.audit.views import can_read_audit
 from salesflow.core.webhooks.access import can_manage_webhooks
 
 
@@ -67,6 +68,10 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         webhooks_url = reverse("webhooks:list")
         webhooks = NavItem("Webhooks", webhooks_url, path.startswith(webhooks_url))
         configure.append(("Connections", [webhooks]))
+    if can_read_audit(user):
+        audit_url = reverse("audit:log")
+        audit = NavItem("Audit history", audit_url, path.startswith(audit_url))
+        configure.append(("Oversight", [audit]))
     if user.is_staff:
         admin_pages = [
             NavItem(label, reverse(name), path == reverse(name)) for label, name in ADMIN_PAGES

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
 
+from salesflow.core.audit.tracking import audited
+
 
 def validate_time_zone(value: str) -> None:
     try:
@@ -20,6 +22,14 @@ def default_time_zone() -> str:
     return settings.TIME_ZONE
 
 
+@audited(
+    "TeamAudit",
+    fields=[
+        "name",
+        "manager",
+        "review_followups",
+    ],
+)
 class Team(models.Model):
     """A manager and the reps they coach; the unit of visibility for deals and accounts."""
 
@@ -71,6 +81,20 @@ class SalesflowUserManager(UserManager["User"]):
         return self.filter(User.SEEING_EVERYTHING)
 
 
+@audited(
+    "UserAudit",
+    fields=[
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "role",
+        "team",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+    ],
+)
 class User(AbstractUser):
     class Role(models.TextChoices):
         REP = "rep", "Sales rep"

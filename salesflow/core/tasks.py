@@ -2,6 +2,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from salesflow.core import services
+from salesflow.core.audit import services as audit_services
 from salesflow.core.outbox import services as outbox_services
 from salesflow.core.webhooks import delivery as webhook_delivery
 
@@ -32,3 +33,9 @@ def send_outbox() -> dict[str, int]:
 def deliver_webhooks() -> dict[str, int]:
     report = webhook_delivery.webhooks_deliver_due()
     return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}
+
+
+# A plain delete by age: running it twice deletes nothing more.
+@shared_task(acks_late=True)
+def prune_audit_history() -> int:
+    return audit_services.audit_prune_expired()

@@ -59,6 +59,10 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "csp",
+    # Audit history (salesflow.core.audit): pgtrigger installs the triggers through
+    # migrations, pghistory declares the event tables they write.
+    "pgtrigger",
+    "pghistory",
     "salesflow.core",
     "prospects",
     "pipeline",
@@ -90,6 +94,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "salesflow.core.middleware.UserTimeZoneMiddleware",
+    # Who and which door (page, admin, API) for the audit history of what the view writes.
+    "salesflow.core.audit.context.AuditMiddleware",
     # django-axes asks to be last so it sees the final response of a failed login.
     "axes.middleware.AxesMiddleware",
 ]
@@ -432,6 +438,29 @@ SALESFLOW_IMPORT_MAX_BYTES = env_int("SALESFLOW_IMPORT_MAX_BYTES", 20 * 1024 * 1
 SALESFLOW_HEARTBEAT_STALE_AFTER = timedelta(
     seconds=env_int("SALESFLOW_HEARTBEAT_STALE_AFTER", 180, minimum=60)
 )
+
+# --- Audit history (salesflow.core.audit, docs/audit.md) ------------------------------
+import pghistory  # noqa: E402 - kept with the settings that use it
+
+# Each event carries its context (user, door) as JSON in its own row: no shared context
+# table for the trigger to upsert on every write.
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
+# An event table's copies of foreign keys are read through the object's own index (see
+# tracking.py), never searched by: an index per copied key would only slow every write.
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+# The moment of the change itself, not the start of its transaction (NOW()): a long import
+# or a test's transaction would otherwise date every event at its beginning.
+PGHISTORY_CREATED_AT_FUNCTION = "CLOCK_TIMESTAMP()"
+# Reads write nothing worth auditing: the middleware attaches context to writes only.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# Days an audit event is kept; unset (the default) keeps them forever. When set, a monthly
+# job deletes older events (salesflow.core.audit.services.audit_prune).
+SALESFLOW_AUDIT_KEEP_DAYS = env_int("SALESFLOW_AUDIT_KEEP_DAYS", 0, minimum=0) or None
+if SALESFLOW_AUDIT_KEEP_DAYS:
+    CELERY_BEAT_SCHEDULE["prune-audit-history"] = {
+        "task": "salesflow.core.tasks.prune_audit_history",
+        "schedule": crontab(day_of_month=1, hour=3, minute=30),
+    }
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {

@@ -7,6 +7,7 @@ from rest_framework.request import Request
 
 from salesflow.core.apitokens.models import ApiToken
 from salesflow.core.apitokens.services import TokenRefused, apitoken_check
+from salesflow.core.audit.context import API, attach
 from salesflow.core.models import User
 
 KEYWORDS = {"bearer", "token"}
@@ -34,6 +35,9 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             token = apitoken_check(secret)
         except TokenRefused as refused:
             raise exceptions.AuthenticationFailed(str(refused)) from None
+        # The audit history names the token as the door's detail (the middleware opened
+        # the request's context before DRF knew who was calling).
+        attach(door=API, detail=token.name, user=token.user_id)
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:
