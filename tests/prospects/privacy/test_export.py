@@ -129,3 +129,33 @@ def test_an_erased_contact_exports_as_the_placeholder(person, sales_ops):
     assert "Erased contact" in text
     for needle in (NAME, FIRST_LAST, EMAIL, PHONE):
         assert needle.casefold() not in text.casefold()
+
+
+def test_the_export_holds_the_history_of_the_person_and_of_what_named_them(
+    person, sales_ops, rep
+):
+    from prospects.services import contact_save
+    from salesflow.core.audit.context import audit_context
+
+    contact = person.contact
+    contact.title = "Chief Nursing Officer"
+    # As the contact's edit page saves it (its middleware opens this context).
+    with audit_context(door="page", detail=f"/contacts/{contact.pk}/edit/", user=rep.pk):
+        contact_save(actor=rep, contact=contact)
+    data = services.contact_export(actor=sales_ops, contact=contact)
+
+    changed, created = data["history"]  # newest first
+    assert changed["action"] == "changed"
+    assert changed["by"] == "Rita Rep"
+    assert changed["through"] == "from the contact page"
+    assert changed["fields"] == [
+        {"field": "Title", "before": "Director of Nursing", "after": "Chief Nursing Officer"}
+    ]
+    assert created["action"] == "created"
+    # The deal named after her, as it was recorded when it was created.
+    deals = [row for row in data["history_naming_them"] if row["record"] == "deal"]
+    assert deals[0]["event"] == "created"
+    assert {row["name"] for row in deals} == {f"Ward pilot with {FIRST_LAST}"}
+    assert {row["record_id"] for row in deals} == {person.deal.pk}
+    # Her own contact rows are in "history", not again here.
+    assert all(row["record"] != "contact" for row in data["history_naming_them"])
