@@ -131,9 +131,7 @@ def test_an_erased_contact_exports_as_the_placeholder(person, sales_ops):
         assert needle.casefold() not in text.casefold()
 
 
-def test_the_export_holds_the_history_of_the_person_and_of_what_named_them(
-    person, sales_ops, rep
-):
+def test_the_export_holds_the_history_of_the_person_and_of_what_named_them(person, sales_ops, rep):
     from prospects.services import contact_save
     from salesflow.core.audit.context import audit_context
 
