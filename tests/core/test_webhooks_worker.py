@@ -5,14 +5,10 @@ anything delivered twice carries the same webhook-id (and body), so receivers ca
 
 from __future__ import annotations
 
-import signal
 import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
-import psutil
 import pytest
 from django.db import transaction
 from standardwebhooks import Webhook
@@ -24,7 +20,7 @@ from salesflow.core.models import OutboxMessage, User
 from salesflow.core.webhooks import delivery, services
 from salesflow.core.webhooks.events import webhook_events_bulk
 from tests.factories import UserFactory
-from tests.pipeline.followups.test_sweep import _free_port, _process_env, _start_redis
+from tests.processes import celery_worker, end, kill_tree, process_env, start_redis
 from tests.webhook_receiver import Receiver
 
 
@@ -94,15 +90,6 @@ def test_a_receiver_that_is_down_gets_everything_once_it_is_up(celery_worker_thr
 MESSAGES = 300
 
 
-def _kill_tree(process: subprocess.Popen) -> None:
-    """SIGKILL the worker and its pool children at once, as a lost machine would."""
-    parent = psutil.Process(process.pid)
-    for child in parent.children(recursive=True):
-        child.send_signal(signal.SIGKILL)
-    parent.send_signal(signal.SIGKILL)
-    process.wait(timeout=10)
-
-
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_only_with_the_same_id(
@@ -121,9 +108,8 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_only_with_the_sa
         Account(name=f"Account {n}", owner=owner) for n in range(MESSAGES)
     )
     webhook_events_bulk("account.created", Account, [account.pk for account in accounts])
-    port = _free_port()
-    redis = _start_redis(port, tmp_path)
-    env = _process_env(
+    redis, port = start_redis(tmp_path)
+    env = process_env(
         settings,
         REDIS_URL=f"redis://127.0.0.1:{port}/0",
         # A dead sender's claim runs out in 6 s; retries come after a second.
@@ -136,17 +122,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_only_with_the_sa
     )
 
     def worker() -> subprocess.Popen:
-        return subprocess.Popen(
-            [
-                *(sys.executable, "-m", "celery", "-A", "salesflow", "worker"),
-                *("--concurrency", "2", "--without-gossip", "--without-mingle"),
-                *("--loglevel", "WARNING"),
-            ],
-            cwd=Path(settings.BASE_DIR),
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        return celery_worker(settings, env, "--concurrency", "2")
 
     courier = Celery("courier", broker=f"redis://127.0.0.1:{port}/0")
 
@@ -162,7 +138,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_only_with_the_sa
         while len(receiver.received) < 60:
             assert time.monotonic() < deadline, "the worker never started delivering"
             time.sleep(0.01)
-        _kill_tree(first)  # mid-delivery
+        kill_tree(first)  # mid-delivery
         before_the_kill = len(receiver.by_webhook_id())
         assert before_the_kill < MESSAGES, "killed too late to prove anything"
         orphaned = OutboxMessage.objects.filter(status="pending", lease_token__isnull=False)
@@ -182,10 +158,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_only_with_the_sa
             time.sleep(0.5)
         time.sleep(2)  # anything still on its way would show up as a repeat now
     finally:
-        for process in (first, second, redis):
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
+        end(first, second, redis)
         courier.close()
         receiver.stop()
     elapsed = time.monotonic() - started
