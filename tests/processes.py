@@ -32,6 +32,25 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class ClosedPort:
+    """A port bound but never listening: connections to it are refused, as by a server that
+    is down, and no other test (in this process or another) can take it meanwhile. Closing
+    it and starting a server on its port at once is how a test brings that server "back"."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.port: int = self._socket.getsockname()[1]
+
+    def release(self) -> int:
+        """Free the port for the server that comes up on it; returns the port."""
+        self._socket.close()
+        return self.port
+
+    def __del__(self) -> None:  # a test that never brings the server back: close it quietly
+        self._socket.close()
+
+
 def process_env(settings, **extra: str) -> dict[str, str]:
     """The environment for a separate salesflow process that uses the test database (and,
     unless ``extra`` names another, the test's own Redis database)."""

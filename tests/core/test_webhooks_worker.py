@@ -20,7 +20,14 @@ from salesflow.core.models import OutboxMessage, User
 from salesflow.core.webhooks import delivery, services
 from salesflow.core.webhooks.events import webhook_events_bulk
 from tests.factories import UserFactory
-from tests.processes import celery_worker, end, kill_tree, process_env, start_redis
+from tests.processes import (
+    ClosedPort,
+    celery_worker,
+    end,
+    kill_tree,
+    process_env,
+    start_redis,
+)
 from tests.webhook_receiver import Receiver
 
 
@@ -64,9 +71,8 @@ def test_a_committed_change_reaches_the_receiver_signed(celery_worker_thread, re
 def test_a_receiver_that_is_down_gets_everything_once_it_is_up(celery_worker_thread, settings, rep):
     settings.SALESFLOW_WEBHOOKS_RETRY_SCHEDULE = [1] * 30
     ops = UserFactory(role="sales_ops")
-    probe = Receiver().start()
-    port, url = probe.port, probe.url
-    probe.stop()  # down: nothing listens on its port
+    down = ClosedPort()  # the receiver is down: its port refuses connections
+    url = Receiver(port=down.port).url
     services.webhook_endpoint_create(actor=ops, url=url, events=["account.created"])
     for n in range(5):
         prospect_services.account_create(actor=rep, name=f"Account {n}", owner=rep)
@@ -76,7 +82,7 @@ def test_a_receiver_that_is_down_gets_everything_once_it_is_up(celery_worker_thr
 
     tried = OutboxMessage.objects.filter(kind="webhook", attempts__gte=2)
     assert wait_for(lambda: tried.count() == 5, poll=poll), "never retried"
-    receiver = Receiver(port=port).start()
+    receiver = Receiver(port=down.release()).start()
     try:
         sent = OutboxMessage.objects.filter(kind="webhook", status="sent")
         assert wait_for(lambda: sent.count() == 5, poll=poll), "not all delivered"
