@@ -54,8 +54,13 @@ MINUTES ?= 5
 soak: seed
 	$(BIN)/python manage.py soak --minutes $(MINUTES) $(SOAK_ARGS)
 
+# The suite on TEST_WORKERS processes at once (pytest-xdist; each has its own test database
+# and Redis database, see salesflow/settings/test.py); TEST_WORKERS=0 runs it in this one.
+# With --dist loadgroup, tests marked @pytest.mark.xdist_group("name") run one after another
+# in one process; no test needs that today (each starts its own servers on free ports).
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

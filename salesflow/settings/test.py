@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 import socket
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 
@@ -24,8 +27,36 @@ def _answers(host: str, port: int) -> bool:
         return False
 
 
-REDIS_URL = os.environ.get("REDIS_URL") or (
-    LOCAL_REDIS_URL if _answers("127.0.0.1", 6379) else None
+def _xdist_worker_number() -> int | None:
+    """pytest-xdist's worker number (gw0 -> 0, gw1 -> 1), None outside a parallel run.
+
+    xdist sets PYTEST_XDIST_WORKER before the worker loads these settings; a process that a
+    test starts inherits it, and so lands on the same Redis database as its test.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else None
+
+
+def _per_worker(url: str | None, worker: int | None) -> str | None:
+    """The URL's Redis database moved on by the xdist worker's number: gw0 keeps the URL's
+    own, gw1 takes the next. The Celery-worker fixture purges and consumes the test queue, so
+    two pytest processes sharing a database would purge, and run, each other's tasks."""
+    if not url or worker is None:
+        return url
+    parts = urlsplit(url)
+    database = int(parts.path.lstrip("/") or 0) + worker
+    if database > 15:  # Redis's default "databases 16"
+        raise ImproperlyConfigured(
+            f"REDIS_URL={url!r}: xdist worker gw{worker} would need Redis database "
+            f"{database}; start from a lower database number or run fewer workers."
+        )
+    return parts._replace(path=f"/{database}").geturl()
+
+
+XDIST_WORKER = _xdist_worker_number()
+REDIS_URL = _per_worker(
+    os.environ.get("REDIS_URL") or (LOCAL_REDIS_URL if _answers("127.0.0.1", 6379) else None),
+    XDIST_WORKER,
 )
 
 TEST_SERVICES = {"redis": REDIS_URL is not None}
@@ -34,8 +65,11 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT = None
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
-# Test workers consume a queue of their own, never a developer's running worker's.
-CELERY_TASK_DEFAULT_QUEUE = "salesflow-tests"
+# Test workers consume a queue of their own, never a developer's running worker's; under
+# xdist each pytest process has its own too (belt and braces with the database above).
+CELERY_TASK_DEFAULT_QUEUE = "salesflow-tests" + (
+    f"-gw{XDIST_WORKER}" if XDIST_WORKER is not None else ""
+)
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -18,7 +18,7 @@ from pipeline.followups.models import FollowUp, FollowUpEvent
 from salesflow.core.beat import main as beat_health
 from salesflow.core.models import Notification
 from tests.factories import AccountFactory
-from tests.pipeline.followups.test_sweep import _free_port, _process_env, _start_redis
+from tests.processes import process_env, start_redis
 
 
 @pytest.mark.redis
@@ -91,9 +91,8 @@ def test_a_fresh_clone_runs_its_first_sweep_as_soon_as_beat_and_a_worker_start(s
         purpose="Ask how the pilot went",
         surface_at=timezone.now() - timedelta(minutes=5),
     )
-    port = _free_port()
-    redis = _start_redis(port, tmp_path)
-    env = _process_env(settings, REDIS_URL=f"redis://127.0.0.1:{port}/0", EMAIL_URL="dummy://")
+    redis, port = start_redis(tmp_path)
+    env = process_env(settings, REDIS_URL=f"redis://127.0.0.1:{port}/0", EMAIL_URL="dummy://")
     env.pop("SALESFLOW_VAR_DIR", None)  # the default: var/ inside the clone, not there yet
     celery = [sys.executable, "-m", "celery", "-A", "salesflow"]
     processes = [

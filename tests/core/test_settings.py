@@ -194,3 +194,37 @@ def test_a_database_entry_round_trips_through_its_url(entry):
     (the embedded server) included."""
     parsed = env.env_database("D", environ={"D": env.database_url(entry)})
     assert {key: parsed[key] for key in entry} == {**entry, "PORT": int(entry["PORT"])}
+
+
+# --- Tests in parallel (pytest-xdist): a Redis database per pytest process ---------------
+
+
+def test_each_xdist_worker_gets_the_next_redis_database_and_a_queue_of_its_own():
+    from salesflow.settings import test as test_settings
+
+    url = "redis://127.0.0.1:6379/6"
+    assert test_settings._per_worker(url, None) == url  # one process: the URL as given
+    assert test_settings._per_worker(url, 0) == url
+    assert test_settings._per_worker(url, 1) == "redis://127.0.0.1:6379/7"
+    assert test_settings._per_worker("redis://:pw@cache:6380", 2) == "redis://:pw@cache:6380/2"
+    assert test_settings._per_worker(None, 1) is None  # no Redis: nothing to move
+    with pytest.raises(ImproperlyConfigured, match="database 16"):
+        test_settings._per_worker("redis://127.0.0.1:6379/15", 1)
+
+
+def test_this_process_uses_its_workers_redis_database_and_queue():
+    """Whatever this run is, the settings in use follow from it: under xdist the worker's
+    number moves the database and names the queue; in one process nothing moves."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    if settings.REDIS_URL is None:
+        assert not settings.TEST_SERVICES["redis"]
+    elif worker is None:
+        assert queue == "salesflow-tests"
+    else:
+        number = int(worker.removeprefix("gw"))
+        given = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/1"
+        expected_db = int(given.rsplit("/", 1)[1] or 0) + number
+        assert settings.REDIS_URL.rsplit("/", 1)[1] == str(expected_db)
+        assert settings.CELERY_BROKER_URL == settings.REDIS_URL
+        assert queue == f"salesflow-tests-{worker}"

@@ -20,6 +20,7 @@ from salesflow.core.models import Notification, OutboxMessage, WebhookAttempt, W
 from salesflow.core.webhooks import delivery, safety, services
 from salesflow.core.webhooks.events import webhook_event
 from tests.factories import AccountFactory, UserFactory
+from tests.processes import ClosedPort
 from tests.webhook_receiver import Receiver
 
 
@@ -86,9 +87,8 @@ def test_a_delivery_is_signed_and_the_signature_verifies(ops, receiver):
 @pytest.mark.django_db
 def test_a_receiver_that_is_down_is_retried_on_the_schedule_then_delivered(ops, settings):
     settings.SALESFLOW_WEBHOOKS_RETRY_SCHEDULE = [5, 300, 1800]
-    down = Receiver().start()
-    url = down.url
-    down.stop()  # nothing listens on its port now
+    down = ClosedPort()  # the receiver is down: its port refuses connections
+    url = Receiver(port=down.port).url
     _endpoint(ops, url)
     (message,) = webhook_event("account.created", AccountFactory())
 
@@ -108,7 +108,7 @@ def test_a_receiver_that_is_down_is_retried_on_the_schedule_then_delivered(ops, 
         timedelta(seconds=290) < message.next_attempt_at - timezone.now() <= timedelta(seconds=300)
     )
 
-    up = Receiver(port=int(url.split(":")[2].split("/")[0])).start()
+    up = Receiver(port=down.release()).start()
     try:
         _due_now()
         assert delivery.webhooks_deliver_due().sent == 1

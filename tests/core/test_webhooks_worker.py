@@ -5,14 +5,10 @@ anything delivered twice carries the same webhook-id (and body), so receivers ca
 
 from __future__ import annotations
 
-import signal
 import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
-import psutil
 import pytest
 from django.db import transaction
 from standardwebhooks import Webhook
@@ -24,7 +20,14 @@ from salesflow.core.models import OutboxMessage, User
 from salesflow.core.webhooks import delivery, services
 from salesflow.core.webhooks.events import webhook_events_bulk
 from tests.factories import UserFactory
-from tests.pipeline.followups.test_sweep import _free_port, _process_env, _start_redis
+from tests.processes import (
+    ClosedPort,
+    celery_worker,
+    end,
+    kill_tree,
+    process_env,
+    start_redis,
+)
 from tests.webhook_receiver import Receiver
 
 
@@ -68,9 +71,8 @@ def test_a_committed_change_reaches_the_receiver_signed(celery_worker_thread, re
 def test_a_receiver_that_is_down_gets_everything_once_it_is_up(celery_worker_thread, settings, rep):
     settings.SALESFLOW_WEBHOOKS_RETRY_SCHEDULE = [1] * 30
     ops = UserFactory(role="sales_ops")
-    probe = Receiver().start()
-    port, url = probe.port, probe.url
-    probe.stop()  # down: nothing listens on its port
+    down = ClosedPort()  # the receiver is down: its port refuses connections
+    url = Receiver(port=down.port).url
     services.webhook_endpoint_create(actor=ops, url=url, events=["account.created"])
     for n in range(5):
         prospect_services.account_create(actor=rep, name=f"Account {n}", owner=rep)
@@ -80,7 +82,7 @@ def test_a_receiver_that_is_down_gets_everything_once_it_is_up(celery_worker_thr
 
     tried = OutboxMessage.objects.filter(kind="webhook", attempts__gte=2)
     assert wait_for(lambda: tried.count() == 5, poll=poll), "never retried"
-    receiver = Receiver(port=port).start()
+    receiver = Receiver(port=down.release()).start()
     try:
         sent = OutboxMessage.objects.filter(kind="webhook", status="sent")
         assert wait_for(lambda: sent.count() == 5, poll=poll), "not all delivered"
@@ -92,15 +94,6 @@ def test_a_receiver_that_is_down_gets_everything_once_it_is_up(celery_worker_thr
 
 
 MESSAGES = 300
-
-
-def _kill_tree(process: subprocess.Popen) -> None:
-    """SIGKILL the worker and its pool children at once, as a lost machine would."""
-    parent = psutil.Process(process.pid)
-    for child in parent.children(recursive=True):
-        child.send_signal(signal.SIGKILL)
-    parent.send_signal(signal.SIGKILL)
-    process.wait(timeout=10)
 
 
 @pytest.mark.redis
@@ -121,9 +114,8 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_only_with_the_sa
         Account(name=f"Account {n}", owner=owner) for n in range(MESSAGES)
     )
     webhook_events_bulk("account.created", Account, [account.pk for account in accounts])
-    port = _free_port()
-    redis = _start_redis(port, tmp_path)
-    env = _process_env(
+    redis, port = start_redis(tmp_path)
+    env = process_env(
         settings,
         REDIS_URL=f"redis://127.0.0.1:{port}/0",
         # A dead sender's claim runs out in 6 s; retries come after a second.
@@ -136,17 +128,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_only_with_the_sa
     )
 
     def worker() -> subprocess.Popen:
-        return subprocess.Popen(
-            [
-                *(sys.executable, "-m", "celery", "-A", "salesflow", "worker"),
-                *("--concurrency", "2", "--without-gossip", "--without-mingle"),
-                *("--loglevel", "WARNING"),
-            ],
-            cwd=Path(settings.BASE_DIR),
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        return celery_worker(settings, env, "--concurrency", "2")
 
     courier = Celery("courier", broker=f"redis://127.0.0.1:{port}/0")
 
@@ -162,7 +144,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_only_with_the_sa
         while len(receiver.received) < 60:
             assert time.monotonic() < deadline, "the worker never started delivering"
             time.sleep(0.01)
-        _kill_tree(first)  # mid-delivery
+        kill_tree(first)  # mid-delivery
         before_the_kill = len(receiver.by_webhook_id())
         assert before_the_kill < MESSAGES, "killed too late to prove anything"
         orphaned = OutboxMessage.objects.filter(status="pending", lease_token__isnull=False)
@@ -179,16 +161,14 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_only_with_the_sa
         sent = OutboxMessage.objects.filter(kind="webhook", status="sent")
         while sent.count() < MESSAGES:
             assert time.monotonic() < deadline, "delivered but never marked sent"
-            # Beat keeps polling: a message the receiver got whose answer timed out on a
-            # busy machine is retried (and only then marked sent) when a sender is asked.
+            # Beat keeps polling: a message the dead worker delivered but never marked, or
+            # whose answer timed out on a busy machine, is sent again (same webhook-id) only
+            # when a sender is asked.
             beat_poll()
             time.sleep(1)
         time.sleep(2)  # anything still on its way would show up as a repeat now
     finally:
-        for process in (first, second, redis):
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
+        end(first, second, redis)
         courier.close()
         receiver.stop()
     elapsed = time.monotonic() - started

@@ -211,13 +211,14 @@ def test_with_the_caches_redis_down_the_page_works_its_figures_out_and_answers(
 ):
     """The kept figures only save time: a Redis that is down (being restarted, say) must
     not take the dashboard with it."""
-    from tests.pipeline.followups.test_sweep import _free_port
+    from tests.processes import ClosedPort
 
+    down = ClosedPort()
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            # Nothing listens on a port just found free: every cache call is refused.
-            "LOCATION": f"redis://127.0.0.1:{_free_port()}/0",
+            # Nothing listens on the port, held for the test: every cache call is refused.
+            "LOCATION": f"redis://127.0.0.1:{down.port}/0",
         }
     }
     # (Changing CACHES makes Django drop the cache connections it holds: the page uses this.)

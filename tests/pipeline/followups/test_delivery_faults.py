@@ -6,14 +6,10 @@ exactly one email (counted by Message-ID at the server), and nothing is lost."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
-import psutil
 import pytest
 from django.utils import timezone
 
@@ -21,7 +17,7 @@ from pipeline.followups.models import FollowUp, FollowUpEvent
 from prospects.models import Account
 from salesflow.core.models import Notification, OutboxMessage, User
 from tests.factories import SegmentFactory
-from tests.pipeline.followups.test_sweep import _free_port, _process_env, _start_redis
+from tests.processes import celery_worker, end, kill_tree, process_env, start_redis
 from tests.smtp_sink import SmtpSink
 
 OWNERS = 2000
@@ -43,15 +39,6 @@ def _owners_with_a_due_follow_up(count: int) -> None:
     )
 
 
-def _kill_tree(process: subprocess.Popen) -> None:
-    """SIGKILL the worker and its pool children at once, as a lost machine would."""
-    parent = psutil.Process(process.pid)
-    for child in parent.children(recursive=True):
-        child.send_signal(signal.SIGKILL)
-    parent.send_signal(signal.SIGKILL)
-    process.wait(timeout=10)
-
-
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_worker_and_a_refusing_smtp_server_lose_no_email_and_double_none(
@@ -60,10 +47,9 @@ def test_a_killed_worker_and_a_refusing_smtp_server_lose_no_email_and_double_non
     from celery import Celery
 
     sink = SmtpSink(delay=0.004).start()  # a few ms a message: the kill lands mid-batch
-    port = _free_port()
-    redis = _start_redis(port, tmp_path)
+    redis, port = start_redis(tmp_path)
     _owners_with_a_due_follow_up(OWNERS)
-    env = _process_env(
+    env = process_env(
         settings,
         REDIS_URL=f"redis://127.0.0.1:{port}/0",
         EMAIL_URL=sink.url,
@@ -76,17 +62,7 @@ def test_a_killed_worker_and_a_refusing_smtp_server_lose_no_email_and_double_non
     )
 
     def worker() -> subprocess.Popen:
-        return subprocess.Popen(
-            [
-                *(sys.executable, "-m", "celery", "-A", "salesflow", "worker"),
-                *("--concurrency", "2", "--without-gossip", "--without-mingle"),
-                *("--loglevel", "WARNING"),
-            ],
-            cwd=Path(settings.BASE_DIR),
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        return celery_worker(settings, env, "--concurrency", "2")
 
     courier = Celery("courier", broker=f"redis://127.0.0.1:{port}/0")
 
@@ -101,7 +77,7 @@ def test_a_killed_worker_and_a_refusing_smtp_server_lose_no_email_and_double_non
         while len(sink.received) < 300:
             assert time.monotonic() < deadline, "the worker never started sending"
             time.sleep(0.01)
-        _kill_tree(first)  # mid-notify
+        kill_tree(first)  # mid-notify
         delivered_before_the_kill = len(sink.by_message_id())
         assert delivered_before_the_kill < OWNERS, "killed too late to prove anything"
         orphaned = OutboxMessage.objects.filter(
@@ -127,10 +103,7 @@ def test_a_killed_worker_and_a_refusing_smtp_server_lose_no_email_and_double_non
             time.sleep(1)
         time.sleep(2)  # anything still on its way would show up as a duplicate now
     finally:
-        for process in (first, second, redis):
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
+        end(first, second, redis)
         courier.close()
         sink.stop()
     elapsed = time.monotonic() - started

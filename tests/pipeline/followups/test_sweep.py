@@ -4,9 +4,7 @@ process killed half-way."""
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,8 +21,8 @@ from pipeline.followups import sweep as followup_sweep
 from pipeline.followups.models import FollowUp, FollowUpEvent
 from salesflow.core.models import Notification, OutboxMessage
 from salesflow.core.outbox import services as outbox_services
-from salesflow.env import database_url
 from tests.factories import AccountFactory
+from tests.processes import celery_worker, process_env, start_redis
 
 
 @pytest.mark.django_db
@@ -81,7 +79,7 @@ def test_a_due_follow_up_can_be_done_before_the_sweep_reaches_it(rep, account):
     assert followup_sweep.followups_surface_due() == 0
 
 
-# --- Helpers for the fault tests: processes and a Redis of the test's own ------------------
+# --- Helpers for the fault tests (processes and Redis: tests/processes.py) ----------------
 
 
 def _due_follow_ups(owner, count: int) -> None:
@@ -94,50 +92,6 @@ def _due_follow_ups(owner, count: int) -> None:
         ),
         batch_size=5000,
     )
-
-
-def _process_env(settings, **extra: str) -> dict[str, str]:
-    """The environment for a separate salesflow process that uses the test database."""
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "salesflow.settings.base",
-        "DATABASE_URL": database_url(settings.DATABASES["default"]),
-        "DEBUG": "true",
-        **extra,
-    }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _start_redis(port: int, folder) -> subprocess.Popen:
-    """A Redis nobody else uses, answering before this returns."""
-    server = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with socket.socket() as client:
-            if client.connect_ex(("127.0.0.1", port)) == 0:
-                return server
-        time.sleep(0.05)
-    raise AssertionError("the test's Redis did not start")
 
 
 # --- Exactly once, with real concurrency and a real worker ----------------------------------
@@ -244,7 +198,7 @@ def test_a_sweep_killed_half_way_loses_nothing_and_doubles_nothing(rep, settings
     """SIGKILL a process in the middle of a sweep: whole batches are surfaced, the rest are
     still held, and the next sweep finishes the job — every follow-up surfaced once."""
     _due_follow_ups(rep, 3000)
-    env = _process_env(settings)
+    env = process_env(settings)
     sweep = subprocess.Popen(
         [sys.executable, "manage.py", "surface_followups", "--batch", "100", "--pause", "0.2"],
         cwd=Path(settings.BASE_DIR),
@@ -294,7 +248,7 @@ def test_redis_really_stopped_then_started_nothing_is_lost(rep, tmp_path, caplog
 
     from salesflow.core import tasks
 
-    port = _free_port()
+    server, port = start_redis(tmp_path)
     # The request for a sender goes to a broker of the test's own, so stopping it touches
     # nothing else: the same task, sent through a Celery app that talks to that Redis.
     courier = Celery("courier", broker=f"redis://127.0.0.1:{port}/0")
@@ -305,7 +259,6 @@ def test_redis_really_stopped_then_started_nothing_is_lost(rep, tmp_path, caplog
     def send() -> None:
         courier.send_task("salesflow.core.tasks.send_outbox")
 
-    server = _start_redis(port, tmp_path)
     try:
         with mock.patch.object(tasks.send_outbox, "delay", side_effect=send):
             server.terminate()
@@ -323,7 +276,7 @@ def test_redis_really_stopped_then_started_nothing_is_lost(rep, tmp_path, caplog
             assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
             assert mail.outbox == []
 
-            server = _start_redis(port, tmp_path)  # Redis is back
+            server, _ = start_redis(tmp_path, port)  # Redis is back
             tasks.send_outbox()  # beat's next poll
             tasks.send_outbox()
             assert len(mail.outbox) == 1
@@ -343,34 +296,14 @@ def test_a_celery_worker_killed_mid_sweep_then_restarted_surfaces_each_once(
     sweep task; a new worker runs the next sweep: nothing lost, nothing surfaced twice."""
     from celery import Celery
 
-    port = _free_port()
-    redis = _start_redis(port, tmp_path)
+    redis, port = start_redis(tmp_path)
     total = 40_000
     _due_follow_ups(rep, total)
     # The emails go nowhere: this test is about surfacing (test_outbox_faults is not).
-    env = _process_env(settings, REDIS_URL=f"redis://127.0.0.1:{port}/0", EMAIL_URL="dummy://")
+    env = process_env(settings, REDIS_URL=f"redis://127.0.0.1:{port}/0", EMAIL_URL="dummy://")
 
     def worker() -> subprocess.Popen:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "salesflow",
-                "worker",
-                "--pool",
-                "solo",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=Path(settings.BASE_DIR),
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        return celery_worker(settings, env, "--pool", "solo")
 
     courier = Celery("courier", broker=f"redis://127.0.0.1:{port}/0")
     surfaced = FollowUp.objects.filter(status="surfaced")
