@@ -173,6 +173,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Password reset by email: the link lasts this long and works once; requests are limited
+# per address and per client address, an hour at a time (salesflow.core.password_reset).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600, minimum=60)
+SALESFLOW_PASSWORD_RESET_PER_ADDRESS = env_int("SALESFLOW_PASSWORD_RESET_PER_ADDRESS", 5, minimum=1)
+SALESFLOW_PASSWORD_RESET_PER_IP = env_int("SALESFLOW_PASSWORD_RESET_PER_IP", 20, minimum=1)
+
 # Login throttling: lock a username+address pair out after repeated failures.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))

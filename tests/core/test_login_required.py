@@ -12,7 +12,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.converters import IntConverter, PathConverter, SlugConverter, UUIDConverter
 
 # Pages a visitor may open without signing in; everything else is behind the login.
-PUBLIC = {"login", "healthz", "favicon", "admin:login"}
+PUBLIC = {
+    "login",
+    "healthz",
+    "favicon",
+    "admin:login",
+    # Password reset by email: asked for and finished signed out; the link carries its token.
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
 # Public, but only to whoever holds the secret in the address: any other answers 404.
 SECRET_ADDRESS = {"pipeline:calendar_feed"}
 # The REST API's endpoints (and its schema, which a token reads too) answer for themselves:
