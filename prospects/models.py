@@ -9,8 +9,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
+from prospects.normalise import normalised_name_sql, website_domain_sql
 from salesflow.core.audit.tracking import audited
 
 
@@ -167,6 +169,9 @@ class Account(models.Model):
             models.Index(fields=["name", "id"], name="account_list_order"),
             # The API's keyset: pages and syncs (updated_since) walk accounts by last change.
             models.Index(fields=["updated_at", "id"], name="account_changed_order"),
+            # Duplicate warnings compare on these very expressions (prospects.duplicates).
+            models.Index(normalised_name_sql(), name="account_normalised_name"),
+            models.Index(website_domain_sql(), name="account_website_domain"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -232,6 +237,8 @@ class Contact(models.Model):
         indexes = [
             # The API's keyset for a sync: changed since, oldest change first.
             models.Index(fields=["updated_at", "id"], name="contact_changed_order"),
+            # A new contact's duplicate warning looks its email up, case aside.
+            models.Index(Lower("email"), name="contact_email_lower"),
         ]
 
     def __str__(self) -> str:

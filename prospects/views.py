@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from prospects import access, selectors, services
+from prospects import access, duplicates, selectors, services
 from prospects.forms import (
     AccountFilterForm,
     AccountForm,
@@ -25,7 +25,7 @@ from prospects.forms import (
     ConversationForm,
     WhyForm,
 )
-from prospects.models import Account, ConversationKind
+from prospects.models import Account, Contact, ConversationKind
 from prospects.panels import ACCOUNT
 from prospects.privacy import access as privacy_access
 from prospects.privacy import selectors as privacy_selectors
@@ -34,6 +34,9 @@ from salesflow.core.web import csv_safe, form_errors_to
 
 ACCOUNTS_PER_PAGE = 25
 TIMELINE_PER_PAGE = 20
+# The name of the "Create anyway" button's field: a creation that looked like a duplicate
+# goes ahead only when the form comes back with it.
+CREATE_ANYWAY = "create_anyway"
 
 
 def _page(request: HttpRequest, items: object, per_page: int) -> object:
@@ -64,15 +67,27 @@ def account_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def account_create(request: HttpRequest) -> HttpResponse:
     form = AccountForm(request.POST or None, user=request.user)
+    matches: list[Account] = []
     if request.method == "POST" and form.is_valid():
-        try:
-            account = services.account_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            form_errors_to(form, error)
-        else:
-            messages.success(request, f"{account.name} added.")
-            return redirect("prospects:account_detail", pk=account.pk)
-    return render(request, "prospects/account_form.html", {"form": form, "account": None})
+        # Nothing is saved while the account looks like one the user can already see, until
+        # they say "create anyway" (only that button carries the field, so an edited name
+        # submitted with Save is checked again).
+        if not request.POST.get(CREATE_ANYWAY):
+            matches = duplicates.similar_accounts(
+                request.user,
+                name=form.cleaned_data["name"],
+                website=form.cleaned_data.get("website") or "",
+            )
+        if not matches:
+            try:
+                account = services.account_create(actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form_errors_to(form, error)
+            else:
+                messages.success(request, f"{account.name} added.")
+                return redirect("prospects:account_detail", pk=account.pk)
+    context = {"form": form, "account": None, "matches": matches}
+    return render(request, "prospects/account_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -223,7 +238,7 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     account = access.get_account_for_user(request.user, pk, for_edit=True)
     form = ContactForm(request.POST or None)
     form.instance.account = account
-    return _contact_form(request, form, account)
+    return _contact_form(request, form, account, warn_duplicates=True)
 
 
 @require_GET
@@ -261,8 +276,20 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _contact_form(request, form, contact.account)
 
 
-def _contact_form(request: HttpRequest, form: ContactForm, account: Account) -> HttpResponse:
-    if request.method == "POST" and form.is_valid():
+def _contact_form(
+    request: HttpRequest, form: ContactForm, account: Account, *, warn_duplicates: bool = False
+) -> HttpResponse:
+    matches: list[Contact] = []
+    posted = request.method == "POST" and form.is_valid()
+    # Only a new contact is checked: an edit is of a record already chosen.
+    if posted and warn_duplicates and not request.POST.get(CREATE_ANYWAY):
+        matches = duplicates.similar_contacts(
+            request.user,
+            account,
+            name=form.cleaned_data["name"],
+            email=form.cleaned_data.get("email") or "",
+        )
+    if posted and not matches:
         try:
             services.contact_save(actor=request.user, contact=form.instance)
         except ValidationError as error:
@@ -270,7 +297,8 @@ def _contact_form(request: HttpRequest, form: ContactForm, account: Account) -> 
         else:
             messages.success(request, f"{form.instance.name} saved.")
             return redirect("prospects:account_detail", pk=account.pk)
-    return render(request, "prospects/contact_form.html", {"form": form, "account": account})
+    context = {"form": form, "account": account, "matches": matches}
+    return render(request, "prospects/contact_form.html", context)
 
 
 @require_GET

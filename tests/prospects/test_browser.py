@@ -105,3 +105,33 @@ def test_an_inline_solution_call_shows_its_follow_up_and_is_saved_once(
     screenshot(page, "account-empty-conversation-refused")
     # The refusal's 422 is the only thing the browser reports.
     assert all("status of 422" in problem for problem in violations)
+
+
+def test_a_rep_on_a_phone_is_warned_of_a_duplicate_account_then_creates_it_anyway(
+    page: Page, live_server, rep, screenshot
+):
+    from prospects.models import Account
+    from tests.factories import AccountFactory
+
+    existing = AccountFactory(owner=rep, name="Kestrel Components Ltd")
+    violations = watch_console(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server.url, rep.username)
+    page.goto(f"{live_server.url}/accounts/new/")
+    page.get_by_label("Name").fill("Kestrel Components, Inc.")
+    page.get_by_role("button", name="Save").click()
+
+    warning = page.locator("#duplicate-warning")
+    expect(warning).to_contain_text("may already exist")
+    expect(warning.get_by_role("link", name=f"Open it: {existing.name}")).to_have_attribute(
+        "href", f"/accounts/{existing.pk}/"
+    )
+    # Nothing horizontal to scroll on a phone, and nothing saved yet.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert Account.objects.count() == 1
+    screenshot(page, "account-duplicate-warning-390")
+
+    page.get_by_role("button", name="Create anyway").click()
+    expect(page.get_by_role("heading", name="Kestrel Components, Inc.")).to_be_visible()
+    assert Account.objects.count() == 2
+    assert violations == []
