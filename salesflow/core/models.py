@@ -4,6 +4,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
@@ -93,6 +94,8 @@ class SalesflowUserManager(UserManager["User"]):
         "is_active",
         "is_staff",
         "is_superuser",
+        "time_zone",
+        "emails_muted",
     ],
 )
 class User(AbstractUser):
@@ -109,6 +112,12 @@ class User(AbstractUser):
     # Patience windows ("the next business morning") are computed in the rep's own zone.
     time_zone = models.CharField(
         max_length=64, default=default_time_zone, validators=[validate_time_zone]
+    )
+    # The kinds of notification (Notification.EMAILED) the user does not want by email as
+    # well: those they have turned off, so a kind added later reaches everyone by default.
+    # The in-app notification is kept whatever this says.
+    emails_muted = ArrayField(
+        models.CharField(max_length=24), default=list, blank=True, verbose_name="emails off"
     )
 
     objects = SalesflowUserManager()
@@ -163,6 +172,10 @@ class User(AbstractUser):
         SOE templates to the others (pipeline.dashboard.scope.sees_own_only)."""
         return not self.is_rep or self.sees_everything
 
+    def wants_email(self, kind: str) -> bool:
+        """Whether a notification of this kind should reach the user by email too."""
+        return bool(self.email) and kind not in self.emails_muted
+
     def is_manager_of(self, team: Team | int | None) -> bool:
         """Whether the user manages this team (a Team or its id): a manager by role who
         belongs to it. Membership (user.team), not Team.manager, is what every access rule
@@ -191,6 +204,13 @@ class Notification(models.Model):
         STUCK_DEAL = "stuck_deal", "Stuck deal"
         FOLLOW_UP = "follow_up", "Follow-up surfaced"
         WEBHOOK = "webhook", "Webhook paused or disabled"
+
+    # The kinds that also go by email, each with how the profile page offers it; a user
+    # turns any of them off there (User.emails_muted). A new emailed kind belongs here.
+    EMAILED = {
+        Kind.FOLLOW_UP: "One of your follow-ups surfaces",
+        Kind.WEBHOOK: "One of your webhooks is paused or disabled",
+    }
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=24, choices=Kind.choices)
