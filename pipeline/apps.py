@@ -22,7 +22,7 @@ class PipelineConfig(AppConfig):
         from prospects.privacy.holders import HOLDERS
         from prospects.services import STATUS_RULES
         from salesflow.core import backup
-        from salesflow.core.panels import HOME
+        from salesflow.core.panels import HOME, PROFILE
         from salesflow.core.webhooks.events import register_representation
 
         if won_deal_keeps_a_customer not in STATUS_RULES:
@@ -63,6 +63,7 @@ class PipelineConfig(AppConfig):
         )
         HOME.register(panels.home)
         ACCOUNT.register(panels.account)
+        PROFILE.register(panels.profile)
         HOLDERS.register("pipeline", export=privacy.export, erase=privacy.erase)
         # restore prints how many of these it brought back.
         backup.summarise("pipeline.Opportunity", "pipeline.StageChange", "pipeline.FollowUp")

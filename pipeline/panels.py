@@ -1,11 +1,13 @@
 """pipeline's panels on pages it does not own (salesflow.core.panels), registered in
-PipelineConfig.ready(): the home page's deals and follow-ups per role, and the account
-page's deals and follow-ups. The keys are the ones the templates read."""
+PipelineConfig.ready(): the home page's deals and follow-ups per role, the account page's
+deals and follow-ups, and the profile page's calendar feed. The keys are the ones the
+templates read."""
 
 from __future__ import annotations
 
 from pipeline.deals import selectors as deal_selectors
 from pipeline.followups import selectors as followup_selectors
+from pipeline.soe import selectors as soe_selectors
 from prospects.models import Account
 from salesflow.core.models import User
 
@@ -29,4 +31,12 @@ def account(user: User, *, account: Account, **about: object) -> dict[str, objec
     return {
         "opportunities": deal_selectors.account_opportunities(account=account),
         "followups": followup_selectors.account_followups(account=account),
+    }
+
+
+def profile(user: User, **about: object) -> dict[str, object]:
+    # The section is shown whether or not a feed is on ("calendar_feed" is then None).
+    return {
+        "calendar_feed_section": True,
+        "calendar_feed": soe_selectors.calendar_feed_of(user=user),
     }

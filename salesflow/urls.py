@@ -44,6 +44,7 @@ urlpatterns = [
         password_reset.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("account/", include("salesflow.core.profile.urls")),
     path("account/two-factor/", include("salesflow.core.twofactor.urls")),
     path("account/api-tokens/", include("salesflow.core.apitokens.urls")),
     path("notifications/", core_views.notifications, name="notifications"),

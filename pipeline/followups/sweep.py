@@ -41,9 +41,15 @@ def followups_surface_due(
                 FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(followup_selectors.followup_surfaces_condition(now=now))
                 .order_by("surface_at", "pk")
-                .values("pk", "owner_id", "owner__email", "account__name", "purpose", "draft")[
-                    :batch
-                ]
+                .values(
+                    "pk",
+                    "owner_id",
+                    "owner__email",
+                    "owner__emails_muted",
+                    "account__name",
+                    "purpose",
+                    "draft",
+                )[:batch]
             )
             if not due:
                 return total
@@ -66,7 +72,9 @@ def followups_surface_due(
 
 def _tell_owners(due: list[dict]) -> None:
     """One notification per surfaced follow-up, and its email in the outbox, in the
-    surfacing transaction (the key is unique: nobody is told twice)."""
+    surfacing transaction (the key is unique: nobody is told twice). The email only to an
+    owner who has an address and has not turned these emails off (User.wants_email); the
+    notification whatever they chose."""
     notifications = Notification.objects.bulk_create(
         Notification(
             key=f"follow-up:{row['pk']}:surfaced",
@@ -87,5 +95,5 @@ def _tell_owners(due: list[dict]) -> None:
             notification_id=notification.pk,
         )
         for row, notification in zip(due, notifications, strict=True)
-        if row["owner__email"]
+        if row["owner__email"] and Notification.Kind.FOLLOW_UP not in row["owner__emails_muted"]
     )

@@ -149,6 +149,11 @@ FEED_DAYS_BACK = 60
 FEED_MAX_STEPS = 2000
 
 
+def calendar_feed_of(*, user: User) -> CalendarFeed | None:
+    """The user's feed, if it is on (its token is never readable: only when it was made)."""
+    return CalendarFeed.objects.filter(user=user).only("pk", "user_id", "created_at").first()
+
+
 def feed_steps(*, token: str) -> tuple[User | None, QuerySet[SoeStep]]:
     """The feed's owner and their open dated steps: on deals they own or steps they carry,
     never anyone else's. An unknown or revoked token finds nobody."""

@@ -172,6 +172,15 @@ class User(AbstractUser):
         SOE templates to the others (pipeline.dashboard.scope.sees_own_only)."""
         return not self.is_rep or self.sees_everything
 
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The user's time zone, for what is said to them outside a request of theirs
+        (emails, background jobs, the API); the site's zone if the stored name fails."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
     def wants_email(self, kind: str) -> bool:
         """Whether a notification of this kind should reach the user by email too."""
         return bool(self.email) and kind not in self.emails_muted

@@ -45,3 +45,6 @@ class Panels:
 
 # The home page of each role (salesflow.core.views.home).
 HOME = Panels("home")
+
+# The profile page (salesflow.core.profile.views): pipeline adds the calendar feed's summary.
+PROFILE = Panels("profile")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -38,6 +39,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         # The audit history names the token as the door's detail (the middleware opened
         # the request's context before DRF knew who was calling).
         attach(door=API, detail=token.name, user=token.user_id)
+        # Likewise the time zone: the middleware found nobody signed in, so what this
+        # request says of times (a follow-up "held until Tuesday 09:00", dates and
+        # offsets) would be in the server's zone; the middleware deactivates it after.
+        timezone.activate(token.user.zone)
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

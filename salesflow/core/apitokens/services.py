@@ -99,7 +99,10 @@ def apitoken_check(secret: str) -> ApiToken:
         raise TokenRefused("This token was revoked.")
     now = timezone.now()
     if token.expires_at is not None and token.expires_at <= now:
-        when = date_format(timezone.localtime(token.expires_at), "j F Y")
+        # Said to a script holding the token: no session chose a zone for this request
+        # (the middleware runs before the token is read), so the day is the token
+        # owner's, as their tokens page shows it.
+        when = date_format(timezone.localtime(token.expires_at, token.user.zone), "j F Y")
         raise TokenRefused(f"This token expired on {when}.")
     if not token.user.is_active:
         raise TokenRefused("This token's account is deactivated.")

@@ -379,7 +379,8 @@ def _disable(endpoint: WebhookEndpoint) -> None:
 
 
 def _tell_owner(endpoint: WebhookEndpoint, *, title: str, body: str) -> None:
-    """In the app and by email (through the outbox), in the transaction of the change."""
+    """In the app, and by email (through the outbox) unless the owner turned these emails
+    off, in the transaction of the change."""
     owner = endpoint.owner
     notification = Notification.objects.create(
         user=owner,
@@ -388,7 +389,7 @@ def _tell_owner(endpoint: WebhookEndpoint, *, title: str, body: str) -> None:
         body=body,
         url=reverse("webhooks:detail", args=[endpoint.pk]),
     )
-    if owner.email:
+    if owner.wants_email(Notification.Kind.WEBHOOK):
         outbox_services.outbox_emails_add(
             [
                 outbox_services.Email(

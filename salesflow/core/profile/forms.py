@@ -1,0 +1,57 @@
+"""The profile page's forms: one per section, each saved on its own."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import lru_cache
+
+from django import forms
+
+from salesflow.core.models import Notification, User
+
+
+@lru_cache(maxsize=1)
+def time_zone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every zone the system knows, grouped by region ("Europe", "America"…) so the list
+    is walkable with the keyboard; zones without a region under "Other"."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for name in sorted(zoneinfo.available_timezones()):
+        region, _, place = name.partition("/")
+        label = place.replace("_", " ") if place else name
+        groups.setdefault(region if place else "Other", []).append((name, label))
+    return sorted(groups.items(), key=lambda item: (item[0] == "Other", item[0]))
+
+
+class DetailsForm(forms.Form):
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(
+        max_length=254,
+        required=False,
+        help_text="Where salesflow sends your notifications and password resets. "
+        "You sign in with your username, which stays as it is.",
+    )
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices,
+        help_text="Every time salesflow shows you is in this zone, and your follow-ups wait "
+        "for business mornings in it. Follow-ups already held keep the time they were given.",
+    )
+
+
+class EmailsForm(forms.Form):
+    wanted = forms.MultipleChoiceField(
+        label="Email me when",
+        choices=list(Notification.EMAILED.items()),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="You are always told in salesflow itself; this is about email as well.",
+    )
+
+    @classmethod
+    def for_user(cls, user: User) -> EmailsForm:
+        return cls(
+            initial={"wanted": [k for k in Notification.EMAILED if k not in user.emails_muted]}
+        )
