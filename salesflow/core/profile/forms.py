@@ -15,7 +15,8 @@ def time_zone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """Every zone the system knows, grouped by region ("Europe", "America"…) so the list
     is walkable with the keyboard; zones without a region under "Other"."""
     groups: dict[str, list[tuple[str, str]]] = {}
-    for name in sorted(zoneinfo.available_timezones()):
+    # Names of files beside the zones ("localtime", "posixrules") are not places to offer.
+    for name in sorted(z for z in zoneinfo.available_timezones() if z[:1].isupper()):
         region, _, place = name.partition("/")
         label = place.replace("_", " ") if place else name
         groups.setdefault(region if place else "Other", []).append((name, label))

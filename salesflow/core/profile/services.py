@@ -21,6 +21,12 @@ EMAIL_LOCK_SPACE = 7_301
 EMAIL_TAKEN = "Another person in salesflow already has this email address."
 
 
+def _row(actor: User) -> User:
+    """The actor's row for model_update, which reads it again under a lock: this only names
+    it (the view's request.user is a lazy wrapper, not a User)."""
+    return User(pk=actor.pk)
+
+
 def _claim_email(*, actor: User, email: str) -> None:
     """Refuse an address another user has, however it is capitalised. Two people saving the
     same new address at once take turns on a transaction-scoped advisory lock on it, so the
@@ -44,7 +50,7 @@ def profile_update_details(
     if email:
         _claim_email(actor=actor, email=email)
     _, changed = model_update(
-        instance=actor,
+        instance=_row(actor),
         fields=("first_name", "last_name", "email"),
         data={"first_name": first_name.strip(), "last_name": last_name.strip(), "email": email},
     )
@@ -59,7 +65,9 @@ def profile_set_time_zone(*, actor: User, time_zone: str) -> dict[str, Any]:
         zoneinfo.ZoneInfo(time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ValidationError({"time_zone": "Choose a time zone from the list."}) from None
-    _, changed = model_update(instance=actor, fields=("time_zone",), data={"time_zone": time_zone})
+    _, changed = model_update(
+        instance=_row(actor), fields=("time_zone",), data={"time_zone": time_zone}
+    )
     return changed
 
 
@@ -72,7 +80,7 @@ def profile_set_emails(*, actor: User, wanted: Collection[str]) -> dict[str, Any
         raise ValidationError("Those are not notifications salesflow sends by email.")
     muted = sorted(kind for kind in Notification.EMAILED if kind not in wanted)
     _, changed = model_update(
-        instance=actor, fields=("emails_muted",), data={"emails_muted": muted}
+        instance=_row(actor), fields=("emails_muted",), data={"emails_muted": muted}
     )
     return changed
 
