@@ -88,6 +88,8 @@ def test_home_works_at_phone_width_with_the_keyboard(page: Page, live_server, re
         expect(control).to_be_focused()
     page.keyboard.press("Enter")
     page.keyboard.press("ArrowDown")
+    expect(page.get_by_role("link", name="Your profile")).to_be_focused()
+    page.keyboard.press("ArrowDown")
     expect(page.get_by_role("link", name="Change password")).to_be_focused()
     page.keyboard.press("ArrowDown")
     expect(page.get_by_role("link", name="Two-factor sign-in")).to_be_focused()

@@ -141,7 +141,13 @@ def test_the_menu_collapses_at_390_and_every_link_is_reachable_by_keyboard(
 
     page.get_by_role("button", name=person.display_name).focus()
     page.keyboard.press("Enter")
-    for name in ("Change password", "Two-factor sign-in", "API tokens", "Calendar feed"):
+    for name in (
+        "Your profile",
+        "Change password",
+        "Two-factor sign-in",
+        "API tokens",
+        "Calendar feed",
+    ):
         page.keyboard.press("ArrowDown")
         expect(page.get_by_role("link", name=name)).to_be_focused()
     page.keyboard.press("ArrowDown")

@@ -202,6 +202,21 @@ def test_repeated_failures_pause_the_endpoint_notify_the_owner_and_resuming_send
 
 
 @pytest.mark.django_db
+def test_an_owner_who_turned_webhook_emails_off_is_told_in_the_app_only(ops, receiver, settings):
+    settings.SALESFLOW_WEBHOOKS_PAUSE_AFTER = 1
+    ops.emails_muted = [Notification.Kind.WEBHOOK]
+    ops.save()
+    receiver.status = 503
+    endpoint, _ = _endpoint(ops, receiver.url)
+    webhook_event("account.created", AccountFactory())
+    delivery.webhooks_deliver_due()
+    endpoint.refresh_from_db()
+    assert endpoint.status == WebhookEndpoint.Status.PAUSED
+    (notification,) = Notification.objects.filter(user=ops, kind=Notification.Kind.WEBHOOK)
+    assert not OutboxMessage.objects.filter(kind="email").exists()
+
+
+@pytest.mark.django_db
 def test_a_success_forgets_earlier_failures(ops, receiver, settings):
     settings.SALESFLOW_WEBHOOKS_PAUSE_AFTER = 3
     endpoint, _ = _endpoint(ops, receiver.url)

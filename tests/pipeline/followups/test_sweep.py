@@ -61,6 +61,19 @@ def test_an_owner_without_an_email_address_is_told_in_the_app_only(rep, account)
     assert not OutboxMessage.objects.exists()
 
 
+@pytest.mark.django_db
+def test_an_owner_who_turned_these_emails_off_is_told_in_the_app_only(rep, teammate, account):
+    rep.emails_muted = [Notification.Kind.FOLLOW_UP]
+    rep.save()
+    followup_services.followup_create(actor=rep, account=account, purpose="Ask about it")
+    theirs = AccountFactory(owner=teammate)
+    followup_services.followup_create(actor=teammate, account=theirs, purpose="And this")
+    assert followup_sweep.followups_surface_due() == 2
+    assert Notification.objects.filter(user=rep, kind="follow_up").count() == 1
+    # Only the teammate, who kept them on, gets the email.
+    assert list(OutboxMessage.objects.values_list("recipient", flat=True)) == [teammate.email]
+
+
 def test_the_sweep_runs_every_minute(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["surface-due-follow-ups"]
     assert entry["task"] == "pipeline.tasks.surface_due_followups"
