@@ -6,6 +6,7 @@ import zoneinfo
 from functools import lru_cache
 
 from django import forms
+from django.contrib.auth.forms import PasswordChangeForm
 
 from salesflow.core.models import Notification, User
 
@@ -18,8 +19,8 @@ def time_zone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     # Names of files beside the zones ("localtime", "posixrules") are not places to offer.
     for name in sorted(z for z in zoneinfo.available_timezones() if z[:1].isupper()):
         region, _, place = name.partition("/")
-        label = place.replace("_", " ") if place else name
-        groups.setdefault(region if place else "Other", []).append((name, label))
+        # The whole name as the label: a closed select shows only the chosen option.
+        groups.setdefault(region if place else "Other", []).append((name, name.replace("_", " ")))
     return sorted(groups.items(), key=lambda item: (item[0] == "Other", item[0]))
 
 
@@ -36,6 +37,7 @@ class DetailsForm(forms.Form):
 
 class TimeZoneForm(forms.Form):
     time_zone = forms.ChoiceField(
+        label="Your time zone",
         choices=time_zone_choices,
         help_text="Every time salesflow shows you is in this zone, and your follow-ups wait "
         "for business mornings in it. Follow-ups already held keep the time they were given.",
@@ -56,3 +58,14 @@ class EmailsForm(forms.Form):
         return cls(
             initial={"wanted": [k for k in Notification.EMAILED if k not in user.emails_muted]}
         )
+
+
+class PasswordForm(PasswordChangeForm):
+    """Django's form (the current password, then the new one twice, checked by the site's
+    password rules), without its autofocus: on this page it would scroll past every other
+    section to the password as the page opens."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
+        self.fields["old_password"].label = "Current password"

@@ -13,11 +13,9 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -25,7 +23,7 @@ from salesflow.core.apitokens.selectors import live_apitoken_count
 from salesflow.core.models import User
 from salesflow.core.panels import PROFILE
 from salesflow.core.profile import services
-from salesflow.core.profile.forms import DetailsForm, EmailsForm, TimeZoneForm
+from salesflow.core.profile.forms import DetailsForm, EmailsForm, PasswordForm, TimeZoneForm
 from salesflow.core.twofactor import selectors as twofactor_selectors
 from salesflow.core.twofactor.access import two_factor_required
 from salesflow.core.web import form_errors_to
@@ -44,7 +42,7 @@ def _render(request: HttpRequest, *, status: int = 200, **bound: forms.Form) -> 
         ),
         "time_zone_form": TimeZoneForm(initial={"time_zone": user.time_zone}),
         "emails_form": EmailsForm.for_user(user),
-        "password_form": PasswordChangeForm(user),
+        "password_form": PasswordForm(user),
         "two_factor": two_factor,
         "two_factor_required": two_factor_required(user),
         "recovery_codes_left": twofactor_selectors.recovery_codes_left(user) if two_factor else 0,
@@ -67,9 +65,8 @@ def _section(
     name: str,
     form: forms.Form,
     save: Callable[[dict[str, Any]], str],
-    anchor: str,
 ) -> HttpResponse:
-    """Parse the section's form, save it through its service, and come back to it."""
+    """Parse the section's form and save it through its service; a refusal shows on the page."""
     if form.is_valid():
         try:
             said = save(form.cleaned_data)
@@ -77,7 +74,8 @@ def _section(
             form_errors_to(form, error)
         else:
             messages.success(request, said)
-            return redirect(f"{reverse('profile:page')}#{anchor}")
+            # Back to the top, where the confirmation shows.
+            return redirect("profile:page")
     return _render(request, status=422, **{name: form})
 
 
@@ -87,9 +85,7 @@ def details(request: HttpRequest) -> HttpResponse:
         changed = services.profile_update_details(actor=request.user, **data)
         return "Your details are saved." if changed else "Your details were already so."
 
-    return _section(
-        request, name="details_form", form=DetailsForm(request.POST), save=save, anchor="details"
-    )
+    return _section(request, name="details_form", form=DetailsForm(request.POST), save=save)
 
 
 @require_POST
@@ -103,7 +99,6 @@ def time_zone(request: HttpRequest) -> HttpResponse:
         name="time_zone_form",
         form=TimeZoneForm(request.POST),
         save=save,
-        anchor="time-zone",
     )
 
 
@@ -113,9 +108,7 @@ def emails(request: HttpRequest) -> HttpResponse:
         services.profile_set_emails(actor=request.user, wanted=data["wanted"])
         return "Your email notifications are saved."
 
-    return _section(
-        request, name="emails_form", form=EmailsForm(request.POST), save=save, anchor="emails"
-    )
+    return _section(request, name="emails_form", form=EmailsForm(request.POST), save=save)
 
 
 @never_cache
@@ -135,7 +128,6 @@ def password(request: HttpRequest) -> HttpResponse:
     return _section(
         request,
         name="password_form",
-        form=PasswordChangeForm(request.user, request.POST),
+        form=PasswordForm(request.user, request.POST),
         save=save,
-        anchor="password",
     )

@@ -36,9 +36,7 @@ def test_a_token_request_gives_times_in_the_owners_zone_and_leaves_none_behind(r
     rep.time_zone = "Asia/Kolkata"
     rep.save()
     Notification.objects.create(user=rep, kind=Notification.Kind.FOLLOW_UP, title="Call back")
-    Notification.objects.filter(user=rep).update(
-        created_at=datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
-    )
+    Notification.objects.filter(user=rep).update(created_at=datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
     _, secret = token_services.apitoken_create(actor=rep, name="Script", expires_at=None)
     response = Client().get(
         reverse("notifications_api:notifications"), HTTP_AUTHORIZATION=f"Bearer {secret}"
