@@ -170,8 +170,10 @@ def feed_steps(*, token: str) -> tuple[User | None, QuerySet[SoeStep]]:
             # Carrying a step never reveals a deal the person may no longer see.
             sequence__opportunity__in=opportunities_visible_to(feed.user),
             status=SoeStep.Status.OPEN,
-            # Recent and coming steps: a calendar has no use for ones long overdue.
-            target_date__gte=timezone.localdate() - timedelta(days=FEED_DAYS_BACK),
+            # Recent and coming steps: a calendar has no use for ones long overdue. Counted
+            # from the owner's today: no one is signed in to a feed's request.
+            target_date__gte=timezone.localdate(timezone=feed.user.zone)
+            - timedelta(days=FEED_DAYS_BACK),
             sequence__opportunity__closed_at__isnull=True,
         )
         .select_related("sequence__opportunity__account")

@@ -112,6 +112,30 @@ def test_the_feed_shows_only_its_owners_open_steps_and_nothing_after_revoking(
     assert client.get(feed_url).status_code == 404
 
 
+def test_the_feeds_window_is_counted_from_its_owners_today(client, rep, soe, settings, monkeypatch):
+    from datetime import UTC, date, datetime
+
+    from pipeline.soe.selectors import FEED_DAYS_BACK
+
+    settings.TIME_ZONE = "Europe/London"
+    rep.time_zone = "Pacific/Kiritimati"  # UTC+14: already 11 June when London has the 10th
+    rep.save()
+    client.force_login(rep)
+    feed_url = made_address(client)
+    client.logout()
+    owners_today = date(2026, 6, 11)
+    soe.steps.filter(text="Board meeting").update(
+        target_date=owners_today - timedelta(days=FEED_DAYS_BACK)
+    )
+    soe.steps.filter(text="IT security review, with Tom").update(
+        target_date=owners_today - timedelta(days=FEED_DAYS_BACK + 1)
+    )
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 6, 10, 11, tzinfo=UTC))
+    text = client.get(feed_url).content.decode()
+    assert "Board meeting" in text
+    assert "IT security review" not in text  # one day too old where the owner is
+
+
 def made_address(client) -> str:
     """Make a new feed address on the settings page; return its path, as shown there."""
     response = client.post(reverse("pipeline:calendar_settings"), {"action": "renew"})
