@@ -59,6 +59,31 @@ def test_a_solution_call_proposes_a_follow_up_held_until_a_business_morning(rep,
 
 
 @pytest.mark.django_db
+def test_the_time_zone_chosen_on_the_profile_sets_the_mornings_the_next_hold_ends_on(
+    client, rep, deal
+):
+    from prospects import services as prospect_services
+
+    client.force_login(rep)
+    client.post(reverse("profile:time_zone"), {"time_zone": "Asia/Tokyo"})
+    rep.refresh_from_db()
+    prospect_services.conversation_log(
+        actor=rep,
+        account=deal.account,
+        occurred_at=timezone.now(),
+        channel="meeting",
+        kind="solution_development",
+        notes="Went through the pilot plan",
+    )
+    follow_up = FollowUp.objects.get()
+    local = follow_up.surface_at.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo"))
+    assert (local.hour, local.minute) == (9, 0)
+    # The pages say it in Tokyo's time too.
+    page = client.get(reverse("pipeline:followup_detail", args=[follow_up.pk]))
+    assert "09:00" in page.content.decode()
+
+
+@pytest.mark.django_db
 def test_a_done_soe_step_proposes_a_follow_up_that_marinates(rep, deal):
     sequence = soe_services.soe_start(actor=rep, opportunity=deal)
     step = soe_services.soe_step_add(actor=rep, sequence=sequence, text="Security review")
