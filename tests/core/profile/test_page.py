@@ -292,3 +292,25 @@ def test_the_page_takes_the_same_queries_whatever_the_user_has(
     with django_assert_num_queries(7):
         html = client.get(PAGE).content.decode()
     assert f"{tokens} recovery code" in html
+
+
+def test_a_password_change_keeps_this_sessions_second_step(client, rep):
+    """Changing the password renews the session's key but not what it has proved: a session
+    past the second step of two-factor sign-in is not sent back to it."""
+    from tests.core.authenticator import enrolled, next_code
+
+    device, _ = enrolled(rep)
+    client.post(reverse("login"), {"username": rep.username, "password": PASSWORD})
+    assert client.get(PAGE).status_code == 302  # the second step first
+    client.post(reverse("twofactor:verify"), {"code": next_code(device)})
+    assert client.get(PAGE).status_code == 200
+    response = client.post(
+        reverse("profile:password"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-quieter-evening-walk-17",
+            "new_password2": "a-quieter-evening-walk-17",
+        },
+    )
+    assert response.status_code == 302
+    assert client.get(PAGE).status_code == 200
