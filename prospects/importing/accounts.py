@@ -120,14 +120,17 @@ def account_key(name: str) -> str:
     return normalise_name(name) or name.strip().lower()
 
 
-def people_by_name(actor: User) -> dict[str, User]:
-    """Whom the actor may give records to, by username and by email (case aside)."""
+def people_by_name(actor: User) -> tuple[dict[str, User], set[int]]:
+    """Active people by username and by email (case aside), and the ids of those the actor
+    may give records to. An owner the actor may not assign is still read, because a row
+    that leaves a teammate's record with its owner (an export imported again) is no change."""
     people: dict[str, User] = {}
-    for user in access.assignable_owners(actor):
+    for user in User.objects.filter(is_active=True):
         people[user.username.lower()] = user
         if user.email:
             people.setdefault(user.email.lower(), user)
-    return people
+    assignable = set(access.assignable_owners(actor).values_list("pk", flat=True))
+    return people, assignable
 
 
 def check(
@@ -142,8 +145,11 @@ def check(
     rather than stopping, so one upload reports every problem at once."""
     segments = {name.lower(): pk for pk, name in Segment.objects.values_list("pk", "name")}
     sources = {name.lower(): pk for pk, name in LeadSource.objects.values_list("pk", "name")}
-    owners = people_by_name(actor)
+    owners, assignable = people_by_name(actor)
     checked = Checked()
+    # (line, account key, owner) of rows naming an owner the actor may not assign: fine only
+    # if that is already the matching account's owner, which is asked once for them all.
+    foreign: list[tuple[int, str, User]] = []
     for count, (line, values) in enumerate(rows, start=1):
         form = RowForm(values)
         before = checked.error_count
@@ -160,14 +166,38 @@ def check(
             and ("disqualified_reason" in mapped or mode != ImportMode.UPDATE)
         ):
             checked.add_error(line, "disqualified_reason", "Say why the account is disqualified.")
+        owner = data["owner"]
+        if isinstance(owner, User) and owner.pk not in assignable:
+            foreign.append((line, account_key(str(data["account_name"])), owner))
         if checked.error_count == before:
             checked.rows.append(ParsedRow(line=line, data=data))
         if progress and count % PROGRESS_EVERY == 0:
             progress(count)
+    if foreign:
+        _check_foreign_owners(actor, foreign, checked)
     if checked.error_count:
         return checked
     checked.plan = _plan(checked, actor=actor, mode=mode, mapped=mapped)
     return checked
+
+
+def _check_foreign_owners(
+    actor: User, foreign: list[tuple[int, str, User]], checked: Checked
+) -> None:
+    keys = sorted({key for _, key, _ in foreign})
+    owned = set(
+        access.accounts_visible_to(actor)
+        .annotate(normalised=normalised_name_sql())
+        .filter(normalised__in=keys)
+        .values_list("normalised", "owner_id")
+    )
+    refused = set()
+    for line, key, owner in foreign:
+        if (key, owner.pk) not in owned:
+            message = f"“{owner.username}” is not someone you can give accounts to."
+            checked.add_error(line, "owner", message)
+            refused.add(line)
+    checked.rows = [row for row in checked.rows if row.line not in refused]
 
 
 def _resolve(

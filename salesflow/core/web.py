@@ -92,10 +92,7 @@ def streamed_csv(
     """A CSV download written row by row as it is read, so a large export never sits in
     memory; every cell made safe for a spreadsheet."""
     writer = csv.writer(_Echo())
-    lines = (
-        writer.writerow(row)
-        for row in _chain([header], (csv_safe(row) for row in rows))
-    )
+    lines = (writer.writerow(row) for row in _chain([header], (csv_safe(row) for row in rows)))
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{file_name}"'
     return response
