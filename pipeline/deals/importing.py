@@ -118,8 +118,8 @@ def check(
             checked.rows.append(ParsedRow(line=line, data=data))
         if progress and count % PROGRESS_EVERY == 0:
             progress(count)
-    if checked.error_count:
-        return checked
+    # Planned even when some rows failed, so the report names every problem at once (the
+    # matches, the read-only records) and not only the first kind found.
     checked.plan = _plan(
         checked, actor=actor, mode=mode, mapped=mapped, stages=stages, assignable=assignable
     )

@@ -175,8 +175,8 @@ def check(
             progress(count)
     if foreign:
         _check_foreign_owners(actor, foreign, checked)
-    if checked.error_count:
-        return checked
+    # Planned even when some rows failed, so the report names every problem at once (the
+    # matches, the read-only records) and not only the first kind found.
     checked.plan = _plan(checked, actor=actor, mode=mode, mapped=mapped)
     return checked
 
