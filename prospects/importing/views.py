@@ -46,7 +46,7 @@ def account_import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     headers, rows = csvfile.read_rows(job.content)
     first = next(islice(rows, 1), (0, {}))[1]
     form = ImportMappingForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         kind=kind,
         headers=headers,
         samples=first,
