@@ -11,7 +11,9 @@ IGNORE = ""
 
 
 class AccountImportForm(forms.Form):
-    kind = forms.ChoiceField(label="What the file holds", initial="accounts")
+    # Not required: a client posting only the file (as before deals could be imported) means
+    # accounts.
+    kind = forms.ChoiceField(label="What the file holds", initial="accounts", required=False)
     file = forms.FileField(
         label="CSV file",
         help_text="UTF-8, with a first line naming the columns; you say what each one holds "
@@ -22,6 +24,9 @@ class AccountImportForm(forms.Form):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["kind"].choices = kinds.choices()
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data["kind"] or "accounts"
 
     def clean_file(self) -> tuple[str, str]:
         """The file's name and text, or a message saying why it cannot be read."""

@@ -72,7 +72,7 @@ def test_deals_are_created_then_left_alone_on_a_second_run(client, rep, account,
 def test_an_existing_deals_stage_moves_through_the_move_service(client, rep, deal, stages):
     client.force_login(rep)
     upload(
-        client, HEADER + f"St Brigid's Hospital,Patient flow,50000,,Evaluation,,,\n", kind="deals"
+        client, HEADER + "St Brigid's Hospital,Patient flow,50000,,Evaluation,,,\n", kind="deals"
     )
     assert last_job().status == "done", last_job().errors
     assert last_job().counts["deals"]["updated"] == 1

@@ -81,22 +81,8 @@ def test_any_deals_file_gets_an_answer_never_a_server_error(client, rep, body):
     AccountFactory(owner=rep, name="Acme")
     client.force_login(rep)
     out = io.StringIO()
-    csv.writer(out).writerows(
-        [
-            [
-                "account_name",
-                "deal_name",
-                "value",
-                "currency",
-                "stage",
-                "owner",
-                "expected_close",
-                "created",
-                "pipeline",
-            ]
-        ]
-        + body
-    )
+    header = "account_name deal_name value currency stage owner expected_close created pipeline"
+    csv.writer(out).writerows([header.split(), *body])
     deals = Opportunity.objects.count()
     response = upload(client, out.getvalue(), kind="deals")
     assert response.status_code in {302, 422}
