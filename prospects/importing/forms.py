@@ -84,6 +84,7 @@ class ImportMappingForm(forms.Form):
                 choices=options,
                 required=False,
                 initial=initial_mapping.get(header, IGNORE),
+                widget=forms.Select(attrs={"class": "form-select"}),
                 help_text=f"First row: {sample[:60]}" if sample else "First row: (empty)",
             )
             self.column_names.append(name)

@@ -90,3 +90,18 @@ def test_any_deals_file_gets_an_answer_never_a_server_error(client, rep, body):
     if job is not None and job.status != "done":
         assert Opportunity.objects.count() == deals
     Account.objects.filter(name="Acme").delete()
+
+
+def test_accounts_export_follows_visibility_for_every_role(
+    client, rep, teammate, manager, outsider
+):
+    AccountFactory(owner=rep, name="Rep Account")
+    AccountFactory(owner=teammate, name="Mate Account")
+    AccountFactory(owner=outsider, name="Out Account")
+    seen = {}
+    for user in (rep, teammate, manager, outsider):
+        client.force_login(user)
+        rows = rows_of(client.get(reverse("prospects:account_export")))
+        seen[user] = {row[0] for row in rows[1:]}
+    assert seen[rep] == seen[teammate] == seen[manager] == {"Rep Account", "Mate Account"}
+    assert seen[outsider] == {"Out Account"}
