@@ -13,6 +13,7 @@ from prospects import access
 from prospects.importing import csvfile, kinds, selectors, services
 from prospects.importing.forms import AccountImportForm, ImportMappingForm
 from prospects.models import AccountImport
+from salesflow.core.fields import whole_number
 from salesflow.core.web import form_errors_to
 
 
@@ -45,13 +46,21 @@ def account_import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     kind = kinds.check_kind(job.kind)
     headers, rows = csvfile.read_rows(job.content)
     first = next(islice(rows, 1), (0, {}))[1]
+    saved = selectors.saved_mappings(user=request.user, kind=job.kind)
+    mapping, mode = job.mapping, job.mode
+    # "Use a saved mapping" (a GET, so the page works without script): its choices for the
+    # columns this file shares with it; the user's own mappings only.
+    chosen = saved.filter(pk=whole_number(request.GET.get("use"))).first()
+    if chosen is not None:
+        mapping = {header: chosen.mapping.get(header, "") for header in headers}
+        mode = chosen.mode
     form = ImportMappingForm(
         request.POST if request.method == "POST" else None,
         kind=kind,
         headers=headers,
         samples=first,
-        initial_mapping=job.mapping,
-        initial={"mode": job.mode},
+        initial_mapping=mapping,
+        initial={"mode": mode},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -70,7 +79,8 @@ def account_import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         "job": job,
         "kind": kind,
         "form": form,
-        "saved": selectors.saved_mappings(user=request.user, kind=job.kind),
+        "saved": saved,
+        "chosen": chosen,
     }
     return render(
         request,

@@ -3,6 +3,8 @@ saved by name and chosen by themselves for the same headers; only the uploader r
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -139,3 +141,28 @@ def test_any_mapping_sent_gets_an_answer_never_a_server_error(client, rep, colum
         if job.status == "invalid":
             assert not Account.objects.filter(name="Kestrel Components").exists()
     Account.objects.all().delete()
+
+
+def test_a_saved_mapping_can_be_applied_to_a_file_with_other_headers(client, rep, teammate):
+    theirs = ImportMapping.objects.create(
+        owner=teammate, kind="accounts", name="Theirs", mapping={"colour": "account_name"}
+    )
+    mine = ImportMapping.objects.create(
+        owner=rep,
+        kind="accounts",
+        name="Mine",
+        headers=["other"],
+        mapping={"colour": "account_name", "company": ""},
+        mode="update",
+    )
+    client.force_login(rep)
+    send_file(client, FILE)
+    job = AccountImport.objects.get()
+    page = client.get(mapping_url(job), {"use": mine.pk}).content.decode()
+    assert '<option value="account_name" selected>' in page.split("<code>colour</code>")[1]
+    assert re.search(r'<input[^>]*value="update"[^>]*checked', page)
+    page = client.get(mapping_url(job), {"use": theirs.pk}).content.decode()
+    assert "Theirs" not in page  # another user's mapping is neither listed nor applied
+    assert '<option value="account_name" selected>' in page.split("<code>company</code>")[1]
+    for junk in ("x", "-1", "99999999999999999999999"):
+        assert client.get(mapping_url(job), {"use": junk}).status_code == 200
