@@ -184,3 +184,27 @@ def test_accounts_and_contacts_exports_import_again_without_a_change(
         assert job.status == "done", job.errors
         assert all(c["created"] == 0 and c["updated"] == 0 for c in job.counts.values())
         assert snapshot() == before, export
+
+
+def test_a_rule_a_service_enforces_while_writing_rolls_the_whole_import_back(
+    client, rep, segments, monkeypatch
+):
+    from prospects import services as prospect_services
+
+    kestrel = AccountFactory(owner=rep, name="Kestrel Components", status="customer")
+    monkeypatch.setattr(
+        prospect_services,
+        "STATUS_RULES",
+        [lambda accounts, status: "It has a won deal; it stays a customer."],
+    )
+    client.force_login(rep)
+    before = snapshot()
+    upload(client, "account_name,status\nNew Co,prospect\nKestrel Components,prospect\n")
+    job = AccountImport.objects.latest("pk")
+    assert job.status == "invalid"
+    assert job.errors == [
+        {"row": 3, "column": "account_name", "message": "It has a won deal; it stays a customer."}
+    ]
+    assert snapshot() == before  # New Co, created before the refusal, was rolled back
+    kestrel.refresh_from_db()
+    assert kestrel.status == "customer"
