@@ -399,6 +399,5 @@ def register() -> None:
                 "as a move made on the board would, and is closed (won or lost) only on its page."
             ),
             exports=(("Export deals", "pipeline:deal_export"),),
-            things=("deals",),
         )
     )

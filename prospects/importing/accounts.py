@@ -537,6 +537,5 @@ kinds.register(
             ("Export accounts", "prospects:account_export"),
             ("Export contacts", "prospects:contact_list_export"),
         ),
-        things=("accounts", "contacts"),
     )
 )

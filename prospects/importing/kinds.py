@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -37,15 +37,16 @@ class ImportKind:
     key: str
     label: str
     fields: tuple[Field, ...]
-    # (rows of {field: text} with their line, actor, mode, mapped fields) -> Checked
+    # check(rows of (line, {field: text}), *, actor, mode, mapped fields, progress) -> Checked,
+    # its errors, and the plan of what each row does; it writes nothing.
     check: Callable[..., Checked]
-    # (actor, checked rows, mode, mapped fields, on_batch) -> Counts
+    # write(*, actor, checked, on_batch) -> Counts: carries the plan out inside the import's
+    # transaction; a refusal it meets is raised as csvfile.RowErrors (all is rolled back).
     write: Callable[..., Counts]
     # How a row finds the record it updates, said on the mapping screen.
     matching: str
     # (label, URL name) of the exports whose files this kind reads back.
     exports: tuple[tuple[str, str], ...] = ()
-    things: tuple[str, ...] = field(default_factory=tuple)  # the report's rows, in order
 
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
