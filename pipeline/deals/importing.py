@@ -29,10 +29,9 @@ from pipeline.deals import selectors as deal_selectors
 from pipeline.deals.models import Opportunity, Pipeline, Stage, StageChange
 from prospects import access as prospect_access
 from prospects.importing import kinds
-from prospects.importing.accounts import account_key, people_by_name
+from prospects.importing.accounts import account_key, accounts_named, people_by_name
 from prospects.importing.csvfile import PROGRESS_EVERY, Checked, ParsedRow, RowErrors, choice
 from prospects.models import Account, Currency, ImportMode
-from prospects.normalise import normalised_name_sql
 from salesflow.core.models import User
 
 FIELDS = (
@@ -166,14 +165,7 @@ def _plan(
     assignable: set[int],
 ) -> list[Step]:
     keys = {account_key(str(row.data["account_name"])) for row in checked.rows}
-    accounts: dict[str, list[Account]] = defaultdict(list)
-    visible = prospect_access.accounts_visible_to(actor).select_related("owner")
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), BATCH):
-        for account in visible.alias(normalised=normalised_name_sql()).filter(
-            normalised__in=ordered[start : start + BATCH]
-        ):
-            accounts[account_key(account.name)].append(account)
+    accounts = accounts_named(actor, keys)
     found = [a[0] for a in accounts.values() if len(a) == 1]
     deals: dict[tuple[int, str], list[Opportunity]] = defaultdict(list)
     for start in range(0, len(found), BATCH):

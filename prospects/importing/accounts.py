@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -245,16 +246,32 @@ def _resolve(
         checked.add_error(line, "contact_name", "A contact needs a name.")
 
 
+def accounts_named(actor: User, keys: set[str]) -> dict[str, list[Account]]:
+    """The accounts the actor may see under each account key, read in batches off the
+    normalised-name index; a name with no letter or digit a-z/0-9 ("東京") normalises to
+    nothing, so those few are compared whole, case aside."""
+    visible = access.accounts_visible_to(actor).select_related("owner")
+    found: dict[str, list[Account]] = defaultdict(list)
+    normal = sorted(key for key in keys if normalise_name(key))
+    for start in range(0, len(normal), BATCH):
+        batch = normal[start : start + BATCH]
+        for account in visible.alias(normalised=normalised_name_sql()).filter(normalised__in=batch):
+            found[account_key(account.name)].append(account)
+    whole = Q()
+    for key in keys:
+        if not normalise_name(key):
+            whole |= Q(name__iexact=key)
+    if whole:
+        for account in visible.filter(whole):
+            found[account_key(account.name)].append(account)
+    return found
+
+
 def _matches(actor: User, firsts: dict[str, ParsedRow]) -> dict[str, list[Account]]:
     """The accounts the actor may see that each of the file's accounts names: by normalised
     name, or else by website domain (two indexed lookups, whatever the file's size)."""
     visible = access.accounts_visible_to(actor).select_related("owner")
-    found: dict[str, list[Account]] = defaultdict(list)
-    keys = list(firsts)
-    for start in range(0, len(keys), BATCH):
-        batch = keys[start : start + BATCH]
-        for account in visible.alias(normalised=normalised_name_sql()).filter(normalised__in=batch):
-            found[account_key(account.name)].append(account)
+    found = accounts_named(actor, set(firsts))
     by_domain: dict[str, list[str]] = defaultdict(list)
     for key, row in firsts.items():
         domain = website_domain(str(row.data["website"] or ""))

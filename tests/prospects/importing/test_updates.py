@@ -208,3 +208,11 @@ def test_a_rule_a_service_enforces_while_writing_rolls_the_whole_import_back(
     assert snapshot() == before  # New Co, created before the refusal, was rolled back
     kestrel.refresh_from_db()
     assert kestrel.status == "customer"
+
+
+def test_a_name_without_latin_letters_is_matched_whole_on_a_second_run(client, rep, segments):
+    client.force_login(rep)
+    upload(client, "account_name,contact_name\n東京商事,Sato\n")
+    upload(client, "account_name,contact_name\n東京商事,Sato\n")
+    assert Account.objects.count() == 1
+    assert AccountImport.objects.latest("pk").counts["accounts"]["unchanged"] == 1
