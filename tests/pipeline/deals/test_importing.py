@@ -159,3 +159,27 @@ def test_the_deals_export_shows_only_what_the_user_may_see(
         seen[user] = {line.split(",")[1] for line in lines[1:]}
     assert seen[rep] == seen[teammate] == seen[manager] == {"Rep's", "Mate's"}
     assert seen[outsider] == {"Outsider's"}
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_large_deals_file_runs_on_the_worker(
+    client, rep, standard, stages, celery_worker_thread, settings
+):
+    import time
+
+    settings.SALESFLOW_IMPORT_ASYNC_ROWS = 5
+    AccountFactory(owner=rep, name="Harbour Trust")
+    rows = "".join(f"Harbour Trust,Deal {n},{n}00,,Qualified,,,\n" for n in range(8))
+    client.force_login(rep)
+    upload(client, HEADER + rows, kind="deals")
+    job = last_job()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.status not in {"queued", "running"}:
+            break
+        time.sleep(0.2)
+    assert job.status == "done", job.errors
+    assert job.counts == {"deals": {"created": 8, "updated": 0, "unchanged": 0}}
+    assert Opportunity.objects.filter(stage=stages["Qualified"]).count() == 8
