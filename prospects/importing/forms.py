@@ -84,7 +84,9 @@ class ImportMappingForm(forms.Form):
                 choices=options,
                 required=False,
                 initial=initial_mapping.get(header, IGNORE),
-                widget=forms.Select(attrs={"class": "form-select"}),
+                widget=forms.Select(
+                    attrs={"class": "form-select", "aria-describedby": f"id_{name}_sample"}
+                ),
                 help_text=f"First row: {sample[:60]}" if sample else "First row: (empty)",
             )
             self.column_names.append(name)
