@@ -12,6 +12,7 @@ class PipelineConfig(AppConfig):
         from pipeline.api import deals as deals_api
         from pipeline.api import followups as followups_api
         from pipeline.api import soe as soe_api
+        from pipeline.deals import importing as deals_importing
         from pipeline.deals.models import Opportunity
         from pipeline.deals.selectors import won_deal_keeps_a_customer
         from pipeline.followups.models import FollowUp
@@ -25,6 +26,8 @@ class PipelineConfig(AppConfig):
         from salesflow.core.panels import HOME, PROFILE
         from salesflow.core.webhooks.events import register_representation
 
+        # Deals are one of the importer's kinds: its upload, mapping screen and worker.
+        deals_importing.register()
         if won_deal_keeps_a_customer not in STATUS_RULES:
             STATUS_RULES.append(won_deal_keeps_a_customer)
         # In this order, as before they were listeners: un-stick the deals, then propose.

@@ -80,6 +80,15 @@ def get_import_for_user(user: User, pk: object) -> AccountImport:
         raise Http404("No such import.") from None
 
 
+def get_import_to_map(user: User, pk: object) -> AccountImport:
+    """Only the uploader says what their file's columns hold (404 for anyone else: the file
+    may name people the others may not see)."""
+    try:
+        return AccountImport.objects.get(pk=int(pk), uploaded_by=user)  # type: ignore[call-overload]
+    except (AccountImport.DoesNotExist, TypeError, ValueError):
+        raise Http404("No such import.") from None
+
+
 def assignable_owners(user: User) -> QuerySet[User]:
     """Whom the user may make an account's owner (or a deal's: pipeline asks the same)."""
     people = User.objects.filter(is_active=True)

@@ -14,6 +14,7 @@ from prospects.models import (
     Conversation,
     Erasure,
     FacilitativeQuestion,
+    ImportMapping,
     LeadSource,
     Segment,
     WhyNote,
@@ -137,8 +138,16 @@ class AccountEventAdmin(admin.ModelAdmin):
 
 @admin.register(AccountImport)
 class AccountImportAdmin(admin.ModelAdmin):
-    list_display = ["file_name", "uploaded_by", "status", "total_rows", "created_at"]
-    list_filter = ["status"]
+    list_display = [
+        "file_name",
+        "kind",
+        "mode",
+        "uploaded_by",
+        "status",
+        "total_rows",
+        "created_at",
+    ]
+    list_filter = ["status", "kind"]
     list_select_related = ["uploaded_by"]
     exclude = ["content"]  # the whole uploaded file; too large to show in a form
     readonly_fields = [
@@ -150,7 +159,19 @@ class AccountImportAdmin(admin.ModelAdmin):
         "accounts_created",
         "contacts_created",
         "finished_at",
+        "kind",
+        "mapping",
+        "mode",
+        "counts",
     ]
+
+
+@admin.register(ImportMapping)
+class ImportMappingAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "owner", "updated_at"]
+    list_filter = ["kind"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
 
 
 @admin.register(Erasure)

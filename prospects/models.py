@@ -391,14 +391,25 @@ class AccountEvent(models.Model):
         return f"{self.get_kind_display()}: {self.account}"
 
 
-class AccountImport(models.Model):
-    """A CSV of accounts and contacts; large files are validated and imported by a worker.
+class ImportMode(models.TextChoices):
+    BOTH = "both", "Create new rows and update existing ones"
+    CREATE = "create", "Only create new rows (existing ones are left as they are)"
+    UPDATE = "update", "Only update existing rows (a row that matches nothing is an error)"
 
-    The file's text is kept in the row itself: the web and worker processes may run on
-    different machines that share the database but no disk.
+
+class AccountImport(models.Model):
+    """An import job: a CSV of one kind (accounts and contacts, or deals: the kinds are
+    registered in prospects.importing.kinds), the column mapping its uploader chose and
+    whether it may create rows, update them or both. Large files are checked and imported by
+    a worker.
+
+    The file's text is kept in the row itself, from the upload to the mapping screen and on
+    to the worker: the web and worker processes may run on different machines that share the
+    database but no disk.
     """
 
     class Status(models.TextChoices):
+        MAPPING = "mapping", "Waiting for its columns to be mapped"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Checking and importing"
         INVALID = "invalid", "Not imported: errors found"
@@ -419,11 +430,49 @@ class AccountImport(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    # What the file holds (a key of prospects.importing.kinds.KINDS; a string, not a
+    # choice, since pipeline registers its kind at start-up), which field each column fills
+    # ({header: field}, "" for a column left out), and what the import may do.
+    kind = models.CharField(max_length=20, default="accounts")
+    mapping = models.JSONField(default=dict, blank=True)
+    mode = models.CharField(max_length=8, choices=ImportMode.choices, default=ImportMode.BOTH)
+    # {thing: {"created": n, "updated": n, "unchanged": n}} once done, for the report.
+    counts = models.JSONField(default=dict, blank=True)
+
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+
+class ImportMapping(models.Model):
+    """A column mapping a user saved to reuse: offered again, and chosen by itself, when a
+    later file of the same kind has the same headers."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_mappings"
+    )
+    kind = models.CharField(max_length=20)
+    name = models.CharField(max_length=80)
+    # The file's headers as read (lowercased, trimmed), in order; and {header: field}.
+    headers = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict)
+    mode = models.CharField(max_length=8, choices=ImportMode.choices, default=ImportMode.BOTH)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "kind", "name"],
+                name="import_mapping_unique_name",
+                violation_error_message="You already have a mapping with this name.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 # The record of erasures lives in its own package; importing it here registers it with the app.

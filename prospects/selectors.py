@@ -162,6 +162,7 @@ EXPORT_FIELDS = {
     "lead_source": "lead_source__name",
     "owner": "owner__username",
     "status": "status",
+    "disqualified_reason": "disqualified_reason",
     "has_problem": "has_problem",
     "accepts_significance": "accepts_significance",
     "ready_to_act": "ready_to_act",
@@ -174,6 +175,29 @@ def account_export_rows(*, user: User, filters: AccountFilters) -> Iterator[tupl
     return (
         account_list(user=user, filters=filters)
         .values_list(*EXPORT_FIELDS.values())
+        .iterator(chunk_size=2000)
+    )
+
+
+# CSV column -> the lookup it is read from: the headers the import maps by themselves.
+CONTACT_EXPORT_FIELDS = {
+    "account_name": "account__name",
+    "contact_name": "name",
+    "contact_title": "title",
+    "contact_email": "email",
+    "contact_phone": "phone",
+    "contact_role": "buying_role",
+}
+CONTACT_EXPORT_COLUMNS = list(CONTACT_EXPORT_FIELDS)
+
+
+def contact_export_rows(*, user: User) -> Iterator[tuple[object, ...]]:
+    """The contacts the user may see (not erased placeholders), by account, from a
+    server-side cursor."""
+    return (
+        Contact.objects.filter(account__in=accounts_visible_to(user), erased_at__isnull=True)
+        .order_by("account__name", "account_id", "name", "pk")
+        .values_list(*CONTACT_EXPORT_FIELDS.values())
         .iterator(chunk_size=2000)
     )
 

@@ -12,7 +12,13 @@ urlpatterns = [
     path("accounts/", views.account_list, name="account_list"),
     path("accounts/new/", views.account_create, name="account_create"),
     path("accounts/export.csv", views.account_export, name="account_export"),
+    path("contacts/export.csv", views.contact_list_export, name="contact_list_export"),
     path("accounts/import/", importing_views.account_import, name="account_import"),
+    path(
+        "accounts/import/<int:pk>/columns/",
+        importing_views.account_import_mapping,
+        name="account_import_mapping",
+    ),
     path(
         "accounts/import/<int:pk>/",
         importing_views.account_import_detail,

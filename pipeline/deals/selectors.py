@@ -5,6 +5,7 @@ pipeline.deals.access; these read only what the user may see (opportunities_visi
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -26,7 +27,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, Greatest, RowNumber
+from django.db.models.functions import Coalesce, Greatest, RowNumber, TruncDate
 from django.utils import timezone
 
 from pipeline.deals.access import can_edit_opportunity, opportunities_visible_to
@@ -427,3 +428,31 @@ def is_qualified_for_specialist(*, opportunity: Opportunity) -> bool:
     account = opportunity.account
     all_yes = all(getattr(account, field) == Answer.YES for field, _ in READINESS_QUESTIONS)
     return all_yes or opportunity.specialist_override_at is not None
+
+
+# CSV column -> the lookup the deals export reads it from: the headers the import
+# (pipeline.deals.importing) maps by themselves, so the file can be imported again.
+EXPORT_FIELDS = {
+    "account_name": "account__name",
+    "deal_name": "name",
+    "value": "value",
+    "currency": "currency",
+    "stage": "stage__name",
+    "pipeline": "pipeline__name",
+    "owner": "owner__username",
+    "expected_close": "expected_close_date",
+    "created": "created_on",
+}
+EXPORT_COLUMNS = list(EXPORT_FIELDS)
+
+
+def deal_export_rows(*, user: User) -> Iterator[tuple[object, ...]]:
+    """The deals the user may see as plain rows, from a server-side cursor; the created date
+    in the server's time zone, as the import reads it."""
+    return (
+        opportunities_visible_to(user)
+        .annotate(created_on=TruncDate("created_at"))
+        .order_by("account__name", "account_id", "name", "pk")
+        .values_list(*EXPORT_FIELDS.values())
+        .iterator(chunk_size=2000)
+    )

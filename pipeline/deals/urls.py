@@ -8,6 +8,7 @@ urlpatterns = [
     path("board/", views.board, name="board"),
     path("board/<int:pk>/", views.board, name="board_pipeline"),
     path("board/stages/<int:pk>/", views.board_column, name="board_column"),
+    path("deals/export.csv", views.deal_export, name="deal_export"),
     path("deals/<int:pk>/", views.opportunity_detail, name="opportunity_detail"),
     path("deals/<int:pk>/history/", views.opportunity_history, name="opportunity_history"),
     path("deals/<int:pk>/edit/", views.opportunity_edit, name="opportunity_edit"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import (
@@ -26,7 +26,7 @@ from prospects import access as prospect_access
 from prospects import selectors as prospect_selectors
 from salesflow.core.audit.views import history_page
 from salesflow.core.fields import whole_number
-from salesflow.core.web import form_errors_to
+from salesflow.core.web import form_errors_to, streamed_csv
 
 MOVES_ON_DEAL_PAGE = 25
 CONVERSATIONS_ON_DEAL_PAGE = 10
@@ -323,3 +323,10 @@ def specialist_override(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, "Say why the deal is qualified enough.")
     return redirect("pipeline:opportunity_detail", pk=opportunity.pk)
+
+
+@require_GET
+def deal_export(request: HttpRequest) -> StreamingHttpResponse:
+    """Every deal the user may see as CSV, streamed; the deals import reads it back as it is."""
+    rows = deal_selectors.deal_export_rows(user=request.user)
+    return streamed_csv("deals.csv", deal_selectors.EXPORT_COLUMNS, rows)

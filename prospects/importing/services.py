@@ -1,5 +1,6 @@
-"""The CSV import's writes: keep the upload, check every row, then write it all in one
-transaction or nothing at all. Small files run at once, large ones on a worker (tasks.py)."""
+"""The CSV import's writes: keep the upload, take its column mapping, check every row, then
+write it all in one transaction or nothing at all. Small files run at once, large ones on a
+worker (tasks.py). What a row means and does is its kind's (kinds.py)."""
 
 from __future__ import annotations
 
@@ -7,34 +8,93 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from prospects import access
-from prospects.importing import csvfile
-from prospects.models import Account, AccountEvent, AccountImport, Contact
+from prospects.importing import accounts as _accounts  # noqa: F401 - registers its kind
+from prospects.importing import csvfile, kinds
+from prospects.models import AccountImport, ImportMapping, ImportMode
 from salesflow.core.audit.context import IMPORT, audit_context
 from salesflow.core.models import User
-from salesflow.core.webhooks.events import webhook_events_bulk
+
+
+def mapping_for(*, actor: User, kind: str, headers: list[str]) -> tuple[dict[str, str], str]:
+    """The mapping and mode to propose for a file: the user's latest saved mapping for these
+    very headers, or else a guess from the headers' names."""
+    saved = (
+        ImportMapping.objects.filter(owner=actor, kind=kind, headers=headers)
+        .order_by("-updated_at", "-pk")
+        .first()
+    )
+    if saved is not None:
+        return {header: saved.mapping.get(header, "") for header in headers}, saved.mode
+    return kinds.guess(kinds.check_kind(kind), headers), ImportMode.BOTH
 
 
 @transaction.atomic
-def account_import_start(*, actor: User, file_name: str, content: str) -> AccountImport:
-    """Keep the upload and run it now when small, or hand it to a worker when large."""
+def account_import_upload(
+    *, actor: User, file_name: str, content: str, kind: str = "accounts"
+) -> AccountImport:
+    """Keep the upload until its columns are mapped (account_import_confirm)."""
+    kinds.check_kind(kind)
     total = csvfile.count_rows(content)  # raises ImportFileError for an unreadable file
     if total == 0:
         raise csvfile.ImportFileError("The file has a header but no rows.")
-    job = AccountImport.objects.create(
-        uploaded_by=actor, file_name=file_name[:200], content=content, total_rows=total
+    headers = csvfile.read_header(content)
+    mapping, mode = mapping_for(actor=actor, kind=kind, headers=headers)
+    return AccountImport.objects.create(
+        uploaded_by=actor,
+        file_name=file_name[:200],
+        content=content,
+        total_rows=total,
+        kind=kind,
+        mapping=mapping,
+        mode=mode,
+        status=AccountImport.Status.MAPPING,
     )
-    if total >= settings.SALESFLOW_IMPORT_ASYNC_ROWS:
+
+
+@transaction.atomic
+def account_import_confirm(
+    *,
+    actor: User,
+    job: AccountImport,
+    mapping: dict[str, str],
+    mode: str,
+    save_as: str = "",
+) -> AccountImport:
+    """Set the mapping and the mode, keep the mapping under a name if asked, and run the
+    import now when small, or hand it to a worker when large."""
+    kind = kinds.check_kind(job.kind)
+    headers = csvfile.read_header(job.content)
+    kinds.check_mapping(kind, headers, mapping)
+    if mode not in ImportMode.values:
+        raise ValidationError({"mode": "Pick create, update or both."})
+    save_as = save_as.strip()
+    if save_as:
+        if len(save_as) > 80:
+            raise ValidationError({"save_as": "Keep the name under 80 characters."})
+        ImportMapping.objects.update_or_create(
+            owner=actor,
+            kind=job.kind,
+            name=save_as,
+            defaults={"headers": headers, "mapping": mapping, "mode": mode},
+        )
+    # Guarded: a second click of "Import" (or a second tab) finds nothing left to confirm.
+    confirmed = AccountImport.objects.filter(
+        pk=job.pk, uploaded_by=actor, status=AccountImport.Status.MAPPING
+    ).update(status=AccountImport.Status.QUEUED, mapping=mapping, mode=mode)
+    if not confirmed:
+        raise ValidationError("This import has already been started.")
+    if job.total_rows >= settings.SALESFLOW_IMPORT_ASYNC_ROWS:
         from prospects.importing.tasks import run_account_import  # the task calls this module
 
         run_account_import.delay_on_commit(job.pk)
     else:
         account_import_run(import_id=job.pk)
-        job.refresh_from_db()
+    job.refresh_from_db()
     return job
 
 
@@ -60,10 +120,16 @@ def account_import_run(*, import_id: int) -> None:
     # visible to the page polling for progress until it commits.
     cache.set(key, 0, timeout=3600)
     actor = job.uploaded_by
-    owners = {user.username: user for user in access.assignable_owners(actor)}
     try:
-        checked = csvfile.check(
-            job.content, owners=owners, actor=actor, progress=lambda n: cache.set(key, n // 2, 3600)
+        kind = kinds.check_kind(job.kind)
+        # A job queued before mappings existed (or made by hand) reads its headers as named.
+        mapping = job.mapping or kinds.guess(kind, csvfile.read_header(job.content))
+        checked = kind.check(
+            csvfile.mapped_rows(job.content, mapping),
+            actor=actor,
+            mode=job.mode,
+            mapped={name for name in mapping.values() if name},
+            progress=lambda n: cache.set(key, n // 2, 3600),
         )
         if checked.error_count:
             _finish_import(
@@ -75,13 +141,27 @@ def account_import_run(*, import_id: int) -> None:
             return
         # Recorded in the audit history as "by import #12", for whoever uploaded it,
         # whether a worker or the upload's own request runs it.
-        with audit_context(door=IMPORT, detail=str(job.pk), user=actor.pk), transaction.atomic():
-            accounts, contacts = _write_import(
-                actor,
-                checked.rows,
-                on_batch=lambda n: cache.set(key, job.total_rows // 2 + n // 2, 3600),
+        try:
+            with (
+                audit_context(door=IMPORT, detail=str(job.pk), user=actor.pk),
+                transaction.atomic(),
+            ):
+                counts = kind.write(
+                    actor=actor,
+                    checked=checked,
+                    on_batch=lambda n: cache.set(key, job.total_rows // 2 + n // 2, 3600),
+                )
+        except csvfile.RowErrors as refused:  # raised inside the transaction: all rolled back
+            _finish_import(
+                job,
+                AccountImport.Status.INVALID,
+                errors=refused.errors[: csvfile.MAX_ERRORS],
+                error_count=len(refused.errors),
             )
-        job.accounts_created, job.contacts_created = accounts, contacts
+            return
+        job.counts = counts
+        job.accounts_created = counts.get("accounts", {}).get("created", 0)
+        job.contacts_created = counts.get("contacts", {}).get("created", 0)
         _finish_import(job, AccountImport.Status.DONE)
     except csvfile.ImportFileError as exc:
         _finish_import(
@@ -123,7 +203,14 @@ def _finish_import(
         )
     job.finished_at = timezone.now()
     job.save(
-        update_fields=["status", "errors", "accounts_created", "contacts_created", "finished_at"]
+        update_fields=[
+            "status",
+            "errors",
+            "accounts_created",
+            "contacts_created",
+            "counts",
+            "finished_at",
+        ]
     )
 
 
@@ -131,65 +218,3 @@ IMPORT_BATCH = 1000
 # Imports get a time limit of their own: 100,000 rows take minutes, not the seconds an
 # ordinary background job is allowed.
 IMPORT_TIME_LIMIT = 1800
-
-
-def _write_import(
-    actor: User, rows: list[csvfile.ParsedRow], *, on_batch: object
-) -> tuple[int, int]:
-    """Bulk-create the accounts, their contacts and timeline entries."""
-    now = timezone.now()
-    first_rows: dict[str, csvfile.ParsedRow] = {}
-    for row in rows:
-        first_rows.setdefault(str(row.data["account_name"]), row)
-    accounts: dict[str, Account] = {}
-    names = list(first_rows)
-    for start in range(0, len(names), IMPORT_BATCH):
-        batch = []
-        for name in names[start : start + IMPORT_BATCH]:
-            data = first_rows[name].data
-            batch.append(
-                Account(
-                    name=name,
-                    website=data["website"],
-                    segment_id=data["segment"],
-                    lead_source_id=data["lead_source"],
-                    owner=data["owner"],
-                    status=data["status"],
-                    disqualified_reason=data["disqualified_reason"]
-                    if data["status"] == Account.Status.DISQUALIFIED
-                    else "",
-                )
-            )
-        for account in Account.objects.bulk_create(batch):
-            accounts[account.name] = account
-        on_batch(start + len(batch))  # type: ignore[operator]
-    AccountEvent.objects.bulk_create(
-        (
-            AccountEvent(
-                account=account,
-                kind=AccountEvent.Kind.CREATED,
-                occurred_at=now,
-                actor=actor,
-                summary="Imported from CSV",
-            )
-            for account in accounts.values()
-        ),
-        batch_size=IMPORT_BATCH,
-    )
-    contacts = [
-        Contact(
-            account=accounts[str(row.data["account_name"])],
-            name=row.data["contact_name"],
-            title=row.data["contact_title"],
-            email=row.data["contact_email"],
-            phone=row.data["contact_phone"],
-            buying_role=row.data["contact_role"],
-        )
-        for row in rows
-        if row.data["contact_name"]
-    ]
-    Contact.objects.bulk_create(contacts, batch_size=IMPORT_BATCH)
-    # Told like accounts and contacts added one by one; a query each when nobody listens.
-    webhook_events_bulk("account.created", Account, [a.pk for a in accounts.values()])
-    webhook_events_bulk("contact.created", Contact, [contact.pk for contact in contacts])
-    return len(accounts), len(contacts)

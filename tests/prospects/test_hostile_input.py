@@ -201,6 +201,7 @@ def test_ids_beyond_any_row_are_404(client, rep, account, pk):
         reverse("prospects:account_detail", args=[pk]),
         reverse("prospects:contact_edit", args=[pk]),
         reverse("prospects:account_import_detail", args=[pk]),
+        reverse("prospects:account_import_mapping", args=[pk]),
         reverse("prospects:account_merge", args=[account.pk]) + f"?other={pk}",
     ):
         assert client.get(url).status_code == 404, url
