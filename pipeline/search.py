@@ -63,6 +63,7 @@ def register() -> None:
         Kind(
             key="deals",
             label="Deals",
+            noun="deals",
             position=30,
             visible=_deals,
             fields=DEAL_SEARCH_FIELDS,
@@ -74,6 +75,7 @@ def register() -> None:
         Kind(
             key="steps",
             label="SOE steps",
+            noun="SOE steps",
             position=60,
             visible=_steps,
             fields=STEP_SEARCH_FIELDS,
@@ -85,6 +87,7 @@ def register() -> None:
         Kind(
             key="followups",
             label="Follow-ups",
+            noun="follow-ups",
             position=70,
             visible=_followups,
             fields=FOLLOWUP_SEARCH_FIELDS,

@@ -37,7 +37,8 @@ class Kind:
     """
 
     key: str  # in the address: ?kind=deals
-    label: str  # "Deals"
+    label: str  # "Deals", the heading
+    noun: str  # "deals", as in "More deals…"
     position: int  # the page's order of kinds
     visible: Callable[[User], QuerySet]  # the rows the user may see, with what `show` reads
     fields: tuple[str, ...]  # the searched text: fulltext.document(fields), as indexed

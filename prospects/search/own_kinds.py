@@ -78,6 +78,7 @@ def register() -> None:
         Kind(
             key="accounts",
             label="Accounts",
+            noun="accounts",
             position=10,
             visible=_accounts,
             fields=SEARCH_FIELDS["account"],
@@ -89,6 +90,7 @@ def register() -> None:
         Kind(
             key="contacts",
             label="Contacts",
+            noun="contacts",
             position=20,
             visible=_contacts,
             fields=SEARCH_FIELDS["contact"],
@@ -100,6 +102,7 @@ def register() -> None:
         Kind(
             key="why",
             label="Why notes",
+            noun="why notes",
             position=40,
             visible=_why_notes,
             fields=SEARCH_FIELDS["whynote"],
@@ -111,6 +114,7 @@ def register() -> None:
         Kind(
             key="conversations",
             label="Conversation notes",
+            noun="conversation notes",
             position=50,
             visible=_conversations,
             fields=SEARCH_FIELDS["conversation"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.postgres.lookups import TrigramWordSimilar
 from django.contrib.postgres.search import SearchRank, TrigramWordSimilarity
 from django.db.models import Case, F, FloatField, Model, Q, QuerySet, Value, When
 from django.utils.safestring import SafeString
@@ -44,6 +45,7 @@ class SearchResults:
     query: str
     words: list[str] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
+    kind: Kind | None = None  # the one kind asked for (?kind=…), or None for every kind
 
     @property
     def empty(self) -> bool:
@@ -68,14 +70,15 @@ class SearchResults:
 
 def _ranked(kind: Kind, queryset: QuerySet, words: list[str]) -> QuerySet:
     """Names: matching every word's prefix, or close enough to what was typed (a typo), best
-    first. `%>` (word similarity over pg_trgm's threshold) is served by the name's trigram
+    first. `%>` (word similarity over pg_trgm's threshold; the lookup used as an expression,
+    so django.contrib.postgres need not be installed for it) is served by the name's trigram
     index, the full-text match by the document's, the two OR-ed as a bitmap."""
     assert kind.name is not None
     typed = " ".join(words)
     query = prefix_query(words)
     return (
         queryset.annotate(search=document(kind.fields))
-        .filter(Q(search=query) | Q(**{f"{kind.name}__trigram_word_similar": typed}))
+        .filter(Q(search=query) | TrigramWordSimilar(F(kind.name), Value(typed)))
         .annotate(
             score=Case(
                 When(**{f"{kind.name}__iexact": typed}, then=Value(EXACT_NAME)),
@@ -146,10 +149,10 @@ def search(*, user: User, text: str, kind: str = "", after: str = "") -> SearchR
     """What the user may see that matches every word typed, grouped by kind: each kind's
     first page, or, with `kind`, that kind's page after the cursor `after`."""
     words = terms(text)
-    results = SearchResults(query=text, words=words)
+    chosen = KINDS.get(kind)
+    results = SearchResults(query=text, words=words, kind=chosen)
     if not words:
         return results
-    chosen = KINDS.get(kind)
     kinds = (chosen,) if chosen else KINDS.registered
     results.groups = [
         search_kind(user=user, kind=each, words=words, after=after if chosen else "")
