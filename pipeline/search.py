@@ -80,7 +80,6 @@ def register() -> None:
             visible=_steps,
             fields=STEP_SEARCH_FIELDS,
             show=_show_step,
-            newest="updated_at",
         )
     )
     KINDS.register(
@@ -92,6 +91,5 @@ def register() -> None:
             visible=_followups,
             fields=FOLLOWUP_SEARCH_FIELDS,
             show=_show_followup,
-            newest="created_at",
         )
     )

@@ -323,6 +323,9 @@ class Conversation(models.Model):
             # The API's keyset: pages and syncs (created_since) walk conversations in the
             # order they were logged (a conversation is not changed once logged).
             models.Index(fields=["created_at", "id"], name="conversation_logged_order"),
+            # Search lists matching notes newest first: for a common word it walks this
+            # index back and stops at a page, rather than sorting every match.
+            models.Index(fields=["occurred_at", "id"], name="conversation_occurred_order"),
             document_index(SEARCH_FIELDS["conversation"], name="prospects_conversation_fts"),
         ]
 

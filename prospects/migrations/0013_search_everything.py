@@ -1,12 +1,12 @@
 """Search over everything: pg_trgm and trigram indexes on names (a misspelt name still
-matches), the why notes' full-text index, and the model state of the three full-text
+matches), the why notes' full-text index, conversations in the order search lists them, and the model state of the three full-text
 indexes migration 0003 made, now declared in the models' Meta from the same expressions
 (prospects.search.fulltext.document), so they are not built a second time."""
 
 import django.contrib.postgres.indexes
 import django.contrib.postgres.search
 from django.contrib.postgres.operations import TrigramExtension
-from django.db import migrations
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
@@ -54,6 +54,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="contact",
             index=django.contrib.postgres.indexes.GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="contact_name_trgm"),
+        ),
+        migrations.AddIndex(
+            model_name="conversation",
+            index=models.Index(fields=["occurred_at", "id"], name="conversation_occurred_order"),
         ),
         migrations.AddIndex(
             model_name="whynote",

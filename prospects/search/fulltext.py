@@ -62,4 +62,5 @@ def matching(
     """Rows whose search text holds every word (as a prefix): prospects' models by name,
     others by their `fields`."""
     vector = document(fields or SEARCH_FIELDS[model_name])
-    return queryset.annotate(search=vector).filter(search=prefix_query(words))
+    # alias, not annotate: the vector is for the WHERE only, not a column to fetch.
+    return queryset.alias(search=vector).filter(search=prefix_query(words))

@@ -30,10 +30,10 @@ class Kind:
     """One kind of thing search finds.
 
     A kind with a `name` field is ranked: an exact name first, then names starting with what
-    was typed, then by full-text rank plus the name's trigram similarity, which also lets a
-    misspelt name match. A kind without one (notes, steps, purposes: long texts, millions of
-    rows) lists the newest match first, by `newest`, so a common word never ranks every
-    row it appears in.
+    was typed, then by the name's trigram word similarity to what was typed, which also
+    lets a misspelt name match. A kind without one (notes, steps, purposes: long texts, millions of
+    rows) lists the newest match first, by `newest` (a field indexed with the id, or the id
+    itself), so a common word never ranks every row it appears in.
     """
 
     key: str  # in the address: ?kind=deals

@@ -107,7 +107,6 @@ def register() -> None:
             visible=_why_notes,
             fields=SEARCH_FIELDS["whynote"],
             show=_show_why,
-            newest="created_at",
         )
     )
     KINDS.register(

@@ -3,12 +3,14 @@ conversation on."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.postgres.lookups import TrigramWordSimilar
-from django.contrib.postgres.search import SearchRank, TrigramWordSimilarity
+from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import Case, F, FloatField, Model, Q, QuerySet, Value, When
+from django.db.models.functions import Cast, Greatest, Length
 from django.utils.safestring import SafeString
 
 from prospects.access import accounts_editable_by
@@ -20,9 +22,13 @@ from salesflow.core.models import User
 
 # Hits per kind on a page, and per "more…".
 PAGE_SIZE = 8
-# A name typed in full outranks one starting with it, which outranks any other match
-# (full-text rank and trigram similarity each stay below 1).
-EXACT_NAME, NAME_PREFIX = 4.0, 2.0
+# Names (see _named): a row holding every word scores above TEXT_MATCH, the exact name
+# above a name starting with what was typed, above the rest (shorter first: 1/length is at
+# most 1); a name only alike scores its trigram word similarity, at most 1. ts_rank is left
+# out: on a common word it would parse every matching row's document again.
+TEXT_MATCH, EXACT_NAME, NAME_PREFIX = 10.0, 4.0, 2.0
+# Long texts are first looked for among this many newest rows (see _newest).
+WINDOW = 3_000
 
 
 @dataclass(frozen=True)
@@ -68,37 +74,110 @@ class SearchResults:
         return self.found("conversations")
 
 
-def _ranked(kind: Kind, queryset: QuerySet, words: list[str]) -> QuerySet:
-    """Names: matching every word's prefix, or close enough to what was typed (a typo), best
-    first. `%>` (word similarity over pg_trgm's threshold; the lookup used as an expression,
-    so django.contrib.postgres need not be installed for it) is served by the name's trigram
-    index, the full-text match by the document's, the two OR-ed as a bitmap."""
+def _score_after(queryset: QuerySet, cursor: tuple[float, int] | None) -> QuerySet:
+    if cursor is None:
+        return queryset
+    score, pk = cursor
+    return queryset.filter(Q(score__lt=score) | Q(score=score, pk__lt=pk))
+
+
+def _score_cursor(cursor: str) -> tuple[float, int] | None:
+    value_text, _, pk_text = cursor.rpartition("_")
+    try:
+        score, pk = float(value_text), int(pk_text)
+    except ValueError:
+        return None
+    return (score, pk) if math.isfinite(score) else None
+
+
+def _named(kind: Kind, queryset: QuerySet, words: list[str], after: str) -> list[Model]:
+    """Names, best first, one page, in two steps that share one score (the cursor's):
+
+    1. Rows whose text holds every word (the full-text index): the exact name first, then
+       names starting with what was typed, then shorter names (more of the name is what
+       was typed). Cheap however many match: nothing is computed per row but the name's
+       length.
+    2. After them, names only alike what was typed (a typo: pg_trgm's `%>`, word
+       similarity over its threshold, served by the name's trigram index), closest first.
+       Few rows come here, so their similarity is worth computing.
+    """
     assert kind.name is not None
+    name = kind.name
     typed = " ".join(words)
-    query = prefix_query(words)
-    return (
-        queryset.annotate(search=document(kind.fields))
-        .filter(Q(search=query) | TrigramWordSimilar(F(kind.name), Value(typed)))
+    held = Q(search=prefix_query(words))
+    rows = queryset.alias(search=document(kind.fields))
+    by_text = (
+        rows.filter(held)
         .annotate(
-            score=Case(
-                When(**{f"{kind.name}__iexact": typed}, then=Value(EXACT_NAME)),
-                When(**{f"{kind.name}__istartswith": typed}, then=Value(NAME_PREFIX)),
+            score=Value(TEXT_MATCH)
+            + Case(
+                When(**{f"{name}__iexact": typed}, then=Value(EXACT_NAME)),
+                When(**{f"{name}__istartswith": typed}, then=Value(NAME_PREFIX)),
                 default=Value(0.0),
                 output_field=FloatField(),
             )
-            + SearchRank(F("search"), query)
-            + TrigramWordSimilarity(typed, kind.name)
+            + Value(1.0) / Greatest(Cast(Length(name), FloatField()), Value(1.0))
         )
         .order_by("-score", "-pk")
     )
+    # The lookup used as an expression, so django.contrib.postgres need not be installed.
+    by_likeness = (
+        rows.filter(TrigramWordSimilar(F(name), Value(typed)))
+        .exclude(held)
+        .annotate(score=TrigramWordSimilarity(typed, name))
+        .order_by("-score", "-pk")
+    )
+    cursor = _score_cursor(after) if after else None
+    found: list[Model] = []
+    if cursor is None or cursor[0] >= TEXT_MATCH:
+        found = list(_score_after(by_text, cursor)[: PAGE_SIZE + 1])
+        if len(found) > PAGE_SIZE:
+            return found
+        cursor = None
+    return found + list(_score_after(by_likeness, cursor)[: PAGE_SIZE + 1 - len(found)])
 
 
-def _newest(kind: Kind, queryset: QuerySet, words: list[str]) -> QuerySet:
-    return matching(queryset, "", words, fields=kind.fields).order_by(f"-{kind.newest}", "-pk")
+def _order(kind: Kind) -> tuple[str, ...]:
+    return ("-pk",) if kind.newest == "pk" else (f"-{kind.newest}", "-pk")
+
+
+def _newest(kind: Kind, queryset: QuerySet, words: list[str], after: str) -> list[Model]:
+    """Long texts, newest first, one page, in two steps so that no word is slow however
+    common or rare it is (the planner, guessing how common a word is, would otherwise walk
+    the whole order index for a rare one, computing millions of documents):
+
+    1. Among the newest WINDOW rows of the table (a bound read off the order index), the
+       matches, newest first: a common word fills the page here, the database walking the
+       index and stopping; a rarer one is found through the full-text index within the
+       bound. These are the newest matches of all, since everything else is older.
+    2. Only if that page is short, the older matches, through the full-text index alone
+       (the order is made one no index serves, so the planner cannot walk one), which a
+       word rare enough to come here has few of.
+    """
+    found = _after(kind, matching(queryset, "", words, fields=kind.fields), after)
+    field_name = kind.newest
+    newest_first = _after(kind, queryset.model._default_manager.all(), after).order_by(
+        *_order(kind)
+    )
+    bound = next(iter(newest_first.values_list(field_name, flat=True)[WINDOW : WINDOW + 1]), None)
+    if bound is None:  # the table is small: one query finds all
+        return list(found.order_by(*_order(kind))[: PAGE_SIZE + 1])
+    rows = list(
+        found.filter(**{f"{field_name}__gt": bound}).order_by(*_order(kind))[: PAGE_SIZE + 1]
+    )
+    if len(rows) > PAGE_SIZE:
+        return rows
+    # F() + 0 / + 0 days: the same order, but not an indexed one.
+    unindexed = F(field_name) + (Value(0) if field_name == "pk" else Value(timedelta(0)))
+    older = found.filter(**{f"{field_name}__lte": bound}).order_by(unindexed.desc(), F("pk").desc())
+    return rows + list(older[: PAGE_SIZE + 1 - len(rows)])
 
 
 def _cursor(kind: Kind, row: Model) -> str:
-    value = row.score if kind.name else getattr(row, kind.newest)  # type: ignore[attr-defined]
+    if kind.newest == "pk" and not kind.name:
+        return str(row.pk)
+    # repr() of the score's float gives back the very same float when parsed.
+    value = row.score if kind.name else getattr(row, kind.newest)
     shown = value.isoformat() if isinstance(value, datetime) else repr(value)
     return f"{shown}_{row.pk}"
 
@@ -106,16 +185,16 @@ def _cursor(kind: Kind, row: Model) -> str:
 def _after(kind: Kind, queryset: QuerySet, cursor: str) -> QuerySet:
     """The rows after the cursor in the kind's order (keyset: no OFFSET, no count). A cursor
     that does not parse starts from the top, as if none was given."""
+    if not cursor:
+        return queryset
+    if kind.newest == "pk" and not kind.name:
+        return queryset.filter(pk__lt=int(cursor)) if cursor.isdigit() else queryset
     value_text, _, pk_text = cursor.rpartition("_")
     try:
         pk = int(pk_text)
-        value: object = float(value_text) if kind.name else datetime.fromisoformat(value_text)
+        value = datetime.fromisoformat(value_text)
     except ValueError:
         return queryset
-    if kind.name:
-        if value != value or value in (float("inf"), float("-inf")):  # NaN, infinities
-            return queryset
-        return queryset.filter(Q(score__lt=value) | Q(score=value, pk__lt=pk))
     field_name = kind.newest
     return queryset.filter(
         Q(**{f"{field_name}__lt": value}) | Q(**{field_name: value, "pk__lt": pk})
@@ -125,10 +204,10 @@ def _after(kind: Kind, queryset: QuerySet, cursor: str) -> QuerySet:
 def search_kind(*, user: User, kind: Kind, words: list[str], after: str = "") -> Group:
     """One page of one kind's hits for the user: what they may see that matches."""
     queryset = kind.visible(user)
-    queryset = _ranked(kind, queryset, words) if kind.name else _newest(kind, queryset, words)
-    if after:
-        queryset = _after(kind, queryset, after)
-    rows = list(queryset[: PAGE_SIZE + 1])
+    if kind.name:
+        rows = _named(kind, queryset, words, after)
+    else:
+        rows = _newest(kind, queryset, words, after)
     page = rows[:PAGE_SIZE]
     hits = []
     for row in page:
