@@ -57,7 +57,9 @@ def test_the_words_found_are_marked_and_the_users_text_escaped():
     assert highlight("no match here", ["kest"]) == "no match here"
     long = " ".join(["filler"] * 60) + " the kestrel line " + " ".join(["tail"] * 60)
     cut = excerpt(long, ["kestrel"])
-    assert "kestrel" in cut and cut.startswith("…") and cut.endswith("…")
+    assert "kestrel" in cut
+    assert cut.startswith("…")
+    assert cut.endswith("…")
     assert len(cut) <= 165
 
 
