@@ -57,6 +57,11 @@ class SearchResults:
     def empty(self) -> bool:
         return not any(group.hits for group in self.groups)
 
+    @property
+    def unmatched(self) -> list[str]:
+        """The kinds nothing matched, by their noun ("contacts", "SOE steps")."""
+        return [group.kind.noun for group in self.groups if not group.hits]
+
     def found(self, key: str) -> list[Model]:
         """The objects found of one kind."""
         return [hit.object for group in self.groups if group.kind.key == key for hit in group.hits]
