@@ -194,7 +194,12 @@ def _after(kind: Kind, queryset: QuerySet, cursor: str) -> QuerySet:
     if not cursor:
         return queryset
     if kind.newest == "pk" and not kind.name:
-        return queryset.filter(pk__lt=int(cursor)) if cursor.isdigit() else queryset
+        # isascii: int() reads other scripts' digits too, and isdigit() takes "²".
+        return (
+            queryset.filter(pk__lt=int(cursor))
+            if cursor.isascii() and cursor.isdigit()
+            else queryset
+        )
     value_text, _, pk_text = cursor.rpartition("_")
     try:
         pk = int(pk_text)

@@ -135,9 +135,10 @@ def test_search_answers_any_query_kind_and_cursor(client, rep, q, kind, after):
 
 def test_a_cursor_that_does_not_parse_starts_from_the_top(rep):
     AccountFactory(owner=rep, name="Brigid")
-    for after in ("nan_1", "garbage", "1e999_2", "_", "2026-02-30T25:61_3"):
+    for after in ("nan_1", "garbage", "1e999_2", "_", "2026-02-30T25:61_3", "²", "٣"):
         found = selectors.search(user=rep, text="brigid", kind="accounts", after=after)
         assert names(found) == ["Brigid"]
+        assert selectors.search(user=rep, text="brigid", kind="why", after=after).groups
 
 
 def test_why_notes_are_found(rep):
