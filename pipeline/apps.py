@@ -9,6 +9,7 @@ class PipelineConfig(AppConfig):
         # pipeline builds on prospects: it tells prospects its rule and listens to what
         # prospects announces; prospects never asks.
         from pipeline import listeners, panels, privacy
+        from pipeline import search as pipeline_search
         from pipeline.api import deals as deals_api
         from pipeline.api import followups as followups_api
         from pipeline.api import soe as soe_api
@@ -64,6 +65,8 @@ class PipelineConfig(AppConfig):
                 "account", "opportunity", "owner", "reviewed_by"
             ),
         )
+        # Search finds deals, SOE steps and follow-ups beside prospects' kinds.
+        pipeline_search.register()
         HOME.register(panels.home)
         ACCOUNT.register(panels.account)
         PROFILE.register(panels.profile)

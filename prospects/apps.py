@@ -13,6 +13,7 @@ class ProspectsConfig(AppConfig):
         from prospects.models import Account, Contact
         from prospects.privacy import audited, held
         from prospects.privacy.holders import HOLDERS
+        from prospects.search import own_kinds
         from salesflow.core import backup
         from salesflow.core.webhooks.events import register_representation
 
@@ -20,6 +21,8 @@ class ProspectsConfig(AppConfig):
         HOLDERS.register("prospects", export=held.export, erase=held.erase)
         # The audit history last, after every other holder's writes have been recorded.
         HOLDERS.register("audit", export=audited.export, erase=audited.erase, closing=True)
+        # Search finds prospects' own kinds; pipeline adds its kinds in its ready().
+        own_kinds.register()
         # Webhooks carry what the API shows of an account or a contact.
         register_representation(
             Account,

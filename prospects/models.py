@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from prospects.normalise import normalised_name_sql, website_domain_sql
+from prospects.search.fulltext import SEARCH_FIELDS, document_index, trigram_index
 from salesflow.core.audit.tracking import audited
 
 
@@ -172,6 +173,9 @@ class Account(models.Model):
             # Duplicate warnings compare on these very expressions (prospects.duplicates).
             models.Index(normalised_name_sql(), name="account_normalised_name"),
             models.Index(website_domain_sql(), name="account_website_domain"),
+            # Search: the words of the name, and the name's trigrams for a misspelt one.
+            document_index(SEARCH_FIELDS["account"], name="prospects_account_fts"),
+            trigram_index("name", name="account_name_trgm"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -239,6 +243,9 @@ class Contact(models.Model):
             models.Index(fields=["updated_at", "id"], name="contact_changed_order"),
             # A new contact's duplicate warning looks its email up, case aside.
             models.Index(Lower("email"), name="contact_email_lower"),
+            # Search: name, email and title's words, and the name's trigrams.
+            document_index(SEARCH_FIELDS["contact"], name="prospects_contact_fts"),
+            trigram_index("name", name="contact_name_trgm"),
         ]
 
     def __str__(self) -> str:
@@ -316,6 +323,10 @@ class Conversation(models.Model):
             # The API's keyset: pages and syncs (created_since) walk conversations in the
             # order they were logged (a conversation is not changed once logged).
             models.Index(fields=["created_at", "id"], name="conversation_logged_order"),
+            # Search lists matching notes newest first: for a common word it walks this
+            # index back and stops at a page, rather than sorting every match.
+            models.Index(fields=["occurred_at", "id"], name="conversation_occurred_order"),
+            document_index(SEARCH_FIELDS["conversation"], name="prospects_conversation_fts"),
         ]
 
     def __str__(self) -> str:
@@ -349,7 +360,10 @@ class WhyNote(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         get_latest_by = ["created_at", "pk"]
-        indexes = [models.Index(fields=["account", "-created_at"])]
+        indexes = [
+            models.Index(fields=["account", "-created_at"]),
+            document_index(SEARCH_FIELDS["whynote"], name="prospects_whynote_fts"),
+        ]
 
     def __str__(self) -> str:
         return self.text[:60]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -125,6 +126,23 @@ def pages(subjects: Subjects) -> list[Page]:
         review = reverse("reviews:detail", args=[subjects.review.pk])
         add("review board, finished", review, (admin, subjects.review_user))
 
-    search = _with_query(reverse("prospects:search"), {"q": subjects.search_term})
-    add(f"search “{subjects.search_term}”", search)
+    # Search: a word of a name (the biggest account's), the commonest word of the notes
+    # (every long-text kind full of it), and the biggest account's name misspelt (found by
+    # trigram likeness only).
+    searches = (subjects.search_term, subjects.common_word, misspelt_name(subjects))
+    for text in searches:
+        add(f"search “{text}”", _with_query(reverse("prospects:search"), {"q": text}))
     return found
+
+
+def misspelt_name(subjects: Subjects) -> str:
+    """The biggest account's name as a hurried person types it: its words of letters, two
+    letters of the first swapped ("Oakfield Hospital" → "Oakfeild Hospital")."""
+    # Whole words of letters only: generated names carry numbered tags nobody types.
+    name = subjects.biggest_account.name.split()
+    words = [word for word in name if re.fullmatch(r"[^\W\d_]+", word)] or [subjects.search_term]
+    first = words[0]
+    if len(first) >= 4:
+        i = len(first) // 2
+        first = first[:i] + first[i + 1] + first[i] + first[i + 2 :]
+    return " ".join([first, *words[1:]])

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from prospects.models import Answer, ConversationKind, Currency
+from prospects.search.fulltext import document_index, trigram_index
 from salesflow.core.audit.tracking import audited
 
 
@@ -163,6 +164,10 @@ class CloseReason(models.Model):
         return outcome == Stage.Outcome.LOST and self.kind != self.Kind.WON
 
 
+# What search reads of a deal (pipeline.search registers the kind).
+DEAL_SEARCH_FIELDS = ("name", "next_step")
+
+
 @audited(
     "OpportunityAudit",
     fields=[
@@ -261,6 +266,9 @@ class Opportunity(models.Model):
                 condition=Q(closed_at__isnull=True),
                 name="open_deal_totals",
             ),
+            # Search: the name's and next step's words, and the name's trigrams.
+            document_index(DEAL_SEARCH_FIELDS, name="pipeline_deal_fts"),
+            trigram_index("name", name="deal_name_trgm"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(value__gte=0), name="opportunity_value_not_negative")

@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from pipeline.deals.models import Opportunity
 from prospects.models import Channel, ConversationKind
+from prospects.search.fulltext import document_index
 from salesflow.core.audit.tracking import audited
 
 # --- Artificial patience: follow-ups held back on purpose ------------------------------
@@ -70,6 +71,10 @@ class PatienceRule(models.Model):
             raise ValidationError(
                 {"conversation_kind": "Say after which kind of conversation to wait."}
             )
+
+
+# What search reads of a follow-up (pipeline.search registers the kind).
+FOLLOWUP_SEARCH_FIELDS = ("purpose",)
 
 
 @audited(
@@ -168,6 +173,7 @@ class FollowUp(models.Model):
             models.Index(fields=["status", "surface_at"]),
             models.Index(fields=["owner", "status", "surface_at"]),
             models.Index(fields=["opportunity", "status"]),
+            document_index(FOLLOWUP_SEARCH_FIELDS, name="pipeline_followup_fts"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from pipeline.deals.models import Opportunity
+from prospects.search.fulltext import document_index
 from salesflow.core.audit.tracking import audited
 
 # --- Sequence of Events: the prospect's own steps to evaluate and decide ---------------
@@ -126,6 +127,10 @@ class Sequence(models.Model):
         return self.reception in {self.Reception.LUKEWARM, self.Reception.DECLINED}
 
 
+# What search reads of a step (pipeline.search registers the kind).
+STEP_SEARCH_FIELDS = ("text", "notes")
+
+
 @audited(
     "SoeStepAudit",
     fields=[
@@ -200,6 +205,7 @@ class SoeStep(models.Model):
         indexes = [
             models.Index(fields=["sequence", "position"]),
             models.Index(fields=["responsible_user", "status", "target_date"]),
+            document_index(STEP_SEARCH_FIELDS, name="pipeline_soestep_fts"),
         ]
         constraints = [
             models.CheckConstraint(

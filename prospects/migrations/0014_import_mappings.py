@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('prospects', '0012_duplicate_lookups'),
+        ('prospects', '0013_search_everything'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -11,9 +11,17 @@ from prospects.search import selectors
 
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
+    """Everything matching, grouped by kind; with ?kind=…&after=…, the next page of one kind
+    (htmx asks for just its hits, to put in place of the "more…" link)."""
     text = request.GET.get("q", "")[:200]
-    results = selectors.search(user=request.user, text=text)
-    return render(request, "prospects/search.html", {"results": results, "q": text})
+    kind = request.GET.get("kind", "")[:40]
+    after = request.GET.get("after", "")[:100]
+    results = selectors.search(user=request.user, text=text, kind=kind, after=after)
+    context = {"results": results, "q": text}
+    if request.htmx and results.kind is not None and results.groups:
+        context["group"] = results.groups[0]
+        return render(request, "prospects/search.html#search-hits", context)
+    return render(request, "prospects/search.html", context)
 
 
 @require_GET
