@@ -92,7 +92,7 @@ class DealTableFilterForm(forms.Form):
             if isinstance(field, forms.ModelChoiceField):
                 field.empty_label = "Any"
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs["class"] = f"{css} form-control-sm"
+            field.widget.attrs["class"] = f"{css} {css}-sm"
         self.fields["stage"].label_from_instance = lambda stage: f"{stage.pipeline}: {stage.name}"
 
     def _date(self, name: str) -> date | None:
