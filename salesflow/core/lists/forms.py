@@ -18,14 +18,3 @@ class SavedViewForm(forms.Form):
 
 class RenameForm(forms.Form):
     name = forms.CharField(max_length=NAME_LENGTH, label="New name")
-
-
-class ColumnsForm(forms.Form):
-    """The columns to show, from the list's own; the address to go back to."""
-
-    columns = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
-    query = forms.CharField(max_length=QUERY_LENGTH * 2, required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args: object, choices: list[tuple[str, str]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["columns"].choices = choices
