@@ -40,6 +40,7 @@ from pipeline.followups.models import FollowUp
 from pipeline.soe.models import Sequence, SoeStep
 from prospects.models import READINESS_QUESTIONS, Answer, LeadSource, Segment
 from salesflow.core.fields import DATE_RANGE_MESSAGE, DateInput, IdChoiceField, in_date_range
+from salesflow.core.lists.forms import QuickSelect
 from salesflow.core.lists.selectors import list_state
 from salesflow.core.lists.spec import Column, ListSpec, register_list
 from salesflow.core.models import Team, User
@@ -91,6 +92,9 @@ class DealTableFilterForm(forms.Form):
         for field in self.fields.values():
             if isinstance(field, forms.ModelChoiceField):
                 field.empty_label = "Any"
+            if type(field.widget) is forms.Select:
+                field.widget = QuickSelect(attrs=field.widget.attrs)
+                field.widget.choices = field.choices
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs["class"] = f"{css} {css}-sm"
         self.fields["stage"].label_from_instance = lambda stage: f"{stage.pipeline}: {stage.name}"
