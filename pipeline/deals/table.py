@@ -32,6 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from pipeline.deals import selectors as deal_selectors
 from pipeline.deals.forms import limit_people
@@ -275,6 +276,9 @@ def _outcome(deal: Opportunity) -> str:
     return "Won" if deal.stage.outcome == Stage.Outcome.WON else "Lost"
 
 
+STUCK_BADGE = mark_safe(' <span class="badge text-bg-warning">Stuck</span>')
+
+
 def _stage_html(deal: Opportunity) -> str:
     badge = ""
     if getattr(deal, "marinating_until", None):
@@ -284,7 +288,7 @@ def _stage_html(deal: Opportunity) -> str:
             _day(deal.marinating_until),
         )
     elif getattr(deal, "is_stuck", False):
-        badge = format_html(' <span class="badge text-bg-warning">Stuck</span>')
+        badge = STUCK_BADGE
     return format_html("{}{}", deal.stage.name, badge)
 
 
