@@ -95,7 +95,7 @@ def default_view(user: User, list_key: str) -> SavedView | None:
 
 
 def saved_views(user: User, list_key: str) -> QuerySet[SavedView]:
-    """The user's own views and those shared with their team, their own first."""
+    """The user's own views and those shared with their team, by name."""
     return (
         saved_views_visible_to(user)
         .filter(list_key=list_key)
@@ -125,6 +125,8 @@ def list_state(spec: ListSpec, *, user: User, query: QueryDict) -> ListState:
     if _is_bare(query):
         mine = default_view(user, spec.key)
         effective = QueryDict(mine.query if mine else spec.default_query(user), mutable=True)
+        if query.get(CURSOR):
+            effective[CURSOR] = query[CURSOR]
         if mine is not None:
             effective[VIEW] = str(mine.pk)
             if mine.columns and columns_text is None:
