@@ -31,6 +31,7 @@ def test_a_rep_opening_the_table_bare_sees_their_open_deals_soonest_close_first(
     response = client.get(URL)
     assert response.status_code == 200
     assert names(response) == [sooner.name, later.name, "Undated"]
+    assert "My open deals" in response.content.decode()
     # Every row can be picked for a bulk action.
     assert f'name="ids" value="{sooner.pk}" form="bulk-form"' in response.content.decode()
 
