@@ -269,6 +269,21 @@ class Opportunity(models.Model):
             # Search: the name's and next step's words, and the name's trigrams.
             document_index(DEAL_SEARCH_FIELDS, name="pipeline_deal_fts"),
             trigram_index("name", name="deal_name_trgm"),
+            # The deals table's usual view (open deals, soonest expected close first), for
+            # one owner (a rep's "My open deals") and for everyone in reach.
+            models.Index(
+                fields=["owner", "expected_close_date", "id"],
+                condition=Q(closed_at__isnull=True),
+                name="open_deal_owner_close",
+            ),
+            models.Index(
+                fields=["expected_close_date", "id"],
+                condition=Q(closed_at__isnull=True),
+                name="open_deal_close",
+            ),
+            # The table's other common sorts over all deals: newest and largest first.
+            models.Index(fields=["created_at", "id"], name="deal_created_order"),
+            models.Index(fields=["value", "id"], name="deal_value_order"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(value__gte=0), name="opportunity_value_not_negative")

@@ -12,7 +12,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0010_audit_history"),
+        ("core", "0011_saved_views"),
     ]
 
     operations = [
