@@ -30,13 +30,21 @@ from django.db.models.functions import Coalesce, Greatest, RowNumber
 from django.utils import timezone
 
 from pipeline.deals.access import can_edit_opportunity, opportunities_visible_to
-from pipeline.deals.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
+from pipeline.deals.models import (
+    CloseReason,
+    DealContact,
+    Opportunity,
+    Pipeline,
+    Stage,
+    StageChange,
+)
 from pipeline.followups.models import FollowUp
 from pipeline.soe.models import SoeChange
 from prospects.models import (
     READINESS_QUESTIONS,
     Account,
     Answer,
+    Contact,
     Conversation,
     WhyNote,
 )
@@ -427,3 +435,23 @@ def is_qualified_for_specialist(*, opportunity: Opportunity) -> bool:
     account = opportunity.account
     all_yes = all(getattr(account, field) == Answer.YES for field, _ in READINESS_QUESTIONS)
     return all_yes or opportunity.specialist_override_at is not None
+
+
+def buying_committee(*, opportunity: Opportunity) -> list[DealContact]:
+    """The deal's people by name, each with their contact (an erased one as its placeholder)."""
+    return list(
+        DealContact.objects.filter(opportunity=opportunity)
+        .select_related("contact")
+        .order_by("contact__name", "pk")
+    )
+
+
+def committee_candidates(*, opportunity: Opportunity) -> QuerySet[Contact]:
+    """The account's contacts not yet on the committee (erased placeholders left out: nobody
+    adds an anonymous person to a deal)."""
+    return (
+        Contact.objects.filter(account_id=opportunity.account_id, erased_at__isnull=True)
+        .exclude(deal_seats__opportunity=opportunity)
+        .only("id", "name", "title")
+        .order_by("name", "pk")
+    )
