@@ -105,12 +105,12 @@ class DealContactForm(forms.Form):
         label="Role on this deal",
     )
 
-    def __init__(self, *args: object, opportunity: Opportunity, **kwargs: object) -> None:
+    def __init__(self, *args: object, candidates: list[Contact], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         # Any contact id parses, so another account's person gets the service's own
-        # explanation rather than a bare "invalid choice"; the list offers the account's.
+        # explanation rather than a bare "invalid choice"; the list offers the account's
+        # contacts not on the committee yet (deal_selectors.buying_committee).
         self.fields["contact"].queryset = Contact.objects.all()
-        candidates = deal_selectors.committee_candidates(opportunity=opportunity)
         self.fields["contact"].choices = [
             ("", "Pick a contact"),
             *((c.pk, f"{c.name} — {c.title}" if c.title else c.name) for c in candidates),

@@ -17,6 +17,7 @@ from django.db.models import (
     DateTimeField,
     Exists,
     F,
+    FilteredRelation,
     OuterRef,
     Q,
     QuerySet,
@@ -437,21 +438,35 @@ def is_qualified_for_specialist(*, opportunity: Opportunity) -> bool:
     return all_yes or opportunity.specialist_override_at is not None
 
 
-def buying_committee(*, opportunity: Opportunity) -> list[DealContact]:
-    """The deal's people by name, each with their contact (an erased one as its placeholder)."""
-    return list(
-        DealContact.objects.filter(opportunity=opportunity)
-        .select_related("contact")
-        .order_by("contact__name", "pk")
-    )
+@dataclass
+class Committee:
+    """A deal's buying committee, and the account's contacts who could join it."""
+
+    seats: list[DealContact]
+    candidates: list[Contact]
 
 
-def committee_candidates(*, opportunity: Opportunity) -> QuerySet[Contact]:
-    """The account's contacts not yet on the committee (erased placeholders left out: nobody
-    adds an anonymous person to a deal)."""
-    return (
-        Contact.objects.filter(account_id=opportunity.account_id, erased_at__isnull=True)
-        .exclude(deal_seats__opportunity=opportunity)
-        .only("id", "name", "title")
+def buying_committee(*, opportunity: Opportunity) -> Committee:
+    """The deal's people by name (an erased one as its placeholder), and the others of the
+    account, read in one query: every contact of the account with this deal's seat, if any.
+
+    Erased placeholders are never offered: nobody adds an anonymous person to a deal.
+    """
+    contacts = (
+        Contact.objects.filter(account_id=opportunity.account_id)
+        .annotate(
+            seat=FilteredRelation("deal_seats", condition=Q(deal_seats__opportunity=opportunity))
+        )
+        .annotate(seat_id=F("seat__id"), seat_role=F("seat__role"))
         .order_by("name", "pk")
     )
+    seats, candidates = [], []
+    for contact in contacts:
+        if contact.seat_id is not None:
+            seat = DealContact(
+                pk=contact.seat_id, opportunity=opportunity, contact=contact, role=contact.seat_role
+            )
+            seats.append(seat)
+        elif contact.erased_at is None:
+            candidates.append(contact)
+    return Committee(seats, candidates)

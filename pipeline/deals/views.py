@@ -262,11 +262,17 @@ def _detail(
 def _committee_context(
     opportunity: Opportunity, *, can_edit: bool, form: DealContactForm | None = None
 ) -> dict[str, object]:
-    context: dict[str, object] = {
-        "committee": deal_selectors.buying_committee(opportunity=opportunity)
-    }
+    committee = deal_selectors.buying_committee(opportunity=opportunity)
+    context: dict[str, object] = {"committee": committee.seats}
     if can_edit:
-        context["committee_form"] = form or DealContactForm(opportunity=opportunity)
+        if form is None:
+            form = DealContactForm(candidates=committee.candidates)
+        else:
+            # The form as it was sent, offering who may join now.
+            form.fields["contact"].choices = (
+                DealContactForm(candidates=committee.candidates).fields["contact"].choices
+            )
+        context["committee_form"] = form
     return context
 
 
@@ -302,7 +308,8 @@ def _committee_answer(
 @require_POST
 def committee_add(request: HttpRequest, pk: int) -> HttpResponse:
     opportunity = deal_access.get_opportunity_for_user(request.user, pk, for_edit=True)
-    form = DealContactForm(request.POST, opportunity=opportunity)
+    # What the form parses does not depend on the list it offers: that is read afterwards.
+    form = DealContactForm(request.POST, candidates=[])
     if form.is_valid():
         try:
             seat = deal_services.deal_contact_add(
