@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pipeline', '0017_audit_history'),
+        ('pipeline', '0018_deal_table_order'),
         ('prospects', '0012_duplicate_lookups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
