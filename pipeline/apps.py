@@ -12,7 +12,10 @@ class PipelineConfig(AppConfig):
         from pipeline.api import deals as deals_api
         from pipeline.api import followups as followups_api
         from pipeline.api import soe as soe_api
-        from pipeline.deals import table  # noqa: F401  (registers the deals list)
+        from pipeline.deals import (
+            account_columns,
+            table,  # noqa: F401  (registers the deals list)
+        )
         from pipeline.deals.models import Opportunity
         from pipeline.deals.selectors import won_deal_keeps_a_customer
         from pipeline.followups.models import FollowUp
@@ -26,6 +29,8 @@ class PipelineConfig(AppConfig):
         from salesflow.core.panels import HOME
         from salesflow.core.webhooks.events import register_representation
 
+        # The account list's deal columns (prospects registered the list in its ready()).
+        account_columns.register()
         if won_deal_keeps_a_customer not in STATUS_RULES:
             STATUS_RULES.append(won_deal_keeps_a_customer)
         # In this order, as before they were listeners: un-stick the deals, then propose.
