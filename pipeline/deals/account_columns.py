@@ -41,6 +41,7 @@ from salesflow.core.lists.spec import Column, get_list
 OPEN = Q(closed_at__isnull=True)
 WON = Q(closed_at__isnull=False, stage__outcome=Stage.Outcome.WON)
 AMOUNT = DecimalField(max_digits=16, decimal_places=2)
+CENTS = Decimal("0.01")
 
 
 def _deals(condition: Q) -> QuerySet[Opportunity]:
@@ -56,7 +57,7 @@ def _per_currency(outcome_sql: str) -> RawSQL:
     """{currency: total} of the account's deals that pass the condition, as the cell shows
     them (a grouped subquery inside an aggregate, which the ORM cannot write)."""
     return RawSQL(
-        f"""(SELECT jsonb_object_agg(t.currency, t.total) FROM (
+        f"""(SELECT jsonb_object_agg(t.currency, t.total::text) FROM (
                 SELECT o.currency, sum(o.value) AS total
                   FROM pipeline_opportunity AS o
                   JOIN pipeline_stage AS s ON s.id = o.stage_id
@@ -124,19 +125,24 @@ def _with_last_activity(accounts: QuerySet[Account]) -> QuerySet[Account]:
     )
 
 
+def _amount(value: object) -> Decimal:
+    """A total read back from the JSON (as text there: a float would round a large one)."""
+    return Decimal(str(value)).quantize(CENTS)
+
+
 def _amounts(by_currency: dict[str, Any] | None) -> str:
     if not by_currency:
         return "—"
     return format_html_join(
         " · ",
         '<span class="text-nowrap">{}</span>',
-        ((money(Decimal(str(by_currency[c])), c),) for c in sorted(by_currency)),
+        ((money(_amount(by_currency[c]), c),) for c in sorted(by_currency)),
     )
 
 
 def _amounts_text(by_currency: dict[str, Any] | None) -> str:
     """The CSV's cell: "48000.00 EUR; 9500.00 GBP"."""
-    return "; ".join(f"{by_currency[c]} {c}" for c in sorted(by_currency or {}))
+    return "; ".join(f"{_amount(by_currency[c])} {c}" for c in sorted(by_currency or {}))
 
 
 COLUMNS = [
