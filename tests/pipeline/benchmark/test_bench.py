@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from io import StringIO
 
 import pytest
@@ -34,7 +35,16 @@ PAGES = {
     "review board, finished",
     "API: deals, page 1",
     "API: deals, page 200 by cursor, or last",
+    "deals table, default view",
+    "deals table, open in a segment by value",
 }
+
+
+def _page_of(label: str) -> str:
+    """The page a label names, without where a deep page starts ("(row 4,976)", "(p. 3)")."""
+    return re.split(r" \((?:row|p\.) ", label)[0]
+
+
 POSTS = {
     "POST log a conversation",
     "POST API: log a conversation",
@@ -103,6 +113,10 @@ def test_bench_measures_pages_posts_sweep_and_throughput_and_leaves_the_data_set
         "accounts, filtered, from row 4,976 or last",
         "contacts, from row 4,976 or last",
     }
+    deep_deals = {label for label in labels if " or last (p. " in label}
+    assert {label.split(" (p. ")[0] for label in deep_deals} == {
+        "deals table, page 200 by cursor, or last",
+    }
     assert any(label.startswith("search ") for label in labels)
     for result in gets:
         assert result["status"] == 200, result
@@ -118,10 +132,8 @@ def test_bench_measures_pages_posts_sweep_and_throughput_and_leaves_the_data_set
         "dashboard, own figures": {busiest.username},
     }
     for label in labels:
-        # A deep page's label names the row it starts at, which differs per user.
-        users = {
-            r["user"] for r in gets if r["label"].split(" (row ")[0] == label.split(" (row ")[0]
-        }
+        # A deep page's label names where it starts, which differs per user.
+        users = {r["user"] for r in gets if _page_of(r["label"]) == _page_of(label)}
         assert users == dashboards.get(label, both), label
     # After the warm-up the dashboard reads the figures kept for it; the "worked out" row
     # drops them before each request, and reads every figure.
