@@ -23,6 +23,7 @@ from prospects.forms import AccountFilterForm
 from prospects.models import READINESS_QUESTIONS, Account, Answer, Contact, Segment
 from prospects.search.fulltext import matching, terms
 from salesflow.core.fields import DATE_RANGE_MESSAGE, DateInput, IdChoiceField, in_date_range
+from salesflow.core.lists.forms import QuickSelect
 from salesflow.core.lists.spec import Column, ListSpec, register_list
 from salesflow.core.models import User
 
@@ -63,6 +64,10 @@ def _styled(form: forms.Form) -> None:
     for field in form.fields.values():
         if isinstance(field, forms.ModelChoiceField):
             field.empty_label = "Any"
+        if type(field.widget) is forms.Select:
+            # Drawn in Python: the owner filter offers everyone in reach, on every page.
+            field.widget = QuickSelect(attrs=field.widget.attrs)
+            field.widget.choices = field.choices
         css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
         field.widget.attrs["class"] = f"{css} {css}-sm"
 
