@@ -13,8 +13,11 @@ class PipelineConfig(AppConfig):
         from pipeline.api import deals as deals_api
         from pipeline.api import followups as followups_api
         from pipeline.api import soe as soe_api
+        from pipeline.deals import (
+            account_columns,
+            table,  # noqa: F401  (registers the deals list)
+        )
         from pipeline.deals import importing as deals_importing
-        from pipeline.deals import table  # noqa: F401  (registers the deals list)
         from pipeline.deals.models import Opportunity
         from pipeline.deals.selectors import won_deal_keeps_a_customer
         from pipeline.followups.models import FollowUp
@@ -30,6 +33,8 @@ class PipelineConfig(AppConfig):
 
         # Deals are one of the importer's kinds: its upload, mapping screen and worker.
         deals_importing.register()
+        # The account list's deal columns (prospects registered the list in its ready()).
+        account_columns.register()
         if won_deal_keeps_a_customer not in STATUS_RULES:
             STATUS_RULES.append(won_deal_keeps_a_customer)
         # In this order, as before they were listeners: un-stick the deals, then propose.

@@ -1,11 +1,14 @@
 """What pipeline holds about a person, for prospects' data-protection requests
-(prospects.privacy): the deals they are on, the SOE steps they proposed or answer for, and
+(prospects.privacy): the deals they are on (by an SOE step or a seat on the buying
+committee), the SOE steps they proposed or answer for, and
 every text of deals, SOEs and follow-ups that names them. Registered in
 prospects.privacy.holders.HOLDERS by pipeline's AppConfig.ready().
 
 Rows are scrubbed, never deleted: a deal keeps its value, stage and history, an SOE step its
 dates and status, so the dashboard's figures stay what they were. The SOE steps keep their
-link to the contact, which the erasure turns into an anonymous placeholder.
+link to the contact, which the erasure turns into an anonymous placeholder; so do the
+buying committee's seats (DealContact), which hold ids and a role and no words, so have
+nothing to scrub.
 
 The dashboard's kept figures (the cache) hold counts, amounts and the names of stages,
 segments, lead sources and reps, never a deal's or a contact's words, so there is nothing
@@ -18,7 +21,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from pipeline.deals.models import Opportunity, StageChange
+from pipeline.deals.models import DealContact, Opportunity, StageChange
 from pipeline.followups.models import FollowUp, FollowUpEvent
 from pipeline.soe.models import Sequence, SoeChange, SoeStep, SoeTemplateStep
 from prospects.privacy.holders import Person, values_of
@@ -60,7 +63,10 @@ def export(person: Person) -> dict[str, Any]:
         .select_related("sequence")
         .order_by("sequence__opportunity_id", "position", "pk")
     )
-    deal_ids = {step.sequence.opportunity_id for step in steps}
+    seats = list(DealContact.objects.filter(contact_id=person.contact_pk).order_by("pk"))
+    deal_ids = {step.sequence.opportunity_id for step in steps} | {
+        seat.opportunity_id for seat in seats
+    }
     deals = (
         Opportunity.objects.filter(
             Q(pk__in=deal_ids) | person.named_in("name", "next_step", "specialist_override_note")
@@ -86,6 +92,10 @@ def export(person: Person) -> dict[str, Any]:
                 "stage": deal.stage.name,
             }
             for deal in deals
+        ],
+        "buying_committees": [
+            {**values_of(seat, ("role", "added_at")), "deal_id": seat.opportunity_id}
+            for seat in seats
         ],
         "soe_steps": [
             {

@@ -8,6 +8,7 @@ class ProspectsConfig(AppConfig):
     def ready(self) -> None:
         # Celery's autodiscovery imports each app's tasks module only; the import's task
         # lives in its package, so the worker learns it here.
+        from prospects import lists  # noqa: F401  (registers the contacts and accounts lists)
         from prospects.api.serializers import AccountSerializer, ContactSerializer
         from prospects.importing import tasks  # noqa: F401
         from prospects.models import Account, Contact

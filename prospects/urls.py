@@ -13,6 +13,9 @@ urlpatterns = [
     path("accounts/new/", views.account_create, name="account_create"),
     path("accounts/export.csv", views.account_export, name="account_export"),
     path("contacts/export.csv", views.contact_list_export, name="contact_list_export"),
+    path("accounts/view.csv", views.account_list_csv, name="account_list_csv"),
+    path("contacts/", views.contact_list, name="contact_list"),
+    path("contacts/view.csv", views.contact_list_csv, name="contact_list_csv"),
     path("accounts/import/", importing_views.account_import, name="account_import"),
     path(
         "accounts/import/<int:pk>/columns/",

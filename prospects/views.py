@@ -22,14 +22,15 @@ from prospects.forms import (
     ConversationForm,
     WhyForm,
 )
+from prospects.lists import ACCOUNTS, CONTACTS
 from prospects.models import Account, Contact, ConversationKind
 from prospects.panels import ACCOUNT
 from prospects.privacy import access as privacy_access
 from prospects.privacy import selectors as privacy_selectors
 from salesflow.core.audit.views import history_page
+from salesflow.core.lists.views import list_csv_response, list_response
 from salesflow.core.web import form_errors_to, streamed_csv
 
-ACCOUNTS_PER_PAGE = 25
 TIMELINE_PER_PAGE = 20
 # The name of the "Create anyway" button's field: a creation that looked like a duplicate
 # goes ahead only when the form comes back with it.
@@ -42,23 +43,24 @@ def _page(request: HttpRequest, items: object, per_page: int) -> object:
 
 @require_GET
 def account_list(request: HttpRequest) -> HttpResponse:
-    form = AccountFilterForm(request.GET or None, user=request.user)
-    filters = form.filters() if form.is_bound else selectors.AccountFilters()
-    # Page through the ids alone, then read the page's rows with what they show: a deep
-    # page sorts narrow (name, id) rows, not every visible account joined to its owner,
-    # segment and source.
-    accounts = selectors.account_list(user=request.user, filters=filters)
-    page = _page(request, accounts.values_list("pk", flat=True), ACCOUNTS_PER_PAGE)
-    page.object_list = selectors.accounts_by_id(list(page.object_list))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
-    template = (
-        "prospects/account_list.html#account-results"
-        if request.htmx
-        else "prospects/account_list.html"
-    )
-    return render(request, template, context)
+    return list_response(request, ACCOUNTS, "prospects/account_list.html")
+
+
+@require_GET
+def account_list_csv(request: HttpRequest) -> HttpResponse:
+    """The account list as shown (filters, sort, columns), every row of it."""
+    return list_csv_response(request, ACCOUNTS, filename="accounts.csv")
+
+
+@require_GET
+def contact_list(request: HttpRequest) -> HttpResponse:
+    return list_response(request, CONTACTS, "prospects/contact_list.html")
+
+
+@require_GET
+def contact_list_csv(request: HttpRequest) -> HttpResponse:
+    """The contact list as shown (filters, sort, columns), every row of it."""
+    return list_csv_response(request, CONTACTS, filename="contacts.csv")
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.urls import reverse
 from rest_framework.pagination import Cursor
@@ -14,18 +13,17 @@ from rest_framework.pagination import Cursor
 from pipeline.benchmark.subjects import Subjects
 from pipeline.deals import selectors as deal_selectors
 from pipeline.deals.table import DEALS
-from prospects import selectors as prospect_selectors
-from prospects.forms import AccountFilterForm
-from prospects.views import ACCOUNTS_PER_PAGE
+from prospects.lists import ACCOUNTS, CONTACTS
 from salesflow.core.api.pagination import KeysetPagination
 from salesflow.core.lists.keyset import SORT_ALIAS, as_text
 from salesflow.core.lists.keyset import Cursor as ListCursor
 from salesflow.core.lists.selectors import list_state
-from salesflow.core.lists.spec import page_after
+from salesflow.core.lists.spec import CURSOR, ListSpec, next_cursor, page_after
 from salesflow.core.models import User
 
-# The deep page of the account list: OFFSET 4,975, where an unindexed sort hurts most.
-DEEP_ACCOUNT_PAGE = 200
+# The deep page of a list: the rows from the 4,976th on (what OFFSET 4,975 was when the
+# account list had numbered pages), reached by the keyset cursor "load more" would carry.
+DEEP_LIST_ROW = 4_976
 # The API's deal list walked this far by an integration (its 10,000th deal on).
 DEEP_API_PAGE = 200
 # The deals table's "load more" followed this far (its 10,000th deal on).
@@ -42,13 +40,22 @@ class Page:
     unkept: bool = False
 
 
-def account_list_page(user: User, query: dict[str, object], wanted: int) -> int:
-    """Page `wanted` of the user's (filtered) account list, or its last page if shorter."""
-    # The view's own parsing, so the page number is the one the view would paginate to.
-    form = AccountFilterForm({k: str(v) for k, v in query.items()} or None, user=user)
-    filters = form.filters() if form.is_bound else prospect_selectors.AccountFilters()
-    accounts = prospect_selectors.account_list(user=user, filters=filters)
-    return min(wanted, Paginator(accounts, ACCOUNTS_PER_PAGE).num_pages)
+def deep_list_address(spec: ListSpec, user: User, query: dict[str, object]) -> tuple[str, int]:
+    """The query string of the list's page that starts at DEEP_LIST_ROW (or the user's last
+    page if they have fewer rows), with the cursor "load more" would have given, and the
+    row it starts at."""
+    address = QueryDict(mutable=True)
+    for key, value in query.items():
+        address[key] = str(value)
+    address.setdefault("sort", spec.default_sort)
+    state = list_state(spec, user=user, query=address)
+    rows = page_after(state.queryset(), state.sort_column, state.descending, None)
+    total = rows.count()
+    start = min(DEEP_LIST_ROW, max(total - 1, 0) // spec.per_page * spec.per_page + 1)
+    if start > 1:
+        last = rows.values_list("pk", "list_sort")[start - 2]
+        address[CURSOR] = next_cursor(state.sort, last, start - 1).encode()
+    return address.urlencode(), start
 
 
 def api_deals_deep_page(user: User, url: str, wanted: int) -> str:
@@ -111,10 +118,24 @@ def pages(subjects: Subjects) -> list[Page]:
     for name, query in (("accounts", {}), ("accounts, filtered", filters)):
         found.extend(Page(f"{name}, page 1", user, _with_query(accounts, query)) for user in both)
         for user in both:
-            # Page 200 for whoever has that many, else their last: each user's own deep page.
-            number = account_list_page(user, query, DEEP_ACCOUNT_PAGE)
-            label = f"{name}, page {DEEP_ACCOUNT_PAGE} or last (p. {number})"
-            found.append(Page(label, user, _with_query(accounts, {**query, "page": number})))
+            # Row 4,976 on for whoever has that many, else their last page: each user's own.
+            address, start = deep_list_address(ACCOUNTS, user, query)
+            label = f"{name}, from row {DEEP_LIST_ROW:,} or last (row {start:,})"
+            found.append(Page(label, user, f"{accounts}?{address}"))
+
+    # The contact list: by name, and filtered and sorted on the latest conversation.
+    contacts = reverse("prospects:contact_list")
+    talked: dict[str, object] = {
+        "buying_role": "decision_maker",
+        "has_email": "yes",
+        "sort": "-last_conversation",
+    }
+    for name, query in (("contacts", {}), ("contacts, filtered and sorted", talked)):
+        found.extend(Page(f"{name}, page 1", user, _with_query(contacts, query)) for user in both)
+    for user in both:
+        address, start = deep_list_address(CONTACTS, user, {})
+        label = f"contacts, from row {DEEP_LIST_ROW:,} or last (row {start:,})"
+        found.append(Page(label, user, f"{contacts}?{address}"))
 
     add(
         "account, most conversations",

@@ -10,7 +10,7 @@ from pipeline.deals.models import CloseReason, Opportunity, Pipeline, Stage
 from pipeline.deals.services import OPPORTUNITY_FIELDS
 from prospects import access as prospect_access
 from prospects import selectors as prospect_selectors
-from prospects.models import Account, LeadSource, Segment
+from prospects.models import Account, Contact, LeadSource, Segment
 from salesflow.core.access import reach_of
 from salesflow.core.fields import DATE_RANGE_MESSAGE, DateInput, IdChoiceField, in_date_range
 from salesflow.core.models import Team, User
@@ -93,6 +93,28 @@ class MoveForm(forms.Form):
             label = self.fields[name].label if name in self.fields else ""
             parts.extend(f"{label or 'Stage'}: {error}" for error in errors)
         return "Not moved. " + " ".join(parts)
+
+
+class DealContactForm(forms.Form):
+    """Someone of the account joins the deal's buying committee."""
+
+    contact = IdChoiceField(queryset=Contact.objects.none(), label="Person")
+    role = forms.ChoiceField(
+        choices=[("", "Their usual buying role"), *Contact.BuyingRole.choices],
+        required=False,
+        label="Role on this deal",
+    )
+
+    def __init__(self, *args: object, candidates: list[Contact], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Any contact id parses, so another account's person gets the service's own
+        # explanation rather than a bare "invalid choice"; the list offers the account's
+        # contacts not on the committee yet (deal_selectors.buying_committee).
+        self.fields["contact"].queryset = Contact.objects.all()
+        self.fields["contact"].choices = [
+            ("", "Pick a contact"),
+            *((c.pk, f"{c.name} — {c.title}" if c.title else c.name) for c in candidates),
+        ]
 
 
 class SpecialistOverrideForm(forms.Form):

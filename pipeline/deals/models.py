@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from prospects.models import Answer, ConversationKind, Currency
+from prospects.models import Answer, Contact, ConversationKind, Currency
 from prospects.search.fulltext import document_index, trigram_index
 from salesflow.core.audit.tracking import audited
 
@@ -334,3 +334,52 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity}: {self.from_stage} → {self.to_stage}"
+
+
+@audited(
+    "DealContactAudit",
+    fields=[
+        "opportunity",
+        "contact",
+        "role",
+    ],
+)
+class DealContact(models.Model):
+    """One person of the account on a deal's buying committee.
+
+    The row holds ids and a role, no words about the person: an erased contact stays on the
+    committee as the anonymous placeholder its row has become (prospects.privacy).
+    """
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="committee", verbose_name="deal"
+    )
+    contact = models.ForeignKey(
+        "prospects.Contact", on_delete=models.CASCADE, related_name="deal_seats"
+    )
+    # Someone may champion one deal and only use what another buys; empty: the contact's
+    # own buying role, so a change there shows on every deal they are on.
+    role = models.CharField(max_length=16, choices=Contact.BuyingRole.choices, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["opportunity", "pk"]
+        verbose_name = "buying committee member"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity", "contact"],
+                name="deal_contact_once",
+                violation_error_message="This person is already on the deal's buying committee.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} on {self.opportunity}"
+
+    @property
+    def buying_role(self) -> str:
+        """The role on this deal, or the contact's own."""
+        return self.get_role_display() if self.role else self.contact.get_buying_role_display()

@@ -18,6 +18,7 @@ from django.db.models import (
     DateTimeField,
     Exists,
     F,
+    FilteredRelation,
     OuterRef,
     Q,
     QuerySet,
@@ -31,13 +32,21 @@ from django.db.models.functions import Coalesce, Greatest, RowNumber, TruncDate
 from django.utils import timezone
 
 from pipeline.deals.access import can_edit_opportunity, opportunities_visible_to
-from pipeline.deals.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
+from pipeline.deals.models import (
+    CloseReason,
+    DealContact,
+    Opportunity,
+    Pipeline,
+    Stage,
+    StageChange,
+)
 from pipeline.followups.models import FollowUp
 from pipeline.soe.models import SoeChange
 from prospects.models import (
     READINESS_QUESTIONS,
     Account,
     Answer,
+    Contact,
     Conversation,
     WhyNote,
 )
@@ -456,3 +465,37 @@ def deal_export_rows(*, user: User) -> Iterator[tuple[object, ...]]:
         .values_list(*EXPORT_FIELDS.values())
         .iterator(chunk_size=2000)
     )
+
+
+@dataclass
+class Committee:
+    """A deal's buying committee, and the account's contacts who could join it."""
+
+    seats: list[DealContact]
+    candidates: list[Contact]
+
+
+def buying_committee(*, opportunity: Opportunity) -> Committee:
+    """The deal's people by name (an erased one as its placeholder), and the others of the
+    account, read in one query: every contact of the account with this deal's seat, if any.
+
+    Erased placeholders are never offered: nobody adds an anonymous person to a deal.
+    """
+    contacts = (
+        Contact.objects.filter(account_id=opportunity.account_id)
+        .annotate(
+            seat=FilteredRelation("deal_seats", condition=Q(deal_seats__opportunity=opportunity))
+        )
+        .annotate(seat_id=F("seat__id"), seat_role=F("seat__role"))
+        .order_by("name", "pk")
+    )
+    seats, candidates = [], []
+    for contact in contacts:
+        if contact.seat_id is not None:
+            seat = DealContact(
+                pk=contact.seat_id, opportunity=opportunity, contact=contact, role=contact.seat_role
+            )
+            seats.append(seat)
+        elif contact.erased_at is None:
+            candidates.append(contact)
+    return Committee(seats, candidates)

@@ -14,12 +14,20 @@ from django.utils import timezone
 from pipeline.deals import access as deal_access
 from pipeline.deals import flow
 from pipeline.deals import selectors as deal_selectors
-from pipeline.deals.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
+from pipeline.deals.models import (
+    CloseReason,
+    DealContact,
+    Opportunity,
+    Pipeline,
+    Stage,
+    StageChange,
+)
 from prospects import access as prospect_access
 from prospects import services as prospect_services
 from prospects.models import (
     READINESS_QUESTIONS,
     Account,
+    Contact,
     LeadSource,
 )
 from salesflow.core.models import Notification, User
@@ -331,3 +339,41 @@ def _revisit_prompt(why: str | None) -> str:
         f"Their why, in their words: “{why}” Before adding pressure, features or "
         "discounts, go back to it with them: does it still hold?"
     )
+
+
+def _check_committee_edit(*, actor: User, opportunity: Opportunity) -> Opportunity:
+    """The deal, locked, if the actor may edit it: two people adding the same person at once
+    wait for each other, and the second gets the "already on it" message, not an error."""
+    locked = Opportunity.objects.select_for_update().filter(pk=opportunity.pk).first()
+    if locked is None:
+        raise ValidationError("This deal no longer exists.")
+    if not deal_access.can_edit_opportunity(actor, locked):
+        raise ValidationError("This deal is read-only for you; its buying committee too.")
+    return locked
+
+
+@transaction.atomic
+def deal_contact_add(
+    *, actor: User, opportunity: Opportunity, contact: Contact, role: str = ""
+) -> DealContact:
+    """Put one of the account's contacts on the deal's buying committee."""
+    locked = _check_committee_edit(actor=actor, opportunity=opportunity)
+    if contact.account_id != locked.account_id:
+        raise ValidationError(
+            {"contact": "Pick one of this deal's account's contacts: this person is not one."}
+        )
+    if DealContact.objects.filter(opportunity=locked, contact=contact).exists():
+        raise ValidationError({"contact": "This person is already on the buying committee."})
+    seat = DealContact(opportunity=locked, contact=contact, role=role, added_by=actor)
+    seat.full_clean()
+    seat.save()
+    return seat
+
+
+@transaction.atomic
+def deal_contact_remove(*, actor: User, opportunity: Opportunity, seat_id: int) -> None:
+    """Take someone off the deal's buying committee (the contact itself stays)."""
+    locked = _check_committee_edit(actor=actor, opportunity=opportunity)
+    deleted, _ = DealContact.objects.filter(pk=seat_id, opportunity=locked).delete()
+    if not deleted:
+        raise ValidationError("This person is no longer on the buying committee.")

@@ -21,5 +21,11 @@ urlpatterns = [
         views.specialist_override,
         name="specialist_override",
     ),
+    path("deals/<int:pk>/people/", views.committee_add, name="committee_add"),
+    path(
+        "deals/<int:pk>/people/<int:seat>/remove/",
+        views.committee_remove,
+        name="committee_remove",
+    ),
     path("accounts/<int:pk>/deals/new/", views.opportunity_create, name="opportunity_create"),
 ]

@@ -19,7 +19,13 @@ from django.views.decorators.http import (
 from pipeline.deals import access as deal_access
 from pipeline.deals import selectors as deal_selectors
 from pipeline.deals import services as deal_services
-from pipeline.deals.forms import BoardFilterForm, MoveForm, OpportunityForm, SpecialistOverrideForm
+from pipeline.deals.forms import (
+    BoardFilterForm,
+    DealContactForm,
+    MoveForm,
+    OpportunityForm,
+    SpecialistOverrideForm,
+)
 from pipeline.deals.models import Opportunity, Pipeline, Stage, StageChange
 from pipeline.deals.table import DEALS
 from pipeline.soe import selectors as soe_selectors
@@ -207,6 +213,7 @@ def _detail(
     opportunity: Opportunity,
     *,
     move_form: MoveForm | None = None,
+    committee_form: DealContactForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     account = opportunity.account
@@ -230,6 +237,7 @@ def _detail(
         "more_conversations": len(latest) > CONVERSATIONS_ON_DEAL_PAGE,
         "qualified": deal_selectors.is_qualified_for_specialist(opportunity=opportunity),
         "may_vouch": deal_access.may_vouch(user=request.user, opportunity=opportunity),
+        **_committee_context(opportunity, can_edit=can_edit, form=committee_form),
     }
     sequence = soe_selectors.soe_of(opportunity=opportunity)
     if sequence is not None:
@@ -251,6 +259,84 @@ def _detail(
         )
         context["override_form"] = SpecialistOverrideForm()
     return render(request, "pipeline/opportunity_detail.html", context, status=status)
+
+
+def _committee_context(
+    opportunity: Opportunity, *, can_edit: bool, form: DealContactForm | None = None
+) -> dict[str, object]:
+    committee = deal_selectors.buying_committee(opportunity=opportunity)
+    context: dict[str, object] = {"committee": committee.seats}
+    if can_edit:
+        if form is None:
+            form = DealContactForm(candidates=committee.candidates)
+        else:
+            # The form as it was sent, offering who may join now.
+            form.fields["contact"].choices = (
+                DealContactForm(candidates=committee.candidates).fields["contact"].choices
+            )
+        context["committee_form"] = form
+    return context
+
+
+def _committee_answer(
+    request: HttpRequest,
+    opportunity: Opportunity,
+    *,
+    done: str = "",
+    form: DealContactForm | None = None,
+    error: str = "",
+) -> HttpResponse:
+    """htmx: the panel again (with the form's errors, 422); otherwise back to the deal page,
+    or the page itself with the form as it was sent."""
+    status = 422 if error or (form is not None and form.errors) else 200
+    if request.htmx:
+        context = {
+            "opportunity": opportunity,
+            "can_edit": True,
+            "committee_done": done,
+            "committee_error": error,
+            **_committee_context(opportunity, can_edit=True, form=form),
+        }
+        return render(request, "pipeline/opportunity_detail.html#committee", context, status=status)
+    if status == 422 and form is not None:
+        return _detail(request, opportunity, committee_form=form, status=422)
+    if error:
+        messages.error(request, error)
+    elif done:
+        messages.success(request, done)
+    return redirect(reverse("pipeline:opportunity_detail", args=[opportunity.pk]) + "#committee")
+
+
+@require_POST
+def committee_add(request: HttpRequest, pk: int) -> HttpResponse:
+    opportunity = deal_access.get_opportunity_for_user(request.user, pk, for_edit=True)
+    # What the form parses does not depend on the list it offers: that is read afterwards.
+    form = DealContactForm(request.POST, candidates=[])
+    if form.is_valid():
+        try:
+            seat = deal_services.deal_contact_add(
+                actor=request.user,
+                opportunity=opportunity,
+                contact=form.cleaned_data["contact"],
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as error:
+            form_errors_to(form, error)
+        else:
+            done = f"{seat.contact.name} is on the buying committee."
+            return _committee_answer(request, opportunity, done=done)
+    # A fresh form's list, but what was sent and its errors kept.
+    return _committee_answer(request, opportunity, form=form)
+
+
+@require_POST
+def committee_remove(request: HttpRequest, pk: int, seat: int) -> HttpResponse:
+    opportunity = deal_access.get_opportunity_for_user(request.user, pk, for_edit=True)
+    try:
+        deal_services.deal_contact_remove(actor=request.user, opportunity=opportunity, seat_id=seat)
+    except ValidationError as error:
+        return _committee_answer(request, opportunity, error=" ".join(error.messages))
+    return _committee_answer(request, opportunity, done="Taken off the buying committee.")
 
 
 @require_http_methods(["GET", "POST"])

@@ -45,9 +45,11 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     path = request.path
     accounts_url = reverse("prospects:account_list")
     deals_url = reverse("pipeline:deal_table")
+    contacts_url = reverse("prospects:contact_list")
     items = [
         NavItem("Home", reverse("home"), path == reverse("home")),
         NavItem("Accounts", accounts_url, path.startswith(accounts_url)),
+        NavItem("Contacts", contacts_url, path.startswith(contacts_url)),
         NavItem("Deals", deals_url, path == deals_url),
         NavItem("Board", reverse("pipeline:board"), path.startswith("/board/")),
         NavItem("Reviews", reverse("reviews:list"), path.startswith(reverse("reviews:list"))),

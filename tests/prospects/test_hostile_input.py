@@ -172,6 +172,10 @@ def test_contact_form(client, rep, account, contact, name, title, email, phone, 
                 "has_problem",
                 "ready_to_act",
                 "page",
+                "after",
+                "sort",
+                "cols",
+                "view",
             ]
         ),
         ids,
@@ -181,6 +185,9 @@ def test_contact_form(client, rep, account, contact, name, title, email, phone, 
 def test_account_list_filters(client, rep, params):
     client.force_login(rep)
     assert client.get(reverse("prospects:account_list"), params).status_code == 200
+    response = client.get(reverse("prospects:account_list_csv"), params)
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
 
 
 @fuzz

@@ -30,7 +30,14 @@ from pipeline.followups.models import FollowUp, FollowUpEvent
 from pipeline.reviews.models import NEXT_PHASE, Review, Vote
 from pipeline.soe.models import Sequence as SoeSequence
 from pipeline.soe.models import SoeChange, SoeStep
-from prospects.models import READINESS_QUESTIONS, Account, AccountEvent, Conversation, WhyNote
+from prospects.models import (
+    READINESS_QUESTIONS,
+    Account,
+    AccountEvent,
+    Contact,
+    Conversation,
+    WhyNote,
+)
 from salesflow.core.models import Notification, Team, User
 from tests.shipped import put_back_shipped_rows
 
@@ -265,6 +272,24 @@ def test_readiness_answers_are_what_conversation_log_leaves(loaded):
     assert accounts.filter(has_problem="no").exists()
 
 
+def test_each_contact_s_latest_conversation_is_what_the_links_say(loaded):
+    """The triggers that keep Contact.last_conversation_at see the COPY of the links."""
+    latest = (
+        Conversation.objects.filter(contacts=OuterRef("pk"))
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    contacts = Contact.objects.filter(account__name__startswith=scale.PREFIX).annotate(
+        expected=Subquery(latest)
+    )
+    assert contacts.filter(last_conversation_at__isnull=False).exists()
+    assert (
+        not contacts.exclude(last_conversation_at=F("expected"))
+        .exclude(last_conversation_at__isnull=True, expected__isnull=True)
+        .exists()
+    )
+
+
 def test_the_account_timeline_has_an_event_for_everything_it_shows(loaded):
     accounts = Account.objects.filter(name__startswith=scale.PREFIX)
     events = AccountEvent.objects.filter(account__in=accounts)
@@ -437,7 +462,18 @@ def test_reviews_are_finished_with_votes_within_the_allowance(loaded):
         assert set(review.actions.values_list("owner_id", flat=True)) <= participants
 
 
-PAGES = ["account", "deal", "soe", "board", "dashboard", "reviews", "review", "review summary"]
+PAGES = [
+    "account",
+    "accounts",
+    "contacts",
+    "deal",
+    "soe",
+    "board",
+    "dashboard",
+    "reviews",
+    "review",
+    "review summary",
+]
 
 
 @pytest.mark.parametrize("who", ["rep", "admin"])
@@ -455,6 +491,8 @@ def test_pages_answer_for_a_scale_rep_and_the_scale_admin(loaded, who):
     assert review is not None, "the busiest rep takes part in a review"
     urls = {
         "account": reverse("prospects:account_detail", args=[account.pk]),
+        "accounts": reverse("prospects:account_list") + "?sort=-open_value",
+        "contacts": reverse("prospects:contact_list") + "?sort=-last_conversation",
         "deal": reverse("pipeline:opportunity_detail", args=[deal.pk]),
         "soe": reverse("pipeline:soe", args=[deal.pk]),
         "board": reverse("pipeline:board"),
