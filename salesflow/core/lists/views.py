@@ -3,8 +3,6 @@ column chooser. Each answers by going back to the list (a message says what happ
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import (
@@ -13,7 +11,6 @@ from django.http import (
     HttpResponse,
     HttpResponseRedirect,
     QueryDict,
-    StreamingHttpResponse,
 )
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,7 +21,7 @@ from salesflow.core.lists.access import get_saved_view_for_user
 from salesflow.core.lists.forms import RenameForm, SavedViewForm
 from salesflow.core.lists.models import SavedView
 from salesflow.core.lists.spec import COLUMNS, CURSOR, LISTS, VIEW, ListSpec
-from salesflow.core.web import action_view, csv_safe
+from salesflow.core.web import action_view, streamed_csv
 
 
 def _spec(list_key: str) -> ListSpec:
@@ -146,13 +143,6 @@ def list_columns(request: HttpRequest, list_key: str) -> HttpResponse:
 # --- Helpers for the apps' list pages ----------------------------------------------------
 
 
-class _Echo:
-    """A file-like object whose write hands the line back, for csv.writer into a stream."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def list_response(
     request: HttpRequest, spec: ListSpec, template: str, **context: object
 ) -> HttpResponse:
@@ -180,8 +170,5 @@ def list_response(
 def list_csv_response(request: HttpRequest, spec: ListSpec, *, filename: str) -> HttpResponse:
     """The view as the address shows it (filters, sort, columns), every row of it, streamed."""
     state = selectors.list_state(spec, user=request.user, query=request.GET)
-    writer = csv.writer(_Echo())
-    rows = (writer.writerow(csv_safe(row)) for row in selectors.list_csv_rows(state))
-    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    rows = selectors.list_csv_rows(state)
+    return streamed_csv(filename, next(rows), rows)
