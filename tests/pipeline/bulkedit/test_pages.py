@@ -1,0 +1,194 @@
+"""The bulk edit's pages: posting a selection, and the progress and summary page, for the
+owner, a teammate, the manager, sales ops and an outsider."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from pipeline.bulkedit import services
+from pipeline.bulkedit.models import BulkEdit, BulkEditRow
+from pipeline.deals.models import Opportunity, StageChange
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+BULK = reverse("pipeline:deal_bulk")
+
+
+def post(client, user, data):
+    client.force_login(user)
+    return client.post(BULK, data)
+
+
+def test_a_rep_moves_ticked_deals_and_reads_the_summary(client, rep, deals, stages):
+    ids = [deal.pk for deal in deals.values()]
+    response = post(client, rep, {"action": "move", "stage": stages["Evaluation"].pk, "ids": ids})
+    job = BulkEdit.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("pipeline:deal_bulk_detail", args=[job.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "2 moved, 2 refused." in page
+    teammates = deals["teammate"]
+    link = reverse("pipeline:opportunity_detail", args=[teammates.pk])
+    assert f'<a href="{link}">{teammates.account.name} — {teammates.name}</a>' in page
+    assert "This deal is read-only for you." in page
+    # The outsider's deal: its id, "not found", never its name or a link.
+    outsiders = deals["outsider"]
+    assert f"#{outsiders.pk}" in page
+    assert outsiders.account.name not in page
+    assert reverse("pipeline:opportunity_detail", args=[outsiders.pk]) not in page
+    moved = client.get(response["Location"] + "?show=changed").content.decode()
+    assert "Moved from Qualified to Evaluation." in moved
+    assert "every 1s" not in page  # finished: no polling
+
+
+def test_an_outsiders_ids_change_nothing(client, outsider, rep, deals, stages):
+    ours = [deal for name, deal in deals.items() if name != "outsider"]
+    before = list(Opportunity.objects.order_by("pk").values_list("stage_id", "owner_id"))
+    moves = StageChange.objects.count()
+    response = post(
+        client,
+        outsider,
+        {"action": "move", "stage": stages["Evaluation"].pk, "ids": [d.pk for d in ours]},
+    )
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "0 moved, 3 refused." in page
+    for deal in ours:
+        assert deal.name not in page
+    assert list(Opportunity.objects.order_by("pk").values_list("stage_id", "owner_id")) == before
+    assert StageChange.objects.count() == moves
+
+
+def test_the_manager_moves_the_teams_deals(client, manager, deals, stages):
+    ids = [deals["mine"].pk, deals["teammate"].pk, deals["outsider"].pk]
+    response = post(
+        client, manager, {"action": "move", "stage": stages["Evaluation"].pk, "ids": ids}
+    )
+    page = client.get(response["Location"]).content.decode()
+    assert "2 moved, 1 refused." in page
+    assert Opportunity.objects.get(pk=deals["teammate"].pk).stage == stages["Evaluation"]
+    assert Opportunity.objects.get(pk=deals["outsider"].pk).stage == stages["Qualified"]
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("rep", 200), ("teammate", 404), ("manager", 404), ("outsider", 404), ("sales_ops", 200)],
+)
+def test_only_its_maker_and_sales_ops_see_a_job(client, request, rep, deals, stages, who, status):
+    job = services.bulk_edit_start(
+        actor=rep, action="move", params={"stage": stages["Evaluation"].pk}, ids=[deals["mine"].pk]
+    )
+    viewer = UserFactory(role="sales_ops") if who == "sales_ops" else request.getfixturevalue(who)
+    client.force_login(viewer)
+    url = reverse("pipeline:deal_bulk_detail", args=[job.pk])
+    assert client.get(url).status_code == status
+    assert client.get(url, HTTP_HX_REQUEST="true").status_code == status
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, rep, deals, stages):
+    response = client.post(BULK, {"action": "move", "stage": stages["Evaluation"].pk, "ids": [1]})
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+    assert not BulkEdit.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        ({"action": "", "ids": ["1"]}, "This field is required."),
+        ({"action": "move", "ids": ["1"]}, "Move to: This field is required."),
+        ({"action": "move", "stage": "x", "ids": ["1"]}, "Move to: Select a valid choice."),
+        (
+            {"action": "close_date", "expected_close_date": "2026-02-30", "ids": ["1"]},
+            "Expected close: Enter a valid date.",
+        ),
+        (
+            {"action": "close_date", "expected_close_date": "1999-12-31", "ids": ["1"]},
+            "Pick a date between 2000 and 2100.",
+        ),
+        ({"action": "close_lost", "ids": ["1"]}, "Reason lost: This field is required."),
+        ({"action": "owner", "ids": ["1"]}, "New owner: This field is required."),
+        ({"action": "delete", "ids": ["1"]}, "Select a valid choice."),
+        ({"action": "move", "stage": "STAGE", "ids": []}, "Tick at least one deal."),
+    ],
+)
+def test_unusable_input_says_why_and_keeps_nothing(client, rep, deals, stages, data, line):
+    if data.get("stage") == "STAGE":
+        data = {**data, "stage": stages["Evaluation"].pk}
+    response = post(client, rep, data)
+    assert response.status_code == 422
+    assert line in response.content.decode()
+    assert not BulkEdit.objects.exists()
+
+
+def test_progress_while_running_then_the_summary(client, rep, deals, stages):
+    job = BulkEdit.objects.create(
+        actor=rep,
+        action="move",
+        params={"stage": stages["Evaluation"].pk, "note": ""},
+        deal_ids=[deals["mine"].pk, deals["mine_too"].pk],
+        total=2,
+        status="running",
+        changed_count=1,
+    )
+    client.force_login(rep)
+    url = reverse("pipeline:deal_bulk_detail", args=[job.pk])
+    running = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'hx-trigger="every 1s"' in running
+    assert "1 of 2" in running
+    assert "<html" not in running  # the fragment only
+    BulkEdit.objects.filter(pk=job.pk).update(status="done", changed_count=2)
+    done = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "every 1s" not in done
+    assert "2 moved." in done
+
+
+def _job_with_rows(rep, stages, count):
+    job = BulkEdit.objects.create(
+        actor=rep,
+        action="move",
+        params={"stage": stages["Evaluation"].pk, "note": ""},
+        deal_ids=list(range(1, count + 1)),
+        total=count,
+        status="done",
+        refused_count=count,
+    )
+    BulkEditRow.objects.bulk_create(
+        BulkEditRow(
+            job=job, deal_id=n, outcome="refused", message=services.NOT_FOUND, at=timezone.now()
+        )
+        for n in range(1, count + 1)
+    )
+    return job
+
+
+@pytest.mark.parametrize("count", [3, 250])
+def test_the_summary_costs_the_same_at_any_size(
+    client, rep, stages, count, django_assert_num_queries
+):
+    job = _job_with_rows(rep, stages, count)
+    client.force_login(rep)
+    url = reverse("pipeline:deal_bulk_detail", args=[job.pk])
+    client.get(url)
+    with django_assert_num_queries(5):
+        response = client.get(url)
+    assert response.status_code == 200
+
+
+def test_the_summary_pages_through_many_results(client, rep, stages):
+    job = _job_with_rows(rep, stages, 250)
+    client.force_login(rep)
+    url = reverse("pipeline:deal_bulk_detail", args=[job.pk])
+    seen = []
+    page = client.get(url).content.decode()
+    while True:
+        seen.extend(int(n) for n in re.findall(r"<td>#(\d+)</td>", page))
+        more = re.search(r'href="\?show=refused&amp;after=(\d+)"', page)
+        if not more:
+            break
+        page = client.get(url, {"show": "refused", "after": more.group(1)}).content.decode()
+    assert seen == list(range(1, 251))
