@@ -1,11 +1,12 @@
 """Bulk edits of deals: each deal goes through the same service as an edit of that one deal
 (access checked again, its rules applied, its refusal kept word for word), one transaction
-per deal. Small selections run in the request; larger ones on a worker (tasks.py).
+per batch of deals. Small selections run in the request; larger ones on a worker (tasks.py).
 
-Exactly once: a deal's result row is written in the transaction of the deal's change, and
-a run holds the job under a lease it renews with every deal. A run whose worker dies stops
-renewing; the next run (the broker's redelivery, or the resume sweep) takes the job over and
-skips every deal that already has a result, so no change is lost and none is made twice.
+Exactly once: a deal's result row is written in the transaction of the deal's change (a
+batch of deals shares one, each deal in a savepoint of its own), and a run holds the job
+under a lease it renews with every batch. A run whose worker dies stops renewing; the next
+run (the broker's redelivery, or the resume sweep) takes the job over and skips every deal
+that already has a result, so no change is lost and none is made twice.
 
 Ids the actor cannot see are refused as "not found", with the same words as an id of no
 deal at all, and are counted among the refused: the summary then adds up to the selection,
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -102,8 +104,14 @@ def _lease() -> timedelta:
     return timedelta(seconds=settings.SALESFLOW_BULK_EDIT_LEASE_SECONDS)
 
 
+# Deals changed in one transaction, each in a savepoint of its own. One commit a deal spent
+# most of a run waiting on the disk (each commit is a flush of the log); twenty share one,
+# and a worker's death takes back at most twenty deals' changes, with their results.
+BATCH = 20
+
+
 def bulk_edit_run(*, job_id: int) -> None:
-    """Apply the job to each of its deals not done yet, each in its own transaction."""
+    """Apply the job to each of its deals not done yet, a batch at a time."""
     token = uuid.uuid4()
     now = timezone.now()
     # Claimed by one run at a time: a queued job, or a running one whose run stopped renewing
@@ -121,25 +129,24 @@ def bulk_edit_run(*, job_id: int) -> None:
         return
     job = BulkEdit.objects.select_related("actor").get(pk=job_id)
     done = set(job.rows.values_list("deal_id", flat=True))
+    pending = [deal_id for deal_id in job.deal_ids if deal_id not in done]
     edit = _edit_for(job)
     # In the audit history each change reads "by <actor>", with the job's number beside the
     # door it came through (the page, or the worker's task).
     with audit_context(user=job.actor_id, detail=f"bulk edit #{job.pk}"):
-        for deal_id in job.deal_ids:
-            if deal_id in done:
-                continue
-            if not _apply_one(job, token, deal_id, edit):
+        for start in range(0, len(pending), BATCH):
+            if not _apply_batch(job, token, pending[start : start + BATCH], edit):
                 return  # another run holds the job now; it carries on from here
     BulkEdit.objects.filter(pk=job_id, lease_token=token).update(
         status=BulkEdit.Status.DONE, finished_at=timezone.now(), lease_token=None, lease_until=None
     )
 
 
-def _apply_one(job: BulkEdit, token: uuid.UUID, deal_id: int, edit: Edit) -> bool:
-    """One deal's change and its result row, together or not at all. False when the job's
+def _apply_batch(job: BulkEdit, token: uuid.UUID, deal_ids: list[int], edit: Edit) -> bool:
+    """Each deal's change with its result row, together or not at all. False when the job's
     lease has passed to another run: then nothing is done here."""
     with transaction.atomic():
-        # The job row's lock makes the lease check and the result one step: a run that lost
+        # The job row's lock makes the lease check and the results one step: a run that lost
         # its lease cannot write a result after the run that took over has read the done ones.
         holder = (
             BulkEdit.objects.select_for_update()
@@ -148,41 +155,45 @@ def _apply_one(job: BulkEdit, token: uuid.UUID, deal_id: int, edit: Edit) -> boo
         )
         if not holder:
             return False
-        deal = (
-            deal_access.opportunities_visible_to(job.actor)
-            .select_related("account", "stage", "owner")
-            .filter(pk=deal_id)
-            .first()
+        visible = deal_access.opportunities_visible_to(job.actor).select_related(
+            "account", "stage", "owner"
         )
-        label = f"{deal.account.name} — {deal.name}" if deal is not None else ""
-        if deal is None:
-            outcome, message = Outcome.REFUSED, NOT_FOUND
-        elif not deal_access.can_edit_opportunity(job.actor, deal):
-            outcome, message = Outcome.REFUSED, READ_ONLY
-        else:
-            try:
-                # A savepoint: a refusal takes back the deal's part, never the result row.
-                with transaction.atomic():
-                    outcome, message = edit(deal)
-            except ValidationError as error:
-                outcome, message = Outcome.REFUSED, " ".join(error.messages)
-            except Exception:
-                logger.exception("bulk edit %s: deal %s failed", job.pk, deal_id)
-                outcome, message = Outcome.REFUSED, UNEXPECTED
-        now = timezone.now()
-        BulkEditRow.objects.create(
-            job_id=job.pk,
-            deal_id=deal_id,
-            outcome=outcome,
-            label=label[:400],
-            message=message[:500],
-            at=now,
-        )
-        counter = f"{outcome}_count"
+        deals = visible.in_bulk(deal_ids)
+        rows = [_apply_one(job, deal_id, deals.get(deal_id), edit) for deal_id in deal_ids]
+        BulkEditRow.objects.bulk_create(rows)
+        counts = Counter(row.outcome for row in rows)
         BulkEdit.objects.filter(pk=job.pk).update(
-            **{counter: F(counter) + 1}, lease_until=now + _lease()
+            **{f"{outcome}_count": F(f"{outcome}_count") + n for outcome, n in counts.items()},
+            lease_until=timezone.now() + _lease(),
         )
     return True
+
+
+def _apply_one(job: BulkEdit, deal_id: int, deal: Opportunity | None, edit: Edit) -> BulkEditRow:
+    """One deal's change (in a savepoint) and its result, to be saved with it."""
+    label = f"{deal.account.name} — {deal.name}" if deal is not None else ""
+    if deal is None:
+        outcome, message = Outcome.REFUSED, NOT_FOUND
+    elif not deal_access.can_edit_opportunity(job.actor, deal):
+        outcome, message = Outcome.REFUSED, READ_ONLY
+    else:
+        try:
+            # A savepoint: a refusal takes back this deal's part, never the others'.
+            with transaction.atomic():
+                outcome, message = edit(deal)
+        except ValidationError as error:
+            outcome, message = Outcome.REFUSED, " ".join(error.messages)
+        except Exception:
+            logger.exception("bulk edit %s: deal %s failed", job.pk, deal_id)
+            outcome, message = Outcome.REFUSED, UNEXPECTED
+    return BulkEditRow(
+        job_id=job.pk,
+        deal_id=deal_id,
+        outcome=outcome,
+        label=label[:400],
+        message=message[:500],
+        at=timezone.now(),
+    )
 
 
 # --- The actions: each deal through the single edit's service ----------------------------

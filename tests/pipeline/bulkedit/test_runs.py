@@ -238,7 +238,7 @@ def test_a_run_that_lost_its_lease_stops_without_writing(rep, deals, stages):
     edit = services._edit_for(job)
     import uuid
 
-    assert services._apply_one(job, uuid.uuid4(), deals["mine"].pk, edit) is False
+    assert services._apply_batch(job, uuid.uuid4(), [deals["mine"].pk], edit) is False
     assert not job.rows.exists()
     assert Opportunity.objects.get(pk=deals["mine"].pk).stage == stages["Qualified"]
 
@@ -261,3 +261,51 @@ def test_each_change_is_in_the_audit_history_by_the_actor(rep, deals):
     assert [field.name for field in latest.fields] == ["expected_close_date"]
     assert latest.actor == rep
     assert latest.door_detail == f"bulk edit #{job.pk}"
+
+
+def test_a_refusal_by_the_service_takes_back_only_that_deal(rep, deals, stages, monkeypatch):
+    from pipeline.deals import services as deal_services
+
+    real = deal_services.opportunity_move_stage
+    broken = deals["mine_too"].pk
+
+    def move(*, opportunity, **kwargs):
+        result = real(opportunity=opportunity, **kwargs)
+        if opportunity.pk == broken:  # after the move's writes: they must be taken back
+            raise ValidationError("Refused after writing.")
+        return result
+
+    monkeypatch.setattr(deal_services, "opportunity_move_stage", move)
+    ids = [deals["mine"].pk, broken]
+    job = start(rep, "move", {"stage": stages["Evaluation"].pk}, ids)
+    assert results(job)[broken] == ("refused", "Refused after writing.")
+    assert Opportunity.objects.get(pk=broken).stage == stages["Qualified"]
+    assert StageChange.objects.filter(opportunity_id=broken).count() == 1  # opened only
+    assert Opportunity.objects.get(pk=deals["mine"].pk).stage == stages["Evaluation"]
+
+
+def test_an_unexpected_error_on_one_deal_is_reported_not_fatal(rep, deals, stages, monkeypatch):
+    from pipeline.deals import services as deal_services
+
+    real = deal_services.opportunity_move_stage
+    broken = deals["mine"].pk
+
+    def move(*, opportunity, **kwargs):
+        if opportunity.pk == broken:
+            raise RuntimeError("boom")
+        return real(opportunity=opportunity, **kwargs)
+
+    monkeypatch.setattr(deal_services, "opportunity_move_stage", move)
+    job = start(rep, "move", {"stage": stages["Evaluation"].pk}, [broken, deals["mine_too"].pk])
+    assert results(job)[broken] == ("refused", services.UNEXPECTED)
+    assert results(job)[deals["mine_too"].pk][0] == "changed"
+    assert job.status == "done"
+
+
+def test_a_stage_of_another_pipeline_is_refused_in_the_services_words(rep, deals, stages):
+    from pipeline.deals.models import Pipeline, Stage
+
+    other = Pipeline.objects.create(name="Schools")
+    elsewhere = Stage.objects.create(pipeline=other, name="Visit", position=1, probability=20)
+    job = start(rep, "move", {"stage": elsewhere.pk}, [deals["mine"].pk])
+    assert results(job) == {deals["mine"].pk: ("refused", "Visit is a stage of another pipeline.")}
