@@ -13,6 +13,7 @@ class PipelineConfig(AppConfig):
         from pipeline.api import followups as followups_api
         from pipeline.api import soe as soe_api
         from pipeline.bulkedit import tasks as bulkedit_tasks  # noqa: F401 - registers its tasks
+        from pipeline.deals import table  # noqa: F401  (registers the deals list)
         from pipeline.deals.models import Opportunity
         from pipeline.deals.selectors import won_deal_keeps_a_customer
         from pipeline.followups.models import FollowUp

@@ -49,6 +49,7 @@ urlpatterns = [
     path("notifications/", core_views.notifications, name="notifications"),
     path("webhooks/", include("salesflow.core.webhooks.urls")),
     path("audit/", include("salesflow.core.audit.urls")),
+    path("lists/", include("salesflow.core.lists.urls")),
     path("", include("prospects.urls")),
     path("", include("pipeline.urls")),
     path("", include("pipeline.reviews.urls")),

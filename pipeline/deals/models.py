@@ -261,6 +261,21 @@ class Opportunity(models.Model):
                 condition=Q(closed_at__isnull=True),
                 name="open_deal_totals",
             ),
+            # The deals table's usual view (open deals, soonest expected close first), for
+            # one owner (a rep's "My open deals") and for everyone in reach.
+            models.Index(
+                fields=["owner", "expected_close_date", "id"],
+                condition=Q(closed_at__isnull=True),
+                name="open_deal_owner_close",
+            ),
+            models.Index(
+                fields=["expected_close_date", "id"],
+                condition=Q(closed_at__isnull=True),
+                name="open_deal_close",
+            ),
+            # The table's other common sorts over all deals: newest and largest first.
+            models.Index(fields=["created_at", "id"], name="deal_created_order"),
+            models.Index(fields=["value", "id"], name="deal_value_order"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(value__gte=0), name="opportunity_value_not_negative")

@@ -21,11 +21,13 @@ from pipeline.deals import selectors as deal_selectors
 from pipeline.deals import services as deal_services
 from pipeline.deals.forms import BoardFilterForm, MoveForm, OpportunityForm, SpecialistOverrideForm
 from pipeline.deals.models import Opportunity, Pipeline, Stage, StageChange
+from pipeline.deals.table import DEALS
 from pipeline.soe import selectors as soe_selectors
 from prospects import access as prospect_access
 from prospects import selectors as prospect_selectors
 from salesflow.core.audit.views import history_page
 from salesflow.core.fields import whole_number
+from salesflow.core.lists.views import list_csv_response, list_response
 from salesflow.core.web import form_errors_to
 
 MOVES_ON_DEAL_PAGE = 25
@@ -323,3 +325,14 @@ def specialist_override(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, "Say why the deal is qualified enough.")
     return redirect("pipeline:opportunity_detail", pk=opportunity.pk)
+
+
+@require_GET
+def deal_table(request: HttpRequest) -> HttpResponse:
+    """Every deal the user may see, open and closed, as a table (pipeline.deals.table)."""
+    return list_response(request, DEALS, "pipeline/deal_table.html", selectable=True)
+
+
+@require_GET
+def deal_table_csv(request: HttpRequest) -> HttpResponse:
+    return list_csv_response(request, DEALS, filename="deals.csv")

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pipeline", "0017_audit_history"),
+        ("pipeline", "0018_deal_table_order"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -44,9 +44,11 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         return {"nav_items": [], "configure_groups": []}
     path = request.path
     accounts_url = reverse("prospects:account_list")
+    deals_url = reverse("pipeline:deal_table")
     items = [
         NavItem("Home", reverse("home"), path == reverse("home")),
         NavItem("Accounts", accounts_url, path.startswith(accounts_url)),
+        NavItem("Deals", deals_url, path == deals_url),
         NavItem("Board", reverse("pipeline:board"), path.startswith("/board/")),
         NavItem("Reviews", reverse("reviews:list"), path.startswith(reverse("reviews:list"))),
     ]

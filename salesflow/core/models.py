@@ -215,18 +215,22 @@ class Notification(models.Model):
         return self.title
 
 
-# The outbox's, the API tokens', the API's idempotency keys' and the webhooks' tables live
-# in their own packages; importing them here registers them with the app.
+# The outbox's, the API tokens', the API's idempotency keys', the webhooks' and the lists'
+# (saved views, column choices) tables live in their own packages; importing them here
+# registers them with the app.
 from salesflow.core.api.models import IdempotencyKey  # noqa: E402
 from salesflow.core.apitokens.models import ApiToken  # noqa: E402
+from salesflow.core.lists.models import ListColumns, SavedView  # noqa: E402
 from salesflow.core.outbox.models import OutboxMessage  # noqa: E402
 from salesflow.core.webhooks.models import WebhookAttempt, WebhookEndpoint  # noqa: E402
 
 __all__ = [
     "ApiToken",
     "IdempotencyKey",
+    "ListColumns",
     "Notification",
     "OutboxMessage",
+    "SavedView",
     "Team",
     "User",
     "WebhookAttempt",

@@ -43,3 +43,15 @@ document.addEventListener("htmx:afterSettle", (event) => {
   const focusable = target.matches("[data-autofocus]") ? target : target.querySelector("[data-autofocus]");
   if (focusable) focusable.focus();
 });
+
+// A list's "select all on this page": ticks or clears every row's checkbox in its table
+// (rows loaded later by "load more" are not on the page it was ticked for).
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("[data-select-all]");
+  if (!all) return;
+  const table = document.getElementById(all.dataset.selectAll);
+  if (!table) return;
+  for (const box of table.querySelectorAll('tbody input[type="checkbox"][name="ids"]')) {
+    box.checked = all.checked;
+  }
+});
