@@ -3,8 +3,9 @@ and summary. Thin: parse, call bulk_edit_start, show the job."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from pipeline.bulkedit import access, selectors, services
 from pipeline.bulkedit.forms import ACTION_FORMS, SelectionForm
 from pipeline.bulkedit.models import BulkEdit, BulkEditRow
+from pipeline.deals.table import deal_table_queryset
 from salesflow.core.fields import whole_number
 
 # How each action's changes are counted in the summary: "12 moved, 2 refused".
@@ -24,13 +26,15 @@ DONE_WORDS = {
 
 
 def _table_url(query: str = "") -> str:
-    return reverse("pipeline:board") + (f"?{query}" if query else "")
+    return reverse("pipeline:deal_table") + (f"?{query}" if query else "")
 
 
-def _matching_ids(request: HttpRequest, query: str) -> list[object]:
-    """Every deal matching the table's filters, up to one more than a job may take (so the
-    service can say the selection is too wide)."""
-    raise ValidationError("Choosing all the deals that match needs the deals table.")
+def _matching_ids(request: HttpRequest, query: str) -> list[int]:
+    """Every deal the table shows for its address, up to one more than a job may take (so
+    the service can say the selection is too wide)."""
+    deals = deal_table_queryset(user=request.user, query=QueryDict(query))
+    most = settings.SALESFLOW_BULK_EDIT_MAX_ROWS + 1
+    return list(deals.order_by("pk").values_list("pk", flat=True)[:most])
 
 
 def _error_lines(action: str, error: ValidationError) -> list[str]:

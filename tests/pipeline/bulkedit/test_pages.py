@@ -192,3 +192,101 @@ def test_the_summary_pages_through_many_results(client, rep, stages):
             break
         page = client.get(url, {"show": "refused", "after": more.group(1)}).content.decode()
     assert seen == list(range(1, 251))
+
+
+def test_all_that_match_the_tables_filters(client, rep, teammate, deals, stages, open_deal):
+    evaluating = open_deal(rep, stage="Evaluation")
+    query = f"owner={rep.pk}&stage={stages['Qualified'].pk}&sort=-value"
+    response = post(
+        client,
+        rep,
+        # The ticked ids are ignored when all that match is chosen.
+        {
+            "action": "close_date",
+            "expected_close_date": "2027-06-30",
+            "all_matching": "1",
+            "query": query,
+            "ids": [deals["teammate"].pk],
+        },
+    )
+    job = BulkEdit.objects.get()
+    assert response.status_code == 302
+    assert sorted(job.deal_ids) == sorted([deals["mine"].pk, deals["mine_too"].pk])
+    assert job.changed_count == 2
+    assert Opportunity.objects.get(pk=evaluating.pk).expected_close_date is None
+
+
+def test_all_that_match_reaches_only_what_the_user_sees(client, outsider, deals, stages):
+    ours = [deal.pk for name, deal in deals.items() if name != "outsider"]
+    response = post(
+        client,
+        outsider,
+        {
+            "action": "move",
+            "stage": stages["Evaluation"].pk,
+            "all_matching": "1",
+            "query": "status=open",
+        },
+    )
+    assert response.status_code == 302
+    job = BulkEdit.objects.get()
+    assert job.deal_ids == [deals["outsider"].pk]
+    assert not set(ours) & set(job.deal_ids)
+    assert Opportunity.objects.filter(pk__in=ours, stage=stages["Qualified"]).count() == 3
+
+
+def test_all_that_match_beyond_the_limit_is_refused(client, rep, deals, stages, settings):
+    settings.SALESFLOW_BULK_EDIT_MAX_ROWS = 1
+    response = post(
+        client,
+        rep,
+        {
+            "action": "move",
+            "stage": stages["Evaluation"].pk,
+            "all_matching": "1",
+            "query": f"owner={rep.pk}",
+        },
+    )
+    assert response.status_code == 422
+    assert "Pick at most 1 deals at a time; narrow the filters." in response.content.decode()
+    assert not BulkEdit.objects.exists()
+
+
+def test_more_ticked_boxes_than_a_request_may_carry_is_a_400_not_a_500(client, rep, stages):
+    response = post(
+        client,
+        rep,
+        {"action": "move", "stage": stages["Evaluation"].pk, "ids": list(range(1, 1200))},
+    )
+    assert response.status_code == 400
+    assert not BulkEdit.objects.exists()
+
+
+def test_the_deals_table_carries_the_bulk_bar(
+    client, rep, teammate, manager, deals, stages, reason
+):
+    client.force_login(rep)
+    page = client.get(reverse("pipeline:deal_table"), {"status": "open"}).content.decode()
+    assert '<form id="bulk-form" method="post" action="/deals/bulk/"' in page
+    assert f'name="ids" value="{deals["mine"].pk}" form="bulk-form"' in page
+    assert '<input type="hidden" name="query" value="status=open' in page
+    for control in (
+        "bulk-action",
+        "bulk-owner-owner",
+        "bulk-move-stage",
+        "bulk-close_date-expected_close_date",
+        "bulk-close_lost-reason",
+        "bulk-note",
+        "bulk-all",
+    ):
+        assert f'for="{control}"' in page, control  # every control has its label
+    # A rep may give deals only to themselves; the manager to anyone in the team.
+    bar = page[page.index('id="bulk-owner-owner"') : page.index('data-bulk-for="move"')]
+    assert f'value="{rep.pk}"' in bar
+    assert f'value="{teammate.pk}"' not in bar
+    assert reason["lost"].name in page
+    assert reason["won"].name not in page[page.index('id="bulk-close_lost-reason"') :]
+    client.force_login(manager)
+    page = client.get(reverse("pipeline:deal_table"), {"status": "open"}).content.decode()
+    bar = page[page.index('id="bulk-owner-owner"') : page.index('data-bulk-for="move"')]
+    assert f'value="{teammate.pk}"' in bar

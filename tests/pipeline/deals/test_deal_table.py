@@ -91,4 +91,3 @@ def test_every_column_sorts_both_ways_in_sql(client, rep, open_deal):
             response = client.get(URL, {"sort": sort, "cols": every})
             assert response.status_code == 200, sort
             assert sorted(names(response)) == ["A", "B"]
-
