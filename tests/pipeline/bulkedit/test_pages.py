@@ -290,3 +290,27 @@ def test_the_deals_table_carries_the_bulk_bar(
     page = client.get(reverse("pipeline:deal_table"), {"status": "open"}).content.decode()
     bar = page[page.index('id="bulk-owner-owner"') : page.index('data-bulk-for="move"')]
     assert f'value="{teammate.pk}"' in bar
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "view=abc",
+        "view=99999999999999999999999",
+        "sort=-nothing",
+        "after=%21%21%21",
+        "close_from=2026-02-30",
+        "owner=x&stage=-1",
+        "cols=,,,",
+    ],
+)
+def test_all_that_match_with_a_mangled_address_never_fails(client, rep, deals, stages, query):
+    response = post(
+        client,
+        rep,
+        {"action": "move", "stage": stages["Evaluation"].pk, "all_matching": "1", "query": query},
+    )
+    assert response.status_code in {302, 422}
+    if response.status_code == 302:  # the filters that parse, as the table would show them
+        job = BulkEdit.objects.get()
+        assert deals["outsider"].pk not in job.deal_ids
