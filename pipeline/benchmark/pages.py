@@ -6,21 +6,29 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
+from django.http import QueryDict
 from django.urls import reverse
 from rest_framework.pagination import Cursor
 
 from pipeline.benchmark.subjects import Subjects
 from pipeline.deals import selectors as deal_selectors
+from pipeline.deals.table import DEALS
 from prospects import selectors as prospect_selectors
 from prospects.forms import AccountFilterForm
 from prospects.views import ACCOUNTS_PER_PAGE
 from salesflow.core.api.pagination import KeysetPagination
+from salesflow.core.lists.keyset import SORT_ALIAS, as_text
+from salesflow.core.lists.keyset import Cursor as ListCursor
+from salesflow.core.lists.selectors import list_state
+from salesflow.core.lists.spec import page_after
 from salesflow.core.models import User
 
 # The deep page of the account list: OFFSET 4,975, where an unindexed sort hurts most.
 DEEP_ACCOUNT_PAGE = 200
 # The API's deal list walked this far by an integration (its 10,000th deal on).
 DEEP_API_PAGE = 200
+# The deals table's "load more" followed this far (its 10,000th deal on).
+DEEP_TABLE_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,24 @@ def api_deals_deep_page(user: User, url: str, wanted: int) -> str:
     paginator.base_url = f"http://testserver{url}"
     cursor = Cursor(offset=0, reverse=False, position=str(changed[start - 1]))
     return paginator.encode_cursor(cursor).removeprefix("http://testserver")
+
+
+def deal_table_deep_page(user: User, url: str, query: str, wanted: int) -> tuple[str, int]:
+    """The address of page `wanted` of the deals table at `query` (the last page if the
+    user has fewer) and its number: the cursor "load more" hands out after that many
+    pages, made as the table makes it."""
+    state = list_state(DEALS, user=user, query=QueryDict(query))
+    ordered = page_after(state.queryset(), state.sort_column, state.descending, None)
+    keys = ordered.values_list("pk", SORT_ALIAS)
+    size = DEALS.per_page
+    last_page = max(state.queryset().count() - 1, 0) // size + 1
+    number = min(wanted, last_page)
+    start = (number - 1) * size
+    if start == 0:
+        return f"{url}?{query}", number
+    pk, value = keys[start - 1]
+    cursor = ListCursor(sort=state.sort, value=as_text(value), pk=pk, shown=start)
+    return f"{url}?{query}&after={cursor.encode()}", number
 
 
 def _with_query(url: str, query: dict[str, object]) -> str:
@@ -104,6 +130,20 @@ def pages(subjects: Subjects) -> list[Page]:
     if (on_biggest := deals.first()) is not None:
         add("SOE, on the biggest account", reverse("pipeline:soe", args=[on_biggest.pk]))
     add("Today (home)", reverse("home"), (rep, admin))
+
+    # The deals table: as each opens it (a rep's own open deals; the admin's every open
+    # deal), a filtered view sorted on value, and the usual view 200 "load more"s down.
+    table = reverse("pipeline:deal_table")
+    add("deals table, default view", table)
+    table_filters: dict[str, object] = {"status": "open", "sort": "-value"}
+    if subjects.segment is not None:
+        table_filters["segment"] = subjects.segment.pk
+    add("deals table, open in a segment by value", _with_query(table, table_filters))
+    for user in both:
+        usual = DEALS.default_query(user)
+        deep, number = deal_table_deep_page(user, table, usual, DEEP_TABLE_PAGE)
+        label = f"deals table, page {DEEP_TABLE_PAGE} by cursor, or last (p. {number})"
+        found.append(Page(label, user, deep))
 
     # The API's deal list as an integration syncing it reads it: the first page, and a page
     # far in by its cursor.

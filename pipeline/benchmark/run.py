@@ -27,6 +27,12 @@ from pipeline.dashboard.scope import Scope
 PARTS = ("pages", "posts", "sweep", "bulk", "throughput")
 
 
+def _wanted(found: list[Page], options: Options) -> list[Page]:
+    if not options.only_pages:
+        return found
+    return [page for page in found if any(part in page.label for part in options.only_pages)]
+
+
 class Refused(Exception):
     """The run cannot start, or a part cannot run; the message says why and what to do."""
 
@@ -45,6 +51,8 @@ class Options:
     connections: int = 16  # wrk's
     workers: int = field(default_factory=throughput.default_workers)  # gunicorn's
     skip: list[str] = field(default_factory=list)  # parts of PARTS left out
+    # Measure only the pages whose label contains one of these (none: every page).
+    only_pages: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -208,7 +216,7 @@ def measure_requests(subjects: Subjects, skip: set[str], options: Options) -> li
     # sends Host: testserver, which a real deployment's ALLOWED_HOSTS does not list.
     with override_settings(DEBUG=False, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
         try:
-            for page in [] if "pages" in skip else pages(subjects):
+            for page in [] if "pages" in skip else _wanted(pages(subjects), options):
                 client = client_for(page)
                 measured.append(
                     measure(

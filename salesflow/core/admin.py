@@ -94,6 +94,9 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 # Two-factor sign-in's devices: listed and deletable (a reset), their secrets never shown.
 from salesflow.core.api import admin as _api_admin  # noqa: E402, F401
 from salesflow.core.apitokens import admin as _apitokens_admin  # noqa: E402, F401
+
+# Saved views and column choices of the lists: read-only, deletable.
+from salesflow.core.lists import admin as _lists_admin  # noqa: E402, F401
 from salesflow.core.twofactor import admin as _twofactor_admin  # noqa: E402, F401
 
 # Webhook endpoints (their secrets never shown) and the log of delivery attempts.

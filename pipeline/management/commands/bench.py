@@ -99,6 +99,13 @@ class Command(BaseCommand):
             help="Leave out a part; repeat to leave out more.",
         )
         parser.add_argument(
+            "--page",
+            action="append",
+            default=[],
+            dest="only_pages",
+            help="Measure only the pages whose label contains this text; repeat for more.",
+        )
+        parser.add_argument(
             "--no-analyze",
             action="store_true",
             help="Do not run VACUUM ANALYZE first (by default it does, in place of "
@@ -124,6 +131,7 @@ class Command(BaseCommand):
             connections=options["connections"],
             workers=options["workers"],
             skip=options["skip"],
+            only_pages=options["only_pages"],
         )
         try:
             result = run(wanted, analyze=not options["no_analyze"], say=self.stdout.write)

@@ -91,3 +91,23 @@ def test_every_column_sorts_both_ways_in_sql(client, rep, open_deal):
             response = client.get(URL, {"sort": sort, "cols": every})
             assert response.status_code == 200, sort
             assert sorted(names(response)) == ["A", "B"]
+
+
+def test_stage_says_stuck_or_marinating_and_the_stuck_filter_agrees(client, rep, open_deal):
+    from pipeline.followups import services as followup_services
+    from tests.pipeline.deals.test_stuck import idle
+
+    held = open_deal(rep, "Evaluation", name="Held")
+    quiet = open_deal(rep, "Evaluation", name="Quiet")
+    open_deal(rep, "Evaluation", name="Busy")
+    for deal in (held, quiet):
+        idle(deal, 40)
+    followup_services.followup_create(
+        actor=rep, account=held.account, opportunity=held, purpose="Ask how the pilot went"
+    )
+    client.force_login(rep)
+    page = client.get(URL, {"sort": "name", "status": "open"}).content.decode()
+    assert "Marinating</span>" in page
+    assert page.count(">Stuck</span>") == 1
+    assert names(client.get(URL, {"sort": "name", "stuck": "yes"})) == ["Quiet"]
+    assert names(client.get(URL, {"sort": "name", "stuck": "no"})) == ["Busy", "Held"]
