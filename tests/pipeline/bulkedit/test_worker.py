@@ -9,6 +9,7 @@ import subprocess
 import time
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from pipeline.benchmark.bulk import make_deals
@@ -109,6 +110,17 @@ def test_a_worker_killed_mid_job_loses_nothing_and_doubles_nothing(rep, stages, 
         kill_tree(first)  # mid-job
         halfway = rows.count()
         assert halfway < DEALS, "killed too late to prove anything"
+        # Results and moves, read in one statement (one snapshot): the batch the worker had
+        # open went back whole, so every move made has its result and no more.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT (SELECT count(*) FROM pipeline_bulkeditrow WHERE job_id = %s), "
+                "(SELECT count(*) FROM pipeline_stagechange "
+                "WHERE opportunity_id = ANY(%s) AND to_stage_id = %s)",
+                [job.pk, ids, stages["Evaluation"].pk],
+            )
+            results_kept, moves_made = cursor.fetchone()
+        assert results_kept == moves_made
         job.refresh_from_db()
         assert job.status == "running"
         assert job.processed == halfway  # every result kept is a change made, and no more
