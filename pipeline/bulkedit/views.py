@@ -102,6 +102,7 @@ def deal_bulk_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "show": show,
         "page": page,
     }
-    if request.htmx:
+    if request.htmx:  # the poll: the status only, without the heading's description
         return render(request, "pipeline/deal_bulk.html#bulk-status", context)
+    context["description"] = selectors.bulk_edit_description(job=job)
     return render(request, "pipeline/deal_bulk.html", context)

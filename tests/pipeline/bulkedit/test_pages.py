@@ -31,6 +31,7 @@ def test_a_rep_moves_ticked_deals_and_reads_the_summary(client, rep, deals, stag
     assert response["Location"] == reverse("pipeline:deal_bulk_detail", args=[job.pk])
     page = client.get(response["Location"]).content.decode()
     assert "2 moved, 2 refused." in page
+    assert "Move to Standard: Evaluation: 4 deals" in page
     teammates = deals["teammate"]
     link = reverse("pipeline:opportunity_detail", args=[teammates.pk])
     assert f'<a href="{link}">{teammates.account.name} — {teammates.name}</a>' in page
@@ -174,7 +175,7 @@ def test_the_summary_costs_the_same_at_any_size(
     client.force_login(rep)
     url = reverse("pipeline:deal_bulk_detail", args=[job.pk])
     client.get(url)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get(url)
     assert response.status_code == 200
 
@@ -314,3 +315,22 @@ def test_all_that_match_with_a_mangled_address_never_fails(client, rep, deals, s
     if response.status_code == 302:  # the filters that parse, as the table would show them
         job = BulkEdit.objects.get()
         assert deals["outsider"].pk not in job.deal_ids
+
+
+@pytest.mark.parametrize(
+    ("action", "params", "heading"),
+    [
+        ("owner", {"owner": "REP"}, "Give to Rita Rep"),
+        ("close_date", {"expected_close_date": "2027-06-30"}, "Expected to close on 30 Jun 2027"),
+        ("close_lost", {"reason": "LOST"}, "Close as lost: "),
+    ],
+)
+def test_the_summary_says_what_was_asked(client, rep, deals, reason, action, params, heading):
+    params = {
+        name: rep.pk if value == "REP" else reason["lost"].pk if value == "LOST" else value
+        for name, value in params.items()
+    }
+    job = services.bulk_edit_start(actor=rep, action=action, params=params, ids=[deals["mine"].pk])
+    client.force_login(rep)
+    page = client.get(reverse("pipeline:deal_bulk_detail", args=[job.pk])).content.decode()
+    assert f"{heading}" in page
