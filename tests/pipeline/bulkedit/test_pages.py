@@ -31,7 +31,7 @@ def test_a_rep_moves_ticked_deals_and_reads_the_summary(client, rep, deals, stag
     assert response["Location"] == reverse("pipeline:deal_bulk_detail", args=[job.pk])
     page = client.get(response["Location"]).content.decode()
     assert "2 moved, 2 refused." in page
-    assert "Move to Standard: Evaluation: 4 deals" in page
+    assert "Move to Standard: Evaluation — 4 deals" in page
     teammates = deals["teammate"]
     link = reverse("pipeline:opportunity_detail", args=[teammates.pk])
     assert f'<a href="{link}">{teammates.account.name} — {teammates.name}</a>' in page
