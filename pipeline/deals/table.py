@@ -518,5 +518,6 @@ DEALS = register_list(
         base=deal_table_base,
         rows=deal_table_rows,
         default_query=my_open_deals,
+        default_name=lambda user: "My open deals" if user.is_rep else "Open deals",
     )
 )

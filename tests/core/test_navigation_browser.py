@@ -83,7 +83,7 @@ def test_the_menu_fits_on_one_line_for_every_role(
 
 
 def expected_controls(page: Page, person) -> list:
-    links = ["Home", "Accounts", "Board", "Reviews"]
+    links = ["Home", "Accounts", "Deals", "Board", "Reviews"]
     if person.role != "rep":
         links.append("Dashboard")
     if person.role == "manager":

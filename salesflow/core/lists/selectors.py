@@ -47,6 +47,13 @@ class ListState:
     cursor: Cursor | None
     view_pk: int | None
     notice: str = ""
+    # Opened bare with no default view of the person's: the list's own default.
+    usual: bool = False
+
+    @property
+    def usual_name(self) -> str:
+        """What the list opened bare is called for this person."""
+        return self.spec.default_name(self.user)
 
     @property
     def sort(self) -> str:
@@ -95,7 +102,7 @@ def default_view(user: User, list_key: str) -> SavedView | None:
 
 
 def saved_views(user: User, list_key: str) -> QuerySet[SavedView]:
-    """The user's own views and those shared with their team, their own first."""
+    """The user's own views and those shared with their team, by name."""
     return (
         saved_views_visible_to(user)
         .filter(list_key=list_key)
@@ -122,9 +129,13 @@ def list_state(spec: ListSpec, *, user: User, query: QueryDict) -> ListState:
     parse is left out, with a notice or the form's error, never a failure."""
     effective = query.copy()
     columns_text = query.get(COLUMNS)
+    usual = False
     if _is_bare(query):
         mine = default_view(user, spec.key)
+        usual = mine is None
         effective = QueryDict(mine.query if mine else spec.default_query(user), mutable=True)
+        if query.get(CURSOR):
+            effective[CURSOR] = query[CURSOR]
         if mine is not None:
             effective[VIEW] = str(mine.pk)
             if mine.columns and columns_text is None:
@@ -168,6 +179,7 @@ def list_state(spec: ListSpec, *, user: User, query: QueryDict) -> ListState:
         cursor=cursor,
         view_pk=whole_number(effective.get(VIEW)) or None,
         notice=notice,
+        usual=usual,
     )
 
 

@@ -86,7 +86,7 @@ class ListSpec:
     rows(queryset) -> the queryset with what the shown rows need joined in (select_related,
       annotations); the columns' prepare() are applied on top of it;
     default_query(user) -> the address's query (filters and sort) of the list opened bare
-      when the user keeps no default view.
+      when the user keeps no default view; default_name(user) what that view is called.
     """
 
     key: str
@@ -100,6 +100,8 @@ class ListSpec:
     base: Callable[..., QuerySet[Any]]
     rows: Callable[[QuerySet[Any]], QuerySet[Any]]
     default_query: Callable[[User], str] = lambda user: ""
+    # What the list opened bare is called, for the person (a rep's "My open deals").
+    default_name: Callable[[User], str] = lambda user: "The usual view"
     per_page: int = PER_PAGE
     _extra: list[tuple[Column, str | None]] = field(default_factory=list)
 

@@ -170,7 +170,8 @@ def list_response(
         **context,
     }
     if request.htmx and state.cursor is not None:
-        return render(request, "lists/rows.html", context)
+        # The next rows, and the count above the table brought up to them (out of band).
+        return render(request, "lists/rows.html", {**context, "oob": True, "first_shown": 1})
     if request.htmx:
         return render(request, f"{template}#list-results", context)
     return render(request, template, context)

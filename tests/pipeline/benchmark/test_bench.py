@@ -33,6 +33,8 @@ PAGES = {
     "review board, finished",
     "API: deals, page 1",
     "API: deals, page 200 by cursor, or last",
+    "deals table, default view",
+    "deals table, open in a segment by value",
 }
 POSTS = {
     "POST log a conversation",
@@ -106,6 +108,7 @@ def test_bench_measures_pages_posts_sweep_and_throughput_and_leaves_the_data_set
     assert {label.split(" (p. ")[0] for label in deep} == {
         "accounts, page 200 or last",
         "accounts, filtered, page 200 or last",
+        "deals table, page 200 by cursor, or last",
     }
     assert any(label.startswith("search ") for label in labels)
     for result in gets:

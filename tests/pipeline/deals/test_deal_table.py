@@ -31,6 +31,7 @@ def test_a_rep_opening_the_table_bare_sees_their_open_deals_soonest_close_first(
     response = client.get(URL)
     assert response.status_code == 200
     assert names(response) == [sooner.name, later.name, "Undated"]
+    assert "My open deals" in response.content.decode()
     # Every row can be picked for a bulk action.
     assert f'name="ids" value="{sooner.pk}" form="bulk-form"' in response.content.decode()
 
@@ -111,3 +112,17 @@ def test_stage_says_stuck_or_marinating_and_the_stuck_filter_agrees(client, rep,
     assert page.count(">Stuck</span>") == 1
     assert names(client.get(URL, {"sort": "name", "stuck": "yes"})) == ["Quiet"]
     assert names(client.get(URL, {"sort": "name", "stuck": "no"})) == ["Busy", "Held"]
+
+
+def test_the_bare_tables_next_page_follows_the_default_view(client, rep, open_deal):
+    DEALS.per_page = 2
+    try:
+        for day in (1, 2, 3):
+            open_deal(rep, name=f"Closes {day}", expected_close_date=f"2030-01-0{day}")
+        client.force_login(rep)
+        first = client.get(URL).context["table"]
+        second = client.get(URL, {"after": first.next_token}).context["table"]
+        assert [d.name for d in second.rows] == ["Closes 3"]
+        assert (second.first, second.last, second.has_more) == (3, 3, False)
+    finally:
+        DEALS.per_page = 50
