@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 
+from pipeline.bulkedit.models import BulkEdit, BulkEditRow
 from pipeline.deals import services as deal_services
 from pipeline.deals.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
 from pipeline.deals.services import OPPORTUNITY_FIELDS
@@ -282,3 +283,34 @@ class FollowUpAdmin(ReadOnlyAdmin):
 class FollowUpEventAdmin(ReadOnlyAdmin):
     list_display = ["follow_up", "action", "at", "by"]
     list_select_related = ["follow_up", "by"]
+
+
+# --- Bulk edits: written by their runs only; the admin shows how each went --------------
+
+
+@admin.register(BulkEdit)
+class BulkEditAdmin(ReadOnlyAdmin):
+    list_display = [
+        "pk",
+        "actor",
+        "action",
+        "status",
+        "total",
+        "changed_count",
+        "unchanged_count",
+        "refused_count",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["status", "action"]
+    list_select_related = ["actor"]
+    exclude = ["deal_ids", "lease_token"]
+
+
+@admin.register(BulkEditRow)
+class BulkEditRowAdmin(ReadOnlyAdmin):
+    list_display = ["job", "deal_id", "outcome", "label", "message", "at"]
+    list_filter = ["outcome"]
+    list_select_related = ["job", "job__actor"]
+    # A job's results, thousands at most: its number finds them ("=12").
+    search_fields = ["=job__id"]

@@ -13,6 +13,7 @@ class PipelineConfig(AppConfig):
         from pipeline.api import deals as deals_api
         from pipeline.api import followups as followups_api
         from pipeline.api import soe as soe_api
+        from pipeline.bulkedit import tasks as bulkedit_tasks  # noqa: F401 - registers its tasks
         from pipeline.deals import (
             account_columns,
             table,  # noqa: F401  (registers the deals list)

@@ -2,6 +2,7 @@
 (deals, the Sequence of Events, follow-ups) and they keep the app label `pipeline` and its
 migrations. Code imports a model from its part, not from here."""
 
+from pipeline.bulkedit.models import BulkEdit, BulkEditRow
 from pipeline.deals.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
 from pipeline.followups.models import FollowUp, FollowUpEvent, PatienceRule
 from pipeline.soe.models import (
@@ -16,6 +17,8 @@ from pipeline.soe.models import (
 )
 
 __all__ = [
+    "BulkEdit",
+    "BulkEditRow",
     "CalendarFeed",
     "CloseReason",
     "FollowUp",

@@ -6,6 +6,7 @@ app_name = "pipeline"
 
 urlpatterns = [
     path("", include("pipeline.deals.urls")),
+    path("", include("pipeline.bulkedit.urls")),
     path("", include("pipeline.soe.urls")),
     path("", include("pipeline.followups.urls")),
     path("", include("pipeline.dashboard.urls")),

@@ -193,6 +193,30 @@ def summary(run: Run) -> str:
         lines += ["", pages_table(run.measured)]
     if run.sweeps:
         lines += ["", f"Sweep: {SWEEP_HOW}.", "", sweep_table(run.sweeps)]
+    if run.bulk is not None:
+        moved = run.bulk
+        lines += [
+            "",
+            f"Bulk move: {moved.how}.",
+            "",
+            markdown_table(
+                ["moved exactly once", "deals", "seconds", "ms a deal", "goal s", "setup s"],
+                [
+                    [
+                        "yes"
+                        if moved.exactly_once
+                        else f"NO: {moved.changed:,} moved, {moved.moves_recorded:,} moves, "
+                        f"{moved.results_recorded:,} results {'; '.join(moved.errors)}".strip(),
+                        f"{moved.deals:,}",
+                        moved.seconds,
+                        moved.per_deal_ms,
+                        moved.goal_seconds,
+                        moved.setup_seconds,
+                    ]
+                ],
+                right=5,
+            ),
+        ]
     if load is not None:
         lines += [
             "",

@@ -17,14 +17,14 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from pipeline.benchmark import actions, report, sweep, throughput
+from pipeline.benchmark import actions, bulk, report, sweep, throughput
 from pipeline.benchmark.pages import Page, pages
 from pipeline.benchmark.subjects import NothingToMeasure, Subjects, find_subjects
 from pipeline.benchmark.timing import Result, measure
 from pipeline.dashboard import snapshot
 from pipeline.dashboard.scope import Scope
 
-PARTS = ("pages", "posts", "sweep", "throughput")
+PARTS = ("pages", "posts", "sweep", "bulk", "throughput")
 
 
 def _wanted(found: list[Page], options: Options) -> list[Page]:
@@ -46,6 +46,7 @@ class Options:
     rerun: int = 5  # times the slowest query of a page is run again alone
     sweep: list[int] = field(default_factory=lambda: [5_000, 100_000])  # due follow-ups
     sweep_workers: int = 2
+    bulk: int = 1_000  # deals moved by one bulk edit
     duration: int = 30  # seconds of wrk load
     connections: int = 16  # wrk's
     workers: int = field(default_factory=throughput.default_workers)  # gunicorn's
@@ -67,6 +68,7 @@ class Run:
     subjects: Subjects
     measured: list[Result]
     sweeps: list[sweep.SweepResult]
+    bulk: bulk.BulkResult | None
     load: throughput.ThroughputResult | None
 
     def results(self) -> dict[str, Any]:
@@ -84,6 +86,11 @@ class Run:
             "sweep": [
                 {**asdict(result), "exactly_once": result.exactly_once} for result in self.sweeps
             ],
+            "bulk": (
+                {**asdict(self.bulk), "exactly_once": self.bulk.exactly_once, "ok": self.bulk.ok}
+                if self.bulk
+                else None
+            ),
             "throughput": {**asdict(load), "errors": load.errors, "ok": load.ok} if load else None,
         }
 
@@ -101,6 +108,14 @@ class Run:
             for s in self.sweeps
             if not s.exactly_once or s.left_behind
         ]
+        moved = self.bulk
+        if moved is not None and not moved.ok:
+            failures.append(
+                f"bulk move of {moved.deals:,} deals: {moved.seconds} s (goal "
+                f"{moved.goal_seconds} s), {moved.changed:,} moved, {moved.moves_recorded:,} "
+                f"moves and {moved.results_recorded:,} results recorded, "
+                f"{'left behind' if moved.left_behind else 'cleaned up'} {moved.errors or ''}"
+            )
         load = self.load
         if load is not None and not load.ok:
             failures.append(
@@ -129,6 +144,7 @@ def run(
     # A crashed earlier run may have left throwaway records; they are not the data set.
     actions.remove_leftovers()
     sweep.remove_tagged()
+    bulk.remove_tagged()
     analyze_seconds = None
     if analyze:
         started = time.perf_counter()
@@ -152,6 +168,9 @@ def run(
         ]
     except sweep.SweepRefused as error:
         raise Refused(f"The sweep was not run: {error}") from None
+    moved = None
+    if "bulk" not in skip:
+        moved = bulk.run_bulk(rep=subjects.rep, like=subjects.biggest_account, size=options.bulk)
     load = None
     if "throughput" not in skip:
         rep_pages = [entry.url for entry in pages(subjects) if entry.user == subjects.rep]
@@ -175,6 +194,7 @@ def run(
         subjects=subjects,
         measured=measured,
         sweeps=sweeps,
+        bulk=moved,
         load=load,
     )
 

@@ -432,6 +432,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pipeline.tasks.keep_dashboards_fresh",
         "schedule": SALESFLOW_DASHBOARD_KEEP_MINUTES * 30.0,
     },
+    # Bulk edits whose worker died (or whose task was lost) are taken up again.
+    "resume-bulk-edits": {
+        "task": "pipeline.bulkedit.tasks.resume_bulk_edits",
+        "schedule": 60.0,
+    },
     # Daily, before the working day starts: who has deals that went quiet.
     "mark-stuck-deals": {
         "task": "pipeline.tasks.mark_stuck_deals",
@@ -442,6 +447,17 @@ CELERY_BEAT_SCHEDULE = {
 # CSV imports with at least this many rows run as a background job with a progress bar.
 SALESFLOW_IMPORT_ASYNC_ROWS = env_int("SALESFLOW_IMPORT_ASYNC_ROWS", 10_000, minimum=1)
 SALESFLOW_IMPORT_MAX_BYTES = env_int("SALESFLOW_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+
+# Bulk edits of deals (pipeline/bulkedit/): selections above this many deals run on a worker
+# with a progress page; smaller ones in the request itself.
+SALESFLOW_BULK_EDIT_ASYNC_ROWS = env_int("SALESFLOW_BULK_EDIT_ASYNC_ROWS", 50, minimum=1)
+# The most deals one bulk edit may name: beyond it the filters are too wide to mean it.
+SALESFLOW_BULK_EDIT_MAX_ROWS = env_int("SALESFLOW_BULK_EDIT_MAX_ROWS", 5000, minimum=1)
+# A run renews its hold on the job with every deal; a worker that dies stops renewing, and
+# after this long the resume sweep hands the job to another run.
+SALESFLOW_BULK_EDIT_LEASE_SECONDS = env_int(
+    "SALESFLOW_BULK_EDIT_LEASE_SECONDS", 60, minimum=2, maximum=3600
+)
 
 # A worker heartbeat older than this is reported as stale on /healthz and the admin home.
 SALESFLOW_HEARTBEAT_STALE_AFTER = timedelta(

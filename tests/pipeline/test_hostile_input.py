@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
     [
         ("get", "pipeline:board_column", []),
         ("get", "pipeline:opportunity_detail", []),
+        ("get", "pipeline:deal_bulk_detail", []),
         ("get", "pipeline:soe_step_edit", []),
         ("post", "pipeline:soe_step_done", []),
         ("get", "pipeline:followup_detail", []),
@@ -67,6 +68,10 @@ def test_every_pipeline_form_sent_in_another_charset_is_refused_with_400(
         (reverse("pipeline:opportunity_edit", args=[deal.pk]), {"name": "Déjà vu"}),
         (reverse("pipeline:opportunity_move", args=[deal.pk]), {"stage": stages["Evaluation"].pk}),
         (reverse("pipeline:specialist_request", args=[deal.pk]), {}),
+        (
+            reverse("pipeline:deal_bulk"),
+            {"action": "move", "stage": stages["Evaluation"].pk, "ids": deal.pk, "note": "Été"},
+        ),
         (reverse("pipeline:specialist_override", args=[deal.pk]), {"note": "Sûr"}),
         (
             reverse("pipeline:soe_step_add", args=[deal.pk]),

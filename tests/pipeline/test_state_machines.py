@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.bulkedit.models import BulkEdit
 from pipeline.followups.models import FollowUp
 from pipeline.reviews.models import PHASE_TRANSITIONS, Review
 from pipeline.soe.models import SoeStep
@@ -22,6 +23,7 @@ Status, Approval, Phase = FollowUp.Status, FollowUp.Approval, Review.Phase
         (FollowUp.APPROVAL_TRANSITIONS, Approval),
         (SoeStep.TRANSITIONS, SoeStep.Status),
         (PHASE_TRANSITIONS, Phase),
+        (BulkEdit.TRANSITIONS, BulkEdit.Status),
     ],
 )
 def test_every_table_names_every_status_and_nothing_else(table, choices):

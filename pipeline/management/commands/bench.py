@@ -74,6 +74,12 @@ class Command(BaseCommand):
             help="Processes sweeping at once (2).",
         )
         parser.add_argument(
+            "--bulk",
+            type=_at_least(1),
+            default=1_000,
+            help="Deals moved by one bulk edit, timed as the worker runs it (1000).",
+        )
+        parser.add_argument(
             "--duration", type=_at_least(1), default=30, help="Seconds of wrk load (30)."
         )
         parser.add_argument(
@@ -120,6 +126,7 @@ class Command(BaseCommand):
             rerun=options["rerun"],
             sweep=options["sweep"],
             sweep_workers=options["sweep_workers"],
+            bulk=options["bulk"],
             duration=options["duration"],
             connections=options["connections"],
             workers=options["workers"],

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Max, Q
 
 from pipeline.benchmark.report import dataset_sizes
+from pipeline.bulkedit.models import BulkEdit
 from pipeline.deals.models import Opportunity, Pipeline
 from pipeline.followups.models import FollowUp
 from pipeline.reviews.models import Review
@@ -56,7 +57,14 @@ POSTS = {
 def run_bench(tmp_path, **options) -> tuple[str, dict]:
     out = StringIO()
     path = tmp_path / "bench.json"
-    defaults = {"requests": 2, "warmup": 1, "rerun": 1, "sweep": [40, 150], "duration": 2}
+    defaults = {
+        "requests": 2,
+        "warmup": 1,
+        "rerun": 1,
+        "sweep": [40, 150],
+        "bulk": 60,
+        "duration": 2,
+    }
     call_command("bench", **{**defaults, **options}, json=str(path), stdout=out)
     return out.getvalue(), json.loads(path.read_text())
 
@@ -169,6 +177,13 @@ def test_bench_measures_pages_posts_sweep_and_throughput_and_leaves_the_data_set
         assert sweep["left_behind"] == 0
     assert not FollowUp.objects.filter(purpose__startswith="bench-harness").exists()
 
+    # The bulk move: each throwaway deal moved exactly once, then all of it removed.
+    moved = report["bulk"]
+    assert (moved["deals"], moved["changed"], moved["moves_recorded"]) == (60, 60, 60)
+    assert moved["exactly_once"] is True, moved
+    assert moved["left_behind"] is False
+    assert not BulkEdit.objects.exists()
+
     load = report["throughput"]
     assert load["problems"] == []
     assert load["requests"] > 0
@@ -181,6 +196,7 @@ def test_bench_measures_pages_posts_sweep_and_throughput_and_leaves_the_data_set
     for heading in (
         "| page | user | median ms | p95 ms | queries | slowest query ms | status |",
         "| due follow-ups | each worker surfaced | surfaced exactly once | workers |",
+        "| moved exactly once | deals | seconds | ms a deal | goal s | setup s |",
         "| server | connections | seconds | requests | requests/s | p50 ms | p99 ms | errors |",
     ):
         assert heading in printed
