@@ -6,7 +6,14 @@ from django.forms.models import BaseInlineFormSet
 
 from pipeline.bulkedit.models import BulkEdit, BulkEditRow
 from pipeline.deals import services as deal_services
-from pipeline.deals.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
+from pipeline.deals.models import (
+    CloseReason,
+    DealContact,
+    Opportunity,
+    Pipeline,
+    Stage,
+    StageChange,
+)
 from pipeline.deals.services import OPPORTUNITY_FIELDS
 from pipeline.followups.models import FollowUp, FollowUpEvent, PatienceRule
 from pipeline.soe.models import (
@@ -206,6 +213,17 @@ class StageChangeAdmin(ReadOnlyAdmin):
     list_filter = ["to_stage"]
     list_select_related = ["opportunity", "from_stage", "to_stage", "by", "reason"]
     date_hierarchy = "at"
+
+
+@admin.register(DealContact)
+class DealContactAdmin(ReadOnlyAdmin):
+    """Seats on buying committees are added and removed on the deal's page, where the
+    service checks the contact belongs to the deal's account."""
+
+    list_display = ["opportunity", "contact", "role", "added_by", "added_at"]
+    list_filter = ["role"]
+    list_select_related = ["opportunity", "contact", "added_by"]
+    date_hierarchy = "added_at"
 
 
 @admin.register(SoeSequence)

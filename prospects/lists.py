@@ -14,7 +14,6 @@ from django.db.models import Case, CharField, ExpressionWrapper, IntegerField, Q
 from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from prospects import selectors
@@ -22,67 +21,25 @@ from prospects.access import accounts_visible_to
 from prospects.forms import AccountFilterForm
 from prospects.models import READINESS_QUESTIONS, Account, Answer, Contact, Segment
 from prospects.search.fulltext import matching, terms
-from salesflow.core.fields import DATE_RANGE_MESSAGE, DateInput, IdChoiceField, in_date_range
-from salesflow.core.lists.forms import QuickSelect
+from salesflow.core.fields import DateInput, IdChoiceField
+from salesflow.core.lists.cells import (
+    OWNER_NAME,
+    FilterForm,
+    day,
+    iso,
+    link,
+    style_filters,
+    valid_filters,
+)
 from salesflow.core.lists.spec import Column, ListSpec, register_list
 from salesflow.core.models import User
-
-# --- Cells shared by both lists ----------------------------------------------------------
-
-
-def day(value: date | datetime | None) -> str:
-    """A date as the lists show it ("—" for none), in the user's time zone."""
-    if value is None:
-        return "—"
-    if isinstance(value, datetime):
-        value = timezone.localdate(value)
-    return date_format(value, "j M Y")
-
-
-def iso(value: date | datetime | None) -> str:
-    """A date or time as the CSV writes it."""
-    if isinstance(value, datetime):
-        return timezone.localtime(value).isoformat(timespec="minutes")
-    return value.isoformat() if value else ""
-
-
-def link(url: str, text: str) -> str:
-    return format_html('<a href="{}">{}</a>', url, text)
-
-
-OWNER_NAME = Concat(
-    "owner__first_name",
-    Value(" "),
-    "owner__last_name",
-    Value(" "),
-    "owner__username",
-    output_field=CharField(),
-)
-
-
-def _styled(form: forms.Form) -> None:
-    for field in form.fields.values():
-        if isinstance(field, forms.ModelChoiceField):
-            field.empty_label = "Any"
-        if type(field.widget) is forms.Select:
-            # Drawn in Python: the owner filter offers everyone in reach, on every page.
-            field.widget = QuickSelect(attrs=field.widget.attrs)
-            field.widget.choices = field.choices
-        css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-        field.widget.attrs["class"] = f"{css} {css}-sm"
-
-
-def _valid(form: forms.Form) -> dict[str, Any]:
-    """The filters that parsed; one that did not is left out (the form shows its error)."""
-    return getattr(form, "cleaned_data", {}) or {}
-
 
 # --- Contacts ----------------------------------------------------------------------------
 
 HAS_EMAIL = [("", "Any"), ("yes", "Has an email"), ("no", "No email")]
 
 
-class ContactListFilterForm(forms.Form):
+class ContactListFilterForm(FilterForm):
     q = forms.CharField(required=False, max_length=100, label="Name or email")
     owner = IdChoiceField(queryset=User.objects.none(), required=False, label="Account owner")
     segment = IdChoiceField(queryset=Segment.objects.all(), required=False)
@@ -96,19 +53,7 @@ class ContactListFilterForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = selectors.visible_owners(user)
-        _styled(self)
-
-    def _date(self, name: str) -> date | None:
-        when = self.cleaned_data.get(name)
-        if when is not None and not in_date_range(when):
-            raise forms.ValidationError(DATE_RANGE_MESSAGE)
-        return when
-
-    def clean_spoke_from(self) -> date | None:
-        return self._date("spoke_from")
-
-    def clean_spoke_to(self) -> date | None:
-        return self._date("spoke_to")
+        style_filters(self)
 
 
 def _day_start(when: date) -> datetime:
@@ -119,7 +64,7 @@ def _day_start(when: date) -> datetime:
 def contact_list_base(*, user: User, form: forms.Form) -> QuerySet[Contact]:
     """The contacts of the accounts the user may see (an erased one as its placeholder)
     that pass the form's valid filters."""
-    data = _valid(form)
+    data = valid_filters(form)
     contacts = Contact.objects.filter(account__in=accounts_visible_to(user))
     if data.get("owner"):
         contacts = contacts.filter(account__owner=data["owner"])
@@ -239,7 +184,7 @@ class AccountListFilterForm(AccountFilterForm):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
-        _styled(self)
+        style_filters(self)
 
 
 def account_list_base(*, user: User, form: forms.Form) -> QuerySet[Account]:

@@ -34,8 +34,8 @@ from django.utils.html import format_html_join
 from pipeline.deals.models import Opportunity, Stage, StageChange
 from pipeline.followups.models import FollowUp
 from pipeline.templatetags.pipeline_tags import money
-from prospects.lists import day, iso
 from prospects.models import Account, AccountEvent
+from salesflow.core.lists.cells import day, iso
 from salesflow.core.lists.spec import Column, get_list
 
 OPEN = Q(closed_at__isnull=True)

@@ -6,14 +6,12 @@ deal_table_queryset, the deals matching the table's filters (bulk actions' "all 
 from __future__ import annotations
 
 import functools
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.db.models import (
     Case,
-    CharField,
     Count,
     DecimalField,
     ExpressionWrapper,
@@ -27,7 +25,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, NullIf
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
@@ -40,8 +38,16 @@ from pipeline.deals.models import CloseReason, Opportunity, Pipeline, Stage
 from pipeline.followups.models import FollowUp
 from pipeline.soe.models import Sequence, SoeStep
 from prospects.models import READINESS_QUESTIONS, Answer, LeadSource, Segment
-from salesflow.core.fields import DATE_RANGE_MESSAGE, DateInput, IdChoiceField, in_date_range
-from salesflow.core.lists.forms import QuickSelect
+from salesflow.core.fields import DateInput, IdChoiceField
+from salesflow.core.lists.cells import (
+    OWNER_NAME,
+    FilterForm,
+    day,
+    iso,
+    link,
+    style_filters,
+    valid_filters,
+)
 from salesflow.core.lists.selectors import list_state
 from salesflow.core.lists.spec import Column, ListSpec, register_list
 from salesflow.core.models import Team, User
@@ -71,7 +77,7 @@ READINESS_CHOICES = [
 STUCK_CHOICES = [("", "Any"), ("yes", "Stuck"), ("no", "Not stuck")]
 
 
-class DealTableFilterForm(forms.Form):
+class DealTableFilterForm(FilterForm):
     owner = IdChoiceField(queryset=User.objects.none(), required=False)
     team = IdChoiceField(queryset=Team.objects.none(), required=False)
     pipeline = IdChoiceField(queryset=Pipeline.objects.all(), required=False)
@@ -90,32 +96,8 @@ class DealTableFilterForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         limit_people(self, user)
-        for field in self.fields.values():
-            if isinstance(field, forms.ModelChoiceField):
-                field.empty_label = "Any"
-            if type(field.widget) is forms.Select:
-                field.widget = QuickSelect(attrs=field.widget.attrs)
-                field.widget.choices = field.choices
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs["class"] = f"{css} {css}-sm"
+        style_filters(self)
         self.fields["stage"].label_from_instance = lambda stage: f"{stage.pipeline}: {stage.name}"
-
-    def _date(self, name: str) -> date | None:
-        when = self.cleaned_data.get(name)
-        if when is not None and not in_date_range(when):
-            raise forms.ValidationError(DATE_RANGE_MESSAGE)
-        return when
-
-    def clean_close_from(self) -> date | None:
-        return self._date("close_from")
-
-    def clean_close_to(self) -> date | None:
-        return self._date("close_to")
-
-
-def _valid(form: forms.Form) -> dict[str, Any]:
-    """The filters that parsed; one that did not is left out (the form shows its error)."""
-    return getattr(form, "cleaned_data", {}) or {}
 
 
 def _open_stages() -> list[Stage]:
@@ -124,7 +106,7 @@ def _open_stages() -> list[Stage]:
 
 def deal_table_base(*, user: User, form: forms.Form) -> QuerySet[Opportunity]:
     """The deals the user may see that pass the form's valid filters."""
-    data = _valid(form)
+    data = valid_filters(form)
     pk = lambda name: data[name].pk if data.get(name) else None  # noqa: E731
     deals = deal_selectors.BoardFilters(
         owner=pk("owner"), team=pk("team"), segment=pk("segment"), lead_source=pk("lead_source")
@@ -246,22 +228,6 @@ def _with_soe(deals: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
 # --- Cells -----------------------------------------------------------------------------
 
 
-def _day(value: date | datetime | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, datetime):
-        value = timezone.localdate(value)
-    # Not date_format: its localisation lookups cost more than the rest of a cell, and
-    # salesflow speaks English only.
-    return f"{value.day} {value:%b %Y}"
-
-
-def _iso(value: date | datetime | None) -> str:
-    if isinstance(value, datetime):
-        return timezone.localtime(value).isoformat(timespec="minutes")
-    return value.isoformat() if value else ""
-
-
 def _money(value: Decimal | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
@@ -287,7 +253,7 @@ def _stage_html(deal: Opportunity) -> str:
         badge = format_html(
             ' <span class="badge text-bg-info" title="A follow-up is held back until {}">'
             "Marinating</span>",
-            _day(deal.marinating_until),
+            day(deal.marinating_until),
         )
     elif getattr(deal, "is_stuck", False):
         badge = STUCK_BADGE
@@ -305,20 +271,7 @@ def _address(name: str) -> str:
     return reverse(name, args=[0]).replace("/0/", "/{}/")
 
 
-def _link(url: str, text: str) -> str:
-    return format_html('<a href="{}">{}</a>', url, text)
-
-
 # --- The list --------------------------------------------------------------------------
-
-OWNER_NAME = Concat(
-    "owner__first_name",
-    Value(" "),
-    "owner__last_name",
-    Value(" "),
-    "owner__username",
-    output_field=CharField(),
-)
 
 COLUMNS = [
     Column(
@@ -328,7 +281,7 @@ COLUMNS = [
         sort="name",
         nullable=False,
         always=True,
-        html=lambda d: _link(_address("pipeline:opportunity_detail").format(d.pk), d.name),
+        html=lambda d: link(_address("pipeline:opportunity_detail").format(d.pk), d.name),
     ),
     Column(
         "account",
@@ -336,7 +289,7 @@ COLUMNS = [
         value=lambda d: d.account.name,
         sort="account__name",
         nullable=False,
-        html=lambda d: _link(
+        html=lambda d: link(
             _address("prospects:account_detail").format(d.account_id), d.account.name
         ),
     ),
@@ -380,9 +333,9 @@ COLUMNS = [
     Column(
         "expected_close",
         "Expected close",
-        value=lambda d: _iso(d.expected_close_date),
+        value=lambda d: iso(d.expected_close_date),
         sort="expected_close_date",
-        html=lambda d: _day(d.expected_close_date),
+        html=lambda d: day(d.expected_close_date),
         css="text-nowrap",
     ),
     Column(
@@ -398,20 +351,20 @@ COLUMNS = [
     Column(
         "last_activity",
         "Last activity",
-        value=lambda d: _iso(d.last_activity_at),
+        value=lambda d: iso(d.last_activity_at),
         sort="last_activity_at",
         nullable=False,
         prepare=_with_activity,
-        html=lambda d: _day(d.last_activity_at),
+        html=lambda d: day(d.last_activity_at),
         css="text-nowrap",
     ),
     Column(
         "next_followup",
         "Next follow-up",
-        value=lambda d: _iso(d.next_followup_at),
+        value=lambda d: iso(d.next_followup_at),
         sort="next_followup_at",
         prepare=_with_next_followup,
-        html=lambda d: _day(d.next_followup_at),
+        html=lambda d: day(d.next_followup_at),
         css="text-nowrap",
     ),
     Column(
@@ -447,19 +400,19 @@ COLUMNS = [
     Column(
         "created",
         "Created",
-        value=lambda d: _iso(d.created_at),
+        value=lambda d: iso(d.created_at),
         sort="created_at",
         nullable=False,
         default=False,
-        html=lambda d: _day(d.created_at),
+        html=lambda d: day(d.created_at),
     ),
     Column(
         "closed",
         "Closed",
-        value=lambda d: _iso(d.closed_at),
+        value=lambda d: iso(d.closed_at),
         sort="closed_at",
         default=False,
-        html=lambda d: _day(d.closed_at),
+        html=lambda d: day(d.closed_at),
     ),
     Column(
         "outcome", "Outcome", value=_outcome, sort="stage__outcome", nullable=False, default=False

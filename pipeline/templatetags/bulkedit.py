@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.forms import ModelChoiceField
 
 from pipeline.bulkedit.forms import ACTION_FORMS, SelectionForm
 
@@ -19,5 +20,11 @@ def bulk_edit_forms(context: dict[str, Any]) -> dict[str, Any]:
     user = context["request"].user
     forms = {"selection": SelectionForm(auto_id="bulk-%s")}
     for action, form_class in ACTION_FORMS.items():
-        forms[action] = form_class(actor=user, auto_id=f"bulk-{action}-%s")
+        form = form_class(actor=user, auto_id=f"bulk-{action}-%s")
+        for field in form.fields.values():
+            if isinstance(field, ModelChoiceField):
+                # Read once (iter: list() of the iterator itself would count the rows first, as the
+                # template's loop would).
+                field.choices = list(iter(field.choices))
+        forms[action] = form
     return forms
