@@ -77,6 +77,8 @@ def test_home_works_at_phone_width_with_the_keyboard(page: Page, live_server, re
     for control in (
         page.get_by_role("link", name="Home"),
         page.get_by_role("link", name="Accounts"),
+        page.get_by_role("link", name="Contacts"),
+        page.get_by_role("link", name="Deals"),
         page.get_by_role("link", name="Board"),
         page.get_by_role("link", name="Reviews"),
         page.get_by_role("searchbox", name="Search"),
