@@ -1,60 +1,55 @@
-"""iCalendar (RFC 5545) text for SOE steps: a download per SOE and a private feed per person."""
+"""iCalendar (RFC 5545) text for SOE steps: a download per SOE and a private feed per person.
+
+Built with the icalendar package, which owns the value types, the escaping and the line
+folding; this module only says which events a calendar holds and what they read."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+import icalendar
 from django.utils import timezone
 
 from pipeline.soe.models import SoeStep
 
 PRODUCT = "-//salesflow//Sequence of Events//EN"
 
-
-def _escape(text: str) -> str:
-    # Control characters are not allowed in iCalendar text (tab and line breaks aside).
-    text = "".join(ch for ch in text if ch in "\t\r\n" or (ord(ch) >= 32 and ord(ch) != 127))
-    return (
-        text.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-        .replace("\r", "\\n")
-    )
+# NUL never survives _clean, so it can stand in for a backslash on its way through the escaper.
+_HELD_BACKSLASH = "\x00"
 
 
-def _fold(line: str) -> str:
-    """Lines longer than 75 octets continue on the next line after a space (RFC 5545 3.1)."""
-    encoded = line.encode()
-    if len(encoded) <= 75:
-        return line
-    parts, current = [], b""
-    for char in line:
-        piece = char.encode()
-        if len(current) + len(piece) > (75 if not parts else 74):
-            parts.append(current.decode())
-            current = b""
-        current += piece
-    parts.append(current.decode())
-    return "\r\n ".join(parts)
+class _Text(icalendar.vText):
+    """icalendar's TEXT, except that a backslash before "N" stays a backslash.
+
+    icalendar reads "\\N" in a Python string as a line break (RFC 5545's second spelling of
+    one), so a step called "C:\\Notes" would reach the calendar as "C:" and "otes" on two
+    lines. The backslash is held aside while the package escapes the rest, then written as
+    the escaped backslash it is."""
+
+    def to_ical(self) -> bytes:
+        held = icalendar.vText(str(self).replace("\\N", f"{_HELD_BACKSLASH}N"))
+        return held.to_ical().replace(_HELD_BACKSLASH.encode(), b"\\\\")
 
 
-def _day(value: date) -> str:
-    return value.strftime("%Y%m%d")
+def _clean(text: str) -> str:
+    # Control characters are not allowed in iCalendar text (tab and line breaks aside), and
+    # icalendar passes them through.
+    return "".join(ch for ch in text if ch in "\t\r\n" or (ord(ch) >= 32 and ord(ch) != 127))
+
+
+def _text(text: str) -> _Text:
+    return _Text(_clean(text))
 
 
 def calendar(steps: Iterable[SoeStep], *, name: str, now: datetime | None = None) -> str:
     """One all-day event per dated step. Steps must come with sequence__opportunity__account."""
-    stamp = (now or timezone.now()).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODUCT}",
-        "CALSCALE:GREGORIAN",
-        f"X-WR-CALNAME:{_escape(name)}",
-    ]
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODUCT)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", _text(name))
+    stamp = (now or timezone.now()).astimezone(UTC)
     for step in steps:
         if step.target_date is None:
             continue
@@ -64,16 +59,15 @@ def calendar(steps: Iterable[SoeStep], *, name: str, now: datetime | None = None
         description = f"{step.get_owner_side_display()} · {opportunity.name}"
         if step.notes:
             description += f"\n{step.notes}"
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:soe-step-{step.pk}@salesflow",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART;VALUE=DATE:{_day(step.target_date)}",
-            f"DTEND;VALUE=DATE:{_day(step.target_date + timedelta(days=1))}",
-            f"SUMMARY:{_escape(summary)}",
-            f"DESCRIPTION:{_escape(description)}",
-            "STATUS:CONFIRMED",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+        event = icalendar.Event()
+        # The step's id alone: a calendar that imports the file again updates the event.
+        event.add("uid", f"soe-step-{step.pk}@salesflow")
+        event.add("dtstamp", stamp)
+        # Dates, not times: an SOE step is due on a day, whatever the reader's time zone.
+        event.add("dtstart", step.target_date)
+        event.add("dtend", step.target_date + timedelta(days=1))
+        event.add("summary", _text(summary))
+        event.add("description", _text(description))
+        event.add("status", "CONFIRMED")
+        cal.add_component(event)
+    return cal.to_ical().decode()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import quote, urlsplit
 
+import icalendar
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.soe import calendar
+from pipeline.soe import selectors as soe_selectors
 from pipeline.soe import services as soe_services
 from pipeline.soe.models import CalendarFeed
 from tests.factories import ContactFactory, UserFactory
@@ -82,11 +84,96 @@ def test_the_ics_download_has_one_event_per_dated_step(client, rep, deal, soe):
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
 
 
-def test_long_lines_are_folded_and_unfold_to_the_original():
+def test_long_lines_are_folded_and_unfold_to_the_original(rep, deal, soe):
     long = "x" * 200 + "é" * 50
-    folded = calendar._fold(f"SUMMARY:{long}")
-    assert all(len(line.encode()) <= 75 for line in folded.split("\r\n"))
-    assert folded.replace("\r\n ", "") == f"SUMMARY:{long}"
+    step = soe.steps.get(text="Board meeting")
+    type(step).objects.filter(pk=step.pk).update(text=long)
+    step = soe_selectors.soe_calendar_steps(sequence=soe).get(pk=step.pk)
+    text = calendar.calendar([step], name="Test")
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    assert f"SUMMARY:St Brigid's Hospital: {long}\r\n" in text.replace("\r\n ", "")
+
+
+# --- Every .ics read back by a parser --------------------------------------------------
+
+
+def _calendar_name(parsed: icalendar.Calendar) -> str:
+    # The parser keeps X-WR-CALNAME (an extension) as it came, escapes and all; read it as the
+    # TEXT it is written as.
+    raw = parsed["X-WR-CALNAME"].to_ical().decode()
+    return str(
+        icalendar.Event.from_ical(f"BEGIN:VEVENT\r\nSUMMARY:{raw}\r\nEND:VEVENT\r\n")["SUMMARY"]
+    )
+
+
+def _events(text: str) -> dict[str, icalendar.Event]:
+    parsed = icalendar.Calendar.from_ical(text)
+    return {str(event["UID"]): event for event in parsed.walk("VEVENT")}
+
+
+def test_the_download_parses_back_to_the_steps_it_was_made_from(client, rep, deal, soe):
+    review = soe.steps.get(text="IT security review, with Tom")
+    board = soe.steps.get(text="Board meeting")
+    soe_services.soe_step_done(actor=rep, step=board)
+    type(review).objects.filter(pk=review.pk).update(notes="Bring the DPIA;\nC:\\Notes, too")
+    client.force_login(rep)
+    text = client.get(reverse("pipeline:soe_ics", args=[deal.pk])).content.decode()
+    parsed = icalendar.Calendar.from_ical(text)
+    assert _calendar_name(parsed) == "SOE: St Brigid's Hospital"
+    assert str(parsed["PRODID"]) == calendar.PRODUCT
+    events = _events(text)
+    assert set(events) == {f"soe-step-{review.pk}@salesflow", f"soe-step-{board.pk}@salesflow"}
+    first = events[f"soe-step-{review.pk}@salesflow"]
+    assert str(first["SUMMARY"]) == "St Brigid's Hospital: IT security review, with Tom"
+    assert str(first["DESCRIPTION"]) == (
+        f"{review.get_owner_side_display()} · {deal.name}\nBring the DPIA;\nC:\\Notes, too"
+    )
+    # All-day: a date, not a time, ending the next day.
+    assert first.decoded("DTSTART") == review.target_date
+    assert first.decoded("DTEND") == review.target_date + timedelta(days=1)
+    assert str(first["STATUS"]) == "CONFIRMED"
+    done = events[f"soe-step-{board.pk}@salesflow"]
+    assert str(done["SUMMARY"]) == "Done: St Brigid's Hospital: Board meeting"
+    assert done.decoded("DTSTART") == board.target_date
+
+
+def test_the_feed_parses_back_with_the_same_uids_each_time(client, rep, deal, soe):
+    _, token = soe_services.calendar_feed_renew(user=rep)
+    url = reverse("pipeline:calendar_feed", args=[token])
+    first = _events(client.get(url).content.decode())
+    again = _events(client.get(url).content.decode())
+    steps = {f"soe-step-{step.pk}@salesflow": step for step in soe.steps.all() if step.target_date}
+    assert set(first) == set(again) == set(steps)
+    for uid, event in first.items():
+        assert event.decoded("DTSTART") == steps[uid].target_date
+        assert str(event["SUMMARY"]) == f"St Brigid's Hospital: {steps[uid].text}"
+    parsed = icalendar.Calendar.from_ical(client.get(url).content.decode())
+    assert _calendar_name(parsed) == f"salesflow: {rep.display_name}"
+
+
+@given(st.text(max_size=300))
+def test_any_step_text_reads_back_as_written_less_control_characters(text):
+    from types import SimpleNamespace
+
+    opportunity = SimpleNamespace(account=SimpleNamespace(name="A"), name="D")
+    step = SimpleNamespace(
+        pk=1,
+        target_date=date(2026, 1, 14),
+        sequence=SimpleNamespace(opportunity=opportunity),
+        status="open",
+        text=text,
+        notes="",
+        get_owner_side_display=lambda: "Ours",
+    )
+    written = calendar.calendar([step], name=text)  # type: ignore[list-item]
+    assert all(len(line.encode()) <= 75 for line in written.split("\r\n"))
+    parsed = icalendar.Calendar.from_ical(written)
+    (event,) = parsed.walk("VEVENT")
+    kept = "".join(ch for ch in text if ch in "\t\r\n" or (ord(ch) >= 32 and ord(ch) != 127))
+    # Line breaks of any spelling come back as one "\n" (iCalendar has only the one).
+    kept = kept.replace("\r\n", "\n").replace("\r", "\n")
+    assert str(event["SUMMARY"]) == f"A: {kept}"
+    assert _calendar_name(parsed) == kept
 
 
 def test_the_feed_shows_only_its_owners_open_steps_and_nothing_after_revoking(
