@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from pipeline.deals.models import Opportunity
 from pipeline.followups import access as followup_access
+from pipeline.followups import patience
 from pipeline.followups import selectors as followup_selectors
 from pipeline.followups import services as followup_services
 from pipeline.followups.models import FollowUp, FollowUpEvent, PatienceRule
@@ -50,13 +51,17 @@ class RefSerializer(serializers.Serializer):
 class HoldSerializer(serializers.Serializer):
     """One patience rule that holds the follow-up back, and until when."""
 
-    rule = serializers.ChoiceField(choices=PatienceRule.Kind.choices)
+    rule = serializers.ChoiceField(
+        choices=[*PatienceRule.Kind.choices, (patience.NOT_BEFORE, patience.NOT_BEFORE_LABEL)]
+    )
     rule_label = serializers.SerializerMethodField()
     why = serializers.CharField(help_text="The rule's reason, as said to the rep.")
     until = serializers.DateTimeField()
 
     @extend_schema_field(serializers.CharField)
     def get_rule_label(self, hold: dict[str, str]) -> str:
+        if hold["rule"] == patience.NOT_BEFORE:
+            return patience.NOT_BEFORE_LABEL
         try:
             return str(PatienceRule.Kind(hold["rule"]).label)
         except ValueError:  # a kind since retired: its name is all there is
@@ -112,6 +117,7 @@ class FollowUpSerializer(serializers.ModelSerializer):
             "due",
             "held_until",
             "holds",
+            "not_before",
             "end_of_quarter",
             "approval",
             "proposed",
@@ -267,6 +273,12 @@ class FollowUpCreateSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="The email, or your talking points.",
     )
+    not_before = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Optional: not before this day's business morning in the owner's time zone "
+        "(today or later, within a year); the patience rules may hold it longer.",
+    )
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -333,6 +345,7 @@ FOLLOWUP_VALUE = {
             "until": "2026-12-09T09:00:00+01:00",
         }
     ],
+    "not_before": None,
     "end_of_quarter": False,
     "approval": {"state": "", "awaiting": False, "comment": "", "reviewed_by": None},
     "proposed": False,

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 
 from pipeline.deals.models import Opportunity
 from prospects.models import Account, Channel, ConversationKind
-from salesflow.core.fields import IdChoiceField
+from salesflow.core.fields import DATE_RANGE_MESSAGE, DateInput, IdChoiceField, in_date_range
 
 
 class FollowUpForm(forms.Form):
@@ -22,12 +24,26 @@ class FollowUpForm(forms.Form):
         help_text="The email, or your talking points.",
     )
     opportunity = IdChoiceField(queryset=Opportunity.objects.none(), required=False, label="Deal")
+    not_before = forms.DateField(
+        required=False,
+        widget=DateInput(),
+        label="Not before",
+        help_text="Optional: it waits at least until that day's business morning; the "
+        "patience rules may hold it longer.",
+    )
 
     def __init__(self, *args: object, account: Account, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["opportunity"].queryset = Opportunity.objects.filter(
             account=account, closed_at__isnull=True
         )
+
+    def clean_not_before(self) -> date | None:
+        # The service checks the day against the owner's today; this refuses a typo's year.
+        day = self.cleaned_data.get("not_before")
+        if day is not None and not in_date_range(day):
+            raise forms.ValidationError(DATE_RANGE_MESSAGE)
+        return day
 
 
 class ReasonForm(forms.Form):

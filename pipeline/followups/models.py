@@ -3,6 +3,7 @@ its status and the manager's approval, and its history."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from django.conf import settings
@@ -73,6 +74,11 @@ class PatienceRule(models.Model):
             )
 
 
+def _moment(value: str | None) -> datetime | None:
+    # Holds keep their end as ISO text in the rep's zone; compared as moments, not as text.
+    return datetime.fromisoformat(value) if value else None
+
+
 # What search reads of a follow-up (pipeline.search registers the kind).
 FOLLOWUP_SEARCH_FIELDS = ("purpose",)
 
@@ -91,6 +97,7 @@ FOLLOWUP_SEARCH_FIELDS = ("purpose",)
         "review_comment",
         "reviewed_by",
         "surface_at",
+        "not_before",
         "surfaced_early_reason",
         "dismissed_reason",
     ],
@@ -158,6 +165,8 @@ class FollowUp(models.Model):
     )
     # Correctness lives here, not in the queue: the sweep and every page read it.
     surface_at = models.DateTimeField()
+    # The rep's own "not before" day: one more hold, from that day's business morning.
+    not_before = models.DateField(null=True, blank=True)
     holds = models.JSONField(default=list, blank=True)  # [{rule, until, why}] that applied
     end_of_quarter = models.BooleanField(default=False)
     proposed = models.BooleanField(default=False, help_text="Proposed by salesflow's rules.")
@@ -190,6 +199,14 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return self.purpose
+
+    def hold_reasons(self) -> list[dict[str, object]]:
+        """Its holds as the pages list them, the one that decides when it surfaces (the
+        latest; a tie marks each) flagged `decides`."""
+        latest = max((hold["until"] for hold in self.holds), default=None, key=_moment)
+        return [
+            {**hold, "decides": _moment(hold["until"]) == _moment(latest)} for hold in self.holds
+        ]
 
 
 class FollowUpEvent(models.Model):

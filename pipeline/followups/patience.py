@@ -17,6 +17,10 @@ from django.utils import dateformat, timezone
 
 from pipeline.followups.models import PatienceRule
 
+# The hold of the day a rep chose ("not before"), beside the kinds of PatienceRule.
+NOT_BEFORE = "not_before"
+NOT_BEFORE_LABEL = "Not before the day the rep chose"
+
 
 @dataclass(frozen=True)
 class Hold:
@@ -37,6 +41,7 @@ class Facts:
     last_conversation: tuple[str, datetime] | None = None  # (kind, when)
     last_step_done_on: date | None = None
     dragging_evaluation: bool = False
+    not_before: date | None = None  # the day the rep chose, if any
 
 
 @lru_cache(maxsize=16)
@@ -119,6 +124,13 @@ def holds(facts: Facts, rules: list[PatienceRule]) -> list[Hold]:
         ):
             until = morning(facts.now + timedelta(days=rule.days))
             found.append(Hold(rule.kind, until, rule.why))
+    if facts.not_before is not None:
+        # The rep's day holds like any rule (the end-of-quarter caution below judges it too):
+        # from that day's business morning, so a Saturday waits for Monday.
+        hour = time(settings.SALESFLOW_BUSINESS_MORNING_HOUR)
+        until = morning(datetime.combine(facts.not_before, hour, zone))
+        why = f"Not before {dateformat.format(facts.not_before, 'j M')}, as you chose"
+        found.append(Hold(NOT_BEFORE, until, why))
     latest = max([hold.until for hold in found if hold.until > facts.now], default=facts.now)
     for rule in rules:
         if rule.kind != PatienceRule.Kind.END_OF_QUARTER:

@@ -5,8 +5,9 @@ The sweep that surfaces them when their time comes is pipeline.followups.sweep."
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -36,7 +37,11 @@ from salesflow.core.webhooks.events import webhook_event
 
 
 def _patience_facts(
-    *, owner: User, account: Account, opportunity: Opportunity | None
+    *,
+    owner: User,
+    account: Account,
+    opportunity: Opportunity | None,
+    not_before: date | None = None,
 ) -> patience.Facts:
     last = (
         Conversation.objects.filter(account=account)
@@ -66,7 +71,25 @@ def _patience_facts(
         last_conversation=tuple(last) if last else None,  # type: ignore[arg-type]
         last_step_done_on=step_done_on,
         dragging_evaluation=dragging,
+        not_before=not_before,
     )
+
+
+# How far ahead a rep may put a follow-up off: further than this is a forgotten one.
+NOT_BEFORE_MOST_DAYS = 366
+
+
+def clean_not_before(day: date | None, *, owner: User) -> date | None:
+    """The rep's "not before" day: today or later in the owner's zone (a past day holds
+    nothing, so it is refused rather than silently ignored), and within a year."""
+    if day is None:
+        return None
+    today = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(owner.time_zone)).date()
+    if day < today:
+        raise ValidationError({"not_before": "Pick today or a later day."})
+    if day > today + timedelta(days=NOT_BEFORE_MOST_DAYS):
+        raise ValidationError({"not_before": "Pick a day within the next year."})
+    return day
 
 
 def clean_reason(text: str, ask: str) -> str:
@@ -95,8 +118,10 @@ def followup_create(
     channel: str = "email",
     draft: str = "",
     proposed: bool = False,
+    not_before: date | None = None,
 ) -> FollowUp:
-    """A follow-up, held for as long as the patience rules say, and why."""
+    """A follow-up, held for as long as the patience rules say, and why; with `not_before`,
+    not before the business morning of that day either (the latest hold wins)."""
     if not prospect_access.can_edit_account(actor, account):
         raise ValidationError("This account is read-only for you.")
     if opportunity is not None and opportunity.account_id != account.pk:
@@ -105,7 +130,10 @@ def followup_create(
     if not purpose:
         raise ValidationError({"purpose": "Say what this follow-up will accomplish."})
     owner = opportunity.owner if opportunity is not None else account.owner
-    facts = _patience_facts(owner=owner, account=account, opportunity=opportunity)
+    not_before = clean_not_before(not_before, owner=owner)
+    facts = _patience_facts(
+        owner=owner, account=account, opportunity=opportunity, not_before=not_before
+    )
     found = patience.holds(facts, list(PatienceRule.objects.filter(active=True)))
     team = owner.team
     follow_up = FollowUp(
@@ -117,6 +145,7 @@ def followup_create(
         draft=draft,
         purpose=purpose,
         surface_at=patience.surface_at(facts, found),
+        not_before=not_before,
         holds=[hold.as_json() for hold in found],
         end_of_quarter=any(h.rule == PatienceRule.Kind.END_OF_QUARTER for h in found),
         proposed=proposed,
@@ -189,7 +218,10 @@ def followup_hold(*, actor: User, follow_up: FollowUp) -> Proposal:
             f"This follow-up is already {locked.get_status_display().lower()}: it waits no more."
         )
     facts = _patience_facts(
-        owner=locked.owner, account=locked.account, opportunity=locked.opportunity
+        owner=locked.owner,
+        account=locked.account,
+        opportunity=locked.opportunity,
+        not_before=locked.not_before,
     )
     found = patience.holds(facts, list(PatienceRule.objects.filter(active=True)))
     holds = [dict(hold) for hold in locked.holds]

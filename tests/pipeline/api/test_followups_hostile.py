@@ -31,7 +31,7 @@ PARAMS = [
     "page_size",
 ]
 BODIES = {
-    "": ["account", "deal", "purpose", "channel", "draft"],
+    "": ["account", "deal", "purpose", "channel", "draft", "not_before"],
     "surface-now/": ["reason"],
     "done/": ["kind", "notes"],
     "dismiss/": ["reason"],
