@@ -123,3 +123,32 @@ def test_logging_a_call_tells_the_rep_and_home_shows_when_and_why_each_is_held(
     )
     screenshot(page, f"home-held-back-with-dates-and-reasons-{width}")
     assert violations == []
+
+
+def test_a_rep_picks_a_not_before_day_by_keyboard_at_phone_width(
+    page: Page, live_server, rep, screenshot
+):
+    from pipeline.followups.models import PatienceRule
+
+    # Near a quarter's end that rule would join in; this walk is about the rep's own day.
+    PatienceRule.objects.filter(kind=PatienceRule.Kind.END_OF_QUARTER).update(active=False)
+    violations = watch_console(page)
+    account = AccountFactory(owner=rep, name="St Brigid's Hospital")
+    day = timezone.localdate() + timedelta(days=20)
+    page.set_viewport_size({"width": 390, "height": 900})
+    sign_in(page, live_server.url, rep.username)
+    page.goto(f"{live_server.url}/accounts/{account.pk}/follow-ups/new/")
+    page.get_by_label("What will this accomplish?").fill("Ask how the board took it")
+    picker = page.get_by_label("Not before")
+    picker.focus()
+    page.keyboard.type(day.strftime("%m%d%Y"))  # Chromium's en-US date field, by keyboard
+    assert picker.input_value() == day.isoformat()
+    screenshot(page, "follow-up-form-not-before")
+    picker.press("Enter")
+    held = page.locator("section", has=page.get_by_role("heading", name="Held until"))
+    reason = f"Not before {day.day} {day:%b}, as you chose"
+    expect(held.get_by_role("listitem").filter(has_text=reason)).to_contain_text("this one decides")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "follow-up-held-by-the-reps-day")
+    assert FollowUp.objects.get().not_before == day
+    assert violations == []
