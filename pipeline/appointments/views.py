@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -16,6 +17,7 @@ from pipeline.appointments import services as appointment_services
 from pipeline.appointments.forms import AppointmentDetailsForm, AppointmentForm, RescheduleForm
 from pipeline.appointments.models import Appointment
 from prospects import access as prospect_access
+from prospects.models import Channel, Contact
 from salesflow.core.fields import whole_number
 from salesflow.core.web import action_view, form_errors_to
 
@@ -47,17 +49,42 @@ def appointment_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# How each kind of appointment is logged as a conversation.
+CHANNEL_OF_KIND = {
+    Appointment.Kind.CALL: Channel.CALL,
+    Appointment.Kind.MEETING: Channel.MEETING,
+    Appointment.Kind.DEMO: Channel.MEETING,
+}
+
+
+def log_how_it_went_url(appointment: Appointment, contacts: list[Contact]) -> str:
+    """prospects' logging form, filled in from the appointment through the query it reads
+    (prospects.forms.conversation_initial): the channel, who took part, and when."""
+    query = QueryDict(mutable=True)
+    query["channel"] = CHANNEL_OF_KIND[Appointment.Kind(appointment.kind)]
+    query.setlist("contacts", [str(contact.pk) for contact in contacts])
+    query["occurred_at"] = timezone.localtime(appointment.starts_at).strftime("%Y-%m-%dT%H:%M")
+    url = reverse("prospects:conversation_create", args=[appointment.account_id])
+    return f"{url}?{query.urlencode()}"
+
+
 @require_GET
 def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = appointment_access.get_appointment_for_user(request.user, pk)
     can_edit = appointment_access.can_edit_appointment(request.user, appointment)
+    contacts = list(appointment.contacts.order_by("name", "pk"))
+    has_started = appointment.starts_at <= timezone.now()
     context = {
         "appointment": appointment,
         "account": appointment.account,
         "can_edit": can_edit,
-        "contacts": appointment.contacts.order_by("name", "pk"),
+        "contacts": contacts,
         "changes": appointment_selectors.appointment_changes(appointment=appointment),
-        "has_started": appointment.starts_at <= timezone.now(),
+        "log_url": (
+            log_how_it_went_url(appointment, contacts)
+            if can_edit and has_started and appointment.status != Appointment.Status.CANCELLED
+            else None
+        ),
     }
     return render(request, "pipeline/appointment_detail.html", context)
 

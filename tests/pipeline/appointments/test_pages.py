@@ -181,3 +181,53 @@ def test_the_lists_add_two_queries_to_a_page(client, rep, account, deal):
     before = _count(client, url)
     _plan(rep, account, deal, [ContactFactory(account=account)], 2)
     assert _count(client, url) == before + 1  # the contacts' prefetch, once there is a row
+
+
+def test_after_it_starts_log_how_it_went_opens_the_conversation_form_filled_in(
+    client, rep, teammate, appointment, contact
+):
+    started = timezone.now() - timedelta(minutes=50)
+    Appointment.objects.filter(pk=appointment.pk).update(starts_at=started)
+    client.force_login(rep)
+    page = client.get(reverse("pipeline:appointment_detail", args=[appointment.pk]))
+    log_url = page.context["log_url"]
+    assert "Log how it went" in page.content.decode()
+    form_page = client.get(log_url)
+    assert form_page.status_code == 200
+    form = form_page.context["conversation_form"]
+    assert form.initial["channel"] == "meeting"  # a demo is logged as a meeting
+    assert form.initial["contacts"] == [contact.pk]
+    assert _local(form.initial["occurred_at"]) == _local(started)
+    html = form_page.content.decode()
+    assert f'name="contacts" value="{contact.pk}"  id="id_contacts_0" checked' in html
+    assert 'name="when_given" value="True"' in html
+
+    # Sent as shown, the time is the appointment's, not the moment of logging.
+    data = {
+        "occurred_at": _local(started),
+        "initial-occurred_at": _local(started),
+        "when_given": "True",
+        "channel": "meeting",
+        "kind": "solution_development",
+        "notes": "They want the pilot on two wards.",
+        "contacts": [contact.pk],
+        "has_problem": "unknown",
+        "accepts_significance": "unknown",
+        "ready_to_act": "unknown",
+    }
+    response = client.post(log_url.split("?")[0], data)
+    assert response.status_code == 302, response.context["conversation_form"].errors
+    conversation = appointment.account.conversations.get()
+    assert _local(conversation.occurred_at) == _local(started)
+    assert list(conversation.contacts.all()) == [contact]
+
+    client.force_login(teammate)
+    page = client.get(reverse("pipeline:appointment_detail", args=[appointment.pk]))
+    assert page.context["log_url"] is None
+
+
+def test_before_it_starts_there_is_nothing_to_log(client, rep, appointment):
+    client.force_login(rep)
+    page = client.get(reverse("pipeline:appointment_detail", args=[appointment.pk]))
+    assert page.context["log_url"] is None
+    assert "Log how it went" not in page.content.decode()
