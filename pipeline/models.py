@@ -2,6 +2,7 @@
 (deals, the Sequence of Events, follow-ups) and they keep the app label `pipeline` and its
 migrations. Code imports a model from its part, not from here."""
 
+from pipeline.appointments.models import Appointment, AppointmentChange
 from pipeline.bulkedit.models import BulkEdit, BulkEditRow
 from pipeline.deals.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
 from pipeline.followups.models import FollowUp, FollowUpEvent, PatienceRule
@@ -17,6 +18,8 @@ from pipeline.soe.models import (
 )
 
 __all__ = [
+    "Appointment",
+    "AppointmentChange",
     "BulkEdit",
     "BulkEditRow",
     "CalendarFeed",

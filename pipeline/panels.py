@@ -1,10 +1,11 @@
 """pipeline's panels on pages it does not own (salesflow.core.panels), registered in
-PipelineConfig.ready(): the home page's deals and follow-ups per role, the account page's
-deals and follow-ups, and the profile page's calendar feed. The keys are the ones the
-templates read."""
+PipelineConfig.ready(): the home page's deals, follow-ups and (a rep's) appointments per
+role, the account page's deals, follow-ups and appointments, and the profile page's calendar
+feed. The keys are the ones the templates read."""
 
 from __future__ import annotations
 
+from pipeline.appointments import selectors as appointment_selectors
 from pipeline.deals import selectors as deal_selectors
 from pipeline.followups import selectors as followup_selectors
 from pipeline.soe import selectors as soe_selectors
@@ -18,6 +19,7 @@ def home(user: User, **about: object) -> dict[str, object]:
             "stuck_deals": deal_selectors.stuck_for_owner(user=user),
             "due_followups": followup_selectors.followups_due(user=user),
             "held_followups": followup_selectors.followups_held(user=user),
+            "upcoming_appointments": appointment_selectors.upcoming_for_owner(user=user),
         }
     if user.is_manager:
         return {
@@ -31,6 +33,7 @@ def account(user: User, *, account: Account, **about: object) -> dict[str, objec
     return {
         "opportunities": deal_selectors.account_opportunities(account=account),
         "followups": followup_selectors.account_followups(account=account),
+        "appointments": appointment_selectors.upcoming_for_account(account=account),
     }
 
 

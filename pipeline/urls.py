@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("pipeline.bulkedit.urls")),
     path("", include("pipeline.soe.urls")),
     path("", include("pipeline.followups.urls")),
+    path("", include("pipeline.appointments.urls")),
     path("", include("pipeline.dashboard.urls")),
 ]

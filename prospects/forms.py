@@ -4,6 +4,7 @@ import uuid
 from datetime import date, datetime
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 
 from prospects import access, selectors
@@ -19,7 +20,13 @@ from prospects.models import (
     Segment,
 )
 from prospects.services import ACCOUNT_FIELDS
-from salesflow.core.fields import EARLIEST_DATE, DateInput, IdChoiceField, IdMultipleChoiceField
+from salesflow.core.fields import (
+    EARLIEST_DATE,
+    DateInput,
+    IdChoiceField,
+    IdMultipleChoiceField,
+    whole_number,
+)
 from salesflow.core.models import User
 
 
@@ -84,6 +91,9 @@ class ConversationForm(forms.ModelForm):
     )
     # Made afresh for each form shown; services.conversation_log saves a submission once.
     submission_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    # Set when the form was opened with a time already filled in (conversation_initial): that
+    # "When" is kept even if the rep leaves it as shown.
+    when_given = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Conversation
@@ -151,7 +161,8 @@ class ConversationForm(forms.ModelForm):
 
     def clean_occurred_at(self) -> datetime:
         when: datetime = self.cleaned_data["occurred_at"]
-        if "occurred_at" not in self.changed_data:
+        when_given = self.fields["when_given"].to_python(self["when_given"].data)
+        if "occurred_at" not in self.changed_data and not when_given:
             # Left as shown: the conversation is being logged as it ends. The field shows
             # minutes only (and may have been on screen for hours), so the moment of logging
             # is kept instead, to the second: it then sorts after anything done before it,
@@ -164,11 +175,39 @@ class ConversationForm(forms.ModelForm):
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
+        # Only clean_occurred_at reads it; the service takes what the conversation holds.
+        data.pop("when_given", None)
         kind = data.get("kind")
         strays = [q for q in data.get("questions_asked", []) if q.kind != kind]
         if kind and strays:
             self.add_error("questions_asked", "Tick only questions for this kind of conversation.")
         return data
+
+
+def conversation_initial(query: QueryDict) -> dict[str, object]:
+    """What a link may fill in on the logging form (?kind=, ?channel=, ?contacts= repeated,
+    ?occurred_at= as YYYY-MM-DDTHH:MM in the user's zone), so a page elsewhere (an
+    appointment that has just happened) opens it ready. Anything unreadable, or a time still
+    to come, is left out: the form then shows its usual defaults. Contacts not on the account
+    are never ticked, since the form offers only the account's."""
+    initial: dict[str, object] = {}
+    if query.get("kind") in ConversationKind.values:
+        initial["kind"] = query["kind"]
+    if query.get("channel") in Channel.values:
+        initial["channel"] = query["channel"]
+    contacts = [whole_number(value) for value in query.getlist("contacts")[:50]]
+    if picked := [pk for pk in contacts if pk is not None]:
+        initial["contacts"] = picked
+    try:
+        when = datetime.strptime(str(query.get("occurred_at", "")), "%Y-%m-%dT%H:%M")
+    except ValueError:
+        return initial
+    if when.date() >= EARLIEST_DATE:
+        aware = timezone.make_aware(when)
+        if aware <= timezone.now():
+            initial["occurred_at"] = aware
+            initial["when_given"] = True
+    return initial
 
 
 class WhyForm(forms.Form):

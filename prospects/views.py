@@ -21,6 +21,7 @@ from prospects.forms import (
     ContactForm,
     ConversationForm,
     WhyForm,
+    conversation_initial,
 )
 from prospects.lists import ACCOUNTS, CONTACTS
 from prospects.models import Account, Contact, ConversationKind
@@ -155,7 +156,9 @@ def account_timeline(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def conversation_create(request: HttpRequest, pk: int) -> HttpResponse:
     account = access.get_account_for_user(request.user, pk, for_edit=True)
-    form = ConversationForm(request.POST or None, account=account)
+    # A link may fill the form in (an appointment's "Log how it went").
+    initial = conversation_initial(request.GET) if request.method == "GET" else None
+    form = ConversationForm(request.POST or None, account=account, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             conversation = services.conversation_log(

@@ -31,6 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, RowNumber, TruncDate
 from django.utils import timezone
 
+from pipeline.appointments.models import Appointment
 from pipeline.deals.access import can_edit_opportunity, opportunities_visible_to
 from pipeline.deals.models import (
     CloseReason,
@@ -136,20 +137,28 @@ def idle_condition(stages: list[Stage], *, now: datetime) -> Q:
 
 def stuck_condition(stages: list[Stage], *, now: datetime) -> Q:
     """THE rule for a stuck deal, worked out live: idle for longer than its stage allows,
-    and not marinating (no follow-up held back on purpose for it). The board's cards, the
+    not marinating (no follow-up held back on purpose for it) and with no appointment
+    planned with the prospect still to come. The board's cards, the
     deal page and the daily check (which records its finding in stuck_since, for Today and
     the coaching figures: see found_stuck_condition) all apply this one. Needs the
     with_activity annotations."""
-    return idle_condition(stages, now=now) & ~Exists(_marinating(now))
+    return (
+        idle_condition(stages, now=now)
+        & ~Exists(_marinating(now))
+        & ~Exists(_appointment_ahead(now))
+    )
 
 
 def found_stuck_condition(*, now: datetime) -> Q:
     """The daily check's finding as it stands now: what it found stuck (stuck_since), less
-    the deals marinating since. Activity clears the finding at once
-    (services.opportunities_unstick), and so does holding a follow-up back for the deal; a
-    follow-up held some other way (or a deal that turned stuck since the morning's check)
-    waits for the next check, while this keeps Today and the coaching figures right."""
-    return Q(stuck_since__isnull=False) & ~Exists(_marinating(now))
+    the deals marinating since or with an appointment planned since. Activity clears the
+    finding at once (services.opportunities_unstick), and so does holding a follow-up back
+    for the deal; a follow-up held some other way (or a deal that turned stuck since the
+    morning's check) waits for the next check, while this keeps Today and the coaching
+    figures right."""
+    return (
+        Q(stuck_since__isnull=False) & ~Exists(_marinating(now)) & ~Exists(_appointment_ahead(now))
+    )
 
 
 def as_flag(condition: Q) -> Case:
@@ -174,6 +183,15 @@ def _marinating(now: datetime) -> QuerySet[FollowUp]:
     of every deal with a held follow-up (tens of thousands of rows read to exclude a few)."""
     return FollowUp.objects.filter(
         opportunity=OuterRef("pk"), status=FollowUp.Status.HELD, surface_at__gt=now
+    )
+
+
+def _appointment_ahead(now: datetime) -> QuerySet[Appointment]:
+    """A planned appointment on the deal still to come: the prospect has agreed to a time,
+    so the deal is moving even if nothing was logged lately. Asked per deal through the
+    appointments' partial (deal, start) index."""
+    return Appointment.objects.filter(
+        opportunity=OuterRef("pk"), status=Appointment.Status.PLANNED, starts_at__gt=now
     )
 
 

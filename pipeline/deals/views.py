@@ -16,6 +16,7 @@ from django.views.decorators.http import (
     require_POST,
 )
 
+from pipeline.appointments import selectors as appointment_selectors
 from pipeline.deals import access as deal_access
 from pipeline.deals import selectors as deal_selectors
 from pipeline.deals import services as deal_services
@@ -238,6 +239,7 @@ def _detail(
         "qualified": deal_selectors.is_qualified_for_specialist(opportunity=opportunity),
         "may_vouch": deal_access.may_vouch(user=request.user, opportunity=opportunity),
         **_committee_context(opportunity, can_edit=can_edit, form=committee_form),
+        "appointments": appointment_selectors.upcoming_for_deal(opportunity=opportunity),
     }
     sequence = soe_selectors.soe_of(opportunity=opportunity)
     if sequence is not None:

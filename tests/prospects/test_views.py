@@ -189,8 +189,9 @@ def test_account_page_query_count_is_constant(
 ):
     _fill_account(account, rep, size)
     client.force_login(rep)
-    # The page, its why, contacts, deals and timeline, and the unread notification count.
-    with django_assert_max_num_queries(16):
+    # The page, its why, contacts, deals, upcoming appointments and timeline, and the unread
+    # notification count.
+    with django_assert_max_num_queries(17):
         response = client.get(reverse("prospects:account_detail", args=[account.pk]))
     assert response.status_code == 200
 

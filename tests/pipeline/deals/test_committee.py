@@ -300,5 +300,6 @@ def test_the_deal_page_s_queries_do_not_grow_with_the_committee(
 
 
 # The deal page for its editor: the eleven it made before the committee, plus one for the
-# account's contacts, each with its seat on this deal if it has one.
-QUERIES_ON_DEAL_PAGE = 12
+# account's contacts, each with its seat on this deal if it has one, plus one for the deal's
+# upcoming appointments (none here).
+QUERIES_ON_DEAL_PAGE = 13
