@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pipeline', '0021_bulk_edits'),
+        ('pipeline', '0022_followup_not_before'),
         ('prospects', '0015_contact_last_conversation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
