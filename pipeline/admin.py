@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 
+from pipeline.appointments.models import Appointment, AppointmentChange
 from pipeline.bulkedit.models import BulkEdit, BulkEditRow
 from pipeline.deals import services as deal_services
 from pipeline.deals.models import (
@@ -224,6 +225,25 @@ class DealContactAdmin(ReadOnlyAdmin):
     list_filter = ["role"]
     list_select_related = ["opportunity", "contact", "added_by"]
     date_hierarchy = "added_at"
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(ReadOnlyAdmin):
+    """Appointments are planned, moved and cancelled on their pages, where the services keep
+    the history of each move."""
+
+    list_display = ["account", "kind", "starts_at", "duration_minutes", "status", "owner"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["account", "owner"]
+    date_hierarchy = "starts_at"
+
+
+@admin.register(AppointmentChange)
+class AppointmentChangeAdmin(ReadOnlyAdmin):
+    list_display = ["appointment", "old_starts_at", "new_starts_at", "moved_by", "by", "at"]
+    list_filter = ["moved_by"]
+    list_select_related = ["appointment__account", "by"]
+    date_hierarchy = "at"
 
 
 @admin.register(SoeSequence)
